@@ -1,0 +1,5 @@
+//! The admin console bundle (`frontend/console.html`).
+
+fn main() {
+    leptos::mount::mount_to_body(paygate_frontend::ConsoleApp);
+}

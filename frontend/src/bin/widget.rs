@@ -1,0 +1,5 @@
+//! The checkout widget bundle (`frontend/widget.html`).
+
+fn main() {
+    leptos::mount::mount_to_body(paygate_frontend::CheckoutPage);
+}

@@ -1,0 +1,14 @@
+//! paygate's browser code, compiled to WebAssembly with Leptos (client-side rendering).
+//!
+//! Two entry points, each its own binary and Trunk build so that neither weighs on the other:
+//! - [`CheckoutPage`]: the checkout widget served at `/checkout/{session_id}`;
+//! - [`ConsoleApp`]: the admin console served at `/admin`.
+//!
+//! The widget splits fetching ([`CheckoutPage`]) from rendering ([`CheckoutView`], which takes a
+//! [`CheckoutState`] value), so the rendering can be tested in a browser without a server.
+
+mod console;
+mod widget;
+
+pub use console::ConsoleApp;
+pub use widget::{session_id_from_path, CheckoutPage, CheckoutState, CheckoutView, LoadError};

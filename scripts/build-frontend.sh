@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the browser bundles into dist/: the checkout widget (dist/widget, served under
+# /assets/widget/) and the admin console (dist/console, served under /assets/console/).
+# Two separate Trunk builds so the console never weighs on the widget's download.
+#
+# Needs on PATH: trunk 0.21.14, wasm-bindgen 0.2.130 (equal to the crate in Cargo.lock) and
+# wasm-opt (binaryen >= 119); see /work/shared/TOOLCHAIN.md. Trunk runs --offline because its
+# own downloads of those tools cannot work here, and --offline makes cargo offline too, hence the
+# `cargo fetch` first.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+for tool in trunk wasm-bindgen wasm-opt; do
+    command -v "$tool" >/dev/null || { echo "build-frontend: $tool is not on PATH" >&2; exit 1; }
+done
+
+cargo fetch
+
+build() { # <name>
+    local name=$1
+    echo "build-frontend: building $name" >&2
+    trunk build --release --offline "frontend/$name.html" \
+        --dist "dist/$name" --public-url "/assets/$name/"
+    test -s "dist/$name/index.html" || { echo "build-frontend: dist/$name/index.html missing" >&2; exit 1; }
+}
+
+build widget
+build console
+
+echo "build-frontend: done (dist/widget, dist/console)" >&2

@@ -1,0 +1,78 @@
+//! The router: every route of DESIGN.md §3 that exists so far, with its middleware. Kept apart
+//! from start-up so tests can drive it in-process with `oneshot`.
+
+use crate::auth::require_merchant;
+use crate::error::ApiError;
+use crate::http::idempotency::idempotency;
+use crate::http::metrics;
+use crate::http::rate_limit::{limit_merchant, limit_widget};
+use crate::http::security::widget_cors;
+use crate::state::AppState;
+use crate::{checkout, events, inbox, openapi, pages, payments};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+use tower_http::trace::TraceLayer;
+
+pub fn app(state: AppState) -> Router {
+    // Layers run outside-in in reverse order of `.layer` calls: authentication first, then the
+    // rate limit (per key), then idempotency (which needs the merchant).
+    let merchant_api = Router::new()
+        .merge(checkout::routes::router())
+        .merge(payments::routes::router())
+        .merge(events::router())
+        .layer(from_fn_with_state(state.clone(), idempotency))
+        .layer(from_fn_with_state(state.clone(), limit_merchant))
+        .layer(from_fn_with_state(state.clone(), require_merchant));
+
+    let widget_api = checkout::widget::router()
+        .layer(from_fn_with_state(state.clone(), limit_widget))
+        .layer(widget_cors(&state.config));
+
+    Router::new()
+        .merge(merchant_api)
+        .merge(widget_api)
+        .merge(inbox::routes::router())
+        .merge(pages::router(&state))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(from_fn_with_state(state.clone(), time_limit))
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => axum::Json(json!({ "status": "ready" })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check: database unreachable");
+            ApiError::unavailable("database_unavailable", "The database is not reachable.").into_response()
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such route.")
+}
+
+/// Answers 503 in the error envelope when a request outlives `PAYGATE_REQUEST_TIMEOUT_SECS`.
+async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.config.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::unavailable("request_timeout", "The request took too long.").into_response(),
+    }
+}

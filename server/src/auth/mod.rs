@@ -1,0 +1,11 @@
+//! Merchant authentication: `Authorization: Bearer <secret key>` (DESIGN.md §3).
+//!
+//! Keys are random 192-bit strings, so a fast SHA-256 hash is enough to store them (a slow
+//! password hash protects low-entropy secrets; it would only slow every API call here). The
+//! lookup is by hash and the found hash is compared again in constant time.
+
+mod keys;
+mod middleware;
+
+pub use keys::{create_key, generate_key, ApiKeyRecord};
+pub use middleware::{require_merchant, Merchant};

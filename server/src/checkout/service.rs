@@ -1,0 +1,146 @@
+//! Opening a checkout session: the server decides the amount (from `amount` or by summing the
+//! line items) and which providers can take it.
+
+use super::record::SessionRecord;
+use super::repo;
+use crate::error::ApiError;
+use crate::ids::new_id;
+use crate::providers::providers_for_amount;
+use crate::state::AppState;
+use crate::validate;
+use shared::api::{Amount, CheckoutSessionStatus, CreateCheckoutSession, LineItem};
+use shared::{Currency, Money};
+
+pub const DEFAULT_EXPIRY_SECS: i64 = 24 * 60 * 60;
+const MIN_EXPIRY_SECS: i64 = 60;
+const MAX_EXPIRY_SECS: i64 = 7 * 24 * 60 * 60;
+const MAX_LINE_ITEMS: usize = 100;
+const MAX_QUANTITY: i64 = 10_000;
+
+/// The amount to charge and the priced line items.
+pub fn price(body: &CreateCheckoutSession) -> Result<(Money, Vec<LineItem>), ApiError> {
+    let currency = Currency::from_code(&body.currency)
+        .map_err(|e| ApiError::invalid("currency", e.to_string()))?;
+    let (money, items) = match (&body.amount, body.line_items.is_empty()) {
+        (Some(_), false) => {
+            return Err(ApiError::invalid("amount", "Send either amount or line_items, not both."))
+        }
+        (None, true) => {
+            return Err(ApiError::invalid("amount", "Send amount or line_items."))
+        }
+        (Some(amount), true) => (
+            Money::parse(amount, currency).map_err(|e| ApiError::invalid("amount", e.to_string()))?,
+            Vec::new(),
+        ),
+        (None, false) => {
+            if body.line_items.len() > MAX_LINE_ITEMS {
+                return Err(ApiError::invalid("line_items", format!("At most {MAX_LINE_ITEMS} line items.")));
+            }
+            let mut total = Money::zero(currency);
+            let mut items = Vec::with_capacity(body.line_items.len());
+            for (i, item) in body.line_items.iter().enumerate() {
+                let param = |f: &str| format!("line_items[{i}][{f}]");
+                validate::optional_text(&param("name"), Some(&item.name), 200)?;
+                if !(1..=MAX_QUANTITY).contains(&item.quantity) {
+                    return Err(ApiError::invalid(param("quantity"), format!("quantity must be between 1 and {MAX_QUANTITY}.")));
+                }
+                let unit = Money::parse(&item.unit_amount, currency)
+                    .map_err(|e| ApiError::invalid(param("unit_amount"), e.to_string()))?;
+                let line = unit
+                    .checked_mul(item.quantity)
+                    .map_err(|e| ApiError::invalid(param("quantity"), e.to_string()))?;
+                total = total
+                    .checked_add(line)
+                    .map_err(|e| ApiError::invalid("line_items", e.to_string()))?;
+                items.push(LineItem {
+                    name: item.name.trim().to_string(),
+                    quantity: item.quantity,
+                    unit_amount: Amount::from(unit),
+                    total: Amount::from(line),
+                });
+            }
+            (total, items)
+        }
+    };
+    if money.is_zero() {
+        return Err(ApiError::invalid("amount", "The amount must be greater than zero."));
+    }
+    Ok((money, items))
+}
+
+pub async fn create(state: &AppState, body: CreateCheckoutSession) -> Result<SessionRecord, ApiError> {
+    let (money, line_items) = price(&body)?;
+    validate::optional_text("description", body.description.as_deref(), 1000)?;
+    validate::metadata(&body.metadata)?;
+    if let Some(email) = &body.customer_email {
+        validate::email("customer_email", email)?;
+    }
+    for (param, url) in [("success_url", &body.success_url), ("cancel_url", &body.cancel_url)] {
+        if let Some(url) = url {
+            validate::http_url(param, url)?;
+        }
+    }
+    let expires_in = body.expires_in.unwrap_or(DEFAULT_EXPIRY_SECS);
+    if !(MIN_EXPIRY_SECS..=MAX_EXPIRY_SECS).contains(&expires_in) {
+        return Err(ApiError::invalid(
+            "expires_in",
+            format!("expires_in must be between {MIN_EXPIRY_SECS} and {MAX_EXPIRY_SECS} seconds."),
+        ));
+    }
+
+    let enabled = &state.config.providers;
+    let allowed = match &body.providers {
+        Some(list) if list.is_empty() => {
+            return Err(ApiError::invalid("providers", "Allow at least one provider."))
+        }
+        Some(list) => {
+            if let Some(p) = list.iter().find(|p| !enabled.contains(p)) {
+                return Err(ApiError::bad_request(
+                    "provider_not_enabled",
+                    format!("{} is not enabled on this gateway.", p.display_name()),
+                )
+                .with_param("providers"));
+            }
+            let mut list = list.clone();
+            list.dedup();
+            list
+        }
+        None => enabled.clone(),
+    };
+    let (usable, refused) = providers_for_amount(&allowed, money);
+    if usable.is_empty() {
+        let reasons = refused
+            .iter()
+            .map(|(_, e)| e.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        return Err(ApiError::bad_request(
+            "amount_not_supported",
+            format!("No allowed provider can take {}: {reasons}", money.display()),
+        )
+        .with_param("amount"));
+    }
+
+    let now = state.clock.now_ms();
+    let record = SessionRecord {
+        id: new_id("cs"),
+        status: CheckoutSessionStatus::Open,
+        money,
+        line_items,
+        description: body.description.map(|d| d.trim().to_string()),
+        customer_email_ciphertext: None,
+        metadata: body.metadata,
+        success_url: body.success_url,
+        cancel_url: body.cancel_url,
+        providers: usable,
+        capture_mode: body.capture_mode,
+        expires_at: now + expires_in * 1000,
+        completed_payment_id: None,
+        created_at: now,
+    };
+    let email = body.customer_email.as_deref().map(str::trim);
+    let mut tx = state.db.begin_write().await?;
+    repo::insert(&mut tx, &record, email, &state.cipher).await?;
+    tx.commit().await?;
+    Ok(record)
+}

@@ -1,0 +1,56 @@
+//! The widget API (DESIGN.md §3): called from the browser, scoped to one session, no secret key.
+//! The session id is the capability; answers reveal nothing secret.
+
+use super::repo;
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::Router;
+use shared::api::{Amount, ProviderName, WidgetProvider, WidgetSession};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/checkout/api/sessions/{id}", get(get_widget_session))
+}
+
+pub async fn get_widget_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<WidgetSession>> {
+    let record = repo::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    Ok(axum::Json(WidgetSession {
+        id: record.id.clone(),
+        merchant_name: state.config.merchant_name.clone(),
+        description: record.description.clone(),
+        amount: Amount::from(record.money),
+        line_items: record.line_items.clone(),
+        status: record.effective_status(state.clock.now_ms()),
+        providers: record
+            .providers
+            .iter()
+            .map(|p| widget_provider(&state.config, *p))
+            .collect(),
+        expires_at: record.expires_at.div_euclid(1000),
+        success_url: record.success_url.clone(),
+        cancel_url: record.cancel_url.clone(),
+    }))
+}
+
+/// Only public values: the publishable key / client id and the script URL.
+fn widget_provider(config: &Config, provider: ProviderName) -> WidgetProvider {
+    match provider {
+        ProviderName::Stripe => WidgetProvider {
+            provider,
+            public_key: config.stripe.publishable_key.clone().unwrap_or_default(),
+            script_url: config.stripe.js_url.clone(),
+        },
+        ProviderName::Paypal => WidgetProvider {
+            provider,
+            public_key: config.paypal.client_id.clone().unwrap_or_default(),
+            script_url: config.paypal.sdk_url.clone(),
+        },
+    }
+}

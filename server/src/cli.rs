@@ -1,0 +1,67 @@
+//! The `paygate` command line.
+
+use crate::config::VARIABLES;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "paygate",
+    version,
+    about = "paygate: a self-hosted payment gateway for Stripe and PayPal",
+    long_about = "paygate: a self-hosted payment gateway for Stripe and PayPal.\n\nWithout a command it serves (same as `paygate serve`). Configuration comes from environment variables (and an optional TOML file named by PAYGATE_CONFIG); they are listed below."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the merchant API, the widget, the console and webhooks (the default).
+    Serve,
+    /// Apply database migrations and exit (serve also applies them at start).
+    Migrate,
+    /// Manage merchant secret keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Work with stored provider events (the inbox).
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a merchant secret key; it is printed once, only its hash is stored.
+    Create {
+        /// A name to tell the key apart (e.g. "shop backend").
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Re-apply a stored provider event (replays are safe: payments never move backwards).
+    Replay {
+        /// stripe or paypal
+        #[arg(long)]
+        provider: String,
+        /// The provider's event id (evt_... / WH-...).
+        #[arg(long)]
+        event_id: String,
+    },
+}
+
+/// Parses the command line, with the configuration variables appended to `--help`.
+pub fn parse() -> Cli {
+    let mut help = String::from("Configuration (environment variables):\n");
+    for (name, meaning) in VARIABLES {
+        help.push_str(&format!("  {name}\n      {meaning}\n"));
+    }
+    let matches = Cli::command().after_long_help(help.clone()).after_help(help).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}

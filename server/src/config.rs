@@ -1,0 +1,498 @@
+//! Typed configuration (DESIGN.md §8), read from environment variables and an optional TOML file.
+//!
+//! Loading is a pure function of a map of variable names to values ([`Config::from_vars`]), so it
+//! is tested without touching the process environment. Secrets are held in `secrecy` types so
+//! they cannot be logged by accident (`Debug` prints `[REDACTED]`).
+
+use crate::crypto::DataKey;
+use secrecy::SecretString;
+use shared::api::ProviderName;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Every variable paygate reads, with its meaning; printed by `paygate --help` and the README.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("PAYGATE_CONFIG", "Optional TOML file whose top-level keys are these variable names; the environment wins over it."),
+    ("PAYGATE_MODE", "sandbox (default: serves the provider emulators, test keys have working defaults) or live."),
+    ("PAYGATE_PROVIDERS", "Enabled providers, comma-separated (default: stripe,paypal)."),
+    ("PAYGATE_LISTEN", "Address to listen on (default: 127.0.0.1:8080)."),
+    ("PAYGATE_PUBLIC_URL", "URL customers and merchants reach paygate at (default: http://<PAYGATE_LISTEN>)."),
+    ("DATABASE_URL", "sqlite://FILE (default: sqlite://paygate.db) or postgres://..."),
+    ("PAYGATE_MERCHANT_NAME", "Merchant display name shown in the checkout (default: Demo Shop)."),
+    ("PAYGATE_DEV_API_KEY", "A merchant secret key accepted without `paygate keys create` (sandbox default: sk_test_paygate_dev; live: none)."),
+    ("PAYGATE_ALLOWED_ORIGINS", "Merchant site origins allowed to embed the widget, comma-separated (default: the public URL's origin)."),
+    ("PAYGATE_DATA_KEY", "32-byte key (64 hex chars) encrypting customer personal data at rest; required in live mode."),
+    ("PAYGATE_ASSETS_DIR", "Folder holding the built widget and console (default: dist)."),
+    ("PAYGATE_MERCHANT_RATE_LIMIT", "Merchant API requests per second per API key, 0 = unlimited (default: 100)."),
+    ("PAYGATE_WIDGET_RATE_LIMIT", "Widget API requests per second per client address, 0 = unlimited (default: 20)."),
+    ("PAYGATE_REQUEST_TIMEOUT_SECS", "Time limit for one HTTP request (default: 30)."),
+    ("PAYGATE_BODY_LIMIT_BYTES", "Largest accepted request body (default: 65536)."),
+    ("PAYGATE_LOG", "tracing filter (default: info)."),
+    ("STRIPE_SECRET_KEY", "Stripe secret key (sk_...); required in live mode when Stripe is enabled."),
+    ("STRIPE_PUBLISHABLE_KEY", "Stripe publishable key (pk_...) given to the widget."),
+    ("STRIPE_WEBHOOK_SECRET", "Stripe endpoint secret(s) (whsec_...), comma-separated during rotation."),
+    ("STRIPE_WEBHOOK_TOLERANCE_SECS", "Accepted age of a Stripe-Signature timestamp (default: 300)."),
+    ("STRIPE_API_BASE", "Stripe API base URL (default: https://api.stripe.com)."),
+    ("STRIPE_JS_URL", "Stripe.js URL (default: https://js.stripe.com/v3/)."),
+    ("PAYPAL_CLIENT_ID", "PayPal REST client id; required in live mode when PayPal is enabled."),
+    ("PAYPAL_CLIENT_SECRET", "PayPal REST client secret."),
+    ("PAYPAL_WEBHOOK_ID", "PayPal webhook id, used to verify PayPal webhooks."),
+    ("PAYPAL_API_BASE", "PayPal API base URL (default: https://api-m.paypal.com in live mode)."),
+    ("PAYPAL_SDK_URL", "PayPal JS SDK URL (default: https://www.paypal.com/sdk/js)."),
+    ("RABBITMQ_URL", "Optional AMQP URL of the event bus (amqp://...)."),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Sandbox,
+    Live,
+}
+
+#[derive(Debug, Clone)]
+pub struct StripeConfig {
+    pub secret_key: Option<SecretString>,
+    pub publishable_key: Option<String>,
+    pub webhook_secrets: Vec<SecretString>,
+    pub webhook_tolerance: Duration,
+    pub api_base: String,
+    pub js_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PaypalConfig {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub webhook_id: Option<String>,
+    pub api_base: String,
+    pub sdk_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub providers: Vec<ProviderName>,
+    pub listen: SocketAddr,
+    pub public_url: String,
+    pub database_url: SecretString,
+    pub merchant_name: String,
+    pub dev_api_key: Option<SecretString>,
+    pub allowed_origins: Vec<String>,
+    pub data_key: DataKey,
+    pub assets_dir: PathBuf,
+    pub merchant_rate_limit: u32,
+    pub widget_rate_limit: u32,
+    pub request_timeout: Duration,
+    pub body_limit: usize,
+    pub log_filter: String,
+    pub stripe: StripeConfig,
+    pub paypal: PaypalConfig,
+    pub rabbitmq_url: Option<SecretString>,
+}
+
+/// A configuration problem, always naming the variable at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error in {variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+/// The sandbox's documented development key: only ever accepted in sandbox mode.
+pub const SANDBOX_DEV_API_KEY: &str = "sk_test_paygate_dev";
+/// The sandbox's documented data key. Sandbox data is test data; live mode has no default.
+const SANDBOX_DATA_KEY: &str = "73616e64626f782d6f6e6c792d6b65792d6e6f742d666f722d6c6976652d7573";
+
+impl Config {
+    /// Reads the process environment, after the TOML file named by `PAYGATE_CONFIG` if any.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let mut vars: BTreeMap<String, String> = BTreeMap::new();
+        if let Ok(path) = std::env::var("PAYGATE_CONFIG") {
+            vars.extend(read_toml_file(&path)?);
+        }
+        for (name, _) in VARIABLES {
+            if let Ok(value) = std::env::var(name) {
+                vars.insert((*name).to_string(), value);
+            }
+        }
+        Config::from_vars(&vars)
+    }
+
+    pub fn from_vars(vars: &BTreeMap<String, String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| {
+            vars.get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(unknown) = vars
+            .keys()
+            .find(|k| k.starts_with("PAYGATE_") && !VARIABLES.iter().any(|(n, _)| n == k))
+        {
+            return Err(err(
+                "PAYGATE_CONFIG",
+                format!("unknown setting {unknown} (see paygate --help)"),
+            ));
+        }
+
+        let mode = match get("PAYGATE_MODE").as_deref() {
+            None | Some("sandbox") => Mode::Sandbox,
+            Some("live") => Mode::Live,
+            Some(other) => {
+                return Err(err(
+                    "PAYGATE_MODE",
+                    format!("expected sandbox or live, got {other:?}"),
+                ))
+            }
+        };
+        let sandbox = mode == Mode::Sandbox;
+
+        let providers = match get("PAYGATE_PROVIDERS") {
+            None => ProviderName::ALL.to_vec(),
+            Some(list) => {
+                let mut out = Vec::new();
+                for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let p = ProviderName::parse(name).ok_or_else(|| {
+                        err(
+                            "PAYGATE_PROVIDERS",
+                            format!("unknown provider {name:?} (stripe, paypal)"),
+                        )
+                    })?;
+                    if !out.contains(&p) {
+                        out.push(p);
+                    }
+                }
+                if out.is_empty() {
+                    return Err(err("PAYGATE_PROVIDERS", "enable at least one provider"));
+                }
+                out
+            }
+        };
+
+        let listen: SocketAddr = get("PAYGATE_LISTEN")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .map_err(|e| err("PAYGATE_LISTEN", format!("not an address:port ({e})")))?;
+        let public_url = match get("PAYGATE_PUBLIC_URL") {
+            Some(u) => parse_origin_url("PAYGATE_PUBLIC_URL", &u)?,
+            None => format!("http://{listen}"),
+        };
+        let public_origin = origin_of(&public_url);
+        let allowed_origins = match get("PAYGATE_ALLOWED_ORIGINS") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|o| parse_origin_url("PAYGATE_ALLOWED_ORIGINS", o).map(|u| origin_of(&u)))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => vec![public_origin],
+        };
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://paygate.db".into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(err(
+                "DATABASE_URL",
+                "expected sqlite://FILE or postgres://...",
+            ));
+        }
+
+        let dev_api_key = match get("PAYGATE_DEV_API_KEY") {
+            Some(k) if k.len() < 16 => {
+                return Err(err("PAYGATE_DEV_API_KEY", "must be at least 16 characters"))
+            }
+            Some(k) => Some(SecretString::from(k)),
+            None if sandbox => Some(SecretString::from(SANDBOX_DEV_API_KEY)),
+            None => None,
+        };
+
+        let data_key = match get("PAYGATE_DATA_KEY") {
+            Some(k) => DataKey::from_hex(&k).map_err(|m| err("PAYGATE_DATA_KEY", m))?,
+            None if sandbox => DataKey::from_hex(SANDBOX_DATA_KEY).expect("valid constant"),
+            None => return Err(err("PAYGATE_DATA_KEY", "required in live mode")),
+        };
+
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<u64>()
+                    .map_err(|_| err(name, format!("expected a whole number, got {v:?}"))),
+            }
+        };
+        let merchant_rate_limit = number("PAYGATE_MERCHANT_RATE_LIMIT", 100)? as u32;
+        let widget_rate_limit = number("PAYGATE_WIDGET_RATE_LIMIT", 20)? as u32;
+        let request_timeout = Duration::from_secs(number("PAYGATE_REQUEST_TIMEOUT_SECS", 30)?);
+        if request_timeout.is_zero() {
+            return Err(err("PAYGATE_REQUEST_TIMEOUT_SECS", "must be at least 1"));
+        }
+        let body_limit = number("PAYGATE_BODY_LIMIT_BYTES", 64 * 1024)? as usize;
+        if body_limit < 1024 {
+            return Err(err("PAYGATE_BODY_LIMIT_BYTES", "must be at least 1024"));
+        }
+
+        let secret = |name: &str| get(name).map(SecretString::from);
+        let stripe = StripeConfig {
+            secret_key: secret("STRIPE_SECRET_KEY"),
+            publishable_key: get("STRIPE_PUBLISHABLE_KEY"),
+            webhook_secrets: get("STRIPE_WEBHOOK_SECRET")
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| SecretString::from(s.to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            webhook_tolerance: Duration::from_secs(number("STRIPE_WEBHOOK_TOLERANCE_SECS", 300)?),
+            api_base: match get("STRIPE_API_BASE") {
+                Some(u) => parse_origin_url("STRIPE_API_BASE", &u)?,
+                None => "https://api.stripe.com".into(),
+            },
+            js_url: match get("STRIPE_JS_URL") {
+                Some(u) => parse_origin_url("STRIPE_JS_URL", &u)?,
+                None => "https://js.stripe.com/v3/".into(),
+            },
+        };
+        let paypal = PaypalConfig {
+            client_id: get("PAYPAL_CLIENT_ID"),
+            client_secret: secret("PAYPAL_CLIENT_SECRET"),
+            webhook_id: get("PAYPAL_WEBHOOK_ID"),
+            api_base: match get("PAYPAL_API_BASE") {
+                Some(u) => parse_origin_url("PAYPAL_API_BASE", &u)?,
+                None => "https://api-m.paypal.com".into(),
+            },
+            sdk_url: match get("PAYPAL_SDK_URL") {
+                Some(u) => parse_origin_url("PAYPAL_SDK_URL", &u)?,
+                None => "https://www.paypal.com/sdk/js".into(),
+            },
+        };
+
+        if mode == Mode::Live {
+            if providers.contains(&ProviderName::Stripe) {
+                for (name, present) in [
+                    ("STRIPE_SECRET_KEY", stripe.secret_key.is_some()),
+                    ("STRIPE_PUBLISHABLE_KEY", stripe.publishable_key.is_some()),
+                    ("STRIPE_WEBHOOK_SECRET", !stripe.webhook_secrets.is_empty()),
+                ] {
+                    if !present {
+                        return Err(err(name, "required in live mode when Stripe is enabled"));
+                    }
+                }
+            }
+            if providers.contains(&ProviderName::Paypal) {
+                for (name, present) in [
+                    ("PAYPAL_CLIENT_ID", paypal.client_id.is_some()),
+                    ("PAYPAL_CLIENT_SECRET", paypal.client_secret.is_some()),
+                    ("PAYPAL_WEBHOOK_ID", paypal.webhook_id.is_some()),
+                ] {
+                    if !present {
+                        return Err(err(name, "required in live mode when PayPal is enabled"));
+                    }
+                }
+            }
+        }
+
+        let rabbitmq_url = match get("RABBITMQ_URL") {
+            Some(u) if !(u.starts_with("amqp://") || u.starts_with("amqps://")) => {
+                return Err(err("RABBITMQ_URL", "expected amqp://... or amqps://..."))
+            }
+            other => other.map(SecretString::from),
+        };
+
+        Ok(Config {
+            mode,
+            providers,
+            listen,
+            public_url,
+            database_url: SecretString::from(database_url),
+            merchant_name: get("PAYGATE_MERCHANT_NAME").unwrap_or_else(|| "Demo Shop".into()),
+            dev_api_key,
+            allowed_origins,
+            data_key,
+            assets_dir: PathBuf::from(get("PAYGATE_ASSETS_DIR").unwrap_or_else(|| "dist".into())),
+            merchant_rate_limit,
+            widget_rate_limit,
+            request_timeout,
+            body_limit,
+            log_filter: get("PAYGATE_LOG").unwrap_or_else(|| "info".into()),
+            stripe,
+            paypal,
+            rabbitmq_url,
+        })
+    }
+
+    /// A sandbox configuration for tests and tools: SQLite at `database_url`, everything else
+    /// defaulted.
+    pub fn sandbox(database_url: &str) -> Config {
+        let mut vars = BTreeMap::new();
+        vars.insert("DATABASE_URL".to_string(), database_url.to_string());
+        Config::from_vars(&vars).expect("sandbox defaults are valid")
+    }
+}
+
+fn read_toml_file(path: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| err("PAYGATE_CONFIG", format!("cannot read {path}: {e}")))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| err("PAYGATE_CONFIG", format!("{path} is not valid TOML: {e}")))?;
+    let mut out = BTreeMap::new();
+    for (key, value) in table {
+        if !VARIABLES.iter().any(|(n, _)| *n == key) {
+            return Err(err(
+                "PAYGATE_CONFIG",
+                format!("{path}: unknown setting {key} (see paygate --help)"),
+            ));
+        }
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .collect::<Vec<_>>()
+                .join(","),
+            other => {
+                return Err(err(
+                    "PAYGATE_CONFIG",
+                    format!("{path}: {key} must be a string, a number or a list, got {other}"),
+                ))
+            }
+        };
+        out.insert(key, text);
+    }
+    Ok(out)
+}
+
+/// Accepts an absolute http(s) URL and returns it without a trailing slash.
+fn parse_origin_url(variable: &'static str, value: &str) -> Result<String, ConfigError> {
+    let parsed = url::Url::parse(value)
+        .map_err(|e| err(variable, format!("{value:?} is not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(err(variable, format!("{value:?} must be an http(s) URL")));
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}
+
+/// `scheme://host[:port]` of a URL (what browsers send in `Origin`).
+pub fn origin_of(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn sandbox_defaults_work_without_any_variable() {
+        let c = Config::from_vars(&BTreeMap::new()).unwrap();
+        assert_eq!(c.mode, Mode::Sandbox);
+        assert_eq!(c.providers, vec![ProviderName::Stripe, ProviderName::Paypal]);
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.allowed_origins, vec!["http://127.0.0.1:8080".to_string()]);
+        assert!(c.dev_api_key.is_some());
+    }
+
+    #[test]
+    fn live_mode_names_the_first_missing_secret() {
+        let e = Config::from_vars(&vars(&[
+            ("PAYGATE_MODE", "live"),
+            ("PAYGATE_DATA_KEY", &"ab".repeat(32)),
+            ("PAYGATE_PROVIDERS", "paypal"),
+            ("PAYPAL_CLIENT_ID", "id"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.variable, "PAYPAL_CLIENT_SECRET");
+        let e = Config::from_vars(&vars(&[("PAYGATE_MODE", "live")])).unwrap_err();
+        assert_eq!(e.variable, "PAYGATE_DATA_KEY");
+    }
+
+    #[test]
+    fn live_mode_has_no_dev_key_by_default() {
+        let c = Config::from_vars(&vars(&[
+            ("PAYGATE_MODE", "live"),
+            ("PAYGATE_DATA_KEY", &"ab".repeat(32)),
+            ("PAYGATE_PROVIDERS", "stripe"),
+            ("STRIPE_SECRET_KEY", "sk_live_x"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_live_x"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_a, whsec_b"),
+        ]))
+        .unwrap();
+        assert!(c.dev_api_key.is_none());
+        assert_eq!(c.stripe.webhook_secrets.len(), 2);
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        for (name, value) in [
+            ("PAYGATE_MODE", "production"),
+            ("PAYGATE_PROVIDERS", "stripe,adyen"),
+            ("PAYGATE_LISTEN", "localhost"),
+            ("PAYGATE_PUBLIC_URL", "ftp://x"),
+            ("DATABASE_URL", "mysql://x"),
+            ("PAYGATE_DATA_KEY", "abcd"),
+            ("PAYGATE_WIDGET_RATE_LIMIT", "-3"),
+            ("PAYGATE_DEV_API_KEY", "short"),
+            ("STRIPE_API_BASE", "not a url"),
+            ("RABBITMQ_URL", "http://x"),
+        ] {
+            let e = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
+            assert_eq!(e.variable, name, "{name}={value}: {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_paygate_variable_is_refused() {
+        let e = Config::from_vars(&vars(&[("PAYGATE_MODDE", "live")])).unwrap_err();
+        assert!(e.message.contains("PAYGATE_MODDE"));
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let c = Config::from_vars(&vars(&[
+            ("STRIPE_SECRET_KEY", "sk_test_supersecret"),
+            ("DATABASE_URL", "postgres://u:hunter2@localhost/db"),
+        ]))
+        .unwrap();
+        let text = format!("{c:?}");
+        assert!(!text.contains("supersecret"));
+        assert!(!text.contains("hunter2"));
+        assert!(!text.contains(SANDBOX_DEV_API_KEY));
+    }
+
+    #[test]
+    fn toml_file_keys_must_be_known() {
+        let dir = std::env::temp_dir().join(format!("paygate-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "PAYGATE_MERCHANT_NAME = \"Acme\"\nPAYGATE_PROVIDERS = [\"stripe\"]\nPAYGATE_WIDGET_RATE_LIMIT = 5\n").unwrap();
+        let read = read_toml_file(good.to_str().unwrap()).unwrap();
+        let c = Config::from_vars(&read).unwrap();
+        assert_eq!(c.merchant_name, "Acme");
+        assert_eq!(c.providers, vec![ProviderName::Stripe]);
+        assert_eq!(c.widget_rate_limit, 5);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "MERCHANT = \"x\"\n").unwrap();
+        assert_eq!(read_toml_file(bad.to_str().unwrap()).unwrap_err().variable, "PAYGATE_CONFIG");
+    }
+}

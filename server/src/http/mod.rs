@@ -1,0 +1,8 @@
+//! HTTP plumbing shared by every route: extractors, idempotency, rate limits, metrics,
+//! security headers.
+
+pub mod extract;
+pub mod idempotency;
+pub mod metrics;
+pub mod rate_limit;
+pub mod security;

@@ -1,0 +1,183 @@
+//! The durable inbox worker: claims due rows, applies them through the payment state machine,
+//! and marks them processed in the same transaction as the change. Rows for payments paygate
+//! does not know yet are retried with backoff, never dropped. Several instances may run: a row
+//! is claimed with a lease (`locked_until`) so only one applies it at a time.
+
+use crate::payments::repo::{self, Outcome, Update};
+use crate::payments::Cause;
+use crate::providers::EventEffect;
+use crate::state::AppState;
+use serde_json::json;
+use shared::api::ProviderName;
+use sqlx::Row;
+use std::time::Duration;
+use tokio::sync::watch;
+
+const BATCH: i64 = 32;
+const LEASE_MS: i64 = 60_000;
+const MAX_BACKOFF_MS: i64 = 3_600_000;
+
+/// Runs until `shutdown` turns true: wakes on a new event or every `poll`.
+pub async fn run(state: AppState, poll: Duration, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        match process_due(&state).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "inbox worker pass failed"),
+        }
+        tokio::select! {
+            _ = state.inbox_wakeup.notified() => {}
+            _ = tokio::time::sleep(poll) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Applies every due event once; returns how many were handled.
+pub async fn process_due(state: &AppState) -> Result<usize, sqlx::Error> {
+    let now = state.clock.now_ms();
+    let ids: Vec<i64> = sqlx::query(
+        "SELECT id FROM provider_events WHERE processed_at IS NULL AND next_attempt_at <= $1 \
+         AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(BATCH)
+    .fetch_all(&state.db.pool)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<i64, _>("id"))
+    .collect::<Result<_, _>>()?;
+
+    let mut handled = 0;
+    for id in ids {
+        let claimed = sqlx::query(
+            "UPDATE provider_events SET locked_until = $1 WHERE id = $2 AND processed_at IS NULL \
+             AND (locked_until IS NULL OR locked_until < $3)",
+        )
+        .bind(now + LEASE_MS)
+        .bind(id)
+        .bind(now)
+        .execute(&state.db.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        if claimed {
+            apply_one(state, id).await?;
+            handled += 1;
+        }
+    }
+    Ok(handled)
+}
+
+async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT provider, event_id, event_type, payload, attempts FROM provider_events WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&state.db.pool)
+    .await?;
+    let provider_name: String = row.try_get("provider")?;
+    let event_id: String = row.try_get("event_id")?;
+    let event_type: String = row.try_get("event_type")?;
+    let payload: String = row.try_get("payload")?;
+    let attempts: i64 = row.try_get("attempts")?;
+
+    let Some(provider) = ProviderName::parse(&provider_name).and_then(|p| state.providers.get(p)) else {
+        return retry_later(state, id, attempts, "provider not enabled").await;
+    };
+    let effect = match provider.interpret_event(payload.as_bytes()) {
+        Ok(effect) => effect,
+        Err(e) => {
+            tracing::error!(%event_id, error = %e, "stored provider event is unreadable");
+            return finish(state, id, "unreadable", None, Some(&e.to_string())).await;
+        }
+    };
+    match effect {
+        EventEffect::Ignored => finish(state, id, "ignored", None, None).await,
+        EventEffect::PaymentUpdate {
+            reference,
+            status,
+            captured_minor,
+            last_error,
+        } => {
+            let mut tx = state.db.begin_write().await?;
+            let Some(current) =
+                repo::find_by_reference(&state.db, &mut tx, provider.name(), &reference).await?
+            else {
+                tx.rollback().await?;
+                // The webhook may outrun our own write of the provider reference.
+                return retry_later(state, id, attempts, "no payment with this provider reference yet").await;
+            };
+            let update = Update {
+                status: Some(status),
+                captured_minor,
+                last_error: last_error.map(Some),
+                ..Update::default()
+            };
+            let (outcome, _) = repo::apply_update(
+                &mut tx,
+                &current,
+                update,
+                Cause::Webhook,
+                json!({ "event_id": event_id, "event_type": event_type }),
+                state.clock.now_ms(),
+            )
+            .await?;
+            let outcome = match outcome {
+                Outcome::Transitioned { .. } | Outcome::Updated => "applied",
+                Outcome::Unchanged => "unchanged",
+                Outcome::Refused { .. } => "refused_transition",
+            };
+            sqlx::query(
+                "UPDATE provider_events SET processed_at = $1, outcome = $2, payment_id = $3, \
+                 attempts = attempts + 1, locked_until = NULL, last_error = NULL WHERE id = $4",
+            )
+            .bind(state.clock.now_ms())
+            .bind(outcome)
+            .bind(&current.id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        }
+    }
+}
+
+async fn finish(
+    state: &AppState,
+    id: i64,
+    outcome: &str,
+    payment_id: Option<&str>,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE provider_events SET processed_at = $1, outcome = $2, payment_id = $3, \
+         attempts = attempts + 1, locked_until = NULL, last_error = $4 WHERE id = $5",
+    )
+    .bind(state.clock.now_ms())
+    .bind(outcome)
+    .bind(payment_id)
+    .bind(error)
+    .bind(id)
+    .execute(&state.db.pool)
+    .await
+    .map(|_| ())
+}
+
+async fn retry_later(state: &AppState, id: i64, attempts: i64, reason: &str) -> Result<(), sqlx::Error> {
+    let backoff = (1000_i64 << attempts.clamp(0, 12)).min(MAX_BACKOFF_MS);
+    sqlx::query(
+        "UPDATE provider_events SET attempts = attempts + 1, next_attempt_at = $1, \
+         locked_until = NULL, last_error = $2 WHERE id = $3",
+    )
+    .bind(state.clock.now_ms() + backoff)
+    .bind(reason)
+    .bind(id)
+    .execute(&state.db.pool)
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,25 @@
+//! paygate's server: the axum service, its CLI, storage, provider abstraction and workers.
+//! `app::app` builds the router; `startup::Application` runs it.
+
+pub mod app;
+pub mod auth;
+pub mod checkout;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod ids;
+pub mod inbox;
+pub mod openapi;
+pub mod outbox;
+pub mod pages;
+pub mod payments;
+pub mod providers;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod validate;

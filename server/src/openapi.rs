@@ -1,0 +1,38 @@
+//! `GET /openapi.json`: the merchant API's OpenAPI document, generated from the handlers'
+//! annotations and the `shared` types, so it cannot drift from the code.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "paygate merchant API", description = "Server-to-server API of paygate. Authenticate with `Authorization: Bearer <secret key>`; every POST accepts an `Idempotency-Key`. Errors are RFC 9457 problem documents."),
+    paths(
+        crate::checkout::routes::create_session,
+        crate::checkout::routes::get_session,
+        crate::payments::routes::create_payment,
+        crate::payments::routes::list_payments,
+        crate::payments::routes::get_payment,
+        crate::events::list_events,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "checkout", description = "Checkout sessions paid in the widget"),
+        (name = "payments", description = "Payments with Stripe or PayPal"),
+        (name = "events", description = "Events paygate emitted"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+pub async fn serve() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}

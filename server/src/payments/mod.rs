@@ -1,0 +1,11 @@
+//! Payments: records, the shared state machine (`shared::api::PaymentStatus`), the timeline,
+//! and the merchant API routes.
+
+mod record;
+pub mod repo;
+pub mod routes;
+pub mod service;
+pub mod timeline;
+
+pub use record::PaymentRecord;
+pub use timeline::Cause;

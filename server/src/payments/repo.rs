@@ -1,0 +1,281 @@
+//! SQL for payments. Every write goes through a transaction given by the caller, so the change,
+//! its timeline entry and its outbox event commit together.
+
+use super::record::{PaymentRecord, COLUMNS};
+use super::timeline::{self, Cause};
+use crate::db::{Db, Tx};
+use crate::outbox;
+use serde_json::json;
+use shared::api::{ListPaymentsQuery, NextAction, PaymentError, PaymentStatus};
+
+pub async fn insert(tx: &mut Tx, p: &PaymentRecord, cause: Cause) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO payments (id, provider, provider_reference, status, currency, amount_minor, \
+         captured_minor, refunded_minor, capture_mode, description, customer_id, \
+         checkout_session_id, last_error, next_action, metadata, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(&p.id)
+    .bind(p.provider.as_str())
+    .bind(&p.provider_reference)
+    .bind(p.status.as_str())
+    .bind(p.money.currency().code())
+    .bind(p.money.minor())
+    .bind(p.captured_minor)
+    .bind(p.refunded_minor)
+    .bind(p.capture_mode.as_str())
+    .bind(&p.description)
+    .bind(&p.customer_id)
+    .bind(&p.checkout_session_id)
+    .bind(p.last_error.as_ref().map(|e| json!(e).to_string()))
+    .bind(p.next_action.as_ref().map(|a| json!(a).to_string()))
+    .bind(json!(p.metadata).to_string())
+    .bind(p.created_at)
+    .bind(p.updated_at)
+    .execute(&mut **tx)
+    .await?;
+    timeline::append(
+        tx,
+        &p.id,
+        p.created_at,
+        cause,
+        "created",
+        None,
+        Some(p.status),
+        &json!({ "amount_minor": p.money.minor(), "currency": p.money.currency().code() }),
+    )
+    .await?;
+    outbox::record(tx, "payment.created", &p.id, &json!(p.to_api()), p.created_at).await?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.as_ref().map(PaymentRecord::from_row).transpose()
+}
+
+pub async fn get_locked(db: &Db, tx: &mut Tx, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM payments WHERE id = $1{}",
+        db.for_update()
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(PaymentRecord::from_row).transpose()
+}
+
+pub async fn find_by_reference(
+    db: &Db,
+    tx: &mut Tx,
+    provider: shared::api::ProviderName,
+    reference: &str,
+) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM payments WHERE provider = $1 AND provider_reference = $2{}",
+        db.for_update()
+    ))
+    .bind(provider.as_str())
+    .bind(reference)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(PaymentRecord::from_row).transpose()
+}
+
+/// A provider's report of a payment's state, to be applied through the state machine.
+#[derive(Debug, Clone, Default)]
+pub struct Update {
+    pub reference: Option<String>,
+    pub status: Option<PaymentStatus>,
+    pub captured_minor: Option<i64>,
+    /// `Some(None)` clears the error.
+    pub last_error: Option<Option<PaymentError>>,
+    pub next_action: Option<Option<NextAction>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The status moved (and other fields may have changed).
+    Transitioned { from: PaymentStatus, to: PaymentStatus },
+    /// Same status; other fields changed.
+    Updated,
+    /// Nothing new.
+    Unchanged,
+    /// The state machine forbids the move (e.g. a late webhook after success): nothing changed
+    /// but the timeline notes the refusal.
+    Refused { from: PaymentStatus, to: PaymentStatus },
+}
+
+/// Applies `update` to the locked payment row `current`, recording the timeline and the outbox
+/// event in `tx`. Terminal states never move; captured totals never go down.
+pub async fn apply_update(
+    tx: &mut Tx,
+    current: &PaymentRecord,
+    update: Update,
+    cause: Cause,
+    detail: serde_json::Value,
+    now_ms: i64,
+) -> Result<(Outcome, PaymentRecord), sqlx::Error> {
+    let mut next = current.clone();
+    let target = update.status.unwrap_or(current.status);
+    if target != current.status && !current.status.can_transition_to(target) {
+        timeline::append(
+            tx,
+            &current.id,
+            now_ms,
+            cause,
+            "transition_refused",
+            Some(current.status),
+            Some(target),
+            &detail,
+        )
+        .await?;
+        return Ok((
+            Outcome::Refused {
+                from: current.status,
+                to: target,
+            },
+            next,
+        ));
+    }
+    next.status = target;
+    if let Some(reference) = update.reference {
+        next.provider_reference = Some(reference);
+    }
+    if let Some(captured) = update.captured_minor {
+        next.captured_minor = next.captured_minor.max(captured.min(next.money.minor()));
+    }
+    if let Some(err) = update.last_error {
+        next.last_error = err;
+    }
+    if let Some(action) = update.next_action {
+        next.next_action = action;
+    }
+    if target.is_terminal() {
+        next.next_action = None;
+    }
+    if next == *current {
+        return Ok((Outcome::Unchanged, next));
+    }
+    next.updated_at = now_ms;
+    sqlx::query(
+        "UPDATE payments SET provider_reference = $1, status = $2, captured_minor = $3, \
+         last_error = $4, next_action = $5, updated_at = $6 WHERE id = $7",
+    )
+    .bind(&next.provider_reference)
+    .bind(next.status.as_str())
+    .bind(next.captured_minor)
+    .bind(next.last_error.as_ref().map(|e| json!(e).to_string()))
+    .bind(next.next_action.as_ref().map(|a| json!(a).to_string()))
+    .bind(next.updated_at)
+    .bind(&next.id)
+    .execute(&mut **tx)
+    .await?;
+
+    let outcome = if target != current.status {
+        Outcome::Transitioned {
+            from: current.status,
+            to: target,
+        }
+    } else {
+        Outcome::Updated
+    };
+    let kind = match outcome {
+        Outcome::Transitioned { .. } => "status_changed",
+        _ => "updated",
+    };
+    let mut detail = detail;
+    if let (Some(obj), Some(err)) = (detail.as_object_mut(), &next.last_error) {
+        obj.insert("last_error".into(), json!(err));
+    }
+    timeline::append(
+        tx,
+        &next.id,
+        now_ms,
+        cause,
+        kind,
+        Some(current.status),
+        Some(next.status),
+        &detail,
+    )
+    .await?;
+    let event_type = match outcome {
+        Outcome::Transitioned { to, .. } => format!("payment.{}", to.as_str()),
+        _ => "payment.updated".to_string(),
+    };
+    outbox::record(tx, &event_type, &next.id, &json!(next.to_api()), now_ms).await?;
+    Ok((outcome, next))
+}
+
+/// One page of payments, newest first, and whether more follow.
+pub async fn list(
+    db: &Db,
+    query: &ListPaymentsQuery,
+    cursor: Option<(i64, String)>,
+    limit: u32,
+) -> Result<(Vec<PaymentRecord>, bool), sqlx::Error> {
+    let mut sql = format!("SELECT {COLUMNS} FROM payments WHERE 1 = 1");
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    if query.status.is_some() {
+        sql += &format!(" AND status = {}", next());
+    }
+    if query.provider.is_some() {
+        sql += &format!(" AND provider = {}", next());
+    }
+    if query.created_gte.is_some() {
+        sql += &format!(" AND created_at >= {}", next());
+    }
+    if query.created_lte.is_some() {
+        sql += &format!(" AND created_at <= {}", next());
+    }
+    if cursor.is_some() {
+        let (a, b, c) = (next(), next(), next());
+        sql += &format!(" AND (created_at < {a} OR (created_at = {b} AND id < {c}))");
+    }
+    sql += &format!(" ORDER BY created_at DESC, id DESC LIMIT {}", next());
+
+    let mut q = sqlx::query(&sql);
+    if let Some(s) = query.status {
+        q = q.bind(s.as_str());
+    }
+    if let Some(p) = query.provider {
+        q = q.bind(p.as_str());
+    }
+    if let Some(t) = query.created_gte {
+        q = q.bind(t.saturating_mul(1000));
+    }
+    if let Some(t) = query.created_lte {
+        // Inclusive to the end of that second.
+        q = q.bind(t.saturating_mul(1000).saturating_add(999));
+    }
+    if let Some((at, id)) = &cursor {
+        q = q.bind(*at).bind(*at).bind(id.clone());
+    }
+    q = q.bind(i64::from(limit) + 1);
+    let rows = q.fetch_all(&db.pool).await?;
+    let mut out = rows
+        .iter()
+        .map(PaymentRecord::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let has_more = out.len() > limit as usize;
+    out.truncate(limit as usize);
+    Ok((out, has_more))
+}
+
+/// Opaque cursor of a list position: the last row's creation time and id.
+pub fn encode_cursor(p: &PaymentRecord) -> String {
+    format!("{}.{}", p.created_at, p.id)
+}
+
+pub fn decode_cursor(text: &str) -> Option<(i64, String)> {
+    let (at, id) = text.split_once('.')?;
+    let at: i64 = at.parse().ok()?;
+    crate::ids::has_shape(id, "pay").then(|| (at, id.to_string()))
+}

@@ -1,0 +1,95 @@
+//! `/v1/payments`: the merchant API for payments.
+
+use super::repo;
+use super::service;
+use crate::auth::Merchant;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Query};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use shared::api::{CreatePayment, List, ListPaymentsQuery, Payment, Problem};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/payments", post(create_payment).get(list_payments))
+        .route("/v1/payments/{id}", get(get_payment))
+}
+
+/// Create a payment with a provider.
+#[utoipa::path(
+    post, path = "/v1/payments", tag = "payments",
+    request_body = CreatePayment,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the first answer is replayed.")),
+    responses(
+        (status = 201, body = Payment),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 402, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_payment(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Json(body): Json<CreatePayment>,
+) -> ApiResult<(StatusCode, axum::Json<Payment>)> {
+    let payment = service::create(&state, body, None).await?;
+    Ok((StatusCode::CREATED, axum::Json(payment.to_api())))
+}
+
+/// List payments, newest first.
+#[utoipa::path(
+    get, path = "/v1/payments", tag = "payments",
+    params(ListPaymentsQuery),
+    responses((status = 200, body = List<Payment>), (status = 400, body = Problem), (status = 401, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn list_payments(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Query(query): Query<ListPaymentsQuery>,
+) -> ApiResult<axum::Json<List<Payment>>> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid("limit", "limit must be between 1 and 100."));
+    }
+    if let (Some(a), Some(b)) = (query.created_gte, query.created_lte) {
+        if a > b {
+            return Err(ApiError::invalid("created_gte", "created_gte must not be after created_lte."));
+        }
+    }
+    let cursor = match &query.starting_after {
+        Some(c) => Some(
+            repo::decode_cursor(c)
+                .ok_or_else(|| ApiError::invalid("starting_after", "Not a cursor from a previous page."))?,
+        ),
+        None => None,
+    };
+    let (rows, has_more) = repo::list(&state.db, &query, cursor, limit).await?;
+    let next_cursor = if has_more { rows.last().map(repo::encode_cursor) } else { None };
+    Ok(axum::Json(List {
+        data: rows.iter().map(|p| p.to_api()).collect(),
+        has_more,
+        next_cursor,
+    }))
+}
+
+/// Fetch one payment.
+#[utoipa::path(
+    get, path = "/v1/payments/{id}", tag = "payments",
+    params(("id" = String, Path, description = "pay_...")),
+    responses((status = 200, body = Payment), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn get_payment(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Payment>> {
+    let payment = repo::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment"))?;
+    Ok(axum::Json(payment.to_api()))
+}

@@ -1,0 +1,69 @@
+use crate::error::ApiError;
+use axum::http::StatusCode;
+
+/// A provider call that failed, classified so the API can answer with the right status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// The customer's payment method was refused (402); the payment stays open for another try.
+    #[error("declined: {message}")]
+    Declined {
+        code: String,
+        decline_code: Option<String>,
+        /// Safe to show to the customer.
+        message: String,
+    },
+    /// The provider rejected our request as invalid.
+    #[error("invalid request: {message}")]
+    InvalidRequest { message: String, param: Option<String> },
+    /// The object's state forbids the action (409).
+    #[error("conflict: {message}")]
+    Conflict { message: String },
+    /// Our credentials were refused: a configuration problem (503).
+    #[error("authentication with the provider failed")]
+    Authentication,
+    /// The provider is unreachable, overloaded or failing after our retries (503).
+    #[error("provider unavailable: {message}")]
+    Unavailable { message: String },
+    /// A webhook whose signature could not be verified (400).
+    #[error("webhook not verified: {0}")]
+    Unverified(String),
+    /// A payload we cannot read.
+    #[error("malformed provider data: {0}")]
+    Malformed(String),
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(e: ProviderError) -> ApiError {
+        match e {
+            ProviderError::Declined {
+                code,
+                decline_code,
+                message,
+            } => {
+                let mut err = ApiError::new(StatusCode::PAYMENT_REQUIRED, "payment_declined", message);
+                err.decline_code = decline_code.or(Some(code));
+                err
+            }
+            ProviderError::InvalidRequest { message, param } => {
+                let mut err = ApiError::new(StatusCode::BAD_REQUEST, "provider_invalid_request", message);
+                err.param = param;
+                err
+            }
+            ProviderError::Conflict { message } => ApiError::conflict("invalid_state", message),
+            ProviderError::Authentication => {
+                tracing::error!("the provider refused paygate's credentials: check the provider keys in the configuration");
+                ApiError::unavailable("provider_unavailable", "The payment provider is not available right now.")
+            }
+            ProviderError::Unavailable { message } => {
+                tracing::warn!(%message, "provider unavailable");
+                ApiError::unavailable("provider_unavailable", "The payment provider is not available right now.")
+            }
+            ProviderError::Unverified(reason) => {
+                ApiError::bad_request("webhook_unverified", format!("Webhook not verified: {reason}."))
+            }
+            ProviderError::Malformed(reason) => {
+                ApiError::new(StatusCode::BAD_GATEWAY, "provider_error", format!("Unexpected provider response: {reason}."))
+            }
+        }
+    }
+}

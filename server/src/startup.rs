@@ -1,0 +1,208 @@
+//! Start-up: database, migrations, the data-key check, the listener (port 0 in tests), the
+//! background workers, and graceful shutdown.
+
+use crate::app::app;
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError};
+use crate::crypto::{CryptoError, DataCipher};
+use crate::db::Db;
+use crate::http::idempotency;
+use crate::inbox;
+use crate::providers::Providers;
+use crate::state::AppState;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Knobs for tests and tools.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Run the inbox worker (tests turn it off to leave events stored but unapplied).
+    pub inbox_worker: bool,
+    pub inbox_poll: Duration,
+    pub clock: Clock,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            inbox_worker: true,
+            inbox_poll: Duration::from_secs(1),
+            clock: Clock::default(),
+        }
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    options: Options,
+}
+
+/// Stops a running application and waits for it to finish.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+        for w in self.workers {
+            let _ = w.await;
+        }
+    }
+}
+
+impl Application {
+    pub async fn build(config: Config, providers: Providers, options: Options) -> anyhow::Result<Application> {
+        let db = connect_and_migrate(&config).await?;
+        check_data_key(&db, &DataCipher::new(&config.data_key)).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {} (PAYGATE_LISTEN): {e}", config.listen))?;
+        let state = AppState::new(config, db, providers, options.clock.clone());
+        Ok(Application {
+            listener,
+            state,
+            options,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves in the background; returns a handle that stops everything gracefully.
+    pub fn spawn(self) -> Running {
+        let addr = self.addr();
+        let (stop, stopped) = watch::channel(false);
+        let mut workers = Vec::new();
+        if self.options.inbox_worker {
+            workers.push(tokio::spawn(inbox::worker::run(
+                self.state.clone(),
+                self.options.inbox_poll,
+                stopped.clone(),
+            )));
+        }
+        workers.push(tokio::spawn(housekeeping(self.state.clone(), stopped.clone())));
+        let router = app(self.state.clone());
+        let mut on_stop = stopped.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(
+                self.listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = on_stop.wait_for(|s| *s).await;
+            })
+            .await
+        });
+        Running {
+            addr,
+            stop,
+            server,
+            workers,
+        }
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests and stops.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        let addr = self.addr();
+        tracing::info!(%addr, public_url = %self.state.config.public_url, mode = ?self.state.config.mode, "paygate listening");
+        let running = self.spawn();
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        running.stop().await;
+        Ok(())
+    }
+}
+
+pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url).await.map_err(|e| {
+        ConfigError {
+            variable: "DATABASE_URL",
+            message: format!("cannot open the database: {e}"),
+        }
+    })?;
+    db.migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+    Ok(db)
+}
+
+/// Detects a wrong `PAYGATE_DATA_KEY` at start-up instead of at the first decryption: the
+/// database keeps a value encrypted with the key it was first used with.
+pub async fn check_data_key(db: &Db, cipher: &DataCipher) -> anyhow::Result<()> {
+    const CONTEXT: &str = "settings.data_key_check";
+    let stored: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'data_key_check'")
+        .fetch_optional(&db.pool)
+        .await?;
+    match stored {
+        None => {
+            sqlx::query("INSERT INTO settings (key, value) VALUES ('data_key_check', $1) ON CONFLICT (key) DO NOTHING")
+                .bind(cipher.encrypt("paygate", CONTEXT))
+                .execute(&db.pool)
+                .await?;
+            Ok(())
+        }
+        Some(value) => match cipher.decrypt(&value, CONTEXT) {
+            Ok(_) => Ok(()),
+            Err(CryptoError::WrongKey) | Err(CryptoError::Malformed) => Err(ConfigError {
+                variable: "PAYGATE_DATA_KEY",
+                message: "this database was encrypted with another key".into(),
+            }
+            .into()),
+        },
+    }
+}
+
+/// Periodic chores: sweep old idempotency keys, forget idle rate-limit buckets.
+async fn housekeeping(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopped.changed() => {}
+        }
+        if *stopped.borrow() {
+            return;
+        }
+        match idempotency::sweep(&state.db, state.clock.now_ms()).await {
+            Ok(n) if n > 0 => tracing::info!(swept = n, "old idempotency keys removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "idempotency sweep failed"),
+        }
+        state.rate_limits.clean();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,50 @@
+//! What every handler shares.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto::{sha256_hex, DataCipher};
+use crate::db::Db;
+use crate::http::metrics::Metrics;
+use crate::http::rate_limit::RateLimits;
+use crate::providers::Providers;
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub cipher: DataCipher,
+    pub clock: Clock,
+    pub providers: Providers,
+    /// Wakes the inbox worker when a webhook was stored.
+    pub inbox_wakeup: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+    pub rate_limits: Arc<RateLimits>,
+    /// SHA-256 (hex) of the configured development key, if any.
+    pub dev_key_hash: Option<String>,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db, providers: Providers, clock: Clock) -> AppState {
+        let dev_key_hash = config
+            .dev_api_key
+            .as_ref()
+            .map(|k| sha256_hex(k.expose_secret().as_bytes()));
+        AppState {
+            cipher: DataCipher::new(&config.data_key),
+            rate_limits: Arc::new(RateLimits::new(
+                config.merchant_rate_limit,
+                config.widget_rate_limit,
+            )),
+            config: Arc::new(config),
+            db,
+            clock,
+            providers,
+            inbox_wakeup: Arc::new(Notify::new()),
+            metrics: Arc::new(Metrics::new()),
+            dev_key_hash,
+        }
+    }
+}

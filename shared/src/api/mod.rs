@@ -1,0 +1,28 @@
+//! The bodies of paygate's HTTP surface (DESIGN.md §3), shared by the server, the widget and the
+//! console so both sides agree on one definition.
+//!
+//! Request types reject unknown fields (a typo must not be silently ignored in a payment API);
+//! response types are plain and may grow.
+
+mod amount;
+mod checkout;
+mod error;
+mod event;
+mod list;
+mod payment;
+mod status;
+mod widget;
+
+pub use amount::Amount;
+pub use checkout::{
+    CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, LineItem, LineItemRequest,
+};
+pub use error::{FieldError, Problem};
+pub use event::Event;
+pub use list::{List, ListPaymentsQuery};
+pub use payment::{CaptureMode, CreatePayment, NextAction, Payment, PaymentError, ProviderName};
+pub use status::PaymentStatus;
+pub use widget::{WidgetProvider, WidgetSession};
+
+/// Free-form key/value pairs a merchant attaches to an object (as Stripe's `metadata`).
+pub type Metadata = std::collections::BTreeMap<String, String>;
