@@ -20,7 +20,9 @@ cargo fetch
 build() { # <name>
     local name=$1
     echo "build-frontend: building $name" >&2
-    trunk build --release --offline "frontend/$name.html" \
+    # The target goes first: `--offline` and `--release` take an optional value and would
+    # swallow a path that follows them.
+    trunk build "frontend/$name.html" --release --offline \
         --dist "dist/$name" --public-url "/assets/$name/"
     test -s "dist/$name/index.html" || { echo "build-frontend: dist/$name/index.html missing" >&2; exit 1; }
 }

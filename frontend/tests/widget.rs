@@ -65,7 +65,9 @@ async fn render_with_retry(state: CheckoutState, on_retry: Option<Callback<()>>)
 }
 
 fn session(json: &str) -> CheckoutState {
-    CheckoutState::Loaded(serde_json::from_str::<WidgetSession>(json).unwrap())
+    CheckoutState::Loaded(Box::new(
+        serde_json::from_str::<WidgetSession>(json).unwrap(),
+    ))
 }
 
 const PROVIDERS: &str = r#"[

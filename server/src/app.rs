@@ -60,7 +60,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => axum::Json(json!({ "status": "ready" })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "readiness check: database unreachable");
-            ApiError::unavailable("database_unavailable", "The database is not reachable.").into_response()
+            ApiError::unavailable("database_unavailable", "The database is not reachable.")
+                .into_response()
         }
     }
 }
@@ -73,6 +74,8 @@ async fn not_found() -> ApiError {
 async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match tokio::time::timeout(state.config.request_timeout, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::unavailable("request_timeout", "The request took too long.").into_response(),
+        Err(_) => {
+            ApiError::unavailable("request_timeout", "The request took too long.").into_response()
+        }
     }
 }

@@ -62,6 +62,9 @@ pub fn parse() -> Cli {
     for (name, meaning) in VARIABLES {
         help.push_str(&format!("  {name}\n      {meaning}\n"));
     }
-    let matches = Cli::command().after_long_help(help.clone()).after_help(help).get_matches();
+    let matches = Cli::command()
+        .after_long_help(help.clone())
+        .after_help(help)
+        .get_matches();
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }

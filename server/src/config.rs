@@ -359,7 +359,11 @@ fn read_toml_file(path: &str) -> Result<BTreeMap<String, String>, ConfigError> {
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Array(items) => items
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(","),
             other => {
@@ -407,7 +411,10 @@ mod tests {
     fn sandbox_defaults_work_without_any_variable() {
         let c = Config::from_vars(&BTreeMap::new()).unwrap();
         assert_eq!(c.mode, Mode::Sandbox);
-        assert_eq!(c.providers, vec![ProviderName::Stripe, ProviderName::Paypal]);
+        assert_eq!(
+            c.providers,
+            vec![ProviderName::Stripe, ProviderName::Paypal]
+        );
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert_eq!(c.allowed_origins, vec!["http://127.0.0.1:8080".to_string()]);
         assert!(c.dev_api_key.is_some());
@@ -493,6 +500,9 @@ mod tests {
         assert_eq!(c.widget_rate_limit, 5);
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "MERCHANT = \"x\"\n").unwrap();
-        assert_eq!(read_toml_file(bad.to_str().unwrap()).unwrap_err().variable, "PAYGATE_CONFIG");
+        assert_eq!(
+            read_toml_file(bad.to_str().unwrap()).unwrap_err().variable,
+            "PAYGATE_CONFIG"
+        );
     }
 }

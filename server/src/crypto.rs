@@ -34,7 +34,8 @@ impl DataKey {
     }
 
     fn derive(&self, label: &[u8]) -> [u8; 32] {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(label);
         mac.finalize().into_bytes().into()
     }
@@ -156,21 +157,39 @@ mod tests {
     #[test]
     fn wrong_key_or_context_or_tampering_fails() {
         let a = cipher(1).encrypt("x@y.z", "customers.email");
-        assert_eq!(cipher(2).decrypt(&a, "customers.email"), Err(CryptoError::WrongKey));
-        assert_eq!(cipher(1).decrypt(&a, "customers.name"), Err(CryptoError::WrongKey));
+        assert_eq!(
+            cipher(2).decrypt(&a, "customers.email"),
+            Err(CryptoError::WrongKey)
+        );
+        assert_eq!(
+            cipher(1).decrypt(&a, "customers.name"),
+            Err(CryptoError::WrongKey)
+        );
         let mut tampered = a.clone();
         let last = tampered.pop().unwrap();
         tampered.push(if last == 'A' { 'B' } else { 'A' });
         assert!(cipher(1).decrypt(&tampered, "customers.email").is_err());
-        assert_eq!(cipher(1).decrypt("plain", "customers.email"), Err(CryptoError::Malformed));
+        assert_eq!(
+            cipher(1).decrypt("plain", "customers.email"),
+            Err(CryptoError::Malformed)
+        );
     }
 
     #[test]
     fn blind_index_is_keyed_and_normalised() {
         let c = cipher(1);
-        assert_eq!(c.email_index(" Ada@Example.com "), c.email_index("ada@example.com"));
-        assert_ne!(c.email_index("ada@example.com"), cipher(2).email_index("ada@example.com"));
-        assert_ne!(c.email_index("ada@example.com"), sha256_hex(b"ada@example.com"));
+        assert_eq!(
+            c.email_index(" Ada@Example.com "),
+            c.email_index("ada@example.com")
+        );
+        assert_ne!(
+            c.email_index("ada@example.com"),
+            cipher(2).email_index("ada@example.com")
+        );
+        assert_ne!(
+            c.email_index("ada@example.com"),
+            sha256_hex(b"ada@example.com")
+        );
     }
 
     #[test]

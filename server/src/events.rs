@@ -43,14 +43,15 @@ pub async fn list_events(
 ) -> ApiResult<axum::Json<List<Event>>> {
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit must be between 1 and 100."));
+        return Err(ApiError::invalid(
+            "limit",
+            "limit must be between 1 and 100.",
+        ));
     }
     let before: i64 = match &q.starting_after {
-        Some(c) => c
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| ApiError::invalid("starting_after", "Not a cursor from a previous page."))?,
+        Some(c) => c.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ApiError::invalid("starting_after", "Not a cursor from a previous page.")
+        })?,
         None => i64::MAX,
     };
     let rows = sqlx::query(
@@ -81,6 +82,10 @@ pub async fn list_events(
     Ok(axum::Json(List {
         data,
         has_more,
-        next_cursor: if has_more { last_seq.map(|s| s.to_string()) } else { None },
+        next_cursor: if has_more {
+            last_seq.map(|s| s.to_string())
+        } else {
+            None
+        },
     }))
 }

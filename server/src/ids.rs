@@ -23,7 +23,8 @@ pub fn has_shape(id: &str, prefix: &str) -> bool {
     id.strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('_'))
         .is_some_and(|rest| {
-            (RANDOM_CHARS..=64).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            (RANDOM_CHARS..=64).contains(&rest.len())
+                && rest.bytes().all(|b| b.is_ascii_alphanumeric())
         })
 }
 

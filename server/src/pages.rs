@@ -30,7 +30,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .nest_service("/assets/console", ServeDir::new(assets.join("console")))
 }
 
-async fn render_bundle(state: &AppState, bundle: &str, csp: impl FnOnce(&str) -> String) -> Response {
+async fn render_bundle(
+    state: &AppState,
+    bundle: &str,
+    csp: impl FnOnce(&str) -> String,
+) -> Response {
     let path = state.config.assets_dir.join(bundle).join("index.html");
     let Ok(html) = tokio::fs::read_to_string(&path).await else {
         tracing::error!(path = %path.display(), "front-end bundle missing: run scripts/build-frontend.sh");
@@ -48,8 +52,14 @@ async fn render_bundle(state: &AppState, bundle: &str, csp: impl FnOnce(&str) ->
         headers.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     res
 }
 
@@ -66,7 +76,8 @@ async fn console_page(State(state): State<AppState>) -> Response {
 
 async fn home(State(state): State<AppState>) -> Response {
     if state.config.mode != Mode::Sandbox {
-        return Html("<!doctype html><title>paygate</title><p>paygate is running.</p>").into_response();
+        return Html("<!doctype html><title>paygate</title><p>paygate is running.</p>")
+            .into_response();
     }
     let name = html_escape(&state.config.merchant_name);
     let mut res = Html(format!(
@@ -82,7 +93,9 @@ async fn home(State(state): State<AppState>) -> Response {
     .into_response();
     res.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
     );
     res
 }
@@ -94,7 +107,10 @@ struct DemoForm {
 
 /// Sandbox only: opens a checkout session on the merchant's behalf, as a merchant back end
 /// would with its secret key, and sends the browser to it.
-async fn demo_checkout(State(state): State<AppState>, Form(form): Form<DemoForm>) -> Result<Redirect, ApiError> {
+async fn demo_checkout(
+    State(state): State<AppState>,
+    Form(form): Form<DemoForm>,
+) -> Result<Redirect, ApiError> {
     if state.config.mode != Mode::Sandbox {
         return Err(ApiError::not_found("page"));
     }

@@ -60,12 +60,33 @@ impl Running {
 }
 
 impl Application {
-    pub async fn build(config: Config, providers: Providers, options: Options) -> anyhow::Result<Application> {
+    pub async fn build(
+        config: Config,
+        providers: Providers,
+        options: Options,
+    ) -> anyhow::Result<Application> {
         let db = connect_and_migrate(&config).await?;
         check_data_key(&db, &DataCipher::new(&config.data_key)).await?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {} (PAYGATE_LISTEN): {e}", config.listen))?;
+        let listener = TcpListener::bind(config.listen).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen on {} (PAYGATE_LISTEN): {e}", config.listen)
+        })?;
+        let mut config = config;
+        let bound = listener.local_addr()?;
+        if config.listen.port() == 0 && config.public_url == format!("http://{}", config.listen) {
+            // Port 0 (tests, tools): the default public URL and origin name the port bound.
+            config.public_url = format!("http://{bound}");
+            config.allowed_origins = config
+                .allowed_origins
+                .iter()
+                .map(|o| {
+                    if *o == format!("http://{}", config.listen) {
+                        config.public_url.clone()
+                    } else {
+                        o.clone()
+                    }
+                })
+                .collect();
+        }
         let state = AppState::new(config, db, providers, options.clock.clone());
         Ok(Application {
             listener,
@@ -94,7 +115,10 @@ impl Application {
                 stopped.clone(),
             )));
         }
-        workers.push(tokio::spawn(housekeeping(self.state.clone(), stopped.clone())));
+        workers.push(tokio::spawn(housekeeping(
+            self.state.clone(),
+            stopped.clone(),
+        )));
         let router = app(self.state.clone());
         let mut on_stop = stopped.clone();
         let server = tokio::spawn(async move {
@@ -128,12 +152,12 @@ impl Application {
 }
 
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database_url).await.map_err(|e| {
-        ConfigError {
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| ConfigError {
             variable: "DATABASE_URL",
             message: format!("cannot open the database: {e}"),
-        }
-    })?;
+        })?;
     db.migrate()
         .await
         .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
@@ -144,9 +168,10 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
 /// database keeps a value encrypted with the key it was first used with.
 pub async fn check_data_key(db: &Db, cipher: &DataCipher) -> anyhow::Result<()> {
     const CONTEXT: &str = "settings.data_key_check";
-    let stored: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'data_key_check'")
-        .fetch_optional(&db.pool)
-        .await?;
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'data_key_check'")
+            .fetch_optional(&db.pool)
+            .await?;
     match stored {
         None => {
             sqlx::query("INSERT INTO settings (key, value) VALUES ('data_key_check', $1) ON CONFLICT (key) DO NOTHING")

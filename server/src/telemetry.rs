@@ -91,13 +91,19 @@ mod tests {
             .with_ansi(false)
             .finish();
         tracing::subscriber::with_default(subscriber, || {
-            tracing::info!(card = "4242 4242 4242 4242", "customer typed 4000-0000-0000-0002 into the notes");
+            tracing::info!(
+                card = "4242 4242 4242 4242",
+                "customer typed 4000-0000-0000-0002 into the notes"
+            );
             tracing::info!(order = "4242424242424241", "not a card number");
         });
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         assert!(!text.contains("4242 4242 4242 4242"), "{text}");
         assert!(!text.contains("4000-0000-0000-0002"), "{text}");
-        assert!(text.contains("4242424242424241"), "Luhn-invalid numbers stay: {text}");
+        assert!(
+            text.contains("4242424242424241"),
+            "Luhn-invalid numbers stay: {text}"
+        );
         assert_eq!(text.lines().count(), 2);
     }
 }

@@ -6,7 +6,10 @@ use shared::api::Metadata;
 pub fn optional_text(param: &str, value: Option<&str>, max_chars: usize) -> Result<(), ApiError> {
     if let Some(v) = value {
         if v.trim().is_empty() {
-            return Err(ApiError::invalid(param, format!("{param} must not be blank.")));
+            return Err(ApiError::invalid(
+                param,
+                format!("{param} must not be blank."),
+            ));
         }
         if v.chars().count() > max_chars {
             return Err(ApiError::invalid(
@@ -15,7 +18,10 @@ pub fn optional_text(param: &str, value: Option<&str>, max_chars: usize) -> Resu
             ));
         }
         if v.chars().any(|c| c.is_control() && c != '\n') {
-            return Err(ApiError::invalid(param, format!("{param} contains control characters.")));
+            return Err(ApiError::invalid(
+                param,
+                format!("{param} contains control characters."),
+            ));
         }
     }
     Ok(())
@@ -24,7 +30,10 @@ pub fn optional_text(param: &str, value: Option<&str>, max_chars: usize) -> Resu
 /// Stripe's limits: 50 keys, keys up to 40 characters, values up to 500.
 pub fn metadata(m: &Metadata) -> Result<(), ApiError> {
     if m.len() > 50 {
-        return Err(ApiError::invalid("metadata", "metadata holds at most 50 keys."));
+        return Err(ApiError::invalid(
+            "metadata",
+            "metadata holds at most 50 keys.",
+        ));
     }
     for (k, v) in m {
         if k.is_empty() || k.chars().count() > 40 || k.contains(['[', ']']) {
@@ -45,8 +54,17 @@ pub fn metadata(m: &Metadata) -> Result<(), ApiError> {
 
 pub fn http_url(param: &str, value: &str) -> Result<(), ApiError> {
     match url::Url::parse(value) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && value.len() <= 2048 => Ok(()),
-        _ => Err(ApiError::invalid(param, format!("{param} must be an absolute http(s) URL."))),
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some()
+                && value.len() <= 2048 =>
+        {
+            Ok(())
+        }
+        _ => Err(ApiError::invalid(
+            param,
+            format!("{param} must be an absolute http(s) URL."),
+        )),
     }
 }
 
@@ -66,7 +84,10 @@ pub fn email(param: &str, value: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid(param, format!("{param} is not a valid email address.")))
+        Err(ApiError::invalid(
+            param,
+            format!("{param} is not a valid email address."),
+        ))
     }
 }
 
@@ -77,8 +98,14 @@ mod tests {
     #[test]
     fn emails() {
         assert!(email("e", "ada@example.com").is_ok());
-        for bad in ["", "ada", "ada@", "@x.com", "a@b", "a b@c.de", "a@b@c.de", "a@.com"] {
-            assert_eq!(email("e", bad).unwrap_err().param.as_deref(), Some("e"), "{bad}");
+        for bad in [
+            "", "ada", "ada@", "@x.com", "a@b", "a b@c.de", "a@b@c.de", "a@.com",
+        ] {
+            assert_eq!(
+                email("e", bad).unwrap_err().param.as_deref(),
+                Some("e"),
+                "{bad}"
+            );
         }
     }
 
@@ -102,6 +129,9 @@ mod tests {
         assert!(metadata(&m).is_err());
         let mut m = Metadata::new();
         m.insert("k".into(), "v".repeat(501));
-        assert_eq!(metadata(&m).unwrap_err().param.as_deref(), Some("metadata[k]"));
+        assert_eq!(
+            metadata(&m).unwrap_err().param.as_deref(),
+            Some("metadata[k]")
+        );
     }
 }

@@ -26,7 +26,7 @@ fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Whether `number` is a plausible card number: 12 to 19 ASCII digits once spaces and dashes

@@ -28,7 +28,7 @@ pub fn CheckoutPage() -> impl IntoView {
         spawn_local(async move {
             let next = match session_id {
                 Some(id) => match fetch::fetch_session(&id).await {
-                    Ok(session) => CheckoutState::Loaded(session),
+                    Ok(session) => CheckoutState::Loaded(Box::new(session)),
                     Err(error) => CheckoutState::Failed(error),
                 },
                 // No fetch for a URL that cannot name a session: it is simply not a valid link.

@@ -4,7 +4,7 @@ use shared::api::{CheckoutSessionStatus, WidgetSession};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckoutState {
     Loading,
-    Loaded(WidgetSession),
+    Loaded(Box<WidgetSession>),
     Failed(LoadError),
 }
 

@@ -24,7 +24,7 @@ pub fn CheckoutView(
     };
     let session = move || {
         state.with(|state| match state {
-            CheckoutState::Loaded(session) => Some(session.clone()),
+            CheckoutState::Loaded(session) => Some(WidgetSession::clone(session)),
             _ => None,
         })
     };

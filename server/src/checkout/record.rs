@@ -1,7 +1,8 @@
 use crate::crypto::DataCipher;
 use crate::db::Row;
 use shared::api::{
-    Amount, CaptureMode, CheckoutSession, CheckoutSessionStatus, LineItem, Metadata, Payment, ProviderName,
+    Amount, CaptureMode, CheckoutSession, CheckoutSessionStatus, LineItem, Metadata, Payment,
+    ProviderName,
 };
 use shared::{Currency, Money};
 use sqlx::Row as _;
@@ -59,7 +60,8 @@ impl SessionRecord {
                 .filter(|s| !s.is_empty())
                 .map(|p| ProviderName::parse(p).ok_or_else(|| corrupt("providers")))
                 .collect::<Result<_, _>>()?,
-            capture_mode: CaptureMode::parse(&capture_mode).ok_or_else(|| corrupt("capture_mode"))?,
+            capture_mode: CaptureMode::parse(&capture_mode)
+                .ok_or_else(|| corrupt("capture_mode"))?,
             expires_at: row.try_get("expires_at")?,
             completed_payment_id: row.try_get("completed_payment_id")?,
             created_at: row.try_get("created_at")?,
@@ -70,7 +72,9 @@ impl SessionRecord {
     /// sweeper has written that yet.
     pub fn effective_status(&self, now_ms: i64) -> CheckoutSessionStatus {
         match self.status {
-            CheckoutSessionStatus::Open if now_ms >= self.expires_at => CheckoutSessionStatus::Expired,
+            CheckoutSessionStatus::Open if now_ms >= self.expires_at => {
+                CheckoutSessionStatus::Expired
+            }
             s => s,
         }
     }

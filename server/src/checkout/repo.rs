@@ -10,7 +10,12 @@ pub async fn insert(
     customer_email: Option<&str>,
     cipher: &DataCipher,
 ) -> Result<(), sqlx::Error> {
-    let providers = s.providers.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",");
+    let providers = s
+        .providers
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
     sqlx::query(
         "INSERT INTO checkout_sessions (id, status, currency, amount_minor, line_items, description, \
          customer_email_ciphertext, customer_email_index, metadata, success_url, cancel_url, \
@@ -50,9 +55,11 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<SessionRecord>, sqlx::Error
     if !crate::ids::has_shape(id, "cs") {
         return Ok(None);
     }
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM checkout_sessions WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM checkout_sessions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
     row.as_ref().map(SessionRecord::from_row).transpose()
 }

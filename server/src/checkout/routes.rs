@@ -37,7 +37,12 @@ pub async fn create_session(
 ) -> ApiResult<(StatusCode, axum::Json<CheckoutSession>)> {
     let email = body.customer_email.clone();
     let record = service::create(&state, body).await?;
-    let mut session = record.to_api(&state.cipher, &state.config.public_url, state.clock.now_ms(), None);
+    let mut session = record.to_api(
+        &state.cipher,
+        &state.config.public_url,
+        state.clock.now_ms(),
+        None,
+    );
     session.customer_email = email.map(|e| e.trim().to_string());
     Ok((StatusCode::CREATED, axum::Json(session)))
 }
@@ -58,7 +63,9 @@ pub async fn get_session(
         .await?
         .ok_or_else(|| ApiError::not_found("checkout session"))?;
     let payment = match &record.completed_payment_id {
-        Some(pid) => payments::repo::get(&state.db, pid).await?.map(|p| p.to_api()),
+        Some(pid) => payments::repo::get(&state.db, pid)
+            .await?
+            .map(|p| p.to_api()),
         None => None,
     };
     Ok(axum::Json(record.to_api(

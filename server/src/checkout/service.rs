@@ -23,18 +23,23 @@ pub fn price(body: &CreateCheckoutSession) -> Result<(Money, Vec<LineItem>), Api
         .map_err(|e| ApiError::invalid("currency", e.to_string()))?;
     let (money, items) = match (&body.amount, body.line_items.is_empty()) {
         (Some(_), false) => {
-            return Err(ApiError::invalid("amount", "Send either amount or line_items, not both."))
+            return Err(ApiError::invalid(
+                "amount",
+                "Send either amount or line_items, not both.",
+            ))
         }
-        (None, true) => {
-            return Err(ApiError::invalid("amount", "Send amount or line_items."))
-        }
+        (None, true) => return Err(ApiError::invalid("amount", "Send amount or line_items.")),
         (Some(amount), true) => (
-            Money::parse(amount, currency).map_err(|e| ApiError::invalid("amount", e.to_string()))?,
+            Money::parse(amount, currency)
+                .map_err(|e| ApiError::invalid("amount", e.to_string()))?,
             Vec::new(),
         ),
         (None, false) => {
             if body.line_items.len() > MAX_LINE_ITEMS {
-                return Err(ApiError::invalid("line_items", format!("At most {MAX_LINE_ITEMS} line items.")));
+                return Err(ApiError::invalid(
+                    "line_items",
+                    format!("At most {MAX_LINE_ITEMS} line items."),
+                ));
             }
             let mut total = Money::zero(currency);
             let mut items = Vec::with_capacity(body.line_items.len());
@@ -42,7 +47,10 @@ pub fn price(body: &CreateCheckoutSession) -> Result<(Money, Vec<LineItem>), Api
                 let param = |f: &str| format!("line_items[{i}][{f}]");
                 validate::optional_text(&param("name"), Some(&item.name), 200)?;
                 if !(1..=MAX_QUANTITY).contains(&item.quantity) {
-                    return Err(ApiError::invalid(param("quantity"), format!("quantity must be between 1 and {MAX_QUANTITY}.")));
+                    return Err(ApiError::invalid(
+                        param("quantity"),
+                        format!("quantity must be between 1 and {MAX_QUANTITY}."),
+                    ));
                 }
                 let unit = Money::parse(&item.unit_amount, currency)
                     .map_err(|e| ApiError::invalid(param("unit_amount"), e.to_string()))?;
@@ -63,19 +71,28 @@ pub fn price(body: &CreateCheckoutSession) -> Result<(Money, Vec<LineItem>), Api
         }
     };
     if money.is_zero() {
-        return Err(ApiError::invalid("amount", "The amount must be greater than zero."));
+        return Err(ApiError::invalid(
+            "amount",
+            "The amount must be greater than zero.",
+        ));
     }
     Ok((money, items))
 }
 
-pub async fn create(state: &AppState, body: CreateCheckoutSession) -> Result<SessionRecord, ApiError> {
+pub async fn create(
+    state: &AppState,
+    body: CreateCheckoutSession,
+) -> Result<SessionRecord, ApiError> {
     let (money, line_items) = price(&body)?;
     validate::optional_text("description", body.description.as_deref(), 1000)?;
     validate::metadata(&body.metadata)?;
     if let Some(email) = &body.customer_email {
         validate::email("customer_email", email)?;
     }
-    for (param, url) in [("success_url", &body.success_url), ("cancel_url", &body.cancel_url)] {
+    for (param, url) in [
+        ("success_url", &body.success_url),
+        ("cancel_url", &body.cancel_url),
+    ] {
         if let Some(url) = url {
             validate::http_url(param, url)?;
         }
@@ -91,7 +108,10 @@ pub async fn create(state: &AppState, body: CreateCheckoutSession) -> Result<Ses
     let enabled = &state.config.providers;
     let allowed = match &body.providers {
         Some(list) if list.is_empty() => {
-            return Err(ApiError::invalid("providers", "Allow at least one provider."))
+            return Err(ApiError::invalid(
+                "providers",
+                "Allow at least one provider.",
+            ))
         }
         Some(list) => {
             if let Some(p) = list.iter().find(|p| !enabled.contains(p)) {
@@ -116,7 +136,10 @@ pub async fn create(state: &AppState, body: CreateCheckoutSession) -> Result<Ses
             .join(" ");
         return Err(ApiError::bad_request(
             "amount_not_supported",
-            format!("No allowed provider can take {}: {reasons}", money.display()),
+            format!(
+                "No allowed provider can take {}: {reasons}",
+                money.display()
+            ),
         )
         .with_param("amount"));
     }

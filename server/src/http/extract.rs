@@ -38,7 +38,10 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         }
         JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
             "malformed_json",
-            format!("The body is not valid JSON: {}", clean_serde_message(&e.body_text())),
+            format!(
+                "The body is not valid JSON: {}",
+                clean_serde_message(&e.body_text())
+            ),
         ),
         JsonRejection::BytesRejection(_) => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -96,7 +99,10 @@ mod tests {
             field_in_message("unknown field `amout`, expected one of `amount`").as_deref(),
             Some("amout")
         );
-        assert_eq!(field_in_message("missing field `currency` at line 1").as_deref(), Some("currency"));
+        assert_eq!(
+            field_in_message("missing field `currency` at line 1").as_deref(),
+            Some("currency")
+        );
         assert_eq!(field_in_message("expected value"), None);
     }
 }

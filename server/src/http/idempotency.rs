@@ -51,15 +51,28 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let bytes = match to_bytes(body, state.config.body_limit).await {
         Ok(b) => b,
         Err(_) => {
-            return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "The request body is too large.")
-                .into_response()
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "The request body is too large.",
+            )
+            .into_response()
         }
     };
     let path = parts.uri.path().to_string();
     let fingerprint = fingerprint(parts.method.as_str(), &path, &bytes);
 
     let now = state.clock.now_ms();
-    match claim(&state.db, &merchant.merchant_id, &key, &path, &fingerprint, now).await {
+    match claim(
+        &state.db,
+        &merchant.merchant_id,
+        &key,
+        &path,
+        &fingerprint,
+        now,
+    )
+    .await
+    {
         Err(e) => ApiError::from(e).into_response(),
         Ok(Claim::InFlight) => {
             let mut e = ApiError::conflict(
@@ -77,16 +90,18 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         .into_response(),
         Ok(Claim::Replay { status, body }) => replay(status, body),
         Ok(Claim::Claimed) => {
-            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
             finish(&state.db, &merchant.merchant_id, &key, response).await
         }
     }
 }
 
 fn validate_key(raw: &HeaderValue) -> Result<String, ApiError> {
-    let text = raw
-        .to_str()
-        .map_err(|_| ApiError::invalid("Idempotency-Key", "Idempotency-Key must be visible ASCII."))?;
+    let text = raw.to_str().map_err(|_| {
+        ApiError::invalid("Idempotency-Key", "Idempotency-Key must be visible ASCII.")
+    })?;
     // Accept the RFC 8941 string form of the IETF draft ("...") as well as a bare token.
     let text = text
         .strip_prefix('"')
@@ -191,17 +206,22 @@ async fn claim(
 fn is_stored(status: StatusCode) -> bool {
     status.is_success()
         || (status.is_client_error()
-            && !matches!(status.as_u16(), 400 | 401 | 403 | 408 | 409 | 413 | 415 | 422 | 429))
+            && !matches!(
+                status.as_u16(),
+                400 | 401 | 403 | 408 | 409 | 413 | 415 | 422 | 429
+            ))
 }
 
 async fn finish(db: &Db, merchant_id: &str, key: &str, response: Response) -> Response {
     let status = response.status();
     if !is_stored(status) {
-        if let Err(e) = sqlx::query("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2")
-            .bind(merchant_id)
-            .bind(key)
-            .execute(&db.pool)
-            .await
+        if let Err(e) = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2",
+        )
+        .bind(merchant_id)
+        .bind(key)
+        .execute(&db.pool)
+        .await
         {
             tracing::error!(error = %e, "could not release an idempotency key");
         }
@@ -270,8 +290,14 @@ mod tests {
 
     #[test]
     fn keys_are_validated() {
-        assert_eq!(validate_key(&HeaderValue::from_static("abc-123")).unwrap(), "abc-123");
-        assert_eq!(validate_key(&HeaderValue::from_static("\"quoted\"")).unwrap(), "quoted");
+        assert_eq!(
+            validate_key(&HeaderValue::from_static("abc-123")).unwrap(),
+            "abc-123"
+        );
+        assert_eq!(
+            validate_key(&HeaderValue::from_static("\"quoted\"")).unwrap(),
+            "quoted"
+        );
         assert!(validate_key(&HeaderValue::from_static("")).is_err());
         assert!(validate_key(&HeaderValue::from_static("has space")).is_err());
         let long = "k".repeat(256);

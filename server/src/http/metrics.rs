@@ -47,7 +47,11 @@ impl Metrics {
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.001, 2.0, 15))
         });
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by route",
@@ -63,7 +67,8 @@ impl Metrics {
     pub fn encode(&self) -> String {
         let mut out = String::new();
         let registry = self.registry.lock().expect("metrics registry lock");
-        prometheus_client::encoding::text::encode(&mut out, &registry).expect("writing to a String");
+        prometheus_client::encoding::text::encode(&mut out, &registry)
+            .expect("writing to a String");
         out
     }
 }

@@ -48,15 +48,26 @@ fn refused(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> Api
 }
 
 /// After authentication: one bucket per API key.
-pub async fn limit_merchant(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
-    if let (Some(limiter), Some(merchant)) = (&state.rate_limits.merchant, request.extensions().get::<Merchant>()) {
+pub async fn limit_merchant(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if let (Some(limiter), Some(merchant)) = (
+        &state.rate_limits.merchant,
+        request.extensions().get::<Merchant>(),
+    ) {
         limiter.check_key(&merchant.api_key_id).map_err(refused)?;
     }
     Ok(next.run(request).await)
 }
 
 /// One bucket per client address (the widget API has no key).
-pub async fn limit_widget(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn limit_widget(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     if let Some(limiter) = &state.rate_limits.widget {
         let ip = request
             .extensions()

@@ -21,17 +21,22 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<axum::Json<Value>> {
-    let name = ProviderName::parse(&provider).ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
+    let name =
+        ProviderName::parse(&provider).ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
     let provider = state
         .providers
         .get(name)
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
-    let verified = provider.verify_webhook(&headers, &body).await.map_err(|e| {
-        tracing::warn!(provider = %name, error = %e, "rejected webhook");
-        ApiError::from(e)
+    let verified = provider
+        .verify_webhook(&headers, &body)
+        .await
+        .map_err(|e| {
+            tracing::warn!(provider = %name, error = %e, "rejected webhook");
+            ApiError::from(e)
+        })?;
+    let payload = std::str::from_utf8(&body).map_err(|_| {
+        ApiError::bad_request("malformed_webhook", "The webhook body is not UTF-8 text.")
     })?;
-    let payload = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("malformed_webhook", "The webhook body is not UTF-8 text."))?;
     let stored = store::store(
         &state.db,
         name,
@@ -45,5 +50,7 @@ pub async fn receive(
         state.inbox_wakeup.notify_one();
     }
     tracing::info!(provider = %name, event_id = %verified.event_id, event_type = %verified.event_type, duplicate = stored == Stored::Duplicate, "webhook received");
-    Ok(axum::Json(json!({ "received": true, "duplicate": stored == Stored::Duplicate })))
+    Ok(axum::Json(
+        json!({ "received": true, "duplicate": stored == Stored::Duplicate }),
+    ))
 }

@@ -86,7 +86,8 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
     let payload: String = row.try_get("payload")?;
     let attempts: i64 = row.try_get("attempts")?;
 
-    let Some(provider) = ProviderName::parse(&provider_name).and_then(|p| state.providers.get(p)) else {
+    let Some(provider) = ProviderName::parse(&provider_name).and_then(|p| state.providers.get(p))
+    else {
         return retry_later(state, id, attempts, "provider not enabled").await;
     };
     let effect = match provider.interpret_event(payload.as_bytes()) {
@@ -110,7 +111,13 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
             else {
                 tx.rollback().await?;
                 // The webhook may outrun our own write of the provider reference.
-                return retry_later(state, id, attempts, "no payment with this provider reference yet").await;
+                return retry_later(
+                    state,
+                    id,
+                    attempts,
+                    "no payment with this provider reference yet",
+                )
+                .await;
             };
             let update = Update {
                 status: Some(status),
@@ -168,7 +175,12 @@ async fn finish(
     .map(|_| ())
 }
 
-async fn retry_later(state: &AppState, id: i64, attempts: i64, reason: &str) -> Result<(), sqlx::Error> {
+async fn retry_later(
+    state: &AppState,
+    id: i64,
+    attempts: i64,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
     let backoff = (1000_i64 << attempts.clamp(0, 12)).min(MAX_BACKOFF_MS);
     sqlx::query(
         "UPDATE provider_events SET attempts = attempts + 1, next_attempt_at = $1, \

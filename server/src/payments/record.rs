@@ -1,5 +1,7 @@
 use crate::db::Row;
-use shared::api::{Amount, CaptureMode, Metadata, NextAction, Payment, PaymentError, PaymentStatus, ProviderName};
+use shared::api::{
+    Amount, CaptureMode, Metadata, NextAction, Payment, PaymentError, PaymentStatus, ProviderName,
+};
 use shared::{Currency, Money};
 use sqlx::Row as _;
 
@@ -32,7 +34,10 @@ fn corrupt(column: &str, value: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("payments.{column} holds an unexpected value {value:?}").into())
 }
 
-fn json_column<T: serde::de::DeserializeOwned>(row: &Row, column: &str) -> Result<Option<T>, sqlx::Error> {
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &Row,
+    column: &str,
+) -> Result<Option<T>, sqlx::Error> {
     let text: Option<String> = row.try_get(column)?;
     text.map(|t| serde_json::from_str(&t).map_err(|_| corrupt(column, &t)))
         .transpose()
@@ -44,10 +49,12 @@ impl PaymentRecord {
         let status: String = row.try_get("status")?;
         let currency: String = row.try_get("currency")?;
         let capture_mode: String = row.try_get("capture_mode")?;
-        let currency = Currency::from_code(&currency).map_err(|_| corrupt("currency", &currency))?;
+        let currency =
+            Currency::from_code(&currency).map_err(|_| corrupt("currency", &currency))?;
         Ok(PaymentRecord {
             id: row.try_get("id")?,
-            provider: ProviderName::parse(&provider).ok_or_else(|| corrupt("provider", &provider))?,
+            provider: ProviderName::parse(&provider)
+                .ok_or_else(|| corrupt("provider", &provider))?,
             provider_reference: row.try_get("provider_reference")?,
             status: PaymentStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
             money: Money::from_minor(row.try_get("amount_minor")?, currency),

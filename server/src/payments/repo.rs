@@ -45,7 +45,14 @@ pub async fn insert(tx: &mut Tx, p: &PaymentRecord, cause: Cause) -> Result<(), 
         &json!({ "amount_minor": p.money.minor(), "currency": p.money.currency().code() }),
     )
     .await?;
-    outbox::record(tx, "payment.created", &p.id, &json!(p.to_api()), p.created_at).await?;
+    outbox::record(
+        tx,
+        "payment.created",
+        &p.id,
+        &json!(p.to_api()),
+        p.created_at,
+    )
+    .await?;
     Ok(())
 }
 
@@ -57,7 +64,11 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error
     row.as_ref().map(PaymentRecord::from_row).transpose()
 }
 
-pub async fn get_locked(db: &Db, tx: &mut Tx, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
+pub async fn get_locked(
+    db: &Db,
+    tx: &mut Tx,
+    id: &str,
+) -> Result<Option<PaymentRecord>, sqlx::Error> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM payments WHERE id = $1{}",
         db.for_update()
@@ -99,14 +110,20 @@ pub struct Update {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The status moved (and other fields may have changed).
-    Transitioned { from: PaymentStatus, to: PaymentStatus },
+    Transitioned {
+        from: PaymentStatus,
+        to: PaymentStatus,
+    },
     /// Same status; other fields changed.
     Updated,
     /// Nothing new.
     Unchanged,
     /// The state machine forbids the move (e.g. a late webhook after success): nothing changed
     /// but the timeline notes the refusal.
-    Refused { from: PaymentStatus, to: PaymentStatus },
+    Refused {
+        from: PaymentStatus,
+        to: PaymentStatus,
+    },
 }
 
 /// Applies `update` to the locked payment row `current`, recording the timeline and the outbox

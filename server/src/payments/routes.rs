@@ -53,22 +53,31 @@ pub async fn list_payments(
 ) -> ApiResult<axum::Json<List<Payment>>> {
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit must be between 1 and 100."));
+        return Err(ApiError::invalid(
+            "limit",
+            "limit must be between 1 and 100.",
+        ));
     }
     if let (Some(a), Some(b)) = (query.created_gte, query.created_lte) {
         if a > b {
-            return Err(ApiError::invalid("created_gte", "created_gte must not be after created_lte."));
+            return Err(ApiError::invalid(
+                "created_gte",
+                "created_gte must not be after created_lte.",
+            ));
         }
     }
     let cursor = match &query.starting_after {
-        Some(c) => Some(
-            repo::decode_cursor(c)
-                .ok_or_else(|| ApiError::invalid("starting_after", "Not a cursor from a previous page."))?,
-        ),
+        Some(c) => Some(repo::decode_cursor(c).ok_or_else(|| {
+            ApiError::invalid("starting_after", "Not a cursor from a previous page.")
+        })?),
         None => None,
     };
     let (rows, has_more) = repo::list(&state.db, &query, cursor, limit).await?;
-    let next_cursor = if has_more { rows.last().map(repo::encode_cursor) } else { None };
+    let next_cursor = if has_more {
+        rows.last().map(repo::encode_cursor)
+    } else {
+        None
+    };
     Ok(axum::Json(List {
         data: rows.iter().map(|p| p.to_api()).collect(),
         has_more,

@@ -19,10 +19,14 @@ pub fn validate_create(body: &CreatePayment) -> Result<Money, ApiError> {
     let money = Money::parse(&body.amount, currency)
         .map_err(|e| ApiError::invalid("amount", e.to_string()))?;
     if money.is_zero() {
-        return Err(ApiError::invalid("amount", "The amount must be greater than zero."));
+        return Err(ApiError::invalid(
+            "amount",
+            "The amount must be greater than zero.",
+        ));
     }
-    check_amount(body.provider, money)
-        .map_err(|e| ApiError::bad_request("amount_not_supported", e.to_string()).with_param("amount"))?;
+    check_amount(body.provider, money).map_err(|e| {
+        ApiError::bad_request("amount_not_supported", e.to_string()).with_param("amount")
+    })?;
     validate::optional_text("description", body.description.as_deref(), 1000)?;
     validate::metadata(&body.metadata)?;
     if let Some(url) = &body.return_url {
@@ -40,7 +44,10 @@ pub async fn create(
     if !state.config.providers.contains(&body.provider) {
         return Err(ApiError::bad_request(
             "provider_not_enabled",
-            format!("{} is not enabled on this gateway.", body.provider.display_name()),
+            format!(
+                "{} is not enabled on this gateway.",
+                body.provider.display_name()
+            ),
         )
         .with_param("provider"));
     }
@@ -125,7 +132,11 @@ pub async fn create(
         Err(e) => {
             let api_error = ApiError::from(e.clone());
             let update = match &e {
-                ProviderError::Declined { code, decline_code, message } => Update {
+                ProviderError::Declined {
+                    code,
+                    decline_code,
+                    message,
+                } => Update {
                     last_error: Some(Some(shared::api::PaymentError {
                         code: code.clone(),
                         message: message.clone(),

@@ -14,7 +14,10 @@ pub enum ProviderError {
     },
     /// The provider rejected our request as invalid.
     #[error("invalid request: {message}")]
-    InvalidRequest { message: String, param: Option<String> },
+    InvalidRequest {
+        message: String,
+        param: Option<String>,
+    },
     /// The object's state forbids the action (409).
     #[error("conflict: {message}")]
     Conflict { message: String },
@@ -40,30 +43,41 @@ impl From<ProviderError> for ApiError {
                 decline_code,
                 message,
             } => {
-                let mut err = ApiError::new(StatusCode::PAYMENT_REQUIRED, "payment_declined", message);
+                let mut err =
+                    ApiError::new(StatusCode::PAYMENT_REQUIRED, "payment_declined", message);
                 err.decline_code = decline_code.or(Some(code));
                 err
             }
             ProviderError::InvalidRequest { message, param } => {
-                let mut err = ApiError::new(StatusCode::BAD_REQUEST, "provider_invalid_request", message);
+                let mut err =
+                    ApiError::new(StatusCode::BAD_REQUEST, "provider_invalid_request", message);
                 err.param = param;
                 err
             }
             ProviderError::Conflict { message } => ApiError::conflict("invalid_state", message),
             ProviderError::Authentication => {
                 tracing::error!("the provider refused paygate's credentials: check the provider keys in the configuration");
-                ApiError::unavailable("provider_unavailable", "The payment provider is not available right now.")
+                ApiError::unavailable(
+                    "provider_unavailable",
+                    "The payment provider is not available right now.",
+                )
             }
             ProviderError::Unavailable { message } => {
                 tracing::warn!(%message, "provider unavailable");
-                ApiError::unavailable("provider_unavailable", "The payment provider is not available right now.")
+                ApiError::unavailable(
+                    "provider_unavailable",
+                    "The payment provider is not available right now.",
+                )
             }
-            ProviderError::Unverified(reason) => {
-                ApiError::bad_request("webhook_unverified", format!("Webhook not verified: {reason}."))
-            }
-            ProviderError::Malformed(reason) => {
-                ApiError::new(StatusCode::BAD_GATEWAY, "provider_error", format!("Unexpected provider response: {reason}."))
-            }
+            ProviderError::Unverified(reason) => ApiError::bad_request(
+                "webhook_unverified",
+                format!("Webhook not verified: {reason}."),
+            ),
+            ProviderError::Malformed(reason) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "provider_error",
+                format!("Unexpected provider response: {reason}."),
+            ),
         }
     }
 }

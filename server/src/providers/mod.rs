@@ -65,13 +65,20 @@ pub enum EventEffect {
 pub trait PaymentProvider: Send + Sync + 'static {
     fn name(&self) -> ProviderName;
 
-    async fn create_payment(&self, request: &CreateRequest) -> Result<ProviderPayment, ProviderError>;
+    async fn create_payment(
+        &self,
+        request: &CreateRequest,
+    ) -> Result<ProviderPayment, ProviderError>;
 
     async fn retrieve_payment(&self, reference: &str) -> Result<ProviderPayment, ProviderError>;
 
     /// Checks a webhook's signature over the raw body. Anything unverified is an error and must
     /// have no side effect.
-    async fn verify_webhook(&self, headers: &HeaderMap, body: &[u8]) -> Result<VerifiedEvent, ProviderError>;
+    async fn verify_webhook(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<VerifiedEvent, ProviderError>;
 
     /// Reads a stored (already verified) event.
     fn interpret_event(&self, payload: &[u8]) -> Result<EventEffect, ProviderError>;

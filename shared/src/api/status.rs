@@ -115,3 +115,79 @@ impl std::fmt::Display for PaymentStatus {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PaymentStatus::{self, *};
+
+    /// The whole table, written out independently of the `match` above: every pair is either
+    /// listed here as allowed or must be refused.
+    const ALLOWED: &[(PaymentStatus, PaymentStatus)] = &[
+        (RequiresPaymentMethod, RequiresConfirmation),
+        (RequiresPaymentMethod, RequiresAction),
+        (RequiresPaymentMethod, Processing),
+        (RequiresPaymentMethod, RequiresCapture),
+        (RequiresPaymentMethod, Succeeded),
+        (RequiresPaymentMethod, Failed),
+        (RequiresPaymentMethod, Canceled),
+        (RequiresConfirmation, RequiresPaymentMethod),
+        (RequiresConfirmation, RequiresAction),
+        (RequiresConfirmation, Processing),
+        (RequiresConfirmation, RequiresCapture),
+        (RequiresConfirmation, Succeeded),
+        (RequiresConfirmation, Failed),
+        (RequiresConfirmation, Canceled),
+        (RequiresAction, RequiresPaymentMethod),
+        (RequiresAction, RequiresConfirmation),
+        (RequiresAction, Processing),
+        (RequiresAction, RequiresCapture),
+        (RequiresAction, Succeeded),
+        (RequiresAction, Failed),
+        (RequiresAction, Canceled),
+        (Processing, RequiresPaymentMethod),
+        (Processing, RequiresCapture),
+        (Processing, Succeeded),
+        (Processing, Failed),
+        (Processing, Canceled),
+        (RequiresCapture, Processing),
+        (RequiresCapture, Succeeded),
+        (RequiresCapture, Failed),
+        (RequiresCapture, Canceled),
+    ];
+
+    #[test]
+    fn every_allowed_and_every_forbidden_transition() {
+        let mut allowed = 0;
+        for from in PaymentStatus::ALL {
+            for to in PaymentStatus::ALL {
+                let expected = ALLOWED.contains(&(from, to));
+                assert_eq!(from.can_transition_to(to), expected, "{from} -> {to}");
+                allowed += usize::from(expected);
+            }
+        }
+        assert_eq!(allowed, ALLOWED.len());
+    }
+
+    #[test]
+    fn terminal_states_never_move() {
+        for from in [Succeeded, Failed, Canceled] {
+            assert!(from.is_terminal());
+            assert!(PaymentStatus::ALL
+                .iter()
+                .all(|to| !from.can_transition_to(*to)));
+        }
+        assert!(!RequiresCapture.is_terminal());
+    }
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        for s in PaymentStatus::ALL {
+            assert_eq!(PaymentStatus::parse(s.as_str()), Some(s));
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
+        }
+        assert_eq!(PaymentStatus::parse("paid"), None);
+    }
+}

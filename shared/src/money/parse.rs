@@ -54,7 +54,8 @@ pub(crate) enum ScaleError {
 pub(crate) fn to_minor(d: &Decimal<'_>, exponent: u8, zeros_ok: bool) -> Result<i64, ScaleError> {
     let exponent = usize::from(exponent);
     let (kept, extra) = d.frac.split_at(d.frac.len().min(exponent));
-    if !extra.is_empty() && !(zeros_ok && extra.iter().all(|&b| b == b'0')) {
+    let extra_ok = extra.is_empty() || (zeros_ok && extra.iter().all(|&b| b == b'0'));
+    if !extra_ok {
         return Err(ScaleError::TooManyDecimals);
     }
     let padding = std::iter::repeat_n(&b'0', exponent - kept.len());

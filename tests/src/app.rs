@@ -1,0 +1,184 @@
+//! The real application on 127.0.0.1:0 against a test database (zero-to-production's
+//! `spawn_app`), plus an HTTP client that speaks the merchant API.
+
+use crate::db::TestDb;
+use paygate::clock::Clock;
+use paygate::config::{Config, SANDBOX_DEV_API_KEY};
+use paygate::providers::{PaymentProvider, Providers};
+use paygate::startup::{Application, Options, Running};
+use paygate::state::AppState;
+use reqwest::{Method, Response};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct AppOptions {
+    pub providers: Vec<Arc<dyn PaymentProvider>>,
+    /// Extra configuration variables (`PAYGATE_WIDGET_RATE_LIMIT`, ...).
+    pub vars: Vec<(&'static str, String)>,
+    pub inbox_worker: bool,
+    pub clock: Clock,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            providers: Vec::new(),
+            vars: Vec::new(),
+            inbox_worker: true,
+            clock: Clock::default(),
+        }
+    }
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub key: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    running: Option<Running>,
+}
+
+/// The workspace's built front-end (`dist/`), for tests that load pages.
+pub fn assets_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist")
+}
+
+pub async fn spawn_app(db: &TestDb, options: AppOptions) -> TestApp {
+    let mut vars = BTreeMap::new();
+    vars.insert("DATABASE_URL".to_string(), db.url.clone());
+    vars.insert("PAYGATE_LISTEN".to_string(), "127.0.0.1:0".to_string());
+    vars.insert(
+        "PAYGATE_ASSETS_DIR".to_string(),
+        assets_dir().display().to_string(),
+    );
+    vars.insert("PAYGATE_LOG".to_string(), "warn".to_string());
+    // High limits unless a test sets its own: tests fire many requests from one address.
+    vars.insert("PAYGATE_MERCHANT_RATE_LIMIT".to_string(), "0".to_string());
+    vars.insert("PAYGATE_WIDGET_RATE_LIMIT".to_string(), "0".to_string());
+    for (k, v) in options.vars {
+        vars.insert(k.to_string(), v);
+    }
+    let config = Config::from_vars(&vars).expect("test configuration");
+    let mut providers = Providers::new();
+    for p in options.providers {
+        providers = providers.with(p);
+    }
+    let app = Application::build(
+        config,
+        providers,
+        Options {
+            inbox_worker: options.inbox_worker,
+            inbox_poll: Duration::from_millis(50),
+            clock: options.clock,
+        },
+    )
+    .await
+    .expect("application starts");
+    let state = app.state().clone();
+    let running = app.spawn();
+    TestApp {
+        url: format!("http://{}", running.addr),
+        key: SANDBOX_DEV_API_KEY.to_string(),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        state,
+        running: Some(running),
+    }
+}
+
+impl TestApp {
+    /// Graceful stop: in-flight requests finish, workers end.
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.key)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_idem(&self, path: &str, body: &Value, key: &str) -> Response {
+        self.request(Method::POST, path)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates a checkout session and returns its JSON (panics unless 201).
+    pub async fn create_session(&self, body: &Value) -> Value {
+        let res = self.post("/v1/checkout/sessions", body).await;
+        let status = res.status();
+        let json: Value = res.json().await.expect("json");
+        assert_eq!(status, 201, "{json}");
+        json
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .expect("count query")
+    }
+}
+
+/// Reads a JSON body, asserting the status first (with the body in the message).
+pub async fn json_with_status(res: Response, expected: u16) -> Value {
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let text = res.text().await.expect("body");
+    assert_eq!(status, expected, "unexpected status; body: {text}");
+    if status >= 400 {
+        assert_eq!(
+            ct, "application/problem+json",
+            "errors use the problem envelope: {text}"
+        );
+    }
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// Waits until `check` is true, polling; panics with `what` after `timeout`.
+pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out waiting for: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

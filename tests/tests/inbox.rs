@@ -1,0 +1,314 @@
+//! The inbox shared by both providers: verify, store once, acknowledge, apply durably through
+//! the state machine. On SQLite and PostgreSQL.
+
+use paygate::inbox::store::state_of;
+use paygate_tests::app::{eventually, json_with_status};
+use paygate_tests::provider::SIGNATURE_HEADER;
+use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb, TestProvider};
+use serde_json::json;
+use shared::api::{PaymentStatus, ProviderName};
+use std::sync::Arc;
+use std::time::Duration;
+
+on_both_databases!(
+    verified_events_are_applied_once,
+    unverified_events_change_nothing,
+    late_events_never_move_a_payment_backwards,
+    events_for_unknown_payments_are_kept_and_retried,
+    an_acknowledged_event_is_applied_after_a_restart,
+);
+
+async fn send(app: &TestApp, provider: &TestProvider, body: &[u8]) -> reqwest::Response {
+    app.client
+        .post(format!("{}/webhooks/stripe", app.url))
+        .header(SIGNATURE_HEADER, provider.sign(body))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn new_payment(app: &TestApp) -> (String, String) {
+    let p = json_with_status(
+        app.post(
+            "/v1/payments",
+            &json!({ "provider": "stripe", "amount": "12.00", "currency": "USD" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    (
+        p["id"].as_str().unwrap().to_string(),
+        p["provider_reference"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn status_of(app: &TestApp, id: &str) -> String {
+    let p = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    p["status"].as_str().unwrap().to_string()
+}
+
+async fn wait_processed(app: &TestApp, event_id: &str) -> paygate::inbox::store::EventState {
+    let db = app.state.db.clone();
+    eventually("event processed", Duration::from_secs(10), || {
+        let db = db.clone();
+        let event_id = event_id.to_string();
+        async move {
+            state_of(&db, ProviderName::Stripe, &event_id)
+                .await
+                .unwrap()
+                .is_some_and(|s| s.processed)
+        }
+    })
+    .await;
+    state_of(&app.state.db, ProviderName::Stripe, event_id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn verified_events_are_applied_once(db: TestDb) {
+    let provider = Arc::new(TestProvider::new(ProviderName::Stripe));
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            providers: vec![provider.clone()],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let (id, reference) = new_payment(&app).await;
+    let body = TestProvider::event("evt_1", &reference, PaymentStatus::Succeeded);
+    let ack = json_with_status(send(&app, &provider, &body).await, 200).await;
+    assert_eq!(ack, json!({ "received": true, "duplicate": false }));
+    let state = wait_processed(&app, "evt_1").await;
+    assert_eq!(state.outcome.as_deref(), Some("applied"));
+    assert_eq!(state.payment_id.as_deref(), Some(id.as_str()));
+    assert_eq!(status_of(&app, &id).await, "succeeded");
+
+    // The same delivery again: acknowledged, no second effect.
+    let ack = json_with_status(send(&app, &provider, &body).await, 200).await;
+    assert_eq!(ack["duplicate"], true);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM provider_events").await, 1);
+    let succeeded_events = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM events WHERE type = 'payment.succeeded' AND object_id = '{id}'"
+        ))
+        .await;
+    assert_eq!(succeeded_events, 1);
+    let timeline = paygate::payments::timeline::list(&app.state.db, &id)
+        .await
+        .unwrap();
+    let last = timeline.last().unwrap();
+    assert_eq!(
+        (last.cause.as_str(), last.detail["event_id"].as_str()),
+        ("webhook", Some("evt_1"))
+    );
+
+    // Unknown event types are stored and acknowledged, nothing applied.
+    let other = json!({ "id": "evt_2", "type": "customer.created", "data": {} }).to_string();
+    json_with_status(send(&app, &provider, other.as_bytes()).await, 200).await;
+    assert_eq!(
+        wait_processed(&app, "evt_2").await.outcome.as_deref(),
+        Some("ignored")
+    );
+    app.stop().await;
+}
+
+async fn unverified_events_change_nothing(db: TestDb) {
+    let provider = Arc::new(TestProvider::new(ProviderName::Stripe));
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            providers: vec![provider.clone()],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let (id, reference) = new_payment(&app).await;
+    let body = TestProvider::event("evt_bad", &reference, PaymentStatus::Succeeded);
+    let url = format!("{}/webhooks/stripe", app.url);
+
+    let missing = app
+        .client
+        .post(&url)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_with_status(missing, 400).await["code"],
+        "webhook_unverified"
+    );
+    let mut tampered = body.clone();
+    let signature = provider.sign(&body);
+    tampered.extend_from_slice(b" ");
+    let res = app
+        .client
+        .post(&url)
+        .header(SIGNATURE_HEADER, &signature)
+        .body(tampered)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = app
+        .client
+        .post(&url)
+        .header(SIGNATURE_HEADER, "zz")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    // No PayPal provider is registered in this app: the endpoint does not exist.
+    let res = app
+        .client
+        .post(format!("{}/webhooks/paypal", app.url))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = app
+        .client
+        .post(format!("{}/webhooks/adyen", app.url))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    assert_eq!(app.count("SELECT COUNT(*) FROM provider_events").await, 0);
+    assert_eq!(status_of(&app, &id).await, "requires_payment_method");
+    app.stop().await;
+}
+
+async fn late_events_never_move_a_payment_backwards(db: TestDb) {
+    let provider = Arc::new(TestProvider::new(ProviderName::Stripe));
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            providers: vec![provider.clone()],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let (id, reference) = new_payment(&app).await;
+    // Delivered in reverse order: succeeded first, then the older processing event.
+    let succeeded = TestProvider::event("evt_b", &reference, PaymentStatus::Succeeded);
+    let processing = TestProvider::event("evt_a", &reference, PaymentStatus::Processing);
+    json_with_status(send(&app, &provider, &succeeded).await, 200).await;
+    wait_processed(&app, "evt_b").await;
+    json_with_status(send(&app, &provider, &processing).await, 200).await;
+    let late = wait_processed(&app, "evt_a").await;
+    assert_eq!(late.outcome.as_deref(), Some("refused_transition"));
+    assert_eq!(status_of(&app, &id).await, "succeeded");
+    // A canceled payment is never resurrected either.
+    let (id2, reference2) = new_payment(&app).await;
+    json_with_status(
+        send(
+            &app,
+            &provider,
+            &TestProvider::event("evt_c", &reference2, PaymentStatus::Canceled),
+        )
+        .await,
+        200,
+    )
+    .await;
+    wait_processed(&app, "evt_c").await;
+    json_with_status(
+        send(
+            &app,
+            &provider,
+            &TestProvider::event("evt_d", &reference2, PaymentStatus::Succeeded),
+        )
+        .await,
+        200,
+    )
+    .await;
+    wait_processed(&app, "evt_d").await;
+    assert_eq!(status_of(&app, &id2).await, "canceled");
+    let refused = paygate::payments::timeline::list(&app.state.db, &id2)
+        .await
+        .unwrap();
+    assert!(refused
+        .iter()
+        .any(|t| t.kind == "transition_refused" && t.to_status.as_deref() == Some("succeeded")));
+    app.stop().await;
+}
+
+async fn events_for_unknown_payments_are_kept_and_retried(db: TestDb) {
+    let provider = Arc::new(TestProvider::new(ProviderName::Stripe));
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            providers: vec![provider.clone()],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    // The webhook outruns our own record of the reference.
+    let (id, _) = new_payment(&app).await;
+    let early_reference = "tp_not_yet_recorded";
+    let body = TestProvider::event("evt_early", early_reference, PaymentStatus::Succeeded);
+    json_with_status(send(&app, &provider, &body).await, 200).await;
+    let db2 = app.state.db.clone();
+    eventually("first attempt recorded", Duration::from_secs(10), || {
+        let db2 = db2.clone();
+        async move {
+            state_of(&db2, ProviderName::Stripe, "evt_early")
+                .await
+                .unwrap()
+                .is_some_and(|s| s.attempts >= 1)
+        }
+    })
+    .await;
+    let s = state_of(&app.state.db, ProviderName::Stripe, "evt_early")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!s.processed);
+    assert!(s.last_error.unwrap().contains("no payment"));
+    // Now the reference exists; after the backoff the event applies.
+    sqlx::query("UPDATE payments SET provider_reference = $1 WHERE id = $2")
+        .bind(early_reference)
+        .bind(&id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    app.state.clock.advance(Duration::from_secs(120));
+    let s = wait_processed(&app, "evt_early").await;
+    assert_eq!(s.outcome.as_deref(), Some("applied"));
+    assert_eq!(status_of(&app, &id).await, "succeeded");
+    app.stop().await;
+}
+
+async fn an_acknowledged_event_is_applied_after_a_restart(db: TestDb) {
+    let provider = Arc::new(TestProvider::new(ProviderName::Stripe));
+    let stopped_worker = AppOptions {
+        providers: vec![provider.clone()],
+        inbox_worker: false,
+        ..AppOptions::default()
+    };
+    let app = spawn_app(&db, stopped_worker).await;
+    let (id, reference) = new_payment(&app).await;
+    let body = TestProvider::event("evt_crash", &reference, PaymentStatus::Succeeded);
+    json_with_status(send(&app, &provider, &body).await, 200).await;
+    app.stop().await;
+
+    let restarted = spawn_app(
+        &db,
+        AppOptions {
+            providers: vec![provider.clone()],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let s = wait_processed(&restarted, "evt_crash").await;
+    assert_eq!(s.outcome.as_deref(), Some("applied"));
+    assert_eq!(status_of(&restarted, &id).await, "succeeded");
+    restarted.stop().await;
+}
