@@ -5,8 +5,12 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use shared::api::{FieldError, Problem};
 
+/// Boxed so `Result<_, ApiError>` stays one pointer wide on the happy path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorDetails>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorDetails {
     pub status: StatusCode,
     pub code: &'static str,
     pub detail: String,
@@ -19,7 +23,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError {
+        ApiError(Box::new(ErrorDetails {
             status,
             code,
             detail: detail.into(),
@@ -27,7 +31,7 @@ impl ApiError {
             decline_code: None,
             errors: Vec::new(),
             retry_after: None,
-        }
+        }))
     }
 
     pub fn invalid(param: impl Into<String>, detail: impl Into<String>) -> ApiError {
@@ -98,6 +102,19 @@ impl ApiError {
             decline_code: self.decline_code.clone(),
             errors: self.errors.clone(),
         }
+    }
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
     }
 }
 

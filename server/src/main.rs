@@ -38,7 +38,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             app.run_until_signal().await
         }
         Command::Migrate => {
-            connect_and_migrate(&config).await?;
+            let db = connect_and_migrate(&config).await?;
+            db.pool.close().await;
             println!("migrations applied");
             Ok(())
         }
@@ -49,6 +50,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let live = config.mode == Mode::Live;
             let (key, record) =
                 paygate::auth::create_key(&db, &name, live, Clock::default().now_ms()).await?;
+            db.pool.close().await;
             println!("{key}");
             eprintln!(
                 "Created key {} ({}…) named {:?}. Store it now: paygate keeps only its hash.",

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): criterion benches of money parsing/formatting and the log redaction
+# filter, then the load generator against a release build of `paygate serve` on a fresh SQLite
+# database on 127.0.0.1. Results go in docs/BENCHMARKS.md by hand, with the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+CONCURRENCY=${CONCURRENCY:-16}
+
+echo "==> criterion: shared (money, provider encodings, redaction)"
+cargo bench -p paygate-shared --bench money -- --noplot
+
+echo "==> load: building release binaries"
+cargo build --release --bin paygate -p paygate-server
+cargo build --release --bin loadgen -p paygate-tests
+
+work=$(mktemp -d)
+port=${PORT:-18080}
+PAYGATE_LISTEN=127.0.0.1:$port DATABASE_URL="sqlite://$work/bench.db" PAYGATE_LOG=warn \
+PAYGATE_MERCHANT_RATE_LIMIT=0 PAYGATE_WIDGET_RATE_LIMIT=0 \
+  target/release/paygate serve &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+
+for scenario in healthz widget-session create-session list-payments; do
+  target/release/loadgen --url "http://127.0.0.1:$port" --scenario "$scenario" \
+    --concurrency "$CONCURRENCY" --seconds "$SECONDS_PER_RUN"
+done
