@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod pages;
 pub mod payments;
 pub mod providers;
+pub mod refunds;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

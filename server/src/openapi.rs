@@ -13,12 +13,15 @@ use utoipa::{Modify, OpenApi};
         crate::payments::routes::create_payment,
         crate::payments::routes::list_payments,
         crate::payments::routes::get_payment,
+        crate::refunds::routes::create_refund,
+        crate::refunds::routes::get_refund,
         crate::events::list_events,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "checkout", description = "Checkout sessions paid in the widget"),
         (name = "payments", description = "Payments with Stripe or PayPal"),
+        (name = "refunds", description = "Refunds of captured payments"),
         (name = "events", description = "Events paygate emitted"),
     )
 )]

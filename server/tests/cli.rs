@@ -5,8 +5,13 @@ use std::process::Command;
 
 fn paygate(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_paygate"));
-    cmd.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
-    cmd.env("DATABASE_URL", format!("sqlite://{}", dir.join("cli.db").display()));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.env(
+        "DATABASE_URL",
+        format!("sqlite://{}", dir.join("cli.db").display()),
+    );
     cmd
 }
 
@@ -22,21 +27,34 @@ fn help_documents_every_command_and_variable() {
     for (name, _) in paygate::config::VARIABLES {
         assert!(text.contains(name), "--help lacks {name}");
     }
-    let keys = paygate(&dir).args(["keys", "create", "--help"]).output().unwrap();
+    let keys = paygate(&dir)
+        .args(["keys", "create", "--help"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8(keys.stdout).unwrap().contains("--name"));
 }
 
 #[test]
 fn invalid_configuration_stops_start_up_naming_the_variable() {
     let dir = tempdir();
-    let out = paygate(&dir).env("PAYGATE_MODE", "production").arg("migrate").output().unwrap();
+    let out = paygate(&dir)
+        .env("PAYGATE_MODE", "production")
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("PAYGATE_MODE"), "{err}");
 
-    let out = paygate(&dir).env("PAYGATE_MODE", "live").arg("serve").output().unwrap();
+    let out = paygate(&dir)
+        .env("PAYGATE_MODE", "live")
+        .arg("serve")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr).unwrap().contains("PAYGATE_DATA_KEY"));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("PAYGATE_DATA_KEY"));
 
     let out = paygate(&dir)
         .env("PAYGATE_MODE", "live")
@@ -46,23 +64,45 @@ fn invalid_configuration_stops_start_up_naming_the_variable() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr).unwrap().contains("STRIPE_SECRET_KEY"), "live refuses to start without keys");
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("STRIPE_SECRET_KEY"),
+        "live refuses to start without keys"
+    );
 }
 
 #[test]
 fn keys_create_prints_the_key_once_and_stores_only_its_hash() {
     let dir = tempdir();
     let out = paygate(&dir).arg("migrate").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = paygate(&dir).args(["keys", "create", "--name", "shop backend"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = paygate(&dir)
+        .args(["keys", "create", "--name", "shop backend"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(key.starts_with("sk_test_") && key.len() == 40, "{key}");
     let db = std::fs::read(dir.join("cli.db")).unwrap();
     let hay = String::from_utf8_lossy(&db);
     assert!(!hay.contains(&key), "the key itself is not stored");
-    assert!(hay.contains(&paygate::crypto::sha256_hex(key.as_bytes())), "its hash is");
-    let again = paygate(&dir).args(["keys", "create", "--name", "other"]).output().unwrap();
+    assert!(
+        hay.contains(&paygate::crypto::sha256_hex(key.as_bytes())),
+        "its hash is"
+    );
+    let again = paygate(&dir)
+        .args(["keys", "create", "--name", "other"])
+        .output()
+        .unwrap();
     assert_ne!(String::from_utf8(again.stdout).unwrap().trim(), key);
 }
 
@@ -70,7 +110,10 @@ fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "paygate-cli-{}-{}",
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir

@@ -7,11 +7,13 @@ use async_trait::async_trait;
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
 use paygate::providers::{
-    CreateRequest, EventEffect, PaymentProvider, ProviderError, ProviderPayment, VerifiedEvent,
+    CreateRequest, EventEffect, PaymentProvider, PaymentRefs, ProviderError, ProviderPayment,
+    ProviderRefund, RefundRequest, RefundStatus, VerifiedEvent,
 };
 use serde_json::Value;
 use sha2::Sha256;
 use shared::api::{PaymentError, PaymentStatus, ProviderName};
+use shared::Money;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -27,7 +29,10 @@ pub struct TestProvider {
     pub initial_status: Mutex<PaymentStatus>,
     /// When set, creation fails with this decline code.
     pub decline: Mutex<Option<String>>,
+    /// Status the provider gives new refunds.
+    pub refund_status: Mutex<RefundStatus>,
     create_calls: AtomicUsize,
+    refund_calls: AtomicUsize,
     /// Objects by idempotency key, as a provider replays them.
     by_key: Mutex<HashMap<String, ProviderPayment>>,
 }
@@ -40,7 +45,9 @@ impl TestProvider {
             secret: "test_webhook_secret".to_string(),
             initial_status: Mutex::new(PaymentStatus::RequiresPaymentMethod),
             decline: Mutex::new(None),
+            refund_status: Mutex::new(RefundStatus::Succeeded),
             create_calls: AtomicUsize::new(0),
+            refund_calls: AtomicUsize::new(0),
             by_key: Mutex::new(HashMap::new()),
         }
     }
@@ -57,6 +64,31 @@ impl TestProvider {
     /// Distinct objects created (idempotent replays do not count).
     pub fn objects(&self) -> usize {
         self.by_key.lock().unwrap().len()
+    }
+
+    pub fn refund_calls(&self) -> usize {
+        self.refund_calls.load(Ordering::SeqCst)
+    }
+
+    fn set_state(
+        &self,
+        reference: &str,
+        status: PaymentStatus,
+        captured: Option<i64>,
+    ) -> Result<ProviderPayment, ProviderError> {
+        let mut objects = self.by_key.lock().unwrap();
+        let object = objects
+            .values_mut()
+            .find(|p| p.reference == reference)
+            .ok_or_else(|| ProviderError::InvalidRequest {
+                message: "no such object".into(),
+                param: None,
+            })?;
+        object.status = status;
+        if captured.is_some() {
+            object.captured_minor = captured;
+        }
+        Ok(object.clone())
     }
 
     /// The signature header value for `body`.
@@ -108,8 +140,37 @@ impl PaymentProvider for TestProvider {
                 captured_minor: None,
                 last_error: None,
                 next_action: None,
+                client_secret: None,
             })
             .clone())
+    }
+
+    async fn capture_payment(
+        &self,
+        payment: &PaymentRefs,
+        amount: Option<Money>,
+        _idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        let captured = amount.unwrap_or(payment.money).minor();
+        self.set_state(&payment.reference, PaymentStatus::Succeeded, Some(captured))
+    }
+
+    async fn cancel_payment(
+        &self,
+        payment: &PaymentRefs,
+        _idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        self.set_state(&payment.reference, PaymentStatus::Canceled, None)
+    }
+
+    async fn refund(&self, request: &RefundRequest) -> Result<ProviderRefund, ProviderError> {
+        self.refund_calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        Ok(ProviderRefund {
+            reference: format!("tpr_{}", request.refund_id),
+            status: *self.refund_status.lock().unwrap(),
+            failure_reason: None,
+        })
     }
 
     async fn retrieve_payment(&self, reference: &str) -> Result<ProviderPayment, ProviderError> {
@@ -148,17 +209,17 @@ impl PaymentProvider for TestProvider {
         })
     }
 
-    fn interpret_event(&self, payload: &[u8]) -> Result<EventEffect, ProviderError> {
+    fn interpret_event(&self, payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
         let v: Value =
             serde_json::from_slice(payload).map_err(|e| ProviderError::Malformed(e.to_string()))?;
         if v["type"] != "payment.updated" {
-            return Ok(EventEffect::Ignored);
+            return Ok(Vec::new());
         }
         let status = v["data"]["status"]
             .as_str()
             .and_then(PaymentStatus::parse)
             .ok_or_else(|| ProviderError::Malformed("status".into()))?;
-        Ok(EventEffect::PaymentUpdate {
+        Ok(vec![EventEffect::PaymentUpdate {
             reference: v["data"]["reference"]
                 .as_str()
                 .unwrap_or_default()
@@ -170,6 +231,6 @@ impl PaymentProvider for TestProvider {
                 message: m.into(),
                 decline_code: None,
             }),
-        })
+        }])
     }
 }

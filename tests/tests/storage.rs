@@ -22,14 +22,26 @@ async fn customer_personal_data_is_encrypted_and_searchable_by_email(db: TestDb)
     let ada = customers::insert(
         &mut tx,
         &state.cipher,
-        &NewCustomer { email: Some("Ada.Lovelace@Example.com".into()), name: Some("Ada Lovelace".into()), ..Default::default() },
+        &NewCustomer {
+            email: Some("Ada.Lovelace@Example.com".into()),
+            name: Some("Ada Lovelace".into()),
+            ..Default::default()
+        },
         now,
     )
     .await
     .unwrap();
-    customers::insert(&mut tx, &state.cipher, &NewCustomer { email: Some("grace@example.com".into()), ..Default::default() }, now)
-        .await
-        .unwrap();
+    customers::insert(
+        &mut tx,
+        &state.cipher,
+        &NewCustomer {
+            email: Some("grace@example.com".into()),
+            ..Default::default()
+        },
+        now,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     let (email_ct, name_ct): (String, String) =
@@ -38,14 +50,28 @@ async fn customer_personal_data_is_encrypted_and_searchable_by_email(db: TestDb)
             .fetch_one(&state.db.pool)
             .await
             .unwrap();
-    assert!(!email_ct.to_lowercase().contains("ada") && !name_ct.to_lowercase().contains("lovelace"));
+    assert!(
+        !email_ct.to_lowercase().contains("ada") && !name_ct.to_lowercase().contains("lovelace")
+    );
 
-    let found = customers::find_by_email(&state.db, &state.cipher, "  ada.lovelace@example.COM ").await.unwrap();
+    let found = customers::find_by_email(&state.db, &state.cipher, "  ada.lovelace@example.COM ")
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].name.as_deref(), Some("Ada Lovelace"));
     assert_eq!(found[0].email.as_deref(), Some("Ada.Lovelace@Example.com"));
-    assert!(customers::find_by_email(&state.db, &state.cipher, "ada@example.com").await.unwrap().is_empty());
-    assert_eq!(customers::get(&state.db, &state.cipher, &ada.id).await.unwrap(), Some(ada));
+    assert!(
+        customers::find_by_email(&state.db, &state.cipher, "ada@example.com")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        customers::get(&state.db, &state.cipher, &ada.id)
+            .await
+            .unwrap(),
+        Some(ada)
+    );
     app.stop().await;
 }
 
@@ -78,23 +104,72 @@ async fn stored_payments_follow_the_state_machine(db: TestDb) {
     payments::insert(&mut tx, &p, Cause::Api).await.unwrap();
     tx.commit().await.unwrap();
 
-    let step = |to: PaymentStatus, captured: Option<i64>| Update { status: Some(to), captured_minor: captured, ..Update::default() };
+    let step = |to: PaymentStatus, captured: Option<i64>| Update {
+        status: Some(to),
+        captured_minor: captured,
+        ..Update::default()
+    };
     let mut current = p.clone();
     for (to, captured, expected) in [
-        (PaymentStatus::RequiresAction, None, Outcome::Transitioned { from: PaymentStatus::RequiresPaymentMethod, to: PaymentStatus::RequiresAction }),
-        (PaymentStatus::RequiresCapture, None, Outcome::Transitioned { from: PaymentStatus::RequiresAction, to: PaymentStatus::RequiresCapture }),
+        (
+            PaymentStatus::RequiresAction,
+            None,
+            Outcome::Transitioned {
+                from: PaymentStatus::RequiresPaymentMethod,
+                to: PaymentStatus::RequiresAction,
+            },
+        ),
+        (
+            PaymentStatus::RequiresCapture,
+            None,
+            Outcome::Transitioned {
+                from: PaymentStatus::RequiresAction,
+                to: PaymentStatus::RequiresCapture,
+            },
+        ),
         (PaymentStatus::RequiresCapture, None, Outcome::Unchanged),
-        (PaymentStatus::RequiresPaymentMethod, None, Outcome::Refused { from: PaymentStatus::RequiresCapture, to: PaymentStatus::RequiresPaymentMethod }),
-        (PaymentStatus::Succeeded, Some(1500), Outcome::Transitioned { from: PaymentStatus::RequiresCapture, to: PaymentStatus::Succeeded }),
-        (PaymentStatus::Canceled, None, Outcome::Refused { from: PaymentStatus::Succeeded, to: PaymentStatus::Canceled }),
+        (
+            PaymentStatus::RequiresPaymentMethod,
+            None,
+            Outcome::Refused {
+                from: PaymentStatus::RequiresCapture,
+                to: PaymentStatus::RequiresPaymentMethod,
+            },
+        ),
+        (
+            PaymentStatus::Succeeded,
+            Some(1500),
+            Outcome::Transitioned {
+                from: PaymentStatus::RequiresCapture,
+                to: PaymentStatus::Succeeded,
+            },
+        ),
+        (
+            PaymentStatus::Canceled,
+            None,
+            Outcome::Refused {
+                from: PaymentStatus::Succeeded,
+                to: PaymentStatus::Canceled,
+            },
+        ),
         (PaymentStatus::Succeeded, Some(1000), Outcome::Unchanged),
     ] {
         let mut tx = state.db.begin_write().await.unwrap();
-        let locked = payments::get_locked(&state.db, &mut tx, &p.id).await.unwrap().unwrap();
-        assert_eq!(locked, current);
-        let (outcome, next) = payments::apply_update(&mut tx, &locked, step(to, captured), Cause::Webhook, json!({}), state.clock.now_ms())
+        let locked = payments::get_locked(&state.db, &mut tx, &p.id)
             .await
+            .unwrap()
             .unwrap();
+        assert_eq!(locked, current);
+        let (outcome, next) = payments::apply_update(
+            &mut tx,
+            &locked,
+            step(to, captured),
+            Cause::Webhook,
+            json!({}),
+            state.clock.now_ms(),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(outcome, expected, "-> {to}");
         current = next;
@@ -102,9 +177,29 @@ async fn stored_payments_follow_the_state_machine(db: TestDb) {
     let stored = payments::get(&state.db, &p.id).await.unwrap().unwrap();
     assert_eq!(stored.status, PaymentStatus::Succeeded);
     assert_eq!(stored.captured_minor, 1500, "captured totals never go down");
-    let kinds: Vec<String> = paygate::payments::timeline::list(&state.db, &p.id).await.unwrap().into_iter().map(|t| t.kind).collect();
-    assert_eq!(kinds, ["created", "status_changed", "status_changed", "transition_refused", "status_changed", "transition_refused"]);
-    let events = app.count(&format!("SELECT COUNT(*) FROM events WHERE object_id = '{}'", p.id)).await;
+    let kinds: Vec<String> = paygate::payments::timeline::list(&state.db, &p.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "created",
+            "status_changed",
+            "status_changed",
+            "transition_refused",
+            "status_changed",
+            "transition_refused"
+        ]
+    );
+    let events = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM events WHERE object_id = '{}'",
+            p.id
+        ))
+        .await;
     assert_eq!(events, 4, "created + three transitions");
     app.stop().await;
 }
@@ -115,7 +210,10 @@ async fn database_constraints_guard_money_columns(db: TestDb) {
     let mut bad = payment(state.clock.now_ms());
     bad.money = Money::from_minor(0, Currency::from_code("USD").unwrap());
     let mut tx = state.db.begin_write().await.unwrap();
-    assert!(payments::insert(&mut tx, &bad, Cause::Api).await.is_err(), "zero amount refused");
+    assert!(
+        payments::insert(&mut tx, &bad, Cause::Api).await.is_err(),
+        "zero amount refused"
+    );
     tx.rollback().await.unwrap();
     let good = payment(state.clock.now_ms());
     let mut tx = state.db.begin_write().await.unwrap();
@@ -127,10 +225,18 @@ async fn database_constraints_guard_money_columns(db: TestDb) {
         .await;
     assert!(over.is_err(), "captured never exceeds the amount");
     let dup = payment(state.clock.now_ms());
-    let mut dup = PaymentRecord { provider_reference: good.provider_reference.clone(), ..dup };
+    let mut dup = PaymentRecord {
+        provider_reference: good.provider_reference.clone(),
+        ..dup
+    };
     dup.id = paygate::ids::new_id("pay");
     let mut tx = state.db.begin_write().await.unwrap();
-    let err = payments::insert(&mut tx, &dup, Cause::Api).await.unwrap_err();
-    assert!(paygate::db::is_unique_violation(&err), "one payment per provider object: {err}");
+    let err = payments::insert(&mut tx, &dup, Cause::Api)
+        .await
+        .unwrap_err();
+    assert!(
+        paygate::db::is_unique_violation(&err),
+        "one payment per provider object: {err}"
+    );
     app.stop().await;
 }

@@ -56,7 +56,8 @@ pub async fn insert(
     Ok(record)
 }
 
-const COLUMNS: &str = "id, email_ciphertext, name_ciphertext, stripe_customer_id, metadata, created_at";
+const COLUMNS: &str =
+    "id, email_ciphertext, name_ciphertext, stripe_customer_id, metadata, created_at";
 
 fn from_row(row: &Row, cipher: &DataCipher) -> Result<CustomerRecord, sqlx::Error> {
     let decrypt = |column: &str, context: &str| -> Result<Option<String>, sqlx::Error> {
@@ -80,7 +81,11 @@ fn from_row(row: &Row, cipher: &DataCipher) -> Result<CustomerRecord, sqlx::Erro
     })
 }
 
-pub async fn get(db: &Db, cipher: &DataCipher, id: &str) -> Result<Option<CustomerRecord>, sqlx::Error> {
+pub async fn get(
+    db: &Db,
+    cipher: &DataCipher,
+    id: &str,
+) -> Result<Option<CustomerRecord>, sqlx::Error> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM customers WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -103,7 +108,12 @@ pub async fn find_by_email(
     rows.iter().map(|r| from_row(r, cipher)).collect()
 }
 
-pub async fn set_stripe_customer_id(tx: &mut Tx, id: &str, stripe_id: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+pub async fn set_stripe_customer_id(
+    tx: &mut Tx,
+    id: &str,
+    stripe_id: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE customers SET stripe_customer_id = $1, updated_at = $2 WHERE id = $3")
         .bind(stripe_id)
         .bind(now_ms)

@@ -3,10 +3,12 @@
 //! does not know yet are retried with backoff, never dropped. Several instances may run: a row
 //! is claimed with a lease (`locked_until`) so only one applies it at a time.
 
+use crate::db::Tx;
 use crate::payments::repo::{self, Outcome, Update};
-use crate::payments::Cause;
+use crate::payments::{timeline, Cause};
 use crate::providers::EventEffect;
 use crate::state::AppState;
+use crate::{outbox, refunds};
 use serde_json::json;
 use shared::api::ProviderName;
 use sqlx::Row;
@@ -90,34 +92,91 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
     else {
         return retry_later(state, id, attempts, "provider not enabled").await;
     };
-    let effect = match provider.interpret_event(payload.as_bytes()) {
-        Ok(effect) => effect,
+    let effects = match provider.interpret_event(payload.as_bytes()) {
+        Ok(effects) => effects,
         Err(e) => {
             tracing::error!(%event_id, error = %e, "stored provider event is unreadable");
             return finish(state, id, "unreadable", None, Some(&e.to_string())).await;
         }
     };
-    match effect {
-        EventEffect::Ignored => finish(state, id, "ignored", None, None).await,
-        EventEffect::PaymentUpdate {
-            reference,
-            status,
-            captured_minor,
-            last_error,
-        } => {
-            let mut tx = state.db.begin_write().await?;
-            let Some(current) =
-                repo::find_by_reference(&state.db, &mut tx, provider.name(), &reference).await?
-            else {
+    if effects.is_empty() {
+        return finish(state, id, "ignored", None, None).await;
+    }
+    let mut tx = state.db.begin_write().await?;
+    let detail = json!({ "event_id": event_id, "event_type": event_type });
+    let mut outcome = "unchanged";
+    let mut payment_id: Option<String> = None;
+    for effect in effects {
+        match apply_effect(state, &mut tx, provider.name(), effect, &detail).await? {
+            Applied::Missing(what) => {
                 tx.rollback().await?;
                 // The webhook may outrun our own write of the provider reference.
                 return retry_later(
                     state,
                     id,
                     attempts,
-                    "no payment with this provider reference yet",
+                    &format!("no {what} with this provider reference yet"),
                 )
                 .await;
+            }
+            Applied::Done { changed, payment } => {
+                if changed {
+                    outcome = "applied";
+                }
+                payment_id = payment_id.or(payment);
+            }
+            Applied::Refused { payment } => {
+                if outcome != "applied" {
+                    outcome = "refused_transition";
+                }
+                payment_id = payment_id.or(Some(payment));
+            }
+        }
+    }
+    sqlx::query(
+        "UPDATE provider_events SET processed_at = $1, outcome = $2, payment_id = $3, \
+         attempts = attempts + 1, locked_until = NULL, last_error = NULL WHERE id = $4",
+    )
+    .bind(state.clock.now_ms())
+    .bind(outcome)
+    .bind(&payment_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+enum Applied {
+    Done {
+        changed: bool,
+        payment: Option<String>,
+    },
+    Refused {
+        payment: String,
+    },
+    /// The object the event is about is not (yet) known: retry later.
+    Missing(&'static str),
+}
+
+async fn apply_effect(
+    state: &AppState,
+    tx: &mut Tx,
+    provider: ProviderName,
+    effect: EventEffect,
+    detail: &serde_json::Value,
+) -> Result<Applied, sqlx::Error> {
+    let now = state.clock.now_ms();
+    match effect {
+        EventEffect::PaymentUpdate {
+            reference,
+            status,
+            captured_minor,
+            last_error,
+        } => {
+            let Some(current) =
+                repo::find_by_reference(&state.db, tx, provider, &reference).await?
+            else {
+                return Ok(Applied::Missing("payment"));
             };
             let update = Update {
                 status: Some(status),
@@ -125,31 +184,147 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
                 last_error: last_error.map(Some),
                 ..Update::default()
             };
-            let (outcome, _) = repo::apply_update(
-                &mut tx,
-                &current,
-                update,
-                Cause::Webhook,
-                json!({ "event_id": event_id, "event_type": event_type }),
-                state.clock.now_ms(),
-            )
-            .await?;
-            let outcome = match outcome {
-                Outcome::Transitioned { .. } | Outcome::Updated => "applied",
-                Outcome::Unchanged => "unchanged",
-                Outcome::Refused { .. } => "refused_transition",
+            let (outcome, _) =
+                repo::apply_update(tx, &current, update, Cause::Webhook, detail.clone(), now)
+                    .await?;
+            Ok(match outcome {
+                Outcome::Refused { .. } => Applied::Refused {
+                    payment: current.id,
+                },
+                Outcome::Unchanged => Applied::Done {
+                    changed: false,
+                    payment: Some(current.id),
+                },
+                _ => Applied::Done {
+                    changed: true,
+                    payment: Some(current.id),
+                },
+            })
+        }
+        EventEffect::RefundUpdate {
+            reference,
+            status,
+            failure_reason,
+            ..
+        } => {
+            let Some(refund) = refunds::repo::find_by_reference(&state.db, tx, &reference).await?
+            else {
+                return Ok(Applied::Missing("refund"));
             };
-            sqlx::query(
-                "UPDATE provider_events SET processed_at = $1, outcome = $2, payment_id = $3, \
-                 attempts = attempts + 1, locked_until = NULL, last_error = NULL WHERE id = $4",
+            let changed = refunds::repo::apply_status(
+                tx,
+                &refund,
+                status,
+                None,
+                failure_reason.as_deref(),
+                Cause::Webhook,
+                now,
             )
-            .bind(state.clock.now_ms())
-            .bind(outcome)
-            .bind(&current.id)
-            .bind(id)
-            .execute(&mut *tx)
             .await?;
-            tx.commit().await
+            Ok(Applied::Done {
+                changed,
+                payment: Some(refund.payment_id),
+            })
+        }
+        EventEffect::Dispute {
+            payment_reference,
+            dispute_id,
+            reason,
+            amount_minor,
+        } => {
+            let Some(payment) =
+                repo::find_by_reference(&state.db, tx, provider, &payment_reference).await?
+            else {
+                return Ok(Applied::Missing("payment"));
+            };
+            let mut d = detail.clone();
+            if let Some(obj) = d.as_object_mut() {
+                obj.insert(
+                    "dispute".into(),
+                    json!({ "id": dispute_id, "reason": reason, "amount_minor": amount_minor }),
+                );
+            }
+            timeline::append(
+                tx,
+                &payment.id,
+                now,
+                Cause::Webhook,
+                "dispute_opened",
+                None,
+                None,
+                &d,
+            )
+            .await?;
+            outbox::record(tx, "payment.dispute_opened", &payment.id, &d, now).await?;
+            Ok(Applied::Done {
+                changed: true,
+                payment: Some(payment.id),
+            })
+        }
+        EventEffect::SubscriptionUpdate {
+            reference,
+            status,
+            cancel_at_period_end,
+            current_period_end,
+        } => {
+            let done = sqlx::query(
+                "UPDATE subscriptions SET status = $1, cancel_at_period_end = $2, current_period_end = $3, updated_at = $4 \
+                 WHERE provider_reference = $5",
+            )
+            .bind(&status)
+            .bind(i64::from(cancel_at_period_end))
+            .bind(current_period_end)
+            .bind(now)
+            .bind(&reference)
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(Applied::Missing("subscription"));
+            }
+            outbox::record(
+                tx,
+                "subscription.updated",
+                &reference,
+                &json!({ "status": status, "cancel_at_period_end": cancel_at_period_end }),
+                now,
+            )
+            .await?;
+            Ok(Applied::Done {
+                changed: true,
+                payment: None,
+            })
+        }
+        EventEffect::InvoiceUpdate {
+            subscription_reference,
+            invoice_id,
+            status,
+            event_type,
+        } => {
+            let done = sqlx::query(
+                "UPDATE subscriptions SET latest_invoice_id = $1, latest_invoice_status = $2, updated_at = $3 \
+                 WHERE provider_reference = $4",
+            )
+            .bind(&invoice_id)
+            .bind(&status)
+            .bind(now)
+            .bind(&subscription_reference)
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(Applied::Missing("subscription"));
+            }
+            outbox::record(
+                tx,
+                &event_type,
+                &subscription_reference,
+                &json!({ "invoice": invoice_id, "status": status }),
+                now,
+            )
+            .await?;
+            Ok(Applied::Done {
+                changed: true,
+                payment: None,
+            })
         }
     }
 }

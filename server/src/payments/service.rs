@@ -100,6 +100,7 @@ pub async fn create(
         description: body.description,
         metadata: body.metadata,
         return_url: body.return_url,
+        stripe_customer: None,
         idempotency_key: format!("{}-create", record.id),
     };
     let result = provider.create_payment(&request).await;

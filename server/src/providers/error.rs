@@ -33,6 +33,13 @@ pub enum ProviderError {
     /// A payload we cannot read.
     #[error("malformed provider data: {0}")]
     Malformed(String),
+    /// The provider refused a request paygate built: a bug or a configuration mismatch on our
+    /// side, not the caller's fault (502).
+    #[error("provider rejected our request: {0}")]
+    Rejected(String),
+    /// The provider has no such operation.
+    #[error("{0} is not supported by this provider")]
+    Unsupported(&'static str),
 }
 
 impl From<ProviderError> for ApiError {
@@ -72,6 +79,18 @@ impl From<ProviderError> for ApiError {
             ProviderError::Unverified(reason) => ApiError::bad_request(
                 "webhook_unverified",
                 format!("Webhook not verified: {reason}."),
+            ),
+            ProviderError::Rejected(reason) => {
+                tracing::error!(%reason, "the provider rejected a request paygate built");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "provider_error",
+                    "The payment provider rejected the request.",
+                )
+            }
+            ProviderError::Unsupported(what) => ApiError::bad_request(
+                "unsupported_operation",
+                format!("This provider does not support {what}."),
             ),
             ProviderError::Malformed(reason) => ApiError::new(
                 StatusCode::BAD_GATEWAY,

@@ -4,6 +4,7 @@
 
 mod amounts;
 mod error;
+pub mod stripe;
 
 pub use amounts::{check_amount, providers_for_amount};
 pub use error::ProviderError;
@@ -24,6 +25,8 @@ pub struct CreateRequest {
     pub description: Option<String>,
     pub metadata: Metadata,
     pub return_url: Option<String>,
+    /// The customer's id at Stripe, when the payment belongs to a customer.
+    pub stripe_customer: Option<String>,
     /// Derived from paygate's own record id, so a retry after a timeout or a crash reuses it and
     /// the provider never creates the object twice.
     pub idempotency_key: String,
@@ -38,6 +41,60 @@ pub struct ProviderPayment {
     pub captured_minor: Option<i64>,
     pub last_error: Option<PaymentError>,
     pub next_action: Option<NextAction>,
+    /// Given to the customer's browser only (Stripe's PaymentIntent client secret).
+    pub client_secret: Option<String>,
+}
+
+/// The provider references of a stored payment, for follow-up calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRefs {
+    pub payment_id: String,
+    pub reference: String,
+    pub money: Money,
+    pub captured_minor: i64,
+}
+
+/// A refund paygate has stored as `pending` and now asks the provider for.
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    pub refund_id: String,
+    pub payment: PaymentRefs,
+    pub amount: Money,
+    pub reason: Option<String>,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl RefundStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Pending => "pending",
+            RefundStatus::Succeeded => "succeeded",
+            RefundStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RefundStatus> {
+        match s {
+            "pending" => Some(RefundStatus::Pending),
+            "succeeded" => Some(RefundStatus::Succeeded),
+            "failed" => Some(RefundStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRefund {
+    pub reference: String,
+    pub status: RefundStatus,
+    pub failure_reason: Option<String>,
 }
 
 /// A webhook whose signature checked out.
@@ -57,8 +114,34 @@ pub enum EventEffect {
         captured_minor: Option<i64>,
         last_error: Option<PaymentError>,
     },
-    /// Stored and acknowledged, nothing to apply (unknown or uninteresting event type).
-    Ignored,
+    /// A refund's state at the provider.
+    RefundUpdate {
+        reference: String,
+        payment_reference: Option<String>,
+        status: RefundStatus,
+        failure_reason: Option<String>,
+    },
+    /// A dispute was opened against the payment: recorded on its timeline.
+    Dispute {
+        payment_reference: String,
+        dispute_id: String,
+        reason: Option<String>,
+        amount_minor: Option<i64>,
+    },
+    /// A subscription changed (Stripe Billing).
+    SubscriptionUpdate {
+        reference: String,
+        status: String,
+        cancel_at_period_end: bool,
+        current_period_end: Option<i64>,
+    },
+    /// An invoice of a subscription was paid or failed (Stripe Billing).
+    InvoiceUpdate {
+        subscription_reference: String,
+        invoice_id: String,
+        status: String,
+        event_type: String,
+    },
 }
 
 #[async_trait]
@@ -72,6 +155,35 @@ pub trait PaymentProvider: Send + Sync + 'static {
 
     async fn retrieve_payment(&self, reference: &str) -> Result<ProviderPayment, ProviderError>;
 
+    /// Confirms with a payment method chosen server-side (Stripe); providers without the
+    /// concept refuse.
+    async fn confirm_payment(
+        &self,
+        payment: &PaymentRefs,
+        payment_method: &str,
+        idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        let _ = (payment, payment_method, idempotency_key);
+        Err(ProviderError::Unsupported("server-side confirmation"))
+    }
+
+    /// Captures an authorised payment, fully or `amount` of it.
+    async fn capture_payment(
+        &self,
+        payment: &PaymentRefs,
+        amount: Option<Money>,
+        idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError>;
+
+    /// Cancels (voids) a payment that is not captured.
+    async fn cancel_payment(
+        &self,
+        payment: &PaymentRefs,
+        idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError>;
+
+    async fn refund(&self, request: &RefundRequest) -> Result<ProviderRefund, ProviderError>;
+
     /// Checks a webhook's signature over the raw body. Anything unverified is an error and must
     /// have no side effect.
     async fn verify_webhook(
@@ -80,8 +192,9 @@ pub trait PaymentProvider: Send + Sync + 'static {
         body: &[u8],
     ) -> Result<VerifiedEvent, ProviderError>;
 
-    /// Reads a stored (already verified) event.
-    fn interpret_event(&self, payload: &[u8]) -> Result<EventEffect, ProviderError>;
+    /// Reads a stored (already verified) event: what it changes, nothing for types paygate
+    /// does not act on.
+    fn interpret_event(&self, payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError>;
 }
 
 /// The enabled providers, by name.

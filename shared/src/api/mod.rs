@@ -10,6 +10,7 @@ mod error;
 mod event;
 mod list;
 mod payment;
+mod refund;
 mod status;
 mod widget;
 
@@ -21,6 +22,7 @@ pub use error::{FieldError, Problem};
 pub use event::Event;
 pub use list::{List, ListPaymentsQuery};
 pub use payment::{CaptureMode, CreatePayment, NextAction, Payment, PaymentError, ProviderName};
+pub use refund::{CreateRefund, Refund, RefundReason};
 pub use status::PaymentStatus;
 pub use widget::{WidgetProvider, WidgetSession};
 

@@ -43,7 +43,11 @@ fn parse_args() -> Args {
             other => panic!("unknown flag {other}"),
         }
     }
-    let host = reqwest::Url::parse(&args.url).expect("--url").host_str().unwrap_or("").to_string();
+    let host = reqwest::Url::parse(&args.url)
+        .expect("--url")
+        .host_str()
+        .unwrap_or("")
+        .to_string();
     assert!(
         host == "localhost" || host.starts_with("127.") || host == "[::1]",
         "loadgen only targets loopback addresses, not {host}"
@@ -54,7 +58,10 @@ fn parse_args() -> Args {
 #[tokio::main]
 async fn main() {
     let args = Arc::new(parse_args());
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()
+        .unwrap();
 
     // One session for the widget scenario.
     let session_id = if args.scenario == "widget-session" {
@@ -79,8 +86,13 @@ async fn main() {
     let started = Instant::now();
     let mut workers = Vec::new();
     for w in 0..args.concurrency {
-        let (client, args, stop, sent, session_id) =
-            (client.clone(), args.clone(), stop.clone(), sent.clone(), session_id.clone());
+        let (client, args, stop, sent, session_id) = (
+            client.clone(),
+            args.clone(),
+            stop.clone(),
+            sent.clone(),
+            session_id.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let mut latencies_us = Vec::new();
             let mut errors = 0u64;
@@ -121,7 +133,11 @@ async fn main() {
     }
     let elapsed_ms = started.elapsed().as_millis().max(1) as u64;
     all.sort_unstable();
-    let pct = |p: usize| all.get((all.len() * p / 100).min(all.len().saturating_sub(1))).copied().unwrap_or(0);
+    let pct = |p: usize| {
+        all.get((all.len() * p / 100).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
     let us = |v: u64| format!("{}.{:03} ms", v / 1000, v % 1000);
     println!(
         "scenario={} concurrency={} seconds={} ok={} errors={} throughput={} req/s p50={} p90={} p99={} max={}",

@@ -1,0 +1,128 @@
+//! What each Stripe event type means for paygate (reference/stripe.md §9.3). Unknown types are
+//! stored and acknowledged by the inbox but have no effect.
+
+use super::decode;
+use super::objects::{map_status, Event, PaymentIntent, Refund};
+use crate::providers::{EventEffect, ProviderError, RefundStatus};
+use serde_json::Value;
+
+pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
+    let event: Event =
+        serde_json::from_slice(payload).map_err(|e| ProviderError::Malformed(e.to_string()))?;
+    let object = &event.data.object;
+    let effects = match event.kind.as_str() {
+        "payment_intent.succeeded"
+        | "payment_intent.payment_failed"
+        | "payment_intent.requires_action"
+        | "payment_intent.processing"
+        | "payment_intent.canceled"
+        | "payment_intent.amount_capturable_updated"
+        | "payment_intent.created" => {
+            let pi: PaymentIntent = serde_json::from_value(object.clone())
+                .map_err(|e| ProviderError::Malformed(e.to_string()))?;
+            let Some(status) = map_status(&pi.status) else {
+                return Ok(Vec::new());
+            };
+            let captured = decode(pi.amount_received, &pi.currency)
+                .ok()
+                .map(|m| m.minor())
+                .filter(|m| *m > 0);
+            vec![EventEffect::PaymentUpdate {
+                last_error: pi.last_error(),
+                reference: pi.id,
+                status,
+                captured_minor: captured,
+            }]
+        }
+        "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {
+            vec![refund_effect(object)?]
+        }
+        "charge.refunded" => object
+            .get("refunds")
+            .and_then(|r| r.get("data"))
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(refund_effect)
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default(),
+        "charge.dispute.created" => {
+            let payment_reference = object.get("payment_intent").and_then(Value::as_str);
+            match payment_reference {
+                Some(pi) => vec![EventEffect::Dispute {
+                    payment_reference: pi.to_string(),
+                    dispute_id: object
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    reason: object
+                        .get("reason")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    amount_minor: object
+                        .get("amount")
+                        .and_then(Value::as_i64)
+                        .zip(object.get("currency").and_then(Value::as_str))
+                        .and_then(|(a, c)| decode(a, c).ok())
+                        .map(|m| m.minor()),
+                }],
+                None => Vec::new(),
+            }
+        }
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted" => {
+            vec![EventEffect::SubscriptionUpdate {
+                reference: str_field(object, "id")?,
+                status: str_field(object, "status")?,
+                cancel_at_period_end: object
+                    .get("cancel_at_period_end")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                current_period_end: object.get("current_period_end").and_then(Value::as_i64),
+            }]
+        }
+        "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" => {
+            // The subscription's own events carry its status; an invoice event is recorded
+            // against the subscription so its history shows payments and failures.
+            match object.get("subscription").and_then(Value::as_str) {
+                Some(sub) => vec![EventEffect::InvoiceUpdate {
+                    subscription_reference: sub.to_string(),
+                    invoice_id: str_field(object, "id")?,
+                    status: str_field(object, "status")?,
+                    event_type: event.kind.clone(),
+                }],
+                None => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    };
+    Ok(effects)
+}
+
+fn str_field(object: &Value, name: &str) -> Result<String, ProviderError> {
+    object
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::Malformed(format!("event object without {name}")))
+}
+
+fn refund_effect(object: &Value) -> Result<EventEffect, ProviderError> {
+    let refund: Refund = serde_json::from_value(object.clone())
+        .map_err(|e| ProviderError::Malformed(e.to_string()))?;
+    let status = match refund.status.as_str() {
+        "succeeded" => RefundStatus::Succeeded,
+        "failed" | "canceled" => RefundStatus::Failed,
+        _ => RefundStatus::Pending,
+    };
+    Ok(EventEffect::RefundUpdate {
+        reference: refund.id,
+        payment_reference: refund.payment_intent,
+        status,
+        failure_reason: refund.failure_reason,
+    })
+}

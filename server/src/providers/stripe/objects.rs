@@ -1,0 +1,105 @@
+//! The parts of Stripe's objects paygate reads, parsed leniently: Stripe adds fields and enum
+//! values all the time, so unknown ones never fail a whole response (statuses stay strings and
+//! are mapped where used).
+
+use serde::Deserialize;
+use serde_json::Value;
+use shared::api::{NextAction, PaymentError, PaymentStatus};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub status: String,
+    pub amount: i64,
+    pub amount_received: i64,
+    pub amount_capturable: i64,
+    pub currency: String,
+    pub client_secret: Option<String>,
+    pub last_payment_error: Option<LastPaymentError>,
+    pub next_action: Option<Value>,
+    pub latest_charge: Option<Value>,
+    pub customer: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct LastPaymentError {
+    pub code: Option<String>,
+    pub decline_code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Stripe's PaymentIntent status in paygate's shared state machine; None for values paygate
+/// does not know (they are left alone rather than guessed).
+pub fn map_status(status: &str) -> Option<PaymentStatus> {
+    Some(match status {
+        "requires_payment_method" => PaymentStatus::RequiresPaymentMethod,
+        "requires_confirmation" => PaymentStatus::RequiresConfirmation,
+        "requires_action" => PaymentStatus::RequiresAction,
+        "processing" => PaymentStatus::Processing,
+        "requires_capture" => PaymentStatus::RequiresCapture,
+        "succeeded" => PaymentStatus::Succeeded,
+        "canceled" => PaymentStatus::Canceled,
+        _ => return None,
+    })
+}
+
+impl PaymentIntent {
+    pub fn last_error(&self) -> Option<PaymentError> {
+        self.last_payment_error.as_ref().map(|e| PaymentError {
+            code: e.code.clone().unwrap_or_else(|| "payment_failed".into()),
+            message: e
+                .message
+                .clone()
+                .unwrap_or_else(|| "The payment failed.".into()),
+            decline_code: e.decline_code.clone(),
+        })
+    }
+
+    /// 3-D Secure or a redirect: what the customer's browser must do.
+    pub fn next_action(&self) -> Option<NextAction> {
+        let action = self.next_action.as_ref()?;
+        let kind = action.get("type")?.as_str()?.to_string();
+        let url = action
+            .get("redirect_to_url")
+            .and_then(|r| r.get("url"))
+            .and_then(|u| u.as_str())
+            .map(str::to_string);
+        Some(NextAction { kind, url })
+    }
+
+    pub fn charge_id(&self) -> Option<String> {
+        match self.latest_charge.as_ref()? {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(o) => o.get("id")?.as_str().map(str::to_string),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Refund {
+    pub id: String,
+    pub status: String,
+    pub amount: i64,
+    pub payment_intent: Option<String>,
+    pub charge: Option<String>,
+    pub failure_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Event {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub data: EventData,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EventData {
+    pub object: Value,
+}

@@ -1,0 +1,158 @@
+//! Creating a refund: reserve the amount under the payment's lock (the refund row is written as
+//! `pending` first), call the provider outside any transaction, then record its answer.
+
+use super::repo::{self, RefundRecord};
+use crate::error::ApiError;
+use crate::ids::new_id;
+use crate::payments::{self, Cause};
+use crate::providers::{PaymentRefs, ProviderError, RefundRequest, RefundStatus};
+use crate::state::AppState;
+use crate::validate;
+use shared::api::{CreateRefund, PaymentStatus};
+use shared::Money;
+
+pub async fn create(
+    state: &AppState,
+    body: CreateRefund,
+    cause: Cause,
+) -> Result<RefundRecord, ApiError> {
+    validate::metadata(&body.metadata)?;
+    let payment = payments::repo::get(&state.db, &body.payment)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment").with_param("payment"))?;
+    let amount = match &body.amount {
+        Some(a) => {
+            let m = Money::parse(a, payment.money.currency())
+                .map_err(|e| ApiError::invalid("amount", e.to_string()))?;
+            if m.is_zero() {
+                return Err(ApiError::invalid(
+                    "amount",
+                    "The amount must be greater than zero.",
+                ));
+            }
+            Some(m)
+        }
+        None => None,
+    };
+    let provider = state
+        .providers
+        .get(payment.provider)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::unavailable(
+                "provider_unavailable",
+                "The payment provider is not available right now.",
+            )
+        })?;
+
+    // Reserve under the payment's row lock: pending refunds count against what is left.
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let payment = payments::repo::get_locked(&state.db, &mut tx, &payment.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment"))?;
+    if payment.status != PaymentStatus::Succeeded || payment.captured_minor == 0 {
+        return Err(ApiError::conflict(
+            "payment_not_refundable",
+            format!(
+                "Only captured payments can be refunded; this one is {}.",
+                payment.status
+            ),
+        ));
+    }
+    let committed = repo::committed_minor(&mut tx, &payment.id).await?;
+    let left = payment.captured_minor - committed;
+    let amount = amount.unwrap_or(Money::from_minor(left, payment.money.currency()));
+    if left <= 0 {
+        return Err(ApiError::conflict(
+            "payment_fully_refunded",
+            "Nothing is left to refund on this payment.",
+        ));
+    }
+    if amount.minor() > left {
+        return Err(ApiError::bad_request(
+            "refund_exceeds_remaining",
+            format!(
+                "The refund ({}) is more than what is left to refund ({}).",
+                amount.display(),
+                Money::from_minor(left, payment.money.currency()).display()
+            ),
+        )
+        .with_param("amount"));
+    }
+    let record = RefundRecord {
+        id: new_id("re"),
+        payment_id: payment.id.clone(),
+        provider_reference: None,
+        status: RefundStatus::Pending,
+        money: amount,
+        reason: body.reason.map(|r| r.as_str().to_string()),
+        failure_reason: None,
+        metadata: body.metadata,
+        created_at: now,
+        updated_at: now,
+    };
+    repo::insert(&mut tx, &record, cause).await?;
+    tx.commit().await?;
+
+    let request = RefundRequest {
+        refund_id: record.id.clone(),
+        payment: PaymentRefs {
+            payment_id: payment.id.clone(),
+            reference: payment.provider_reference.clone().unwrap_or_default(),
+            money: payment.money,
+            captured_minor: payment.captured_minor,
+        },
+        amount,
+        reason: record.reason.clone(),
+        idempotency_key: format!("{}-create", record.id),
+    };
+    let result = provider.refund(&request).await;
+
+    let mut tx = state.db.begin_write().await?;
+    let current = repo::get_locked(&state.db, &mut tx, &record.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("refund row vanished"))?;
+    let outcome = match result {
+        Ok(answer) => {
+            repo::apply_status(
+                &mut tx,
+                &current,
+                answer.status,
+                Some(&answer.reference),
+                answer.failure_reason.as_deref(),
+                cause,
+                state.clock.now_ms(),
+            )
+            .await?;
+            Ok(())
+        }
+        // The provider refused for good: the reservation is released.
+        Err(
+            e @ (ProviderError::Declined { .. }
+            | ProviderError::InvalidRequest { .. }
+            | ProviderError::Conflict { .. }
+            | ProviderError::Rejected(_)),
+        ) => {
+            repo::apply_status(
+                &mut tx,
+                &current,
+                RefundStatus::Failed,
+                None,
+                Some(&e.to_string()),
+                cause,
+                state.clock.now_ms(),
+            )
+            .await?;
+            Err(ApiError::from(e))
+        }
+        // Unknown outcome (timeout, 5xx after retries): the refund stays pending and keeps its
+        // reservation; a retry reuses the provider idempotency key, webhooks settle it.
+        Err(e) => Err(ApiError::from(e)),
+    };
+    tx.commit().await?;
+    outcome?;
+    repo::get(&state.db, &record.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("refund row vanished"))
+}
