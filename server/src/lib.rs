@@ -21,6 +21,7 @@ pub mod pages;
 pub mod payments;
 pub mod providers;
 pub mod refunds;
+pub mod sandbox;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -33,7 +33,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             // serde's message names the field: "unknown field `amout`, expected one of ..."
             let text = e.body_text();
             let mut err = ApiError::bad_request("invalid_request", clean_serde_message(&text));
-            err.param = field_in_message(&text);
+            err.param = param_in_message(&text);
             err
         }
         JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
@@ -59,6 +59,54 @@ fn clean_serde_message(text: &str) -> String {
         .filter(|tail| tail.len() > 8)
         .unwrap_or(text)
         .to_string()
+}
+
+/// The request field at fault, from axum's message `"<preamble>: <path>: <serde error>"`, where
+/// `<path>` comes from serde_path_to_error (`line_items[0].quantity`, `.` for the root). Written
+/// in the API's bracket style: `line_items[0][quantity]`.
+fn param_in_message(text: &str) -> Option<String> {
+    let rest = text
+        .split_once("target type: ")
+        .map(|(_, r)| r)
+        .unwrap_or(text);
+    let (path, message) = rest.split_once(": ").unwrap_or((".", rest));
+    let base = bracket_path(if path == "." { "" } else { path });
+    let named = field_in_message(message);
+    let joined = |field: String| {
+        if base.is_empty() {
+            field
+        } else {
+            format!("{base}[{field}]")
+        }
+    };
+    if message.starts_with("missing field") || message.starts_with("unknown field") {
+        match named {
+            Some(f) if !base.ends_with(&f) => Some(joined(f)),
+            _ if !base.is_empty() => Some(base),
+            other => other,
+        }
+    } else if !base.is_empty() {
+        Some(base)
+    } else {
+        None
+    }
+}
+
+fn bracket_path(path: &str) -> String {
+    let mut out = String::new();
+    for (i, segment) in path.split('.').enumerate() {
+        if i == 0 {
+            out.push_str(segment);
+        } else {
+            // `a.b[0]` -> `a[b][0]`
+            let (name, index) = segment
+                .split_once('[')
+                .map(|(n, r)| (n, format!("[{r}")))
+                .unwrap_or((segment, String::new()));
+            out.push_str(&format!("[{name}]{index}"));
+        }
+    }
+    out
 }
 
 /// The field named in a serde error, written between backticks.
@@ -104,5 +152,48 @@ mod tests {
             Some("currency")
         );
         assert_eq!(field_in_message("expected value"), None);
+    }
+
+    #[test]
+    fn params_follow_the_path() {
+        let pre = "Failed to deserialize the JSON body into the target type: ";
+        let cases = [
+            (
+                "reason: unknown variant `because`, expected one of `duplicate` at line 1",
+                Some("reason"),
+            ),
+            (
+                ".: unknown field `amout`, expected one of `amount` at line 1",
+                Some("amout"),
+            ),
+            (
+                "amout: unknown field `amout`, expected one of `amount` at line 1",
+                Some("amout"),
+            ),
+            (
+                ".: missing field `currency` at line 1 column 2",
+                Some("currency"),
+            ),
+            (
+                "line_items[0]: missing field `quantity` at line 1",
+                Some("line_items[0][quantity]"),
+            ),
+            (
+                "line_items[0].quantity: invalid type: string \"x\", expected i64",
+                Some("line_items[0][quantity]"),
+            ),
+            (
+                "metadata.k: invalid type: integer `1`, expected a string",
+                Some("metadata[k]"),
+            ),
+            (".: invalid type: sequence, expected struct", None),
+        ];
+        for (tail, expected) in cases {
+            assert_eq!(
+                param_in_message(&format!("{pre}{tail}")).as_deref(),
+                expected,
+                "{tail}"
+            );
+        }
     }
 }

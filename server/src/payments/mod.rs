@@ -1,6 +1,7 @@
 //! Payments: records, the shared state machine (`shared::api::PaymentStatus`), the timeline,
 //! and the merchant API routes.
 
+pub mod actions;
 mod record;
 pub mod repo;
 pub mod routes;

@@ -1,7 +1,9 @@
 //! `/v1/payments`: the merchant API for payments.
 
+use super::actions::{self, Action};
 use super::repo;
 use super::service;
+use super::Cause;
 use crate::auth::Merchant;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
@@ -10,12 +12,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use shared::api::{CreatePayment, List, ListPaymentsQuery, Payment, Problem};
+use shared::api::{
+    CapturePayment, ConfirmPayment, CreatePayment, List, ListPaymentsQuery, Payment, Problem,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/payments", post(create_payment).get(list_payments))
         .route("/v1/payments/{id}", get(get_payment))
+        .route("/v1/payments/{id}/confirm", post(confirm_payment))
+        .route("/v1/payments/{id}/capture", post(capture_payment))
+        .route("/v1/payments/{id}/cancel", post(cancel_payment))
 }
 
 /// Create a payment with a provider.
@@ -101,4 +108,72 @@ pub async fn get_payment(
         .await?
         .ok_or_else(|| ApiError::not_found("payment"))?;
     Ok(axum::Json(payment.to_api()))
+}
+
+/// Confirm a payment server-side with a payment method (Stripe).
+#[utoipa::path(
+    post, path = "/v1/payments/{id}/confirm", tag = "payments",
+    params(("id" = String, Path, description = "pay_..."), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe.")),
+    request_body = ConfirmPayment,
+    responses((status = 200, body = Payment), (status = 400, body = Problem), (status = 402, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn confirm_payment(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+    Json(body): Json<ConfirmPayment>,
+) -> ApiResult<axum::Json<Payment>> {
+    let p = actions::run(
+        &state,
+        &id,
+        Action::Confirm {
+            payment_method: body.payment_method,
+        },
+        Cause::Api,
+    )
+    .await?;
+    Ok(axum::Json(p.to_api()))
+}
+
+/// Capture an authorised payment, fully or partly (the rest is released).
+#[utoipa::path(
+    post, path = "/v1/payments/{id}/capture", tag = "payments",
+    params(("id" = String, Path, description = "pay_..."), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe.")),
+    request_body = CapturePayment,
+    responses((status = 200, body = Payment), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn capture_payment(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+    Json(body): Json<CapturePayment>,
+) -> ApiResult<axum::Json<Payment>> {
+    let p = actions::run(
+        &state,
+        &id,
+        Action::Capture {
+            amount: body.amount,
+        },
+        Cause::Api,
+    )
+    .await?;
+    Ok(axum::Json(p.to_api()))
+}
+
+/// Cancel (void) a payment before capture.
+#[utoipa::path(
+    post, path = "/v1/payments/{id}/cancel", tag = "payments",
+    params(("id" = String, Path, description = "pay_..."), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe.")),
+    responses((status = 200, body = Payment), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn cancel_payment(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Payment>> {
+    let p = actions::run(&state, &id, Action::Cancel, Cause::Api).await?;
+    Ok(axum::Json(p.to_api()))
 }

@@ -21,7 +21,10 @@ pub use checkout::{
 pub use error::{FieldError, Problem};
 pub use event::Event;
 pub use list::{List, ListPaymentsQuery};
-pub use payment::{CaptureMode, CreatePayment, NextAction, Payment, PaymentError, ProviderName};
+pub use payment::{
+    CaptureMode, CapturePayment, ConfirmPayment, CreatePayment, NextAction, Payment, PaymentError,
+    ProviderName,
+};
 pub use refund::{CreateRefund, Refund, RefundReason};
 pub use status::PaymentStatus;
 pub use widget::{WidgetProvider, WidgetSession};

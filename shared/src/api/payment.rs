@@ -141,3 +141,22 @@ pub struct Payment {
     pub created: i64,
     pub updated: i64,
 }
+
+/// Body of `POST /v1/payments/{id}/confirm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmPayment {
+    /// A provider payment method id (Stripe `pm_...`).
+    pub payment_method: String,
+}
+
+/// Body of `POST /v1/payments/{id}/capture`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CapturePayment {
+    /// Decimal string up to the payment's amount; default: all of it.
+    #[serde(default)]
+    pub amount: Option<String>,
+}

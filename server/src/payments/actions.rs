@@ -1,0 +1,204 @@
+//! Follow-up actions on a stored payment — confirm, capture, cancel — each through the provider
+//! abstraction with an idempotency key derived from the payment id, recorded on the timeline.
+
+use super::repo::{self, Update};
+use super::{Cause, PaymentRecord};
+use crate::error::ApiError;
+use crate::providers::{PaymentProvider, PaymentRefs, ProviderError, ProviderPayment};
+use crate::state::AppState;
+use serde_json::json;
+use shared::api::{PaymentError, PaymentStatus};
+use shared::Money;
+use std::sync::Arc;
+
+pub enum Action {
+    Confirm { payment_method: String },
+    Capture { amount: Option<String> },
+    Cancel,
+}
+
+impl Action {
+    fn name(&self) -> &'static str {
+        match self {
+            Action::Confirm { .. } => "confirm",
+            Action::Capture { .. } => "capture",
+            Action::Cancel => "cancel",
+        }
+    }
+
+    fn allowed_from(&self, status: PaymentStatus) -> bool {
+        use PaymentStatus::*;
+        match self {
+            Action::Confirm { .. } => {
+                matches!(status, RequiresPaymentMethod | RequiresConfirmation)
+            }
+            Action::Capture { .. } => status == RequiresCapture,
+            Action::Cancel => matches!(
+                status,
+                RequiresPaymentMethod | RequiresConfirmation | RequiresAction | RequiresCapture
+            ),
+        }
+    }
+}
+
+pub async fn run(
+    state: &AppState,
+    payment_id: &str,
+    action: Action,
+    cause: Cause,
+) -> Result<PaymentRecord, ApiError> {
+    let payment = repo::get(&state.db, payment_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment"))?;
+    if !action.allowed_from(payment.status) {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!(
+                "A payment in status {} cannot be {}ed.",
+                payment.status,
+                action.name().trim_end_matches('e')
+            ),
+        ));
+    }
+    let Some(reference) = payment.provider_reference.clone() else {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            "The payment has no provider object yet.",
+        ));
+    };
+    let provider: Arc<dyn PaymentProvider> = state
+        .providers
+        .get(payment.provider)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::unavailable(
+                "provider_unavailable",
+                "The payment provider is not available right now.",
+            )
+        })?;
+    let refs = PaymentRefs {
+        payment_id: payment.id.clone(),
+        reference,
+        money: payment.money,
+        captured_minor: payment.captured_minor,
+    };
+    let result = match &action {
+        Action::Confirm { payment_method } => {
+            if payment_method.is_empty() || payment_method.len() > 255 {
+                return Err(ApiError::invalid(
+                    "payment_method",
+                    "payment_method must be a payment method id.",
+                ));
+            }
+            provider
+                .confirm_payment(
+                    &refs,
+                    payment_method,
+                    &format!("{}-confirm-{payment_method}", payment.id),
+                )
+                .await
+        }
+        Action::Capture { amount } => {
+            let amount = match amount {
+                Some(a) => {
+                    let m = Money::parse(a, payment.money.currency())
+                        .map_err(|e| ApiError::invalid("amount", e.to_string()))?;
+                    if m.is_zero() || m.minor() > payment.money.minor() {
+                        return Err(ApiError::invalid(
+                            "amount",
+                            format!(
+                                "The capture amount must be between 0 and {}.",
+                                payment.money.display()
+                            ),
+                        ));
+                    }
+                    Some(m)
+                }
+                None => None,
+            };
+            provider
+                .capture_payment(&refs, amount, &format!("{}-capture", payment.id))
+                .await
+        }
+        Action::Cancel => {
+            provider
+                .cancel_payment(&refs, &format!("{}-cancel", payment.id))
+                .await
+        }
+    };
+    record(state, &payment.id, action.name(), result, cause).await
+}
+
+/// Records the provider's answer (or its refusal) on the payment, then returns the payment or
+/// the error for the caller.
+async fn record(
+    state: &AppState,
+    payment_id: &str,
+    operation: &str,
+    result: Result<ProviderPayment, ProviderError>,
+    cause: Cause,
+) -> Result<PaymentRecord, ApiError> {
+    let mut tx = state.db.begin_write().await?;
+    let current = repo::get_locked(&state.db, &mut tx, payment_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("payment row vanished"))?;
+    let now = state.clock.now_ms();
+    let (update, error) = match result {
+        Ok(pp) => (
+            Update {
+                status: Some(pp.status),
+                captured_minor: pp.captured_minor,
+                last_error: Some(pp.last_error),
+                next_action: Some(pp.next_action),
+                ..Update::default()
+            },
+            None,
+        ),
+        Err(ProviderError::Declined {
+            code,
+            decline_code,
+            message,
+        }) => (
+            // A decline leaves the payment open for another payment method.
+            Update {
+                status: Some(PaymentStatus::RequiresPaymentMethod),
+                last_error: Some(Some(PaymentError {
+                    code: code.clone(),
+                    message: message.clone(),
+                    decline_code: decline_code.clone(),
+                })),
+                ..Update::default()
+            },
+            Some(ProviderError::Declined {
+                code,
+                decline_code,
+                message,
+            }),
+        ),
+        Err(e) => (Update::default(), Some(e)),
+    };
+    let detail = match &error {
+        Some(e) => json!({ "operation": operation, "error": e.to_string() }),
+        None => json!({ "operation": operation }),
+    };
+    let (_, updated) =
+        repo::apply_update(&mut tx, &current, update, cause, detail.clone(), now).await?;
+    if error.is_some() {
+        super::timeline::append(
+            &mut tx,
+            payment_id,
+            now,
+            cause,
+            "provider_error",
+            Some(current.status),
+            None,
+            &detail,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    match error {
+        Some(e) => Err(ApiError::from(e)),
+        None => Ok(updated),
+    }
+}
