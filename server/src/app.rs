@@ -8,7 +8,7 @@ use crate::http::metrics;
 use crate::http::rate_limit::{limit_merchant, limit_widget};
 use crate::http::security::widget_cors;
 use crate::state::AppState;
-use crate::{checkout, events, inbox, openapi, pages, payments, refunds};
+use crate::{checkout, customers, events, inbox, openapi, pages, payments, refunds, subscriptions};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{from_fn_with_state, Next};
@@ -25,6 +25,8 @@ pub fn app(state: AppState) -> Router {
         .merge(checkout::routes::router())
         .merge(payments::routes::router())
         .merge(refunds::routes::router())
+        .merge(customers::routes::router())
+        .merge(subscriptions::routes::router())
         .merge(events::router())
         .layer(from_fn_with_state(state.clone(), idempotency))
         .layer(from_fn_with_state(state.clone(), limit_merchant))

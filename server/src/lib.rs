@@ -24,5 +24,6 @@ pub mod refunds;
 pub mod sandbox;
 pub mod startup;
 pub mod state;
+pub mod subscriptions;
 pub mod telemetry;
 pub mod validate;

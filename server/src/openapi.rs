@@ -18,6 +18,11 @@ use utoipa::{Modify, OpenApi};
         crate::payments::routes::cancel_payment,
         crate::refunds::routes::create_refund,
         crate::refunds::routes::get_refund,
+        crate::customers::routes::create_customer,
+        crate::customers::routes::get_customer,
+        crate::subscriptions::routes::create_subscription,
+        crate::subscriptions::routes::get_subscription,
+        crate::subscriptions::routes::cancel_subscription,
         crate::events::list_events,
     ),
     modifiers(&BearerAuth),
@@ -25,6 +30,8 @@ use utoipa::{Modify, OpenApi};
         (name = "checkout", description = "Checkout sessions paid in the widget"),
         (name = "payments", description = "Payments with Stripe or PayPal"),
         (name = "refunds", description = "Refunds of captured payments"),
+        (name = "customers", description = "Customers, mirrored at Stripe"),
+        (name = "subscriptions", description = "Subscriptions to Stripe prices"),
         (name = "events", description = "Events paygate emitted"),
     )
 )]

@@ -4,3 +4,4 @@ ALTER TABLE refunds ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
 CREATE UNIQUE INDEX refunds_provider_reference ON refunds (provider_reference);
 ALTER TABLE subscriptions ADD COLUMN latest_invoice_id TEXT;
 ALTER TABLE subscriptions ADD COLUMN latest_invoice_status TEXT;
+ALTER TABLE customers ADD COLUMN default_payment_method TEXT;

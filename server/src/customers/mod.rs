@@ -1,7 +1,8 @@
 //! Customers: personal data (email, name) encrypted at rest, with a keyed hash of the email
-//! for exact-match search (DESIGN.md §6). The merchant API routes arrive with the Stripe
-//! mirroring (PayPal's Orders API has no customer object).
+//! for exact-match search (DESIGN.md §6). Mirrored at Stripe (PayPal's Orders API has no
+//! customer object).
 
 pub mod repo;
+pub mod routes;
 
 pub use repo::{CustomerRecord, NewCustomer};

@@ -22,6 +22,7 @@ pub struct CustomerRecord {
     pub email: Option<String>,
     pub name: Option<String>,
     pub stripe_customer_id: Option<String>,
+    pub default_payment_method: Option<String>,
     pub metadata: Metadata,
     pub created_at: i64,
 }
@@ -37,6 +38,7 @@ pub async fn insert(
         email: new.email.as_deref().map(|e| e.trim().to_string()),
         name: new.name.as_deref().map(|n| n.trim().to_string()),
         stripe_customer_id: None,
+        default_payment_method: None,
         metadata: new.metadata.clone(),
         created_at: now_ms,
     };
@@ -75,6 +77,7 @@ fn from_row(row: &Row, cipher: &DataCipher) -> Result<CustomerRecord, sqlx::Erro
         email: decrypt("email_ciphertext", EMAIL_CONTEXT)?,
         name: decrypt("name_ciphertext", NAME_CONTEXT)?,
         stripe_customer_id: row.try_get("stripe_customer_id")?,
+        default_payment_method: row.try_get("default_payment_method")?,
         metadata: serde_json::from_str(&metadata)
             .map_err(|e| sqlx::Error::Decode(format!("customers.metadata: {e}").into()))?,
         created_at: row.try_get("created_at")?,
@@ -116,6 +119,16 @@ pub async fn set_stripe_customer_id(
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE customers SET stripe_customer_id = $1, updated_at = $2 WHERE id = $3")
         .bind(stripe_id)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_default_payment_method(tx: &mut Tx, id: &str, payment_method: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE customers SET default_payment_method = $1, updated_at = $2 WHERE id = $3")
+        .bind(payment_method)
         .bind(now_ms)
         .bind(id)
         .execute(&mut **tx)

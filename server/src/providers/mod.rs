@@ -201,6 +201,8 @@ pub trait PaymentProvider: Send + Sync + 'static {
 #[derive(Clone, Default)]
 pub struct Providers {
     by_name: BTreeMap<ProviderName, Arc<dyn PaymentProvider>>,
+    /// Stripe Billing (customers, subscriptions), when Stripe is configured.
+    stripe_billing: Option<Arc<stripe::StripeProvider>>,
 }
 
 impl Providers {
@@ -211,6 +213,16 @@ impl Providers {
     pub fn with(mut self, provider: Arc<dyn PaymentProvider>) -> Providers {
         self.by_name.insert(provider.name(), provider);
         self
+    }
+
+    /// Registers Stripe both as a payment provider and for Billing.
+    pub fn with_stripe(mut self, stripe: Arc<stripe::StripeProvider>) -> Providers {
+        self.stripe_billing = Some(stripe.clone());
+        self.with(stripe)
+    }
+
+    pub fn stripe_billing(&self) -> Option<&Arc<stripe::StripeProvider>> {
+        self.stripe_billing.as_ref()
     }
 
     pub fn get(&self, name: ProviderName) -> Option<&Arc<dyn PaymentProvider>> {

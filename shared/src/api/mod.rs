@@ -5,6 +5,7 @@
 //! response types are plain and may grow.
 
 mod amount;
+mod billing;
 mod checkout;
 mod error;
 mod event;
@@ -15,6 +16,9 @@ mod status;
 mod widget;
 
 pub use amount::Amount;
+pub use billing::{
+    CreateCustomer, CreateSubscription, Customer, PaymentBehavior, Subscription,
+};
 pub use checkout::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, LineItem, LineItemRequest,
 };

@@ -3,6 +3,7 @@
 //! abstraction. The same code talks to api.stripe.com with test or live keys and to the sandbox
 //! emulator: only `STRIPE_API_BASE` differs.
 
+pub mod billing;
 pub mod client;
 mod events;
 pub mod form;

@@ -200,7 +200,7 @@ impl Params {
                 {
                     known += 1;
                 }
-                let shown = &path[..known.min(path.len())];
+                let shown = &path[..(known + 1).min(path.len())];
                 return Err(ApiError::unknown_parameter(&display_path(shown)));
             }
         }

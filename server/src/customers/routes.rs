@@ -1,0 +1,103 @@
+//! `/v1/customers`: customers mirrored at Stripe; personal data encrypted at rest.
+
+use super::repo::{self, CustomerRecord, NewCustomer};
+use crate::auth::Merchant;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::Json;
+use crate::state::AppState;
+use crate::validate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use shared::api::{CreateCustomer, Customer, Problem};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/customers", post(create_customer))
+        .route("/v1/customers/{id}", get(get_customer))
+}
+
+fn to_api(c: &CustomerRecord) -> Customer {
+    Customer {
+        id: c.id.clone(),
+        email: c.email.clone(),
+        name: c.name.clone(),
+        stripe_customer: c.stripe_customer_id.clone(),
+        default_payment_method: c.default_payment_method.clone(),
+        metadata: c.metadata.clone(),
+        created: c.created_at.div_euclid(1000),
+    }
+}
+
+/// Create a customer (mirrored at Stripe), optionally with a default payment method.
+#[utoipa::path(
+    post, path = "/v1/customers", tag = "customers",
+    request_body = CreateCustomer,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe.")),
+    responses((status = 201, body = Customer), (status = 400, body = Problem), (status = 402, body = Problem), (status = 503, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn create_customer(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Json(body): Json<CreateCustomer>,
+) -> ApiResult<(StatusCode, axum::Json<Customer>)> {
+    if let Some(email) = &body.email {
+        validate::email("email", email)?;
+    }
+    validate::optional_text("name", body.name.as_deref(), 200)?;
+    validate::metadata(&body.metadata)?;
+    if let Some(pm) = &body.payment_method {
+        if !pm.starts_with("pm_") || pm.len() > 255 {
+            return Err(ApiError::invalid("payment_method", "payment_method must be a Stripe payment method id (pm_...)."));
+        }
+    }
+    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
+        ApiError::unavailable("provider_unavailable", "Customers are kept at Stripe, which is not configured.")
+    })?;
+
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let mut customer = repo::insert(
+        &mut tx,
+        &state.cipher,
+        &NewCustomer { email: body.email.clone(), name: body.name.clone(), metadata: body.metadata.clone() },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+
+    let stripe_id = stripe
+        .create_customer(&customer.id, customer.email.as_deref(), customer.name.as_deref(), &customer.metadata)
+        .await?;
+    let mut tx = state.db.begin_write().await?;
+    repo::set_stripe_customer_id(&mut tx, &customer.id, &stripe_id, state.clock.now_ms()).await?;
+    tx.commit().await?;
+    customer.stripe_customer_id = Some(stripe_id.clone());
+
+    if let Some(pm) = &body.payment_method {
+        stripe.attach_default_payment_method(&customer.id, &stripe_id, pm).await?;
+        let mut tx = state.db.begin_write().await?;
+        repo::set_default_payment_method(&mut tx, &customer.id, pm, state.clock.now_ms()).await?;
+        tx.commit().await?;
+        customer.default_payment_method = Some(pm.clone());
+    }
+    Ok((StatusCode::CREATED, axum::Json(to_api(&customer))))
+}
+
+/// Fetch a customer.
+#[utoipa::path(
+    get, path = "/v1/customers/{id}", tag = "customers",
+    params(("id" = String, Path, description = "cus_...")),
+    responses((status = 200, body = Customer), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn get_customer(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Customer>> {
+    let c = repo::get(&state.db, &state.cipher, &id).await?.ok_or_else(|| ApiError::not_found("customer"))?;
+    Ok(axum::Json(to_api(&c)))
+}

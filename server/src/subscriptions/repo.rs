@@ -1,0 +1,64 @@
+use crate::db::{Db, Row, Tx};
+use crate::providers::stripe::billing::StripeSubscription;
+use shared::api::Subscription;
+use sqlx::Row as _;
+
+const COLUMNS: &str = "id, customer_id, provider_reference, price, status, cancel_at_period_end, \
+    current_period_end, latest_invoice_status, created_at";
+
+pub fn from_row(row: &Row) -> Result<Subscription, sqlx::Error> {
+    Ok(Subscription {
+        id: row.try_get("id")?,
+        customer: row.try_get("customer_id")?,
+        price: row.try_get("price")?,
+        status: row.try_get("status")?,
+        provider_reference: row.try_get("provider_reference")?,
+        cancel_at_period_end: row.try_get::<i64, _>("cancel_at_period_end")? != 0,
+        current_period_end: row.try_get("current_period_end")?,
+        latest_invoice_status: row.try_get("latest_invoice_status")?,
+        client_secret: None,
+        created: row.try_get::<i64, _>("created_at")?.div_euclid(1000),
+    })
+}
+
+pub async fn insert(tx: &mut Tx, id: &str, customer_id: &str, price: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO subscriptions (id, customer_id, price, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'incomplete', $4, $5)",
+    )
+    .bind(id)
+    .bind(customer_id)
+    .bind(price)
+    .bind(now_ms)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_provider_state(tx: &mut Tx, id: &str, s: &StripeSubscription, now_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE subscriptions SET provider_reference = $1, status = $2, cancel_at_period_end = $3, \
+         current_period_end = $4, latest_invoice_id = COALESCE($5, latest_invoice_id), \
+         latest_invoice_status = COALESCE($6, latest_invoice_status), updated_at = $7 WHERE id = $8",
+    )
+    .bind(&s.reference)
+    .bind(&s.status)
+    .bind(i64::from(s.cancel_at_period_end))
+    .bind(s.current_period_end)
+    .bind(&s.latest_invoice_id)
+    .bind(&s.latest_invoice_status)
+    .bind(now_ms)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<Subscription>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM subscriptions WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}

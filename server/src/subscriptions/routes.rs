@@ -1,0 +1,140 @@
+//! `/v1/subscriptions`.
+
+use super::repo;
+use crate::auth::Merchant;
+use crate::customers;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Query};
+use crate::ids::new_id;
+use crate::outbox;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::json;
+use shared::api::{CreateSubscription, Problem, Subscription};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/subscriptions", post(create_subscription))
+        .route("/v1/subscriptions/{id}", get(get_subscription).delete(cancel_subscription))
+}
+
+/// Subscribe a customer to a Stripe price.
+#[utoipa::path(
+    post, path = "/v1/subscriptions", tag = "subscriptions",
+    request_body = CreateSubscription,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe.")),
+    responses((status = 201, body = Subscription), (status = 400, body = Problem), (status = 402, body = Problem), (status = 404, body = Problem), (status = 503, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn create_subscription(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Json(body): Json<CreateSubscription>,
+) -> ApiResult<(StatusCode, axum::Json<Subscription>)> {
+    if body.trial_days.is_some_and(|d| d > 730) {
+        return Err(ApiError::invalid("trial_days", "trial_days must be at most 730."));
+    }
+    if !body.price.starts_with("price_") || body.price.len() > 255 {
+        return Err(ApiError::invalid("price", "price must be a Stripe Price id (price_...)."));
+    }
+    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
+        ApiError::unavailable("provider_unavailable", "Subscriptions are kept at Stripe, which is not configured.")
+    })?;
+    let customer = customers::repo::get(&state.db, &state.cipher, &body.customer)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer").with_param("customer"))?;
+    let stripe_customer = customer
+        .stripe_customer_id
+        .clone()
+        .ok_or_else(|| ApiError::conflict("invalid_state", "The customer is not mirrored at Stripe yet."))?;
+
+    let id = new_id("sub");
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    repo::insert(&mut tx, &id, &customer.id, &body.price, now).await?;
+    tx.commit().await?;
+
+    let created = stripe
+        .create_subscription(&id, &stripe_customer, &body.price, body.trial_days, body.payment_behavior)
+        .await;
+    let mut tx = state.db.begin_write().await?;
+    match &created {
+        Ok(s) => {
+            repo::record_provider_state(&mut tx, &id, s, state.clock.now_ms()).await?;
+            outbox::record(&mut tx, "subscription.created", &id, &json!({ "status": s.status, "price": body.price }), now).await?;
+        }
+        Err(_) => {
+            sqlx::query("UPDATE subscriptions SET status = 'failed', updated_at = $1 WHERE id = $2")
+                .bind(state.clock.now_ms())
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    let created = created?;
+    let mut answer = repo::get(&state.db, &id).await?.ok_or_else(|| ApiError::internal("subscription vanished"))?;
+    answer.client_secret = created.client_secret;
+    Ok((StatusCode::CREATED, axum::Json(answer)))
+}
+
+/// Fetch a subscription.
+#[utoipa::path(
+    get, path = "/v1/subscriptions/{id}", tag = "subscriptions",
+    params(("id" = String, Path, description = "sub_...")),
+    responses((status = 200, body = Subscription), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn get_subscription(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Subscription>> {
+    let s = repo::get(&state.db, &id).await?.ok_or_else(|| ApiError::not_found("subscription"))?;
+    Ok(axum::Json(s))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CancelQuery {
+    /// true: cancel when the paid period ends; false (default): cancel now.
+    #[serde(default)]
+    pub at_period_end: bool,
+}
+
+/// Cancel a subscription now, or at the end of the paid period.
+#[utoipa::path(
+    delete, path = "/v1/subscriptions/{id}", tag = "subscriptions",
+    params(("id" = String, Path, description = "sub_..."), CancelQuery),
+    responses((status = 200, body = Subscription), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn cancel_subscription(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+    Query(q): Query<CancelQuery>,
+) -> ApiResult<axum::Json<Subscription>> {
+    let current = repo::get(&state.db, &id).await?.ok_or_else(|| ApiError::not_found("subscription"))?;
+    if current.status == "canceled" {
+        return Err(ApiError::conflict("invalid_state", "The subscription is already canceled."));
+    }
+    let reference = current
+        .provider_reference
+        .clone()
+        .ok_or_else(|| ApiError::conflict("invalid_state", "The subscription was never created at Stripe."))?;
+    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
+        ApiError::unavailable("provider_unavailable", "Subscriptions are kept at Stripe, which is not configured.")
+    })?;
+    let s = stripe.cancel_subscription(&id, &reference, q.at_period_end).await?;
+    let mut tx = state.db.begin_write().await?;
+    repo::record_provider_state(&mut tx, &id, &s, state.clock.now_ms()).await?;
+    outbox::record(&mut tx, "subscription.updated", &id, &json!({ "status": s.status, "cancel_at_period_end": s.cancel_at_period_end }), state.clock.now_ms()).await?;
+    tx.commit().await?;
+    let s = repo::get(&state.db, &id).await?.ok_or_else(|| ApiError::internal("subscription vanished"))?;
+    Ok(axum::Json(s))
+}

@@ -1,0 +1,101 @@
+use super::Metadata;
+use serde::{Deserialize, Serialize};
+
+/// Body of `POST /v1/customers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomer {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub metadata: Metadata,
+    /// A Stripe payment method (`pm_...`) to attach and make the default.
+    #[serde(default)]
+    pub payment_method: Option<String>,
+}
+
+/// A customer, mirrored at Stripe (PayPal's Orders API has no customer object).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Customer {
+    /// `cus_...` (paygate's id; the Stripe id is `stripe_customer`).
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_customer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_payment_method: Option<String>,
+    pub metadata: Metadata,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentBehavior {
+    /// Stripe's default: the subscription is created even when the first payment fails.
+    #[default]
+    AllowIncomplete,
+    /// `incomplete` until the customer confirms the first invoice's payment (client secret).
+    DefaultIncomplete,
+    /// Answer 402 instead of creating an incomplete subscription.
+    ErrorIfIncomplete,
+}
+
+impl PaymentBehavior {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentBehavior::AllowIncomplete => "allow_incomplete",
+            PaymentBehavior::DefaultIncomplete => "default_incomplete",
+            PaymentBehavior::ErrorIfIncomplete => "error_if_incomplete",
+        }
+    }
+}
+
+/// Body of `POST /v1/subscriptions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateSubscription {
+    /// paygate customer id (`cus_...`).
+    pub customer: String,
+    /// Stripe Price id (`price_...`).
+    pub price: String,
+    /// Free days before the first charge (0 to 730).
+    #[serde(default)]
+    pub trial_days: Option<u32>,
+    #[serde(default)]
+    pub payment_behavior: PaymentBehavior,
+}
+
+/// A subscription to a Stripe price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Subscription {
+    /// `sub_...` (paygate's id).
+    pub id: String,
+    pub customer: String,
+    pub price: String,
+    /// Stripe's status: `incomplete`, `trialing`, `active`, `past_due`, `canceled`, ...
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_reference: Option<String>,
+    pub cancel_at_period_end: bool,
+    /// Unix time, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_period_end: Option<i64>,
+    /// Status of the latest invoice (`paid`, `open`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_invoice_status: Option<String>,
+    /// When the first invoice needs the customer (3-D Secure, `default_incomplete`): the
+    /// PaymentIntent client secret for Stripe.js. Only in the creation answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    pub created: i64,
+}
