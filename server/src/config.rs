@@ -18,6 +18,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_MODE", "sandbox (default: serves the provider emulators, test keys have working defaults) or live."),
     ("PAYGATE_PROVIDERS", "Enabled providers, comma-separated (default: stripe,paypal)."),
     ("PAYGATE_LISTEN", "Address to listen on (default: 127.0.0.1:8080)."),
+    ("PAYGATE_SANDBOX_LISTEN", "Sandbox mode: address of the provider emulators, a second origin like js.stripe.com (default: 127.0.0.1:8081)."),
     ("PAYGATE_PUBLIC_URL", "URL customers and merchants reach paygate at (default: http://<PAYGATE_LISTEN>)."),
     ("DATABASE_URL", "sqlite://FILE (default: sqlite://paygate.db) or postgres://..."),
     ("PAYGATE_MERCHANT_NAME", "Merchant display name shown in the checkout (default: Demo Shop)."),
@@ -52,6 +53,8 @@ pub enum Mode {
 
 #[derive(Debug, Clone)]
 pub struct StripeConfig {
+    /// Sandbox mode without Stripe keys: paygate's own Stripe emulator is used.
+    pub emulated: bool,
     pub secret_key: Option<SecretString>,
     pub publishable_key: Option<String>,
     pub webhook_secrets: Vec<SecretString>,
@@ -74,6 +77,8 @@ pub struct Config {
     pub mode: Mode,
     pub providers: Vec<ProviderName>,
     pub listen: SocketAddr,
+    /// Where the sandbox emulators listen (sandbox mode only).
+    pub sandbox_listen: SocketAddr,
     pub public_url: String,
     pub database_url: SecretString,
     pub merchant_name: String,
@@ -105,6 +110,11 @@ fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
         message: message.into(),
     }
 }
+
+/// The Stripe emulator's documented test keys (sandbox mode without Stripe keys).
+pub const EMULATOR_STRIPE_SECRET_KEY: &str = "sk_test_paygate_sandbox";
+pub const EMULATOR_STRIPE_PUBLISHABLE_KEY: &str = "pk_test_paygate_sandbox";
+pub const EMULATOR_STRIPE_WEBHOOK_SECRET: &str = "whsec_paygate_sandbox";
 
 /// The sandbox's documented development key: only ever accepted in sandbox mode.
 pub const SANDBOX_DEV_API_KEY: &str = "sk_test_paygate_dev";
@@ -180,6 +190,15 @@ impl Config {
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
             .map_err(|e| err("PAYGATE_LISTEN", format!("not an address:port ({e})")))?;
+        let sandbox_listen: SocketAddr = get("PAYGATE_SANDBOX_LISTEN")
+            .unwrap_or_else(|| "127.0.0.1:8081".into())
+            .parse()
+            .map_err(|e| {
+                err(
+                    "PAYGATE_SANDBOX_LISTEN",
+                    format!("not an address:port ({e})"),
+                )
+            })?;
         let public_url = match get("PAYGATE_PUBLIC_URL") {
             Some(u) => parse_origin_url("PAYGATE_PUBLIC_URL", &u)?,
             None => format!("http://{listen}"),
@@ -241,9 +260,17 @@ impl Config {
         }
 
         let secret = |name: &str| get(name).map(SecretString::from);
+        // Sandbox mode without Stripe keys: everything points at the emulator on the sandbox
+        // address, with its documented test keys.
+        let stripe_emulated = sandbox && get("STRIPE_SECRET_KEY").is_none();
+        let emulator_base = format!("http://{sandbox_listen}/stripe");
         let stripe = StripeConfig {
-            secret_key: secret("STRIPE_SECRET_KEY"),
-            publishable_key: get("STRIPE_PUBLISHABLE_KEY"),
+            emulated: stripe_emulated,
+            secret_key: secret("STRIPE_SECRET_KEY").or_else(|| {
+                stripe_emulated.then(|| SecretString::from(EMULATOR_STRIPE_SECRET_KEY))
+            }),
+            publishable_key: get("STRIPE_PUBLISHABLE_KEY")
+                .or_else(|| stripe_emulated.then(|| EMULATOR_STRIPE_PUBLISHABLE_KEY.to_string())),
             webhook_secrets: get("STRIPE_WEBHOOK_SECRET")
                 .map(|list| {
                     list.split(',')
@@ -252,14 +279,22 @@ impl Config {
                         .map(|s| SecretString::from(s.to_string()))
                         .collect()
                 })
-                .unwrap_or_default(),
+                .unwrap_or_else(|| {
+                    if stripe_emulated {
+                        vec![SecretString::from(EMULATOR_STRIPE_WEBHOOK_SECRET)]
+                    } else {
+                        Vec::new()
+                    }
+                }),
             webhook_tolerance: Duration::from_secs(number("STRIPE_WEBHOOK_TOLERANCE_SECS", 300)?),
             api_base: match get("STRIPE_API_BASE") {
                 Some(u) => parse_origin_url("STRIPE_API_BASE", &u)?,
+                None if stripe_emulated => emulator_base.clone(),
                 None => "https://api.stripe.com".into(),
             },
             js_url: match get("STRIPE_JS_URL") {
                 Some(u) => parse_origin_url("STRIPE_JS_URL", &u)?,
+                None if stripe_emulated => format!("{emulator_base}/js/v3/"),
                 None => "https://js.stripe.com/v3/".into(),
             },
         };
@@ -313,6 +348,7 @@ impl Config {
             mode,
             providers,
             listen,
+            sandbox_listen,
             public_url,
             database_url: SecretString::from(database_url),
             merchant_name: get("PAYGATE_MERCHANT_NAME").unwrap_or_else(|| "Demo Shop".into()),
@@ -329,6 +365,21 @@ impl Config {
             paypal,
             rabbitmq_url,
         })
+    }
+
+    /// After binding the sandbox listener (port 0 in tests): the emulator URLs name the port
+    /// actually bound.
+    pub fn rebind_sandbox(&mut self, bound: SocketAddr) {
+        let from = format!("http://{}/", self.sandbox_listen);
+        let to = format!("http://{bound}/");
+        if self.stripe.emulated {
+            for url in [&mut self.stripe.api_base, &mut self.stripe.js_url] {
+                if url.starts_with(&from) || *url == from.trim_end_matches('/') {
+                    *url = url.replacen(from.trim_end_matches('/'), to.trim_end_matches('/'), 1);
+                }
+            }
+        }
+        self.sandbox_listen = bound;
     }
 
     /// A sandbox configuration for tests and tools: SQLite at `database_url`, everything else
@@ -418,6 +469,24 @@ mod tests {
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert_eq!(c.allowed_origins, vec!["http://127.0.0.1:8080".to_string()]);
         assert!(c.dev_api_key.is_some());
+        assert!(c.stripe.emulated);
+        assert_eq!(c.stripe.api_base, "http://127.0.0.1:8081/stripe");
+        assert_eq!(c.stripe.js_url, "http://127.0.0.1:8081/stripe/js/v3/");
+    }
+
+    #[test]
+    fn sandbox_port_zero_is_rebound() {
+        let mut c = Config::from_vars(&vars(&[("PAYGATE_SANDBOX_LISTEN", "127.0.0.1:0")])).unwrap();
+        c.rebind_sandbox("127.0.0.1:4567".parse().unwrap());
+        assert_eq!(c.stripe.api_base, "http://127.0.0.1:4567/stripe");
+        assert_eq!(c.stripe.js_url, "http://127.0.0.1:4567/stripe/js/v3/");
+    }
+
+    #[test]
+    fn real_stripe_keys_in_sandbox_mode_use_the_real_api() {
+        let c = Config::from_vars(&vars(&[("STRIPE_SECRET_KEY", "sk_test_real")])).unwrap();
+        assert!(!c.stripe.emulated);
+        assert_eq!(c.stripe.api_base, "https://api.stripe.com");
     }
 
     #[test]

@@ -2,7 +2,6 @@
 
 use paygate::cli::{self, Command, EventsCommand, KeysCommand};
 use paygate::config::{Config, Mode};
-use paygate::providers::Providers;
 use paygate::startup::{connect_and_migrate, Application, Options};
 use paygate::{clock::Clock, inbox, telemetry};
 use shared::api::ProviderName;
@@ -34,7 +33,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             if config.mode == Mode::Sandbox {
                 tracing::warn!("sandbox mode: test keys only, no real money moves");
             }
-            let app = Application::build(config, Providers::new(), Options::default()).await?;
+            let app = Application::build(config, Options::default()).await?;
             app.run_until_signal().await
         }
         Command::Migrate => {

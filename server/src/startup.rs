@@ -1,24 +1,33 @@
-//! Start-up: database, migrations, the data-key check, the listener (port 0 in tests), the
-//! background workers, and graceful shutdown.
+//! Start-up: database, migrations, the data-key check, the listeners (port 0 in tests), the
+//! sandbox emulators, the background workers, and graceful shutdown.
 
 use crate::app::app;
 use crate::clock::Clock;
-use crate::config::{Config, ConfigError};
+use crate::config::{
+    Config, ConfigError, Mode, EMULATOR_STRIPE_PUBLISHABLE_KEY, EMULATOR_STRIPE_SECRET_KEY,
+    EMULATOR_STRIPE_WEBHOOK_SECRET,
+};
 use crate::crypto::{CryptoError, DataCipher};
 use crate::db::Db;
 use crate::http::idempotency;
 use crate::inbox;
+use crate::providers::stripe::StripeProvider;
 use crate::providers::Providers;
+use crate::sandbox::stripe::{StripeEmulator, StripeEmulatorConfig};
 use crate::state::AppState;
+use shared::api::ProviderName;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// Knobs for tests and tools.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
+    /// Use these providers instead of the ones the configuration describes (tests of the core).
+    pub providers: Option<Providers>,
     /// Run the inbox worker (tests turn it off to leave events stored but unapplied).
     pub inbox_worker: bool,
     pub inbox_poll: Duration,
@@ -28,6 +37,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            providers: None,
             inbox_worker: true,
             inbox_poll: Duration::from_secs(1),
             clock: Clock::default(),
@@ -39,11 +49,21 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     options: Options,
+    sandbox: Option<Sandbox>,
+}
+
+/// Sandbox mode: the provider emulators on their own listener, so that, like js.stripe.com,
+/// they are another origin than the checkout page.
+struct Sandbox {
+    listener: TcpListener,
+    stripe: StripeEmulator,
 }
 
 /// Stops a running application and waits for it to finish.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The emulators' address, in sandbox mode.
+    pub sandbox_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     workers: Vec<JoinHandle<()>>,
@@ -60,38 +80,60 @@ impl Running {
 }
 
 impl Application {
-    pub async fn build(
-        config: Config,
-        providers: Providers,
-        options: Options,
-    ) -> anyhow::Result<Application> {
+    pub async fn build(mut config: Config, options: Options) -> anyhow::Result<Application> {
         let db = connect_and_migrate(&config).await?;
         check_data_key(&db, &DataCipher::new(&config.data_key)).await?;
         let listener = TcpListener::bind(config.listen).await.map_err(|e| {
             anyhow::anyhow!("cannot listen on {} (PAYGATE_LISTEN): {e}", config.listen)
         })?;
-        let mut config = config;
         let bound = listener.local_addr()?;
         if config.listen.port() == 0 && config.public_url == format!("http://{}", config.listen) {
             // Port 0 (tests, tools): the default public URL and origin name the port bound.
+            let default_origin = format!("http://{}", config.listen);
             config.public_url = format!("http://{bound}");
-            config.allowed_origins = config
-                .allowed_origins
-                .iter()
-                .map(|o| {
-                    if *o == format!("http://{}", config.listen) {
-                        config.public_url.clone()
-                    } else {
-                        o.clone()
-                    }
-                })
-                .collect();
+            for origin in &mut config.allowed_origins {
+                if *origin == default_origin {
+                    *origin = config.public_url.clone();
+                }
+            }
         }
+        // Live mode never serves the emulators.
+        let sandbox = if config.mode == Mode::Sandbox {
+            let sandbox_listener = TcpListener::bind(config.sandbox_listen)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot listen on {} (PAYGATE_SANDBOX_LISTEN): {e}",
+                        config.sandbox_listen
+                    )
+                })?;
+            let sandbox_addr = sandbox_listener.local_addr()?;
+            config.rebind_sandbox(sandbox_addr);
+            let stripe = StripeEmulator::new(StripeEmulatorConfig {
+                secret_key: EMULATOR_STRIPE_SECRET_KEY.into(),
+                publishable_key: EMULATOR_STRIPE_PUBLISHABLE_KEY.into(),
+                webhook_secret: EMULATOR_STRIPE_WEBHOOK_SECRET.into(),
+                webhook_url: Some(format!("{}/webhooks/stripe", config.public_url)),
+                public_base: format!("http://{sandbox_addr}/stripe"),
+                clock: options.clock.clone(),
+            });
+            Some(Sandbox {
+                listener: sandbox_listener,
+                stripe,
+            })
+        } else {
+            None
+        };
+        let providers = match options.providers.clone() {
+            Some(p) => p,
+            None => providers_from_config(&config, &options.clock),
+        };
         let state = AppState::new(config, db, providers, options.clock.clone());
         Ok(Application {
             listener,
             state,
             options,
+            sandbox,
         })
     }
 
@@ -101,6 +143,11 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The Stripe emulator, in sandbox mode.
+    pub fn stripe_emulator(&self) -> Option<StripeEmulator> {
+        self.sandbox.as_ref().map(|s| s.stripe.clone())
     }
 
     /// Serves in the background; returns a handle that stops everything gracefully.
@@ -119,6 +166,11 @@ impl Application {
             self.state.clone(),
             stopped.clone(),
         )));
+        let mut sandbox_addr = None;
+        if let Some(sandbox) = self.sandbox {
+            sandbox_addr = sandbox.listener.local_addr().ok();
+            workers.push(tokio::spawn(serve_sandbox(sandbox, stopped.clone())));
+        }
         let router = app(self.state.clone());
         let mut on_stop = stopped.clone();
         let server = tokio::spawn(async move {
@@ -133,6 +185,7 @@ impl Application {
         });
         Running {
             addr,
+            sandbox_addr,
             stop,
             server,
             workers,
@@ -143,12 +196,40 @@ impl Application {
     pub async fn run_until_signal(self) -> anyhow::Result<()> {
         let addr = self.addr();
         tracing::info!(%addr, public_url = %self.state.config.public_url, mode = ?self.state.config.mode, "paygate listening");
+        if let Some(sandbox) = &self.sandbox {
+            tracing::info!(addr = %sandbox.listener.local_addr()?, "sandbox emulators listening (Stripe under /stripe)");
+        }
         let running = self.spawn();
         shutdown_signal().await;
         tracing::info!("shutting down");
         running.stop().await;
         Ok(())
     }
+}
+
+async fn serve_sandbox(sandbox: Sandbox, mut stopped: watch::Receiver<bool>) {
+    let sender = sandbox.stripe.spawn_webhook_sender();
+    let router = axum::Router::new().nest("/stripe", sandbox.stripe.router());
+    let served = axum::serve(sandbox.listener, router)
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })
+        .await;
+    if let Err(e) = served {
+        tracing::error!(error = %e, "sandbox emulators stopped");
+    }
+    sender.abort();
+}
+
+/// The provider clients the configuration enables (PayPal's arrives with its own issue).
+pub fn providers_from_config(config: &Config, clock: &Clock) -> Providers {
+    let mut providers = Providers::new();
+    if config.providers.contains(&ProviderName::Stripe) {
+        if let Some(stripe) = StripeProvider::from_config(&config.stripe, clock.clone()) {
+            providers = providers.with_stripe(Arc::new(stripe));
+        }
+    }
+    providers
 }
 
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {

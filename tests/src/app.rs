@@ -5,6 +5,7 @@ use crate::db::TestDb;
 use paygate::clock::Clock;
 use paygate::config::{Config, SANDBOX_DEV_API_KEY};
 use paygate::providers::{PaymentProvider, Providers};
+use paygate::sandbox::stripe::StripeEmulator;
 use paygate::startup::{Application, Options, Running};
 use paygate::state::AppState;
 use reqwest::{Method, Response};
@@ -37,6 +38,8 @@ pub struct TestApp {
     pub key: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// The Stripe emulator (sandbox mode), for assertions on what the provider saw.
+    pub stripe: Option<StripeEmulator>,
     running: Option<Running>,
 }
 
@@ -50,6 +53,10 @@ pub async fn spawn_app(db: &TestDb, options: AppOptions) -> TestApp {
     vars.insert("DATABASE_URL".to_string(), db.url.clone());
     vars.insert("PAYGATE_LISTEN".to_string(), "127.0.0.1:0".to_string());
     vars.insert(
+        "PAYGATE_SANDBOX_LISTEN".to_string(),
+        "127.0.0.1:0".to_string(),
+    );
+    vars.insert(
         "PAYGATE_ASSETS_DIR".to_string(),
         assets_dir().display().to_string(),
     );
@@ -61,14 +68,22 @@ pub async fn spawn_app(db: &TestDb, options: AppOptions) -> TestApp {
         vars.insert(k.to_string(), v);
     }
     let config = Config::from_vars(&vars).expect("test configuration");
-    let mut providers = Providers::new();
-    for p in options.providers {
-        providers = providers.with(p);
-    }
+    // With test providers the core is tested without network; without, the configuration's
+    // own providers are used (in sandbox mode: the Stripe emulator over real HTTP).
+    let providers = if options.providers.is_empty() {
+        None
+    } else {
+        Some(
+            options
+                .providers
+                .into_iter()
+                .fold(Providers::new(), |acc, p| acc.with(p)),
+        )
+    };
     let app = Application::build(
         config,
-        providers,
         Options {
+            providers,
             inbox_worker: options.inbox_worker,
             inbox_poll: Duration::from_millis(50),
             clock: options.clock,
@@ -77,6 +92,7 @@ pub async fn spawn_app(db: &TestDb, options: AppOptions) -> TestApp {
     .await
     .expect("application starts");
     let state = app.state().clone();
+    let stripe = app.stripe_emulator();
     let running = app.spawn();
     TestApp {
         url: format!("http://{}", running.addr),
@@ -86,6 +102,7 @@ pub async fn spawn_app(db: &TestDb, options: AppOptions) -> TestApp {
             .build()
             .expect("client"),
         state,
+        stripe,
         running: Some(running),
     }
 }

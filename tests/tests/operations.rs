@@ -1,7 +1,6 @@
 //! Health, readiness, metrics, OpenAPI, rate limits, the 404 envelope, start-up checks.
 
 use paygate::config::Config;
-use paygate::providers::Providers;
 use paygate::startup::{Application, Options};
 use paygate_tests::app::json_with_status;
 use paygate_tests::{spawn_app, AppOptions, TestDb};
@@ -228,9 +227,13 @@ async fn a_wrong_data_key_stops_start_up_naming_the_variable() {
     let mut vars = BTreeMap::new();
     vars.insert("DATABASE_URL".to_string(), db.url.clone());
     vars.insert("PAYGATE_LISTEN".to_string(), "127.0.0.1:0".to_string());
+    vars.insert(
+        "PAYGATE_SANDBOX_LISTEN".to_string(),
+        "127.0.0.1:0".to_string(),
+    );
     vars.insert("PAYGATE_DATA_KEY".to_string(), "11".repeat(32));
     let config = Config::from_vars(&vars).unwrap();
-    let err = Application::build(config, Providers::new(), Options::default())
+    let err = Application::build(config, Options::default())
         .await
         .err()
         .expect("refused");

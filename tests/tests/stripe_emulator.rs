@@ -122,8 +122,11 @@ impl Emu {
     }
 
     async fn post_key(&self, path: &str, idem: &str, pairs: &[(&str, &str)]) -> Reply {
-        self.send(self.post_req(path, SK, pairs).header("idempotency-key", idem))
-            .await
+        self.send(
+            self.post_req(path, SK, pairs)
+                .header("idempotency-key", idem),
+        )
+        .await
     }
 
     async fn post_pk(&self, path: &str, pairs: &[(&str, &str)]) -> Reply {
@@ -131,13 +134,21 @@ impl Emu {
     }
 
     async fn get(&self, path: &str) -> Reply {
-        self.send(self.http.get(format!("{}{path}", self.base)).bearer_auth(SK))
-            .await
+        self.send(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(SK),
+        )
+        .await
     }
 
     async fn delete(&self, path: &str) -> Reply {
-        self.send(self.http.delete(format!("{}{path}", self.base)).bearer_auth(SK))
-            .await
+        self.send(
+            self.http
+                .delete(format!("{}{path}", self.base))
+                .bearer_auth(SK),
+        )
+        .await
     }
 
     async fn faults(&self, knobs: Value) {
@@ -278,13 +289,17 @@ async fn keys_are_checked_with_stripes_401_body() {
     assert_eq!(pk.status, StatusCode::UNAUTHORIZED);
     assert!(s(&pk.error()["message"]).contains("publishable API key"));
     let pk = emu
-        .post_pk("/v1/payment_intents", &[("amount", "100"), ("currency", "usd")])
+        .post_pk(
+            "/v1/payment_intents",
+            &[("amount", "100"), ("currency", "usd")],
+        )
         .await;
     assert_eq!(pk.status, StatusCode::UNAUTHORIZED);
 
     let unknown = emu.get("/v1/nothing_here").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    assert!(s(&unknown.error()["message"]).starts_with("Unrecognized request URL (GET: /v1/nothing_here)"));
+    assert!(s(&unknown.error()["message"])
+        .starts_with("Unrecognized request URL (GET: /v1/nothing_here)"));
 }
 
 #[tokio::test]
@@ -302,7 +317,10 @@ async fn form_bodies_nest_and_unknown_parameters_are_refused() {
         .await;
     assert_eq!(c.status, StatusCode::OK);
     assert_eq!(c.body["object"], "customer");
-    assert_eq!(c.body["metadata"], json!({"order_id": "42", "note": "hello world & more"}));
+    assert_eq!(
+        c.body["metadata"],
+        json!({"order_id": "42", "note": "hello world & more"})
+    );
     assert!(s(&c.body["id"]).starts_with("cus_"));
 
     // Unsetting one key, then all keys.
@@ -333,7 +351,10 @@ async fn form_bodies_nest_and_unknown_parameters_are_refused() {
     assert_eq!(unknown.error()["type"], "invalid_request_error");
     assert_eq!(unknown.error()["code"], "parameter_unknown");
     assert_eq!(unknown.error()["param"], "amuont");
-    assert_eq!(unknown.error()["message"], "Received unknown parameter: amuont");
+    assert_eq!(
+        unknown.error()["message"],
+        "Received unknown parameter: amuont"
+    );
 
     let nested = emu
         .post(
@@ -345,7 +366,10 @@ async fn form_bodies_nest_and_unknown_parameters_are_refused() {
             ],
         )
         .await;
-    assert_eq!(nested.error()["param"], "automatic_payment_methods[enabledd]");
+    assert_eq!(
+        nested.error()["param"],
+        "automatic_payment_methods[enabledd]"
+    );
 
     let missing = emu
         .post("/v1/payment_intents", &[("currency", "usd")])
@@ -355,7 +379,10 @@ async fn form_bodies_nest_and_unknown_parameters_are_refused() {
     assert_eq!(missing.error()["param"], "amount");
 
     let bad_int = emu
-        .post("/v1/payment_intents", &[("amount", "ten"), ("currency", "usd")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "ten"), ("currency", "usd")],
+        )
         .await;
     assert_eq!(bad_int.error()["code"], "parameter_invalid_integer");
     assert_eq!(bad_int.error()["message"], "Invalid integer: ten");
@@ -363,7 +390,11 @@ async fn form_bodies_nest_and_unknown_parameters_are_refused() {
     let bad_enum = emu
         .post(
             "/v1/payment_intents",
-            &[("amount", "1000"), ("currency", "usd"), ("capture_method", "later")],
+            &[
+                ("amount", "1000"),
+                ("currency", "usd"),
+                ("capture_method", "later"),
+            ],
         )
         .await;
     assert_eq!(bad_enum.status, StatusCode::BAD_REQUEST);
@@ -511,22 +542,46 @@ async fn a_concurrent_request_with_the_same_key_gets_409() {
 async fn declines_answer_402_card_errors_and_the_intent_can_succeed_later() {
     let emu = start().await;
     let cases = [
-        ("pm_card_visa_chargeDeclined", "card_declined", "generic_decline"),
+        (
+            "pm_card_visa_chargeDeclined",
+            "card_declined",
+            "generic_decline",
+        ),
         (
             "pm_card_visa_chargeDeclinedInsufficientFunds",
             "card_declined",
             "insufficient_funds",
         ),
-        ("pm_card_visa_chargeDeclinedLostCard", "card_declined", "lost_card"),
-        ("pm_card_visa_chargeDeclinedStolenCard", "card_declined", "stolen_card"),
-        ("pm_card_chargeDeclinedExpiredCard", "expired_card", "expired_card"),
-        ("pm_card_chargeDeclinedIncorrectCvc", "incorrect_cvc", "incorrect_cvc"),
+        (
+            "pm_card_visa_chargeDeclinedLostCard",
+            "card_declined",
+            "lost_card",
+        ),
+        (
+            "pm_card_visa_chargeDeclinedStolenCard",
+            "card_declined",
+            "stolen_card",
+        ),
+        (
+            "pm_card_chargeDeclinedExpiredCard",
+            "expired_card",
+            "expired_card",
+        ),
+        (
+            "pm_card_chargeDeclinedIncorrectCvc",
+            "incorrect_cvc",
+            "incorrect_cvc",
+        ),
         (
             "pm_card_chargeDeclinedProcessingError",
             "processing_error",
             "processing_error",
         ),
-        ("pm_card_chargeCustomerFail", "card_declined", "generic_decline"),
+        (
+            "pm_card_chargeCustomerFail",
+            "card_declined",
+            "generic_decline",
+        ),
     ];
     for (pm, code, decline_code) in cases {
         let pi = emu.intent("1500", &[]).await;
@@ -546,7 +601,10 @@ async fn declines_answer_402_card_errors_and_the_intent_can_succeed_later() {
         assert!(s(&e["charge"]).starts_with("ch_"));
         assert_eq!(e["payment_intent"]["id"], id);
         assert_eq!(e["payment_intent"]["status"], "requires_payment_method");
-        assert_eq!(e["payment_intent"]["last_payment_error"]["decline_code"], decline_code);
+        assert_eq!(
+            e["payment_intent"]["last_payment_error"]["decline_code"],
+            decline_code
+        );
         assert_eq!(e["payment_intent"]["payment_method"], Value::Null);
         // The same PaymentIntent then succeeds with another card.
         let ok = emu
@@ -569,11 +627,20 @@ async fn test_card_numbers_behave_as_documented() {
     let emu = start().await;
     let cases = [
         ("4242424242424242", None),
-        ("4000000000000002", Some(("card_declined", "generic_decline"))),
-        ("4000000000009995", Some(("card_declined", "insufficient_funds"))),
+        (
+            "4000000000000002",
+            Some(("card_declined", "generic_decline")),
+        ),
+        (
+            "4000000000009995",
+            Some(("card_declined", "insufficient_funds")),
+        ),
         ("4000000000000069", Some(("expired_card", "expired_card"))),
         ("4000000000000127", Some(("incorrect_cvc", "incorrect_cvc"))),
-        ("4000000000000341", Some(("card_declined", "generic_decline"))),
+        (
+            "4000000000000341",
+            Some(("card_declined", "generic_decline")),
+        ),
     ];
     for (number, outcome) in cases {
         let pm = emu.card(number).await;
@@ -605,7 +672,9 @@ async fn test_card_numbers_behave_as_documented() {
     assert_eq!(bad.error()["code"], "incorrect_number");
     // The raw bodies show what the emulator saw, and no object repeats it.
     let bodies = emu.emulator.received_request_bodies();
-    assert!(bodies.iter().any(|b| b.contains("card%5Bnumber%5D=4000000000009995")));
+    assert!(bodies
+        .iter()
+        .any(|b| b.contains("card%5Bnumber%5D=4000000000009995")));
     let all = emu.get("/v1/events?limit=100").await.body.to_string();
     assert!(!all.contains("4000000000009995"));
     // Expired and malformed inputs.
@@ -683,12 +752,17 @@ async fn three_d_secure_redirect_flow_completes_and_returns() {
     );
     let url = s(&action["redirect_to_url"]["url"]).to_string();
     assert!(url.starts_with(&format!("{}/3ds/{}", emu.base, s(&pi.body["id"]))));
-    let events = emu.get("/v1/events?type=payment_intent.requires_action").await;
+    let events = emu
+        .get("/v1/events?type=payment_intent.requires_action")
+        .await;
     assert_eq!(events.body["data"].as_array().unwrap().len(), 1);
 
     let page = emu.http.get(&url).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert!(csp.contains("form-action 'self'"), "{csp}");
     assert!(csp.contains("https://shop.example"), "{csp}");
@@ -708,7 +782,10 @@ async fn three_d_secure_redirect_flow_completes_and_returns() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 404);
-    assert_eq!(emu.emulator.payment_intent(&id).unwrap()["status"], "requires_action");
+    assert_eq!(
+        emu.emulator.payment_intent(&id).unwrap()["status"],
+        "requires_action"
+    );
 
     let secret = s(&pi.body["client_secret"]).to_string();
     assert!(secret.starts_with(&format!("{id}_secret_")));
@@ -727,8 +804,13 @@ async fn three_d_secure_redirect_flow_completes_and_returns() {
     let after = emu.emulator.payment_intent(&id).unwrap();
     assert_eq!(after["status"], "succeeded");
     assert_eq!(after["next_action"], Value::Null);
-    let charge = emu.get(&format!("/v1/charges/{}", s(&after["latest_charge"]))).await;
-    assert_eq!(charge.body["payment_method_details"]["card"]["three_d_secure"]["result"], "authenticated");
+    let charge = emu
+        .get(&format!("/v1/charges/{}", s(&after["latest_charge"])))
+        .await;
+    assert_eq!(
+        charge.body["payment_method_details"]["card"]["three_d_secure"]["result"],
+        "authenticated"
+    );
 }
 
 #[tokio::test]
@@ -752,7 +834,10 @@ async fn three_d_secure_can_fail_and_cards_can_decline_after_it() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["status"], "requires_action");
     assert_eq!(r.body["next_action"]["type"], "use_stripe_sdk");
-    assert!(r.body.get("metadata").is_none(), "publishable view is reduced");
+    assert!(
+        r.body.get("metadata").is_none(),
+        "publishable view is reduced"
+    );
     let fail = emu
         .http
         .post(format!("{}/3ds/{id}/fail", emu.base))
@@ -777,7 +862,13 @@ async fn three_d_secure_can_fail_and_cards_can_decline_after_it() {
 
     // Authenticates, then declines for insufficient funds.
     let pi = emu
-        .intent("1000", &[("payment_method", "pm_card_authenticationRequiredChargeDeclinedInsufficientFunds")])
+        .intent(
+            "1000",
+            &[(
+                "payment_method",
+                "pm_card_authenticationRequiredChargeDeclinedInsufficientFunds",
+            )],
+        )
         .await;
     assert_eq!(pi["status"], "requires_confirmation");
     let id = s(&pi["id"]).to_string();
@@ -796,7 +887,10 @@ async fn three_d_secure_can_fail_and_cards_can_decline_after_it() {
     assert_eq!(done.status(), 200);
     let after = emu.emulator.payment_intent(&id).unwrap();
     assert_eq!(after["status"], "requires_payment_method");
-    assert_eq!(after["last_payment_error"]["decline_code"], "insufficient_funds");
+    assert_eq!(
+        after["last_payment_error"]["decline_code"],
+        "insufficient_funds"
+    );
 
     // Manual capture after 3-D Secure.
     let pi = emu
@@ -817,7 +911,10 @@ async fn three_d_secure_can_fail_and_cards_can_decline_after_it() {
         .send()
         .await
         .unwrap();
-    assert_eq!(emu.emulator.payment_intent(&id).unwrap()["status"], "requires_capture");
+    assert_eq!(
+        emu.emulator.payment_intent(&id).unwrap()["status"],
+        "requires_capture"
+    );
 
     // Off-session payments with a card that needs authentication are declined.
     let off = emu
@@ -872,7 +969,10 @@ async fn manual_capture_full_and_partial() {
     assert_eq!(partial.body["amount_received"], 600);
     assert_eq!(partial.body["amount_capturable"], 0);
     let charge = emu
-        .get(&format!("/v1/charges/{}", s(&partial.body["latest_charge"])))
+        .get(&format!(
+            "/v1/charges/{}",
+            s(&partial.body["latest_charge"])
+        ))
         .await;
     assert_eq!(charge.body["captured"], true);
     assert_eq!(charge.body["amount_captured"], 600);
@@ -899,13 +999,13 @@ async fn manual_capture_full_and_partial() {
         )
         .await;
     let captured = emu
-        .post(&format!("/v1/payment_intents/{}/capture", s(&full["id"])), &[])
+        .post(
+            &format!("/v1/payment_intents/{}/capture", s(&full["id"])),
+            &[],
+        )
         .await;
     assert_eq!(captured.body["amount_received"], 2500);
-    let types: Vec<String> = emu
-        .get("/v1/events?limit=100")
-        .await
-        .body["data"]
+    let types: Vec<String> = emu.get("/v1/events?limit=100").await.body["data"]
         .as_array()
         .unwrap()
         .iter()
@@ -934,7 +1034,10 @@ async fn cancel_is_allowed_only_where_stripe_allows_it() {
         )
         .await;
     assert_eq!(canceled.body["status"], "canceled");
-    assert_eq!(canceled.body["cancellation_reason"], "requested_by_customer");
+    assert_eq!(
+        canceled.body["cancellation_reason"],
+        "requested_by_customer"
+    );
     assert!(canceled.body["canceled_at"].is_i64());
     let confirm_canceled = emu
         .post(
@@ -942,7 +1045,10 @@ async fn cancel_is_allowed_only_where_stripe_allows_it() {
             &[("payment_method", "pm_card_visa")],
         )
         .await;
-    assert_eq!(confirm_canceled.error()["code"], "payment_intent_unexpected_state");
+    assert_eq!(
+        confirm_canceled.error()["code"],
+        "payment_intent_unexpected_state"
+    );
 
     let held = emu
         .intent(
@@ -955,7 +1061,10 @@ async fn cancel_is_allowed_only_where_stripe_allows_it() {
         )
         .await;
     let released = emu
-        .post(&format!("/v1/payment_intents/{}/cancel", s(&held["id"])), &[])
+        .post(
+            &format!("/v1/payment_intents/{}/cancel", s(&held["id"])),
+            &[],
+        )
         .await;
     assert_eq!(released.body["status"], "canceled");
     assert_eq!(released.body["amount_capturable"], 0);
@@ -967,7 +1076,10 @@ async fn cancel_is_allowed_only_where_stripe_allows_it() {
 
     let paid = emu.paid("1000", "pm_card_visa").await;
     let refused = emu
-        .post(&format!("/v1/payment_intents/{}/cancel", s(&paid["id"])), &[])
+        .post(
+            &format!("/v1/payment_intents/{}/cancel", s(&paid["id"])),
+            &[],
+        )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(refused.error()["code"], "payment_intent_unexpected_state");
@@ -991,7 +1103,10 @@ async fn publishable_key_reaches_only_what_stripe_js_needs() {
     let wrong = emu
         .send(
             emu.http
-                .get(format!("{}/v1/payment_intents/{id}?client_secret={id}_secret_nope", emu.base))
+                .get(format!(
+                    "{}/v1/payment_intents/{id}?client_secret={id}_secret_nope",
+                    emu.base
+                ))
                 .bearer_auth(PK),
         )
         .await;
@@ -1019,7 +1134,10 @@ async fn publishable_key_reaches_only_what_stripe_js_needs() {
     let confirm = emu
         .post_pk(
             &format!("/v1/payment_intents/{id}/confirm"),
-            &[("payment_method", "pm_card_visa"), ("client_secret", secret)],
+            &[
+                ("payment_method", "pm_card_visa"),
+                ("client_secret", secret),
+            ],
         )
         .await;
     assert_eq!(confirm.body["status"], "succeeded");
@@ -1032,7 +1150,10 @@ async fn publishable_key_reaches_only_what_stripe_js_needs() {
         )
         .header("origin", "https://shop.example")
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "authorization,content-type")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
         .send()
         .await
         .unwrap();
@@ -1073,7 +1194,10 @@ async fn refunds_never_exceed_what_is_left() {
         "Refund amount ($8.00) is greater than unrefunded amount on charge ($7.00)"
     );
     let bad_reason = emu
-        .post("/v1/refunds", &[("payment_intent", id), ("reason", "because")])
+        .post(
+            "/v1/refunds",
+            &[("payment_intent", id), ("reason", "because")],
+        )
         .await;
     assert_eq!(bad_reason.status, StatusCode::BAD_REQUEST);
     let rest = emu
@@ -1086,10 +1210,14 @@ async fn refunds_never_exceed_what_is_left() {
     let list = emu.get(&format!("/v1/refunds?payment_intent={id}")).await;
     assert_eq!(list.body["data"].as_array().unwrap().len(), 2);
     assert_eq!(list.body["data"][0]["id"], rest.body["id"], "newest first");
-    let charge = emu.get(&format!("/v1/charges/{}", s(&pi["latest_charge"]))).await;
+    let charge = emu
+        .get(&format!("/v1/charges/{}", s(&pi["latest_charge"])))
+        .await;
     assert_eq!(charge.body["amount_refunded"], 1000);
     assert_eq!(charge.body["refunded"], true);
-    let one = emu.get(&format!("/v1/refunds/{}", s(&partial.body["id"]))).await;
+    let one = emu
+        .get(&format!("/v1/refunds/{}", s(&partial.body["id"])))
+        .await;
     assert_eq!(one.body["amount"], 300);
 
     // Not captured yet: nothing to refund.
@@ -1103,7 +1231,9 @@ async fn refunds_never_exceed_what_is_left() {
             ],
         )
         .await;
-    let r = emu.post("/v1/refunds", &[("payment_intent", s(&held["id"]))]).await;
+    let r = emu
+        .post("/v1/refunds", &[("payment_intent", s(&held["id"]))])
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
@@ -1141,7 +1271,10 @@ async fn pending_and_failing_refunds_change_later_with_events() {
     assert_eq!(r.body["status"], "pending");
     // A pending refund counts against what is left.
     let more = emu
-        .post("/v1/refunds", &[("payment_intent", s(&pending_pi["id"])), ("amount", "1")])
+        .post(
+            "/v1/refunds",
+            &[("payment_intent", s(&pending_pi["id"])), ("amount", "1")],
+        )
         .await;
     assert_eq!(more.error()["code"], "charge_already_refunded");
     let pending_id = s(&r.body["id"]).to_string();
@@ -1168,7 +1301,10 @@ async fn pending_and_failing_refunds_change_later_with_events() {
         .await;
     assert_eq!(charge.body["amount_refunded"], 0);
     let events = emu.get("/v1/events?type=refund.failed").await;
-    assert_eq!(events.body["data"][0]["data"]["object"]["id"], fail_id.as_str());
+    assert_eq!(
+        events.body["data"][0]["data"]["object"]["id"],
+        fail_id.as_str()
+    );
     let updated = emu.get("/v1/events?type=refund.updated").await;
     assert_eq!(updated.body["data"].as_array().unwrap().len(), 2);
     assert_eq!(updated.body["data"][0]["request"]["id"], Value::Null);
@@ -1180,52 +1316,88 @@ async fn pending_and_failing_refunds_change_later_with_events() {
 async fn amounts_follow_stripes_currency_rules() {
     let emu = start().await;
     let jpy = emu
-        .post("/v1/payment_intents", &[("amount", "1000"), ("currency", "jpy")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "1000"), ("currency", "jpy")],
+        )
         .await;
     assert_eq!(jpy.status, StatusCode::OK);
     assert_eq!(jpy.body["amount"], 1000);
     assert_eq!(jpy.body["currency"], "jpy");
     let usd = emu
-        .post("/v1/payment_intents", &[("amount", "50"), ("currency", "USD")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "50"), ("currency", "USD")],
+        )
         .await;
     assert_eq!(usd.body["currency"], "usd");
     let kwd_ok = emu
-        .post("/v1/payment_intents", &[("amount", "1230"), ("currency", "kwd")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "1230"), ("currency", "kwd")],
+        )
         .await;
     assert_eq!(kwd_ok.status, StatusCode::OK);
     let kwd_bad = emu
-        .post("/v1/payment_intents", &[("amount", "1234"), ("currency", "kwd")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "1234"), ("currency", "kwd")],
+        )
         .await;
     assert_eq!(kwd_bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(kwd_bad.error()["param"], "amount");
     let small = emu
-        .post("/v1/payment_intents", &[("amount", "49"), ("currency", "usd")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "49"), ("currency", "usd")],
+        )
         .await;
     assert_eq!(small.status, StatusCode::BAD_REQUEST);
     assert_eq!(small.error()["code"], "amount_too_small");
-    assert_eq!(small.error()["message"], "Amount must be at least $0.50 usd");
+    assert_eq!(
+        small.error()["message"],
+        "Amount must be at least $0.50 usd"
+    );
     let jpy_small = emu
-        .post("/v1/payment_intents", &[("amount", "49"), ("currency", "jpy")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "49"), ("currency", "jpy")],
+        )
         .await;
     assert_eq!(jpy_small.error()["code"], "amount_too_small");
     let large = emu
-        .post("/v1/payment_intents", &[("amount", "100000000"), ("currency", "usd")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "100000000"), ("currency", "usd")],
+        )
         .await;
     assert_eq!(large.error()["code"], "amount_too_large");
     let max = emu
-        .post("/v1/payment_intents", &[("amount", "99999999"), ("currency", "usd")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "99999999"), ("currency", "usd")],
+        )
         .await;
     assert_eq!(max.status, StatusCode::OK);
     let currency = emu
-        .post("/v1/payment_intents", &[("amount", "1000"), ("currency", "xyz")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "1000"), ("currency", "xyz")],
+        )
         .await;
     assert_eq!(currency.error()["param"], "currency");
     let isk = emu
-        .post("/v1/payment_intents", &[("amount", "550"), ("currency", "isk")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "550"), ("currency", "isk")],
+        )
         .await;
     assert_eq!(isk.status, StatusCode::BAD_REQUEST);
     let isk_ok = emu
-        .post("/v1/payment_intents", &[("amount", "500"), ("currency", "isk")])
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "500"), ("currency", "isk")],
+        )
         .await;
     assert_eq!(isk_ok.status, StatusCode::OK);
 }
@@ -1238,7 +1410,9 @@ async fn customers_hold_payment_methods_and_a_default() {
     let (customer, default) = emu.customer_with_card("pm_card_visa").await;
     assert!(default.starts_with("pm_") && default != "pm_card_visa");
     let pms = emu
-        .get(&format!("/v1/customers/{customer}/payment_methods?type=card"))
+        .get(&format!(
+            "/v1/customers/{customer}/payment_methods?type=card"
+        ))
         .await;
     assert_eq!(pms.body["data"].as_array().unwrap().len(), 1);
     assert_eq!(pms.body["data"][0]["customer"], customer.as_str());
@@ -1265,7 +1439,10 @@ async fn customers_hold_payment_methods_and_a_default() {
             &[("invoice_settings[default_payment_method]", &new_pm)],
         )
         .await;
-    assert_eq!(upd.body["invoice_settings"]["default_payment_method"], new_pm.as_str());
+    assert_eq!(
+        upd.body["invoice_settings"]["default_payment_method"],
+        new_pm.as_str()
+    );
     let foreign = emu
         .post(
             &format!("/v1/customers/{customer}"),
@@ -1278,9 +1455,15 @@ async fn customers_hold_payment_methods_and_a_default() {
         .await;
     assert_eq!(detached.body["customer"], Value::Null);
     let c = emu.get(&format!("/v1/customers/{customer}")).await;
-    assert_eq!(c.body["invoice_settings"]["default_payment_method"], Value::Null);
+    assert_eq!(
+        c.body["invoice_settings"]["default_payment_method"],
+        Value::Null
+    );
     let gone = emu.delete(&format!("/v1/customers/{customer}")).await;
-    assert_eq!(gone.body, json!({"id": customer, "object": "customer", "deleted": true}));
+    assert_eq!(
+        gone.body,
+        json!({"id": customer, "object": "customer", "deleted": true})
+    );
     let again = emu.get(&format!("/v1/customers/{customer}")).await;
     assert_eq!(again.body["deleted"], true);
     let kinds: Vec<String> = emu.get("/v1/events?type=customer.*").await.body["data"]
@@ -1289,7 +1472,10 @@ async fn customers_hold_payment_methods_and_a_default() {
         .iter()
         .map(|e| s(&e["type"]).to_string())
         .collect();
-    assert_eq!(kinds, ["customer.deleted", "customer.updated", "customer.created"]);
+    assert_eq!(
+        kinds,
+        ["customer.deleted", "customer.updated", "customer.created"]
+    );
 }
 
 #[tokio::test]
@@ -1364,7 +1550,10 @@ async fn subscriptions_allow_incomplete_charge_the_default_card() {
     assert_eq!(invoice["amount_due"], 999);
     assert_eq!(invoice["amount_paid"], 999);
     assert_eq!(invoice["payment_intent"]["status"], "succeeded");
-    assert_eq!(sub.body["items"]["data"][0]["price"]["id"], "price_paygate_pro_monthly");
+    assert_eq!(
+        sub.body["items"]["data"][0]["price"]["id"],
+        "price_paygate_pro_monthly"
+    );
 
     // Cancel at period end: still active, flagged.
     let id = s(&sub.body["id"]).to_string();
@@ -1378,10 +1567,13 @@ async fn subscriptions_allow_incomplete_charge_the_default_card() {
     assert_eq!(flagged.body["cancel_at_period_end"], true);
     assert_eq!(flagged.body["cancel_at"], end_t);
     // When the period ends (by the emulator's clock) it ends.
-    emu.clock.advance(Duration::from_secs((end_t - start_t + 10) as u64));
+    emu.clock
+        .advance(Duration::from_secs((end_t - start_t + 10) as u64));
     let ended = emu.get(&format!("/v1/subscriptions/{id}")).await;
     assert_eq!(ended.body["status"], "canceled");
-    let deleted = emu.get("/v1/events?type=customer.subscription.deleted").await;
+    let deleted = emu
+        .get("/v1/events?type=customer.subscription.deleted")
+        .await;
     assert_eq!(deleted.body["data"][0]["data"]["object"]["id"], id.as_str());
 
     // A declining default card leaves the subscription incomplete.
@@ -1433,7 +1625,9 @@ async fn subscriptions_allow_incomplete_charge_the_default_card() {
 #[tokio::test]
 async fn subscriptions_default_incomplete_wait_for_the_customer() {
     let emu = start().await;
-    let c = emu.post("/v1/customers", &[("email", "s@example.com")]).await;
+    let c = emu
+        .post("/v1/customers", &[("email", "s@example.com")])
+        .await;
     let customer = s(&c.body["id"]).to_string();
     let sub = emu
         .post(
@@ -1442,7 +1636,10 @@ async fn subscriptions_default_incomplete_wait_for_the_customer() {
                 ("customer", &customer),
                 ("items[0][price]", "price_paygate_pro_monthly"),
                 ("payment_behavior", "default_incomplete"),
-                ("payment_settings[save_default_payment_method]", "on_subscription"),
+                (
+                    "payment_settings[save_default_payment_method]",
+                    "on_subscription",
+                ),
                 ("expand[]", "latest_invoice.payment_intent"),
             ],
         )
@@ -1460,7 +1657,10 @@ async fn subscriptions_default_incomplete_wait_for_the_customer() {
     let confirm = emu
         .post_pk(
             &format!("/v1/payment_intents/{pi_id}/confirm"),
-            &[("payment_method", "pm_card_visa"), ("client_secret", &secret)],
+            &[
+                ("payment_method", "pm_card_visa"),
+                ("client_secret", &secret),
+            ],
         )
         .await;
     assert_eq!(confirm.body["status"], "succeeded");
@@ -1555,7 +1755,11 @@ async fn events_are_listed_newest_first_with_their_request() {
     let types: Vec<&str> = data.iter().map(|e| s(&e["type"])).collect();
     assert_eq!(
         types,
-        ["payment_intent.succeeded", "charge.succeeded", "payment_intent.created"]
+        [
+            "payment_intent.succeeded",
+            "charge.succeeded",
+            "payment_intent.created"
+        ]
     );
     let e = &data[0];
     assert!(s(&e["id"]).starts_with("evt_"));
@@ -1572,7 +1776,10 @@ async fn events_are_listed_newest_first_with_their_request() {
         pi.headers["request-id"].to_str().unwrap()
     );
     let page = emu
-        .get(&format!("/v1/events?limit=1&starting_after={}", s(&data[0]["id"])))
+        .get(&format!(
+            "/v1/events?limit=1&starting_after={}",
+            s(&data[0]["id"])
+        ))
         .await;
     assert_eq!(page.body["has_more"], true);
     assert_eq!(page.body["data"][0]["id"], data[1]["id"]);
@@ -1648,7 +1855,10 @@ fn parse_signature(header: &str) -> (String, Vec<String>, usize) {
 fn signature_vector_computed_independently() {
     // python3 -c 'import hmac,hashlib;print(hmac.new(b"whsec_test", b"1700000000.{\"id\":1}", hashlib.sha256).hexdigest())'
     let expected = "2f441ba4b3b2d50d28a9ab9d9fd8880376ecd1eb5d0435401553f5d8d0a5dcf8";
-    assert_eq!(expected_v1("whsec_test", "1700000000", "{\"id\":1}"), expected);
+    assert_eq!(
+        expected_v1("whsec_test", "1700000000", "{\"id\":1}"),
+        expected
+    );
     assert_eq!(
         paygate::sandbox::stripe::sign_webhook_payload("whsec_test", 1_700_000_000, "{\"id\":1}"),
         expected
@@ -1660,9 +1870,14 @@ async fn webhooks_are_signed_and_retried_after_a_500() {
     let (url, rx) = receiver(1).await;
     let emu = start_with(Some(url)).await;
     let sender = emu.emulator.spawn_webhook_sender();
-    let c = emu.post("/v1/customers", &[("email", "hook@example.com")]).await;
+    let c = emu
+        .post("/v1/customers", &[("email", "hook@example.com")])
+        .await;
     assert_eq!(c.status, StatusCode::OK);
-    eventually("a retried delivery", || async { rx.hits.lock().unwrap().len() >= 2 }).await;
+    eventually("a retried delivery", || async {
+        rx.hits.lock().unwrap().len() >= 2
+    })
+    .await;
     let hits = rx.hits.lock().unwrap().clone();
     let (sig1, body1) = &hits[0];
     let (sig2, body2) = &hits[1];
@@ -1681,7 +1896,10 @@ async fn webhooks_are_signed_and_retried_after_a_500() {
     }
     let (t1, _, _) = parse_signature(sig1);
     let (t2, _, _) = parse_signature(sig2);
-    assert!(t2.parse::<i64>().unwrap() > t1.parse::<i64>().unwrap(), "a new timestamp per attempt");
+    assert!(
+        t2.parse::<i64>().unwrap() > t1.parse::<i64>().unwrap(),
+        "a new timestamp per attempt"
+    );
     let id = s(&event["id"]).to_string();
     eventually("pending_webhooks to drop to 0", || async {
         emu.get(&format!("/v1/events/{id}")).await.body["pending_webhooks"] == 0
@@ -1707,7 +1925,8 @@ async fn forced_500_and_429_answers() {
     let r = emu.post("/v1/customers", &[("email", "a@b.c")]).await;
     assert_eq!(r.status, StatusCode::OK, "only the next call fails");
 
-    emu.faults(json!({"fail_next": 2, "status": 429, "retry_after": 2})).await;
+    emu.faults(json!({"fail_next": 2, "status": 429, "retry_after": 2}))
+        .await;
     for _ in 0..2 {
         let r = emu.get("/v1/customers").await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
@@ -1716,7 +1935,8 @@ async fn forced_500_and_429_answers() {
     }
     assert_eq!(emu.get("/v1/customers").await.status, StatusCode::OK);
 
-    emu.faults(json!({"fail_next": 1, "status": 503, "should_retry": true})).await;
+    emu.faults(json!({"fail_next": 1, "status": 503, "should_retry": true}))
+        .await;
     let r = emu.get("/v1/customers").await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.headers["stripe-should-retry"], "true");
@@ -1727,7 +1947,12 @@ async fn forced_500_and_429_answers() {
         .post_key(
             "/v1/payment_intents",
             "fault-key",
-            &[("amount", "1000"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("confirm", "true")],
+            &[
+                ("amount", "1000"),
+                ("currency", "usd"),
+                ("payment_method", "pm_card_visa"),
+                ("confirm", "true"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
@@ -1736,7 +1961,12 @@ async fn forced_500_and_429_answers() {
         .post_key(
             "/v1/payment_intents",
             "fault-key",
-            &[("amount", "1000"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("confirm", "true")],
+            &[
+                ("amount", "1000"),
+                ("currency", "usd"),
+                ("payment_method", "pm_card_visa"),
+                ("confirm", "true"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
@@ -1789,7 +2019,9 @@ async fn connection_resets_and_lost_responses() {
         .await;
     assert!(err.is_err(), "the client sees a connection error");
     assert_eq!(emu.emulator.charges_count(), 1);
-    let retry = emu.post_key("/v1/payment_intents", "lost-key", &params).await;
+    let retry = emu
+        .post_key("/v1/payment_intents", "lost-key", &params)
+        .await;
     assert_eq!(retry.status, StatusCode::OK);
     assert_eq!(retry.headers["idempotent-replayed"], "true");
     assert_eq!(retry.body["status"], "succeeded");
@@ -1847,7 +2079,10 @@ async fn processing_knob_and_disputes() {
     assert_eq!(r.body["object"], "dispute");
     assert_eq!(r.body["amount"], 1000);
     let ev = emu.get("/v1/events?type=charge.dispute.created").await;
-    assert_eq!(ev.body["data"][0]["data"]["object"]["reason"], "product_not_received");
+    assert_eq!(
+        ev.body["data"][0]["data"]["object"]["reason"],
+        "product_not_received"
+    );
     let refund = emu.post("/v1/refunds", &[("payment_intent", &id)]).await;
     assert_eq!(refund.error()["code"], "charge_disputed");
     let scripted = emu.paid("1000", "pm_card_createDispute").await;
@@ -1862,14 +2097,31 @@ async fn processing_knob_and_disputes() {
 #[tokio::test]
 async fn stripe_js_stand_in_and_card_frame_are_served_safely() {
     let emu = start().await;
-    let js = emu.http.get(format!("{}/js/v3/", emu.base)).send().await.unwrap();
+    let js = emu
+        .http
+        .get(format!("{}/js/v3/", emu.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(js.status(), 200);
-    assert!(js.headers()["content-type"].to_str().unwrap().starts_with("application/javascript"));
+    assert!(js.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/javascript"));
     let text = js.text().await.unwrap();
-    for name in ["confirmPayment", "retrievePaymentIntent", "elements", "mount", "postMessage"] {
+    for name in [
+        "confirmPayment",
+        "retrievePaymentIntent",
+        "elements",
+        "mount",
+        "postMessage",
+    ] {
         assert!(text.contains(name), "{name}");
     }
-    assert!(text.contains(&format!("\"{}\"", emu.base)), "the base URL is written in");
+    assert!(
+        text.contains(&format!("\"{}\"", emu.base)),
+        "the base URL is written in"
+    );
     assert!(!text.contains("__PAYGATE_STRIPE_BASE__"));
 
     let frame = emu
@@ -1878,17 +2130,254 @@ async fn stripe_js_stand_in_and_card_frame_are_served_safely() {
         .send()
         .await
         .unwrap();
-    let csp = frame.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let csp = frame.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.contains("frame-ancestors *"));
     assert!(csp.contains("script-src 'self'"));
     assert!(!csp.contains("unsafe"));
     let html = frame.text().await.unwrap();
     let scripts: Vec<&str> = html.split("<script").skip(1).collect();
     assert!(!scripts.is_empty());
-    assert!(scripts.iter().all(|s| s.trim_start().starts_with("src=")), "no inline script");
+    assert!(
+        scripts.iter().all(|s| s.trim_start().starts_with("src=")),
+        "no inline script"
+    );
     assert!(!html.contains("style=\""), "no inline styles");
-    for asset in ["elements-inner-card.js", "elements-inner-card.css", "3ds.js", "3ds.css"] {
-        let r = emu.http.get(format!("{}/js/{asset}", emu.base)).send().await.unwrap();
+    for asset in [
+        "elements-inner-card.js",
+        "elements-inner-card.css",
+        "3ds.js",
+        "3ds.css",
+    ] {
+        let r = emu
+            .http
+            .get(format!("{}/js/{asset}", emu.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{asset}");
     }
+}
+
+// ---- the Stripe.js stand-in in a real browser ----------------------------------------------------
+
+/// A merchant page (on `localhost`, another origin than the emulator's `127.0.0.1`) with a strict
+/// CSP that allows only the emulator's origin, using the stand-in as a widget would.
+const MERCHANT_JS: &str = r#"
+(function () {
+  'use strict';
+  window.cspViolations = [];
+  document.addEventListener('securitypolicyviolation', function (e) {
+    window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
+  });
+  var d = document.body.dataset;
+  var stripe = Stripe(d.pk);
+  var elements = stripe.elements({ clientSecret: d.cs, appearance: { variables: { colorPrimary: '#ff0000', borderRadius: '9px' } } });
+  var element = elements.create('payment', { layout: 'tabs' });
+  window.changes = [];
+  element.on('change', function (e) { window.changes.push(e); });
+  element.on('ready', function () { document.getElementById('ready').textContent = 'ready'; });
+  element.mount('#payment-element');
+  document.getElementById('pay').addEventListener('click', async function () {
+    var r = await stripe.confirmPayment({ elements: elements, confirmParams: { return_url: location.href }, redirect: 'if_required' });
+    var again = await stripe.retrievePaymentIntent(d.cs);
+    document.getElementById('out').textContent = r.error
+      ? 'error ' + r.error.type + ' ' + (r.error.code || '') + ' ' + (r.error.decline_code || '') + ' ' + (r.error.payment_intent ? r.error.payment_intent.status : '')
+      : 'ok ' + r.paymentIntent.status + ' ' + again.paymentIntent.status;
+  });
+})();
+"#;
+
+async fn merchant_site(emulator_base: String, seen: Arc<Mutex<Vec<String>>>) -> u16 {
+    use axum::extract::{Query, Request};
+    use axum::response::IntoResponse;
+    use std::collections::HashMap;
+    let origin = emulator_base.trim_end_matches("/stripe").to_string();
+    let base = emulator_base.clone();
+    let app = axum::Router::new()
+        .route(
+            "/",
+            axum::routing::get(move |Query(q): Query<HashMap<String, String>>| {
+                let origin = origin.clone();
+                let base = base.clone();
+                async move {
+                    let html = format!(
+                        "<!doctype html><html><head><meta charset=\"utf-8\"><title>shop</title>\
+                         <script src=\"{base}/js/v3/\"></script></head>\
+                         <body data-pk=\"{}\" data-cs=\"{}\"><div id=\"payment-element\"></div>\
+                         <button id=\"pay\">Pay</button><p id=\"ready\"></p><p id=\"out\"></p>\
+                         <script src=\"/merchant.js\"></script></body></html>",
+                        q["pk"], q["cs"]
+                    );
+                    let csp = format!(
+                        "default-src 'none'; script-src 'self' {origin}; connect-src 'self' {origin}; \
+                         frame-src {origin}; style-src 'self'; img-src 'self'"
+                    );
+                    ([("content-type", "text/html"), ("content-security-policy", csp.as_str())], html)
+                        .into_response()
+                }
+            }),
+        )
+        .route(
+            "/merchant.js",
+            axum::routing::get(|| async {
+                ([("content-type", "application/javascript")], MERCHANT_JS).into_response()
+            }),
+        )
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: axum::middleware::Next| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().unwrap().push(req.uri().to_string());
+                    next.run(req).await
+                }
+            },
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port
+}
+
+async fn pay_in_browser(
+    browser: &paygate_tests::browser::Browser,
+    emu: &Emu,
+    port: u16,
+    number: &str,
+) -> (String, String) {
+    use fantoccini::Locator;
+    let pi = emu.intent("1000", &[]).await;
+    let cs = s(&pi["client_secret"]).to_string();
+    let url = format!("http://localhost:{port}/?pk={PK}&cs={cs}");
+    let c = &browser.client;
+    c.goto(&url).await.unwrap();
+    browser.wait_text("#ready", |t| t == "ready").await;
+    let frame = c
+        .find(Locator::Css("#payment-element iframe"))
+        .await
+        .unwrap();
+    frame.enter_frame().await.unwrap();
+    c.find(Locator::Id("number"))
+        .await
+        .unwrap()
+        .send_keys(number)
+        .await
+        .unwrap();
+    c.find(Locator::Id("expiry"))
+        .await
+        .unwrap()
+        .send_keys("1234")
+        .await
+        .unwrap();
+    c.find(Locator::Id("cvc"))
+        .await
+        .unwrap()
+        .send_keys("123")
+        .await
+        .unwrap();
+    // appearance.variables style the frame's fields.
+    let color = c
+        .execute(
+            "return getComputedStyle(document.querySelector('.tab')).borderTopColor + ' ' + getComputedStyle(document.getElementById('number')).borderTopLeftRadius",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(color, json!("rgb(255, 0, 0) 9px"));
+    c.enter_parent_frame().await.unwrap();
+    let complete = c
+        .execute(
+            "return window.changes.length > 0 && window.changes[window.changes.length - 1].complete",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(complete, json!(true));
+    c.find(Locator::Id("pay"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    (s(&pi["id"]).to_string(), cs)
+}
+
+#[tokio::test]
+async fn the_stand_in_pays_from_a_cross_origin_page_in_chromium() {
+    let Some(browser) = paygate_tests::browser::start().await else {
+        return;
+    };
+    let emu = start().await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let port = merchant_site(emu.base.clone(), seen.clone()).await;
+
+    // A plain card.
+    let (id, _) = pay_in_browser(&browser, &emu, port, "4242424242424242").await;
+    let out = browser.wait_text("#out", |t| !t.is_empty()).await;
+    assert_eq!(out, "ok succeeded succeeded");
+    assert_eq!(
+        emu.emulator.payment_intent(&id).unwrap()["status"],
+        "succeeded"
+    );
+
+    // A declined card: the error has Stripe's shape.
+    let (id, _) = pay_in_browser(&browser, &emu, port, "4000000000009995").await;
+    let out = browser.wait_text("#out", |t| !t.is_empty()).await;
+    assert_eq!(
+        out,
+        "error card_error card_declined insufficient_funds requires_payment_method"
+    );
+    assert_eq!(
+        emu.emulator.payment_intent(&id).unwrap()["status"],
+        "requires_payment_method"
+    );
+
+    // 3-D Secure: the challenge opens as a modal frame over the page.
+    use fantoccini::Locator;
+    let (id, _) = pay_in_browser(&browser, &emu, port, "4000002500003155").await;
+    let c = &browser.client;
+    let mut modal = None;
+    for _ in 0..100 {
+        if let Ok(f) = c.find(Locator::Css(".__PaygateStripe3DS iframe")).await {
+            modal = Some(f);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    modal
+        .expect("the challenge modal")
+        .enter_frame()
+        .await
+        .unwrap();
+    c.find(Locator::Id("complete"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.enter_parent_frame().await.unwrap();
+    let out = browser.wait_text("#out", |t| !t.is_empty()).await;
+    assert_eq!(out, "ok succeeded succeeded");
+    assert_eq!(
+        emu.emulator.payment_intent(&id).unwrap()["status"],
+        "succeeded"
+    );
+    assert!(
+        !browser.exists(".__PaygateStripe3DS").await,
+        "the modal is gone"
+    );
+
+    let violations = c
+        .execute("return window.cspViolations", vec![])
+        .await
+        .unwrap();
+    assert_eq!(violations, json!([]));
+    // Card data went to the emulator only, never to the merchant's site.
+    let bodies = emu.emulator.received_request_bodies();
+    assert!(bodies.iter().any(|b| b.contains("4242424242424242")));
+    let merchant_saw = seen.lock().unwrap().join("\n");
+    assert!(!merchant_saw.contains("4242"), "{merchant_saw}");
+    browser.close().await;
 }

@@ -59,7 +59,7 @@ pub async fn insert(
 }
 
 const COLUMNS: &str =
-    "id, email_ciphertext, name_ciphertext, stripe_customer_id, metadata, created_at";
+    "id, email_ciphertext, name_ciphertext, stripe_customer_id, default_payment_method, metadata, created_at";
 
 fn from_row(row: &Row, cipher: &DataCipher) -> Result<CustomerRecord, sqlx::Error> {
     let decrypt = |column: &str, context: &str| -> Result<Option<String>, sqlx::Error> {
@@ -126,7 +126,12 @@ pub async fn set_stripe_customer_id(
     Ok(())
 }
 
-pub async fn set_default_payment_method(tx: &mut Tx, id: &str, payment_method: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+pub async fn set_default_payment_method(
+    tx: &mut Tx,
+    id: &str,
+    payment_method: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE customers SET default_payment_method = $1, updated_at = $2 WHERE id = $3")
         .bind(payment_method)
         .bind(now_ms)

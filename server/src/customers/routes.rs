@@ -50,11 +50,17 @@ pub async fn create_customer(
     validate::metadata(&body.metadata)?;
     if let Some(pm) = &body.payment_method {
         if !pm.starts_with("pm_") || pm.len() > 255 {
-            return Err(ApiError::invalid("payment_method", "payment_method must be a Stripe payment method id (pm_...)."));
+            return Err(ApiError::invalid(
+                "payment_method",
+                "payment_method must be a Stripe payment method id (pm_...).",
+            ));
         }
     }
     let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
-        ApiError::unavailable("provider_unavailable", "Customers are kept at Stripe, which is not configured.")
+        ApiError::unavailable(
+            "provider_unavailable",
+            "Customers are kept at Stripe, which is not configured.",
+        )
     })?;
 
     let now = state.clock.now_ms();
@@ -62,14 +68,23 @@ pub async fn create_customer(
     let mut customer = repo::insert(
         &mut tx,
         &state.cipher,
-        &NewCustomer { email: body.email.clone(), name: body.name.clone(), metadata: body.metadata.clone() },
+        &NewCustomer {
+            email: body.email.clone(),
+            name: body.name.clone(),
+            metadata: body.metadata.clone(),
+        },
         now,
     )
     .await?;
     tx.commit().await?;
 
     let stripe_id = stripe
-        .create_customer(&customer.id, customer.email.as_deref(), customer.name.as_deref(), &customer.metadata)
+        .create_customer(
+            &customer.id,
+            customer.email.as_deref(),
+            customer.name.as_deref(),
+            &customer.metadata,
+        )
         .await?;
     let mut tx = state.db.begin_write().await?;
     repo::set_stripe_customer_id(&mut tx, &customer.id, &stripe_id, state.clock.now_ms()).await?;
@@ -77,7 +92,9 @@ pub async fn create_customer(
     customer.stripe_customer_id = Some(stripe_id.clone());
 
     if let Some(pm) = &body.payment_method {
-        stripe.attach_default_payment_method(&customer.id, &stripe_id, pm).await?;
+        stripe
+            .attach_default_payment_method(&customer.id, &stripe_id, pm)
+            .await?;
         let mut tx = state.db.begin_write().await?;
         repo::set_default_payment_method(&mut tx, &customer.id, pm, state.clock.now_ms()).await?;
         tx.commit().await?;
@@ -98,6 +115,8 @@ pub async fn get_customer(
     _merchant: Merchant,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Customer>> {
-    let c = repo::get(&state.db, &state.cipher, &id).await?.ok_or_else(|| ApiError::not_found("customer"))?;
+    let c = repo::get(&state.db, &state.cipher, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer"))?;
     Ok(axum::Json(to_api(&c)))
 }

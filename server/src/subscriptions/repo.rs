@@ -21,7 +21,13 @@ pub fn from_row(row: &Row) -> Result<Subscription, sqlx::Error> {
     })
 }
 
-pub async fn insert(tx: &mut Tx, id: &str, customer_id: &str, price: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    tx: &mut Tx,
+    id: &str,
+    customer_id: &str,
+    price: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO subscriptions (id, customer_id, price, status, created_at, updated_at) \
          VALUES ($1, $2, $3, 'incomplete', $4, $5)",
@@ -36,7 +42,12 @@ pub async fn insert(tx: &mut Tx, id: &str, customer_id: &str, price: &str, now_m
     Ok(())
 }
 
-pub async fn record_provider_state(tx: &mut Tx, id: &str, s: &StripeSubscription, now_ms: i64) -> Result<(), sqlx::Error> {
+pub async fn record_provider_state(
+    tx: &mut Tx,
+    id: &str,
+    s: &StripeSubscription,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE subscriptions SET provider_reference = $1, status = $2, cancel_at_period_end = $3, \
          current_period_end = $4, latest_invoice_id = COALESCE($5, latest_invoice_id), \
@@ -56,9 +67,11 @@ pub async fn record_provider_state(tx: &mut Tx, id: &str, s: &StripeSubscription
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Subscription>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM subscriptions WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }

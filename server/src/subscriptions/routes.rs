@@ -19,7 +19,10 @@ use shared::api::{CreateSubscription, Problem, Subscription};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/subscriptions", post(create_subscription))
-        .route("/v1/subscriptions/{id}", get(get_subscription).delete(cancel_subscription))
+        .route(
+            "/v1/subscriptions/{id}",
+            get(get_subscription).delete(cancel_subscription),
+        )
 }
 
 /// Subscribe a customer to a Stripe price.
@@ -36,21 +39,32 @@ pub async fn create_subscription(
     Json(body): Json<CreateSubscription>,
 ) -> ApiResult<(StatusCode, axum::Json<Subscription>)> {
     if body.trial_days.is_some_and(|d| d > 730) {
-        return Err(ApiError::invalid("trial_days", "trial_days must be at most 730."));
+        return Err(ApiError::invalid(
+            "trial_days",
+            "trial_days must be at most 730.",
+        ));
     }
     if !body.price.starts_with("price_") || body.price.len() > 255 {
-        return Err(ApiError::invalid("price", "price must be a Stripe Price id (price_...)."));
+        return Err(ApiError::invalid(
+            "price",
+            "price must be a Stripe Price id (price_...).",
+        ));
     }
     let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
-        ApiError::unavailable("provider_unavailable", "Subscriptions are kept at Stripe, which is not configured.")
+        ApiError::unavailable(
+            "provider_unavailable",
+            "Subscriptions are kept at Stripe, which is not configured.",
+        )
     })?;
     let customer = customers::repo::get(&state.db, &state.cipher, &body.customer)
         .await?
         .ok_or_else(|| ApiError::not_found("customer").with_param("customer"))?;
-    let stripe_customer = customer
-        .stripe_customer_id
-        .clone()
-        .ok_or_else(|| ApiError::conflict("invalid_state", "The customer is not mirrored at Stripe yet."))?;
+    let stripe_customer = customer.stripe_customer_id.clone().ok_or_else(|| {
+        ApiError::conflict(
+            "invalid_state",
+            "The customer is not mirrored at Stripe yet.",
+        )
+    })?;
 
     let id = new_id("sub");
     let now = state.clock.now_ms();
@@ -59,25 +73,42 @@ pub async fn create_subscription(
     tx.commit().await?;
 
     let created = stripe
-        .create_subscription(&id, &stripe_customer, &body.price, body.trial_days, body.payment_behavior)
+        .create_subscription(
+            &id,
+            &stripe_customer,
+            &body.price,
+            body.trial_days,
+            body.payment_behavior,
+        )
         .await;
     let mut tx = state.db.begin_write().await?;
     match &created {
         Ok(s) => {
             repo::record_provider_state(&mut tx, &id, s, state.clock.now_ms()).await?;
-            outbox::record(&mut tx, "subscription.created", &id, &json!({ "status": s.status, "price": body.price }), now).await?;
+            outbox::record(
+                &mut tx,
+                "subscription.created",
+                &id,
+                &json!({ "status": s.status, "price": body.price }),
+                now,
+            )
+            .await?;
         }
         Err(_) => {
-            sqlx::query("UPDATE subscriptions SET status = 'failed', updated_at = $1 WHERE id = $2")
-                .bind(state.clock.now_ms())
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE subscriptions SET status = 'failed', updated_at = $1 WHERE id = $2",
+            )
+            .bind(state.clock.now_ms())
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
         }
     }
     tx.commit().await?;
     let created = created?;
-    let mut answer = repo::get(&state.db, &id).await?.ok_or_else(|| ApiError::internal("subscription vanished"))?;
+    let mut answer = repo::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::internal("subscription vanished"))?;
     answer.client_secret = created.client_secret;
     Ok((StatusCode::CREATED, axum::Json(answer)))
 }
@@ -94,7 +125,9 @@ pub async fn get_subscription(
     _merchant: Merchant,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Subscription>> {
-    let s = repo::get(&state.db, &id).await?.ok_or_else(|| ApiError::not_found("subscription"))?;
+    let s = repo::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("subscription"))?;
     Ok(axum::Json(s))
 }
 
@@ -119,22 +152,43 @@ pub async fn cancel_subscription(
     Path(id): Path<String>,
     Query(q): Query<CancelQuery>,
 ) -> ApiResult<axum::Json<Subscription>> {
-    let current = repo::get(&state.db, &id).await?.ok_or_else(|| ApiError::not_found("subscription"))?;
+    let current = repo::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("subscription"))?;
     if current.status == "canceled" {
-        return Err(ApiError::conflict("invalid_state", "The subscription is already canceled."));
+        return Err(ApiError::conflict(
+            "invalid_state",
+            "The subscription is already canceled.",
+        ));
     }
-    let reference = current
-        .provider_reference
-        .clone()
-        .ok_or_else(|| ApiError::conflict("invalid_state", "The subscription was never created at Stripe."))?;
-    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
-        ApiError::unavailable("provider_unavailable", "Subscriptions are kept at Stripe, which is not configured.")
+    let reference = current.provider_reference.clone().ok_or_else(|| {
+        ApiError::conflict(
+            "invalid_state",
+            "The subscription was never created at Stripe.",
+        )
     })?;
-    let s = stripe.cancel_subscription(&id, &reference, q.at_period_end).await?;
+    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
+        ApiError::unavailable(
+            "provider_unavailable",
+            "Subscriptions are kept at Stripe, which is not configured.",
+        )
+    })?;
+    let s = stripe
+        .cancel_subscription(&id, &reference, q.at_period_end)
+        .await?;
     let mut tx = state.db.begin_write().await?;
     repo::record_provider_state(&mut tx, &id, &s, state.clock.now_ms()).await?;
-    outbox::record(&mut tx, "subscription.updated", &id, &json!({ "status": s.status, "cancel_at_period_end": s.cancel_at_period_end }), state.clock.now_ms()).await?;
+    outbox::record(
+        &mut tx,
+        "subscription.updated",
+        &id,
+        &json!({ "status": s.status, "cancel_at_period_end": s.cancel_at_period_end }),
+        state.clock.now_ms(),
+    )
+    .await?;
     tx.commit().await?;
-    let s = repo::get(&state.db, &id).await?.ok_or_else(|| ApiError::internal("subscription vanished"))?;
+    let s = repo::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::internal("subscription vanished"))?;
     Ok(axum::Json(s))
 }

@@ -16,9 +16,7 @@ mod status;
 mod widget;
 
 pub use amount::Amount;
-pub use billing::{
-    CreateCustomer, CreateSubscription, Customer, PaymentBehavior, Subscription,
-};
+pub use billing::{CreateCustomer, CreateSubscription, Customer, PaymentBehavior, Subscription};
 pub use checkout::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, LineItem, LineItemRequest,
 };

@@ -26,24 +26,48 @@ fn subscription_from(v: &Value) -> Result<StripeSubscription, ProviderError> {
         .and_then(Value::as_str)
         .ok_or_else(|| ProviderError::Malformed("subscription without id".into()))?;
     let invoice = v.get("latest_invoice").filter(|i| i.is_object());
-    let intent = invoice.and_then(|i| i.get("payment_intent")).filter(|p| p.is_object());
+    let intent = invoice
+        .and_then(|i| i.get("payment_intent"))
+        .filter(|p| p.is_object());
     let needs_customer = intent
         .and_then(|p| p.get("status"))
         .and_then(Value::as_str)
-        .is_some_and(|s| matches!(s, "requires_payment_method" | "requires_action" | "requires_confirmation"));
+        .is_some_and(|s| {
+            matches!(
+                s,
+                "requires_payment_method" | "requires_action" | "requires_confirmation"
+            )
+        });
     Ok(StripeSubscription {
         reference: reference.to_string(),
-        status: v.get("status").and_then(Value::as_str).unwrap_or("incomplete").to_string(),
-        cancel_at_period_end: v.get("cancel_at_period_end").and_then(Value::as_bool).unwrap_or(false),
+        status: v
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("incomplete")
+            .to_string(),
+        cancel_at_period_end: v
+            .get("cancel_at_period_end")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         current_period_end: v.get("current_period_end").and_then(Value::as_i64),
         latest_invoice_id: invoice
             .and_then(|i| i.get("id"))
             .and_then(Value::as_str)
             .map(str::to_string)
-            .or_else(|| v.get("latest_invoice").and_then(Value::as_str).map(str::to_string)),
-        latest_invoice_status: invoice.and_then(|i| i.get("status")).and_then(Value::as_str).map(str::to_string),
+            .or_else(|| {
+                v.get("latest_invoice")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            }),
+        latest_invoice_status: invoice
+            .and_then(|i| i.get("status"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
         client_secret: if needs_customer {
-            intent.and_then(|p| p.get("client_secret")).and_then(Value::as_str).map(str::to_string)
+            intent
+                .and_then(|p| p.get("client_secret"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
         } else {
             None
         },
@@ -118,7 +142,11 @@ impl StripeProvider {
             .list("expand", ["latest_invoice.payment_intent"]);
         let v = self
             .client
-            .post("/v1/subscriptions", &form, &format!("{subscription_id}-create"))
+            .post(
+                "/v1/subscriptions",
+                &form,
+                &format!("{subscription_id}-create"),
+            )
             .await
             .map_err(map_error)?;
         subscription_from(&v)
@@ -140,7 +168,9 @@ impl StripeProvider {
                 )
                 .await
         } else {
-            self.client.delete(&format!("/v1/subscriptions/{reference}"), &Form::new()).await
+            self.client
+                .delete(&format!("/v1/subscriptions/{reference}"), &Form::new())
+                .await
         }
         .map_err(map_error)?;
         subscription_from(&v)

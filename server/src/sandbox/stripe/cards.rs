@@ -236,7 +236,7 @@ pub fn luhn_valid(number: &str) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The brand Stripe reports for a number, by its leading digits.
