@@ -92,13 +92,14 @@ pub async fn create_customer(
     customer.stripe_customer_id = Some(stripe_id.clone());
 
     if let Some(pm) = &body.payment_method {
-        stripe
+        let attached = stripe
             .attach_default_payment_method(&customer.id, &stripe_id, pm)
             .await?;
         let mut tx = state.db.begin_write().await?;
-        repo::set_default_payment_method(&mut tx, &customer.id, pm, state.clock.now_ms()).await?;
+        repo::set_default_payment_method(&mut tx, &customer.id, &attached, state.clock.now_ms())
+            .await?;
         tx.commit().await?;
-        customer.default_payment_method = Some(pm.clone());
+        customer.default_payment_method = Some(attached);
     }
     Ok((StatusCode::CREATED, axum::Json(to_api(&customer))))
 }

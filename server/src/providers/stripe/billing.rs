@@ -100,13 +100,16 @@ impl StripeProvider {
     }
 
     /// Attaches a payment method to the customer and makes it the default for invoices.
+    /// Returns the attached payment method's id: Stripe answers a test token such as
+    /// `pm_card_visa` with a new PaymentMethod of its own id.
     pub async fn attach_default_payment_method(
         &self,
         customer_id: &str,
         stripe_customer: &str,
         payment_method: &str,
-    ) -> Result<(), ProviderError> {
-        self.client
+    ) -> Result<String, ProviderError> {
+        let attached = self
+            .client
             .post(
                 &format!("/v1/payment_methods/{payment_method}/attach"),
                 &Form::new().set("customer", stripe_customer),
@@ -114,15 +117,20 @@ impl StripeProvider {
             )
             .await
             .map_err(map_error)?;
+        let attached_id = attached
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ProviderError::Malformed("payment method without id".into()))?
+            .to_string();
         self.client
             .post(
                 &format!("/v1/customers/{stripe_customer}"),
-                &Form::new().set("invoice_settings[default_payment_method]", payment_method),
-                &format!("{customer_id}-default-{payment_method}"),
+                &Form::new().set("invoice_settings[default_payment_method]", &attached_id),
+                &format!("{customer_id}-default-{attached_id}"),
             )
             .await
             .map_err(map_error)?;
-        Ok(())
+        Ok(attached_id)
     }
 
     pub async fn create_subscription(

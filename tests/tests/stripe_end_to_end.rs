@@ -1,0 +1,442 @@
+//! paygate's Stripe client against the sandbox's Stripe emulator over real HTTP: the merchant
+//! API drives PaymentIntents, captures, cancels, refunds, customers and subscriptions; the
+//! emulator's signed webhooks come back through the inbox. The client code is the one that
+//! talks to api.stripe.com; only the base URL differs.
+
+use paygate_tests::app::{eventually, json_with_status};
+use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+on_both_databases!(
+    card_payment_succeeds_and_the_webhook_agrees,
+    decline_then_another_card_on_the_same_payment_intent,
+);
+
+async fn stripe_app(db: &TestDb) -> TestApp {
+    spawn_app(db, AppOptions::default()).await
+}
+
+async fn emulator(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut req = app
+        .client
+        .request(
+            method,
+            format!("{}{path}", app.state.config.stripe.api_base),
+        )
+        .bearer_auth(paygate::config::EMULATOR_STRIPE_SECRET_KEY);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+async fn faults(app: &TestApp, body: Value) {
+    emulator(app, reqwest::Method::POST, "/_emulator/faults", Some(body)).await;
+}
+
+async fn pay(app: &TestApp, amount: &str, currency: &str, manual: bool) -> Value {
+    json_with_status(
+        app.post(
+            "/v1/payments",
+            &json!({ "provider": "stripe", "amount": amount, "currency": currency,
+                     "capture_mode": if manual { "manual" } else { "automatic" } }),
+        )
+        .await,
+        201,
+    )
+    .await
+}
+
+async fn confirm(app: &TestApp, id: &str, pm: &str) -> reqwest::Response {
+    app.post(
+        &format!("/v1/payments/{id}/confirm"),
+        &json!({ "payment_method": pm }),
+    )
+    .await
+}
+
+async fn payment(app: &TestApp, id: &str) -> Value {
+    json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await
+}
+
+async fn card_payment_succeeds_and_the_webhook_agrees(db: TestDb) {
+    let app = stripe_app(&db).await;
+    let p = pay(&app, "1000", "JPY", false).await;
+    let id = p["id"].as_str().unwrap();
+    let pi = p["provider_reference"].as_str().unwrap();
+    assert!(pi.starts_with("pi_"), "{p}");
+    assert_eq!(p["status"], "requires_payment_method");
+    let stripe = app.stripe.clone().unwrap();
+    let at_stripe = stripe.payment_intent(pi).unwrap();
+    assert_eq!(at_stripe["amount"], 1000, "1000 JPY is sent as 1000");
+    assert_eq!(at_stripe["currency"], "jpy");
+    assert_eq!(at_stripe["metadata"]["paygate_payment_id"], id);
+
+    let done = json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
+    assert_eq!(done["status"], "succeeded");
+    assert_eq!(done["captured_minor"], 1000);
+    // The emulator's signed payment_intent.succeeded comes back and is applied (no change).
+    let db2 = app.state.db.clone();
+    eventually("payment_intent.succeeded received", Duration::from_secs(15), || {
+        let db2 = db2.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM provider_events WHERE event_type = 'payment_intent.succeeded' AND processed_at IS NOT NULL",
+            )
+            .fetch_one(&db2.pool)
+            .await
+            .unwrap()
+                == 1
+        }
+    })
+    .await;
+    assert_eq!(payment(&app, id).await["status"], "succeeded");
+    app.stop().await;
+}
+
+async fn decline_then_another_card_on_the_same_payment_intent(db: TestDb) {
+    let app = stripe_app(&db).await;
+    let p = pay(&app, "19.99", "USD", false).await;
+    let id = p["id"].as_str().unwrap();
+    let e = json_with_status(
+        confirm(&app, id, "pm_card_visa_chargeDeclinedInsufficientFunds").await,
+        402,
+    )
+    .await;
+    assert_eq!(e["code"], "payment_declined");
+    assert_eq!(e["decline_code"], "insufficient_funds");
+    let after = payment(&app, id).await;
+    assert_eq!(after["status"], "requires_payment_method");
+    assert_eq!(after["last_error"]["decline_code"], "insufficient_funds");
+    let ok = json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
+    assert_eq!(ok["status"], "succeeded");
+    assert_eq!(
+        ok["provider_reference"], p["provider_reference"],
+        "same PaymentIntent"
+    );
+    assert!(ok.get("last_error").is_none(), "{ok}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_capture_partial_refunds_and_over_refund() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let p = pay(&app, "10.00", "USD", true).await;
+    let id = p["id"].as_str().unwrap();
+    let held = json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
+    assert_eq!(held["status"], "requires_capture");
+    let captured = json_with_status(
+        app.post(
+            &format!("/v1/payments/{id}/capture"),
+            &json!({ "amount": "6.00" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(captured["status"], "succeeded");
+    assert_eq!(captured["captured_minor"], 600);
+
+    // 0.29 USD goes to Stripe as 29, never 28.
+    let r1 = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id, "amount": "0.29" }))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(r1["status"], "succeeded");
+    let refunds = emulator(
+        &app,
+        reqwest::Method::GET,
+        &format!(
+            "/v1/refunds?payment_intent={}",
+            p["provider_reference"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(refunds["data"][0]["amount"], 29);
+    let e = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id, "amount": "5.72" }))
+            .await,
+        400,
+    )
+    .await;
+    assert_eq!(e["code"], "refund_exceeds_remaining");
+    let r2 = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id })).await,
+        201,
+    )
+    .await;
+    assert_eq!(r2["amount_minor"], 571);
+    let after = payment(&app, id).await;
+    assert_eq!(after["refunded_minor"], 600);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_releases_an_authorisation() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let p = pay(&app, "1.230", "KWD", true).await;
+    let id = p["id"].as_str().unwrap();
+    let pi = p["provider_reference"].as_str().unwrap();
+    assert_eq!(
+        app.stripe.as_ref().unwrap().payment_intent(pi).unwrap()["amount"],
+        1230,
+        "1.230 KWD is sent as 1230"
+    );
+    json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
+    let c = json_with_status(
+        app.post(&format!("/v1/payments/{id}/cancel"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(c["status"], "canceled");
+    assert_eq!(
+        app.stripe.as_ref().unwrap().payment_intent(pi).unwrap()["status"],
+        "canceled"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amounts_stripe_cannot_take_are_refused_before_any_call() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let before = app.stripe.as_ref().unwrap().received_request_bodies().len();
+    let e = json_with_status(
+        app.post(
+            "/v1/payments",
+            &json!({ "provider": "stripe", "amount": "1.234", "currency": "KWD" }),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert_eq!(e["code"], "amount_not_supported");
+    assert_eq!(
+        app.stripe.as_ref().unwrap().received_request_bodies().len(),
+        before
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_refund_settles_through_the_webhook() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let p = pay(&app, "20.00", "EUR", false).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    json_with_status(confirm(&app, &id, "pm_card_pendingRefund").await, 200).await;
+    let r = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id, "amount": "5.00" }))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(r["status"], "pending");
+    assert_eq!(payment(&app, &id).await["refunded_minor"], 0);
+    let rid = r["id"].as_str().unwrap().to_string();
+    let app_ref = &app;
+    eventually("refund settled by webhook", Duration::from_secs(20), || {
+        let rid = rid.clone();
+        async move {
+            json_with_status(app_ref.get(&format!("/v1/refunds/{rid}")).await, 200).await["status"]
+                == "succeeded"
+        }
+    })
+    .await;
+    assert_eq!(payment(&app, &id).await["refunded_minor"], 500);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_and_lost_responses_are_retried_with_one_charge() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let stripe = app.stripe.clone().unwrap();
+
+    // Two 500s, then success: the client retries with the same Idempotency-Key.
+    let p = pay(&app, "15.00", "USD", false).await;
+    let id = p["id"].as_str().unwrap();
+    faults(&app, json!({ "fail_next": 2, "status": 500 })).await;
+    let ok = json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
+    assert_eq!(ok["status"], "succeeded");
+
+    // The charge is made but the answer is lost: the retry replays it, no second charge.
+    let before = stripe.charges_count();
+    let p2 = pay(&app, "16.00", "USD", false).await;
+    let id2 = p2["id"].as_str().unwrap();
+    faults(&app, json!({ "lose_response_next": 1 })).await;
+    let ok = json_with_status(confirm(&app, id2, "pm_card_visa").await, 200).await;
+    assert_eq!(ok["status"], "succeeded");
+    assert_eq!(stripe.charges_count(), before + 1, "exactly one charge");
+
+    // 429 then success.
+    let p3 = pay(&app, "17.00", "USD", false).await;
+    faults(
+        &app,
+        json!({ "fail_next": 1, "status": 429, "retry_after": 1 }),
+    )
+    .await;
+    let ok = json_with_status(
+        confirm(&app, p3["id"].as_str().unwrap(), "pm_card_visa").await,
+        200,
+    )
+    .await;
+    assert_eq!(ok["status"], "succeeded");
+
+    // Connection resets on creation: retried, one PaymentIntent at Stripe.
+    let pis_before = emulator(
+        &app,
+        reqwest::Method::GET,
+        "/v1/payment_intents?limit=100",
+        None,
+    )
+    .await["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    faults(&app, json!({ "reset_next": 1 })).await;
+    pay(&app, "18.00", "USD", false).await;
+    let pis_after = emulator(
+        &app,
+        reqwest::Method::GET,
+        "/v1/payment_intents?limit=100",
+        None,
+    )
+    .await["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(pis_after, pis_before + 1);
+
+    // Failing for longer than the retries: 503, and the payment stays open for reconciliation.
+    let p4 = pay(&app, "19.00", "USD", false).await;
+    faults(&app, json!({ "fail_next": 10, "status": 503 })).await;
+    let e = json_with_status(
+        confirm(&app, p4["id"].as_str().unwrap(), "pm_card_visa").await,
+        503,
+    )
+    .await;
+    assert_eq!(e["code"], "provider_unavailable");
+    emulator(&app, reqwest::Method::DELETE, "/_emulator/faults", None).await;
+    assert_eq!(
+        payment(&app, p4["id"].as_str().unwrap()).await["status"],
+        "requires_payment_method"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_and_subscriptions_both_ways() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let c = json_with_status(
+        app.post(
+            "/v1/customers",
+            &json!({ "email": "ada@example.com", "name": "Ada", "payment_method": "pm_card_visa" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert!(c["stripe_customer"].as_str().unwrap().starts_with("cus_"));
+    let default_pm = c["default_payment_method"].as_str().unwrap();
+    assert!(
+        default_pm.starts_with("pm_") && default_pm != "pm_card_visa",
+        "Stripe's own id for the attached card: {default_pm}"
+    );
+    let got = json_with_status(
+        app.get(&format!("/v1/customers/{}", c["id"].as_str().unwrap()))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(got["email"], "ada@example.com");
+
+    let s = json_with_status(
+        app.post(
+            "/v1/subscriptions",
+            &json!({ "customer": c["id"], "price": "price_paygate_pro_monthly" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(s["status"], "active", "{s}");
+    assert!(s["current_period_end"].as_i64().unwrap() > app.state.clock.now_secs());
+    let sid = s["id"].as_str().unwrap();
+    let at_end = json_with_status(
+        app.request(
+            reqwest::Method::DELETE,
+            &format!("/v1/subscriptions/{sid}?at_period_end=true"),
+        )
+        .send()
+        .await
+        .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(at_end["cancel_at_period_end"], true);
+    assert_eq!(at_end["status"], "active");
+    let now = json_with_status(
+        app.request(reqwest::Method::DELETE, &format!("/v1/subscriptions/{sid}"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(now["status"], "canceled");
+
+    // default_incomplete: the customer must confirm the first invoice; the client secret says so.
+    let c2 = json_with_status(
+        app.post("/v1/customers", &json!({ "email": "grace@example.com" }))
+            .await,
+        201,
+    )
+    .await;
+    let s2 = json_with_status(
+        app.post(
+            "/v1/subscriptions",
+            &json!({ "customer": c2["id"], "price": "price_paygate_pro_yearly", "payment_behavior": "default_incomplete" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(s2["status"], "incomplete");
+    assert!(s2["client_secret"].as_str().unwrap().contains("_secret_"));
+    // With a trial nothing is charged now.
+    let s3 = json_with_status(
+        app.post(
+            "/v1/subscriptions",
+            &json!({ "customer": c["id"], "price": "price_paygate_pro_monthly", "trial_days": 14 }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(s3["status"], "trialing");
+    let e = json_with_status(
+        app.post(
+            "/v1/subscriptions",
+            &json!({ "customer": "cus_nope", "price": "price_paygate_pro_monthly" }),
+        )
+        .await,
+        404,
+    )
+    .await;
+    assert_eq!(e["param"], "customer");
+    app.stop().await;
+}
