@@ -46,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi::serve))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), time_limit))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
@@ -71,6 +72,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such route.")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This route does not accept that method.",
+    )
 }
 
 /// Answers 503 in the error envelope when a request outlives `PAYGATE_REQUEST_TIMEOUT_SECS`.

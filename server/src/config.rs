@@ -28,7 +28,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_ASSETS_DIR", "Folder holding the built widget and console (default: dist)."),
     ("PAYGATE_MERCHANT_RATE_LIMIT", "Merchant API requests per second per API key, 0 = unlimited (default: 100)."),
     ("PAYGATE_WIDGET_RATE_LIMIT", "Widget API requests per second per client address, 0 = unlimited (default: 20)."),
-    ("PAYGATE_REQUEST_TIMEOUT_SECS", "Time limit for one HTTP request (default: 30)."),
+    ("PAYGATE_REQUEST_TIMEOUT_SECS", "Time limit for one HTTP request (default: 90; provider work started by a request finishes regardless)."),
+    ("PAYGATE_PROVIDER_TIMEOUT_SECS", "Time limit for one call to Stripe or PayPal, before a retry (default: 15)."),
     ("PAYGATE_BODY_LIMIT_BYTES", "Largest accepted request body (default: 65536)."),
     ("PAYGATE_LOG", "tracing filter (default: info)."),
     ("STRIPE_SECRET_KEY", "Stripe secret key (sk_...); required in live mode when Stripe is enabled."),
@@ -89,6 +90,7 @@ pub struct Config {
     pub merchant_rate_limit: u32,
     pub widget_rate_limit: u32,
     pub request_timeout: Duration,
+    pub provider_timeout: Duration,
     pub body_limit: usize,
     pub log_filter: String,
     pub stripe: StripeConfig,
@@ -250,7 +252,11 @@ impl Config {
         };
         let merchant_rate_limit = number("PAYGATE_MERCHANT_RATE_LIMIT", 100)? as u32;
         let widget_rate_limit = number("PAYGATE_WIDGET_RATE_LIMIT", 20)? as u32;
-        let request_timeout = Duration::from_secs(number("PAYGATE_REQUEST_TIMEOUT_SECS", 30)?);
+        let request_timeout = Duration::from_secs(number("PAYGATE_REQUEST_TIMEOUT_SECS", 90)?);
+        let provider_timeout = Duration::from_secs(number("PAYGATE_PROVIDER_TIMEOUT_SECS", 15)?);
+        if provider_timeout.is_zero() {
+            return Err(err("PAYGATE_PROVIDER_TIMEOUT_SECS", "must be at least 1"));
+        }
         if request_timeout.is_zero() {
             return Err(err("PAYGATE_REQUEST_TIMEOUT_SECS", "must be at least 1"));
         }
@@ -359,6 +365,7 @@ impl Config {
             merchant_rate_limit,
             widget_rate_limit,
             request_timeout,
+            provider_timeout,
             body_limit,
             log_filter: get("PAYGATE_LOG").unwrap_or_else(|| "info".into()),
             stripe,

@@ -225,7 +225,9 @@ async fn serve_sandbox(sandbox: Sandbox, mut stopped: watch::Receiver<bool>) {
 pub fn providers_from_config(config: &Config, clock: &Clock) -> Providers {
     let mut providers = Providers::new();
     if config.providers.contains(&ProviderName::Stripe) {
-        if let Some(stripe) = StripeProvider::from_config(&config.stripe, clock.clone()) {
+        if let Some(stripe) =
+            StripeProvider::from_config(&config.stripe, config.provider_timeout, clock.clone())
+        {
             providers = providers.with_stripe(Arc::new(stripe));
         }
     }

@@ -440,3 +440,48 @@ async fn customers_and_subscriptions_both_ways() {
     assert_eq!(e["param"], "customer");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_confirmation_is_never_charged_twice() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            vars: vec![("PAYGATE_PROVIDER_TIMEOUT_SECS", "1".into())],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let stripe = app.stripe.clone().unwrap();
+    let p = pay(&app, "21.00", "USD", false).await;
+    let id = p["id"].as_str().unwrap();
+    // The answer takes longer than paygate waits: the first attempt times out while Stripe
+    // goes on and charges; the retry carries the same Idempotency-Key and gets that result.
+    let before = stripe.charges_count();
+    faults(&app, json!({ "latency_ms": 1500 })).await;
+    let ok = json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
+    emulator(&app, reqwest::Method::DELETE, "/_emulator/faults", None).await;
+    assert_eq!(ok["status"], "succeeded");
+    assert_eq!(stripe.charges_count(), before + 1, "exactly one charge");
+    // A later retry of the same confirmation is refused by state, never charged again.
+    let e = json_with_status(confirm(&app, id, "pm_card_visa").await, 409).await;
+    assert_eq!(e["code"], "invalid_state");
+    assert_eq!(stripe.charges_count(), before + 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_methods_get_the_envelope() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let e = json_with_status(
+        app.request(reqwest::Method::DELETE, "/v1/payments")
+            .send()
+            .await
+            .unwrap(),
+        405,
+    )
+    .await;
+    assert_eq!(e["code"], "method_not_allowed");
+    app.stop().await;
+}

@@ -3,6 +3,7 @@
 use super::repo::{self, CustomerRecord, NewCustomer};
 use crate::auth::Merchant;
 use crate::error::{ApiError, ApiResult};
+use crate::http::detach::to_completion;
 use crate::http::extract::Json;
 use crate::state::AppState;
 use crate::validate;
@@ -43,65 +44,75 @@ pub async fn create_customer(
     _merchant: Merchant,
     Json(body): Json<CreateCustomer>,
 ) -> ApiResult<(StatusCode, axum::Json<Customer>)> {
-    if let Some(email) = &body.email {
-        validate::email("email", email)?;
-    }
-    validate::optional_text("name", body.name.as_deref(), 200)?;
-    validate::metadata(&body.metadata)?;
-    if let Some(pm) = &body.payment_method {
-        if !pm.starts_with("pm_") || pm.len() > 255 {
-            return Err(ApiError::invalid(
-                "payment_method",
-                "payment_method must be a Stripe payment method id (pm_...).",
-            ));
+    // Provider work finishes even if the caller goes away (see `http::detach`).
+    to_completion(async move {
+        if let Some(email) = &body.email {
+            validate::email("email", email)?;
         }
-    }
-    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
-        ApiError::unavailable(
-            "provider_unavailable",
-            "Customers are kept at Stripe, which is not configured.",
-        )
-    })?;
+        validate::optional_text("name", body.name.as_deref(), 200)?;
+        validate::metadata(&body.metadata)?;
+        if let Some(pm) = &body.payment_method {
+            if !pm.starts_with("pm_") || pm.len() > 255 {
+                return Err(ApiError::invalid(
+                    "payment_method",
+                    "payment_method must be a Stripe payment method id (pm_...).",
+                ));
+            }
+        }
+        let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
+            ApiError::unavailable(
+                "provider_unavailable",
+                "Customers are kept at Stripe, which is not configured.",
+            )
+        })?;
 
-    let now = state.clock.now_ms();
-    let mut tx = state.db.begin_write().await?;
-    let mut customer = repo::insert(
-        &mut tx,
-        &state.cipher,
-        &NewCustomer {
-            email: body.email.clone(),
-            name: body.name.clone(),
-            metadata: body.metadata.clone(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-
-    let stripe_id = stripe
-        .create_customer(
-            &customer.id,
-            customer.email.as_deref(),
-            customer.name.as_deref(),
-            &customer.metadata,
+        let now = state.clock.now_ms();
+        let mut tx = state.db.begin_write().await?;
+        let mut customer = repo::insert(
+            &mut tx,
+            &state.cipher,
+            &NewCustomer {
+                email: body.email.clone(),
+                name: body.name.clone(),
+                metadata: body.metadata.clone(),
+            },
+            now,
         )
         .await?;
-    let mut tx = state.db.begin_write().await?;
-    repo::set_stripe_customer_id(&mut tx, &customer.id, &stripe_id, state.clock.now_ms()).await?;
-    tx.commit().await?;
-    customer.stripe_customer_id = Some(stripe_id.clone());
+        tx.commit().await?;
 
-    if let Some(pm) = &body.payment_method {
-        let attached = stripe
-            .attach_default_payment_method(&customer.id, &stripe_id, pm)
+        let stripe_id = stripe
+            .create_customer(
+                &customer.id,
+                customer.email.as_deref(),
+                customer.name.as_deref(),
+                &customer.metadata,
+            )
             .await?;
         let mut tx = state.db.begin_write().await?;
-        repo::set_default_payment_method(&mut tx, &customer.id, &attached, state.clock.now_ms())
+        repo::set_stripe_customer_id(&mut tx, &customer.id, &stripe_id, state.clock.now_ms())
             .await?;
         tx.commit().await?;
-        customer.default_payment_method = Some(attached);
-    }
-    Ok((StatusCode::CREATED, axum::Json(to_api(&customer))))
+        customer.stripe_customer_id = Some(stripe_id.clone());
+
+        if let Some(pm) = &body.payment_method {
+            let attached = stripe
+                .attach_default_payment_method(&customer.id, &stripe_id, pm)
+                .await?;
+            let mut tx = state.db.begin_write().await?;
+            repo::set_default_payment_method(
+                &mut tx,
+                &customer.id,
+                &attached,
+                state.clock.now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+            customer.default_payment_method = Some(attached);
+        }
+        Ok((StatusCode::CREATED, axum::Json(to_api(&customer))))
+    })
+    .await
 }
 
 /// Fetch a customer.

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: extractors, idempotency, rate limits, metrics,
 //! security headers.
 
+pub mod detach;
 pub mod extract;
 pub mod idempotency;
 pub mod metrics;

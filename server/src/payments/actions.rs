@@ -4,6 +4,7 @@
 use super::repo::{self, Update};
 use super::{Cause, PaymentRecord};
 use crate::error::ApiError;
+use crate::http::detach::to_completion;
 use crate::providers::{PaymentProvider, PaymentRefs, ProviderError, ProviderPayment};
 use crate::state::AppState;
 use serde_json::json;
@@ -41,12 +42,30 @@ impl Action {
     }
 }
 
+/// Runs an action; the provider call and its recording finish even if the caller goes away
+/// (see `http::detach`).
 pub async fn run(
     state: &AppState,
     payment_id: &str,
     action: Action,
     cause: Cause,
 ) -> Result<PaymentRecord, ApiError> {
+    to_completion(run_detached(
+        state.clone(),
+        payment_id.to_string(),
+        action,
+        cause,
+    ))
+    .await
+}
+
+async fn run_detached(
+    state: AppState,
+    payment_id: String,
+    action: Action,
+    cause: Cause,
+) -> Result<PaymentRecord, ApiError> {
+    let (state, payment_id) = (&state, payment_id.as_str());
     let payment = repo::get(&state.db, payment_id)
         .await?
         .ok_or_else(|| ApiError::not_found("payment"))?;

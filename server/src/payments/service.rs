@@ -4,6 +4,7 @@
 use super::repo::{self, Update};
 use super::{Cause, PaymentRecord};
 use crate::error::ApiError;
+use crate::http::detach::to_completion;
 use crate::ids::new_id;
 use crate::providers::{check_amount, CreateRequest, ProviderError};
 use crate::state::AppState;
@@ -35,11 +36,22 @@ pub fn validate_create(body: &CreatePayment) -> Result<Money, ApiError> {
     Ok(money)
 }
 
+/// Creates a payment; the provider call and its recording finish even if the caller goes away
+/// (see `http::detach`).
 pub async fn create(
     state: &AppState,
     body: CreatePayment,
     checkout_session_id: Option<String>,
 ) -> Result<PaymentRecord, ApiError> {
+    to_completion(create_detached(state.clone(), body, checkout_session_id)).await
+}
+
+async fn create_detached(
+    state: AppState,
+    body: CreatePayment,
+    checkout_session_id: Option<String>,
+) -> Result<PaymentRecord, ApiError> {
+    let state = &state;
     let money = validate_create(&body)?;
     if !state.config.providers.contains(&body.provider) {
         return Err(ApiError::bad_request(

@@ -3,6 +3,7 @@
 
 use super::repo::{self, RefundRecord};
 use crate::error::ApiError;
+use crate::http::detach::to_completion;
 use crate::ids::new_id;
 use crate::payments::{self, Cause};
 use crate::providers::{PaymentRefs, ProviderError, RefundRequest, RefundStatus};
@@ -11,11 +12,22 @@ use crate::validate;
 use shared::api::{CreateRefund, PaymentStatus};
 use shared::Money;
 
+/// Creates a refund; the provider call and its recording finish even if the caller goes away
+/// (see `http::detach`).
 pub async fn create(
     state: &AppState,
     body: CreateRefund,
     cause: Cause,
 ) -> Result<RefundRecord, ApiError> {
+    to_completion(create_detached(state.clone(), body, cause)).await
+}
+
+async fn create_detached(
+    state: AppState,
+    body: CreateRefund,
+    cause: Cause,
+) -> Result<RefundRecord, ApiError> {
+    let state = &state;
     validate::metadata(&body.metadata)?;
     let payment = payments::repo::get(&state.db, &body.payment)
         .await?

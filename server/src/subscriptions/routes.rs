@@ -4,6 +4,7 @@ use super::repo;
 use crate::auth::Merchant;
 use crate::customers;
 use crate::error::{ApiError, ApiResult};
+use crate::http::detach::to_completion;
 use crate::http::extract::{Json, Query};
 use crate::ids::new_id;
 use crate::outbox;
@@ -38,79 +39,83 @@ pub async fn create_subscription(
     _merchant: Merchant,
     Json(body): Json<CreateSubscription>,
 ) -> ApiResult<(StatusCode, axum::Json<Subscription>)> {
-    if body.trial_days.is_some_and(|d| d > 730) {
-        return Err(ApiError::invalid(
-            "trial_days",
-            "trial_days must be at most 730.",
-        ));
-    }
-    if !body.price.starts_with("price_") || body.price.len() > 255 {
-        return Err(ApiError::invalid(
-            "price",
-            "price must be a Stripe Price id (price_...).",
-        ));
-    }
-    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
-        ApiError::unavailable(
-            "provider_unavailable",
-            "Subscriptions are kept at Stripe, which is not configured.",
-        )
-    })?;
-    let customer = customers::repo::get(&state.db, &state.cipher, &body.customer)
-        .await?
-        .ok_or_else(|| ApiError::not_found("customer").with_param("customer"))?;
-    let stripe_customer = customer.stripe_customer_id.clone().ok_or_else(|| {
-        ApiError::conflict(
-            "invalid_state",
-            "The customer is not mirrored at Stripe yet.",
-        )
-    })?;
+    // Provider work finishes even if the caller goes away (see `http::detach`).
+    to_completion(async move {
+        if body.trial_days.is_some_and(|d| d > 730) {
+            return Err(ApiError::invalid(
+                "trial_days",
+                "trial_days must be at most 730.",
+            ));
+        }
+        if !body.price.starts_with("price_") || body.price.len() > 255 {
+            return Err(ApiError::invalid(
+                "price",
+                "price must be a Stripe Price id (price_...).",
+            ));
+        }
+        let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
+            ApiError::unavailable(
+                "provider_unavailable",
+                "Subscriptions are kept at Stripe, which is not configured.",
+            )
+        })?;
+        let customer = customers::repo::get(&state.db, &state.cipher, &body.customer)
+            .await?
+            .ok_or_else(|| ApiError::not_found("customer").with_param("customer"))?;
+        let stripe_customer = customer.stripe_customer_id.clone().ok_or_else(|| {
+            ApiError::conflict(
+                "invalid_state",
+                "The customer is not mirrored at Stripe yet.",
+            )
+        })?;
 
-    let id = new_id("sub");
-    let now = state.clock.now_ms();
-    let mut tx = state.db.begin_write().await?;
-    repo::insert(&mut tx, &id, &customer.id, &body.price, now).await?;
-    tx.commit().await?;
+        let id = new_id("sub");
+        let now = state.clock.now_ms();
+        let mut tx = state.db.begin_write().await?;
+        repo::insert(&mut tx, &id, &customer.id, &body.price, now).await?;
+        tx.commit().await?;
 
-    let created = stripe
-        .create_subscription(
-            &id,
-            &stripe_customer,
-            &body.price,
-            body.trial_days,
-            body.payment_behavior,
-        )
-        .await;
-    let mut tx = state.db.begin_write().await?;
-    match &created {
-        Ok(s) => {
-            repo::record_provider_state(&mut tx, &id, s, state.clock.now_ms()).await?;
-            outbox::record(
-                &mut tx,
-                "subscription.created",
+        let created = stripe
+            .create_subscription(
                 &id,
-                &json!({ "status": s.status, "price": body.price }),
-                now,
+                &stripe_customer,
+                &body.price,
+                body.trial_days,
+                body.payment_behavior,
             )
-            .await?;
+            .await;
+        let mut tx = state.db.begin_write().await?;
+        match &created {
+            Ok(s) => {
+                repo::record_provider_state(&mut tx, &id, s, state.clock.now_ms()).await?;
+                outbox::record(
+                    &mut tx,
+                    "subscription.created",
+                    &id,
+                    &json!({ "status": s.status, "price": body.price }),
+                    now,
+                )
+                .await?;
+            }
+            Err(_) => {
+                sqlx::query(
+                    "UPDATE subscriptions SET status = 'failed', updated_at = $1 WHERE id = $2",
+                )
+                .bind(state.clock.now_ms())
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
-        Err(_) => {
-            sqlx::query(
-                "UPDATE subscriptions SET status = 'failed', updated_at = $1 WHERE id = $2",
-            )
-            .bind(state.clock.now_ms())
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-        }
-    }
-    tx.commit().await?;
-    let created = created?;
-    let mut answer = repo::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::internal("subscription vanished"))?;
-    answer.client_secret = created.client_secret;
-    Ok((StatusCode::CREATED, axum::Json(answer)))
+        tx.commit().await?;
+        let created = created?;
+        let mut answer = repo::get(&state.db, &id)
+            .await?
+            .ok_or_else(|| ApiError::internal("subscription vanished"))?;
+        answer.client_secret = created.client_secret;
+        Ok((StatusCode::CREATED, axum::Json(answer)))
+    })
+    .await
 }
 
 /// Fetch a subscription.
@@ -152,43 +157,47 @@ pub async fn cancel_subscription(
     Path(id): Path<String>,
     Query(q): Query<CancelQuery>,
 ) -> ApiResult<axum::Json<Subscription>> {
-    let current = repo::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("subscription"))?;
-    if current.status == "canceled" {
-        return Err(ApiError::conflict(
-            "invalid_state",
-            "The subscription is already canceled.",
-        ));
-    }
-    let reference = current.provider_reference.clone().ok_or_else(|| {
-        ApiError::conflict(
-            "invalid_state",
-            "The subscription was never created at Stripe.",
+    // Provider work finishes even if the caller goes away (see `http::detach`).
+    to_completion(async move {
+        let current = repo::get(&state.db, &id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("subscription"))?;
+        if current.status == "canceled" {
+            return Err(ApiError::conflict(
+                "invalid_state",
+                "The subscription is already canceled.",
+            ));
+        }
+        let reference = current.provider_reference.clone().ok_or_else(|| {
+            ApiError::conflict(
+                "invalid_state",
+                "The subscription was never created at Stripe.",
+            )
+        })?;
+        let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
+            ApiError::unavailable(
+                "provider_unavailable",
+                "Subscriptions are kept at Stripe, which is not configured.",
+            )
+        })?;
+        let s = stripe
+            .cancel_subscription(&id, &reference, q.at_period_end)
+            .await?;
+        let mut tx = state.db.begin_write().await?;
+        repo::record_provider_state(&mut tx, &id, &s, state.clock.now_ms()).await?;
+        outbox::record(
+            &mut tx,
+            "subscription.updated",
+            &id,
+            &json!({ "status": s.status, "cancel_at_period_end": s.cancel_at_period_end }),
+            state.clock.now_ms(),
         )
-    })?;
-    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
-        ApiError::unavailable(
-            "provider_unavailable",
-            "Subscriptions are kept at Stripe, which is not configured.",
-        )
-    })?;
-    let s = stripe
-        .cancel_subscription(&id, &reference, q.at_period_end)
         .await?;
-    let mut tx = state.db.begin_write().await?;
-    repo::record_provider_state(&mut tx, &id, &s, state.clock.now_ms()).await?;
-    outbox::record(
-        &mut tx,
-        "subscription.updated",
-        &id,
-        &json!({ "status": s.status, "cancel_at_period_end": s.cancel_at_period_end }),
-        state.clock.now_ms(),
-    )
-    .await?;
-    tx.commit().await?;
-    let s = repo::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::internal("subscription vanished"))?;
-    Ok(axum::Json(s))
+        tx.commit().await?;
+        let s = repo::get(&state.db, &id)
+            .await?
+            .ok_or_else(|| ApiError::internal("subscription vanished"))?;
+        Ok(axum::Json(s))
+    })
+    .await
 }

@@ -36,15 +36,14 @@ pub struct StripeProvider {
 
 impl StripeProvider {
     /// None when no secret key is configured.
-    pub fn from_config(config: &StripeConfig, clock: Clock) -> Option<StripeProvider> {
+    pub fn from_config(
+        config: &StripeConfig,
+        timeout: Duration,
+        clock: Clock,
+    ) -> Option<StripeProvider> {
         let key = config.secret_key.clone()?;
         Some(StripeProvider::new(
-            StripeClient::new(
-                &config.api_base,
-                key,
-                Duration::from_secs(30),
-                RetryPolicy::default(),
-            ),
+            StripeClient::new(&config.api_base, key, timeout, RetryPolicy::default()),
             config.webhook_secrets.clone(),
             config.webhook_tolerance,
             clock,
