@@ -29,6 +29,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_MERCHANT_RATE_LIMIT", "Merchant API requests per second per API key, 0 = unlimited (default: 100)."),
     ("PAYGATE_WIDGET_RATE_LIMIT", "Widget API requests per second per client address, 0 = unlimited (default: 20)."),
     ("PAYGATE_REQUEST_TIMEOUT_SECS", "Time limit for one HTTP request (default: 90; provider work started by a request finishes regardless)."),
+    ("PAYGATE_RECONCILE_AFTER_SECS", "Open payments idle this long are re-read from their provider (default: 900)."),
     ("PAYGATE_PROVIDER_TIMEOUT_SECS", "Time limit for one call to Stripe or PayPal, before a retry (default: 15)."),
     ("PAYGATE_BODY_LIMIT_BYTES", "Largest accepted request body (default: 65536)."),
     ("PAYGATE_LOG", "tracing filter (default: info)."),
@@ -91,6 +92,7 @@ pub struct Config {
     pub widget_rate_limit: u32,
     pub request_timeout: Duration,
     pub provider_timeout: Duration,
+    pub reconcile_after: Duration,
     pub body_limit: usize,
     pub log_filter: String,
     pub stripe: StripeConfig,
@@ -254,6 +256,10 @@ impl Config {
         let widget_rate_limit = number("PAYGATE_WIDGET_RATE_LIMIT", 20)? as u32;
         let request_timeout = Duration::from_secs(number("PAYGATE_REQUEST_TIMEOUT_SECS", 90)?);
         let provider_timeout = Duration::from_secs(number("PAYGATE_PROVIDER_TIMEOUT_SECS", 15)?);
+        let reconcile_after = Duration::from_secs(number("PAYGATE_RECONCILE_AFTER_SECS", 900)?);
+        if reconcile_after < Duration::from_secs(60) {
+            return Err(err("PAYGATE_RECONCILE_AFTER_SECS", "must be at least 60"));
+        }
         if provider_timeout.is_zero() {
             return Err(err("PAYGATE_PROVIDER_TIMEOUT_SECS", "must be at least 1"));
         }
@@ -366,6 +372,7 @@ impl Config {
             widget_rate_limit,
             request_timeout,
             provider_timeout,
+            reconcile_after,
             body_limit,
             log_filter: get("PAYGATE_LOG").unwrap_or_else(|| "info".into()),
             stripe,

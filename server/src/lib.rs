@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod pages;
 pub mod payments;
 pub mod providers;
+pub mod reconcile;
 pub mod refunds;
 pub mod sandbox;
 pub mod startup;

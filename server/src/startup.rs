@@ -166,6 +166,11 @@ impl Application {
             self.state.clone(),
             stopped.clone(),
         )));
+        workers.push(tokio::spawn(crate::reconcile::run(
+            self.state.clone(),
+            Duration::from_secs(60),
+            stopped.clone(),
+        )));
         let mut sandbox_addr = None;
         if let Some(sandbox) = self.sandbox {
             sandbox_addr = sandbox.listener.local_addr().ok();

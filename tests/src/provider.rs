@@ -70,7 +70,8 @@ impl TestProvider {
         self.refund_calls.load(Ordering::SeqCst)
     }
 
-    fn set_state(
+    /// Changes an object at the "provider" without telling paygate (a lost webhook).
+    pub fn set_state(
         &self,
         reference: &str,
         status: PaymentStatus,

@@ -2,7 +2,7 @@
 //! and the merchant API routes.
 
 pub mod actions;
-mod record;
+pub mod record;
 pub mod repo;
 pub mod routes;
 pub mod service;

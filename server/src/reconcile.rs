@@ -1,0 +1,116 @@
+//! Reconciliation (DESIGN.md §4): payments left in a non-final state past a deadline are re-read
+//! from their provider, so a lost webhook cannot leave a payment stuck. A payment whose creation
+//! answer never came back (crash, lost response) is asked for again with the same idempotency
+//! key, which makes the provider return the object it already created instead of a new one.
+
+use crate::payments::record::COLUMNS;
+use crate::payments::repo::{self, Update};
+use crate::payments::{Cause, PaymentRecord};
+use crate::providers::{CreateRequest, ProviderPayment};
+use crate::state::AppState;
+use serde_json::json;
+use std::time::Duration;
+use tokio::sync::watch;
+
+const BATCH: i64 = 50;
+/// Providers keep idempotency keys at least 24 hours (Stripe); a creation is only replayed
+/// inside that window.
+const CREATE_REPLAY_WINDOW_MS: i64 = 23 * 3600 * 1000;
+
+pub async fn run(state: AppState, interval: Duration, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(interval);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopped.changed() => {}
+        }
+        if *stopped.borrow() {
+            return;
+        }
+        if let Err(e) = reconcile_once(&state).await {
+            tracing::warn!(error = %e, "reconciliation pass failed");
+        }
+    }
+}
+
+/// One pass: re-reads every open payment idle for longer than the configured deadline and not
+/// re-read since. Returns how many payments were looked at.
+pub async fn reconcile_once(state: &AppState) -> Result<usize, sqlx::Error> {
+    let now = state.clock.now_ms();
+    let deadline = now - state.config.reconcile_after.as_millis() as i64;
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM payments WHERE status IN \
+         ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', 'requires_capture') \
+         AND updated_at < $1 AND (reconciled_at IS NULL OR reconciled_at < $2) ORDER BY updated_at LIMIT $3"
+    ))
+    .bind(deadline)
+    .bind(deadline)
+    .bind(BATCH)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let payments = rows
+        .iter()
+        .map(PaymentRecord::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    for payment in &payments {
+        reconcile_payment(state, payment).await?;
+    }
+    Ok(payments.len())
+}
+
+async fn reconcile_payment(state: &AppState, payment: &PaymentRecord) -> Result<(), sqlx::Error> {
+    let Some(provider) = state.providers.get(payment.provider).cloned() else {
+        return Ok(());
+    };
+    let now = state.clock.now_ms();
+    let answer: Option<ProviderPayment> = match &payment.provider_reference {
+        Some(reference) => provider.retrieve_payment(reference).await.map_err(|e| {
+            tracing::warn!(payment = %payment.id, error = %e, "reconciliation: provider read failed");
+        }).ok(),
+        None if now - payment.created_at < CREATE_REPLAY_WINDOW_MS => {
+            let request = CreateRequest {
+                payment_id: payment.id.clone(),
+                money: payment.money,
+                capture_mode: payment.capture_mode,
+                description: payment.description.clone(),
+                metadata: payment.metadata.clone(),
+                return_url: None,
+                stripe_customer: None,
+                idempotency_key: format!("{}-create", payment.id),
+            };
+            provider.create_payment(&request).await.map_err(|e| {
+                tracing::warn!(payment = %payment.id, error = %e, "reconciliation: creation replay failed");
+            }).ok()
+        }
+        None => None,
+    };
+
+    let mut tx = state.db.begin_write().await?;
+    if let (Some(pp), Some(current)) = (
+        answer,
+        repo::get_locked(&state.db, &mut tx, &payment.id).await?,
+    ) {
+        let update = Update {
+            reference: Some(pp.reference),
+            status: Some(pp.status),
+            captured_minor: pp.captured_minor,
+            last_error: Some(pp.last_error),
+            next_action: Some(pp.next_action),
+        };
+        repo::apply_update(
+            &mut tx,
+            &current,
+            update,
+            Cause::Reconciliation,
+            json!({ "operation": "reconcile" }),
+            now,
+        )
+        .await?;
+    }
+    sqlx::query("UPDATE payments SET reconciled_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&payment.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
