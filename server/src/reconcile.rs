@@ -90,13 +90,7 @@ async fn reconcile_payment(state: &AppState, payment: &PaymentRecord) -> Result<
         answer,
         repo::get_locked(&state.db, &mut tx, &payment.id).await?,
     ) {
-        let update = Update {
-            reference: Some(pp.reference),
-            status: Some(pp.status),
-            captured_minor: pp.captured_minor,
-            last_error: Some(pp.last_error),
-            next_action: Some(pp.next_action),
-        };
+        let update = Update::from(pp);
         repo::apply_update(
             &mut tx,
             &current,

@@ -92,12 +92,27 @@ fn keys_create_prints_the_key_once_and_stores_only_its_hash() {
     );
     let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(key.starts_with("sk_test_") && key.len() == 40, "{key}");
-    let db = std::fs::read(dir.join("cli.db")).unwrap();
-    let hay = String::from_utf8_lossy(&db);
-    assert!(!hay.contains(&key), "the key itself is not stored");
+    let url = secrecy::SecretString::from(format!("sqlite://{}", dir.join("cli.db").display()));
+    let stored: Vec<(String, String, String)> =
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let db = paygate::db::Db::connect(&url).await.unwrap();
+            sqlx::query_as("SELECT name, key_hash, prefix FROM api_keys")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap()
+        });
+    assert_eq!(stored.len(), 1);
+    let (name, hash, prefix) = &stored[0];
+    assert_eq!(name, "shop backend");
+    assert_eq!(
+        hash,
+        &paygate::crypto::sha256_hex(key.as_bytes()),
+        "only its hash is stored"
+    );
+    assert_ne!(hash, &key);
     assert!(
-        hay.contains(&paygate::crypto::sha256_hex(key.as_bytes())),
-        "its hash is"
+        key.starts_with(prefix.as_str()) && prefix.len() < 16,
+        "a short prefix to tell keys apart"
     );
     let again = paygate(&dir)
         .args(["keys", "create", "--name", "other"])

@@ -142,6 +142,8 @@ impl PaymentProvider for TestProvider {
                 last_error: None,
                 next_action: None,
                 client_secret: None,
+                authorization: None,
+                capture: None,
             })
             .clone())
     }
@@ -232,6 +234,8 @@ impl PaymentProvider for TestProvider {
                 message: m.into(),
                 decline_code: None,
             }),
+            authorization: None,
+            capture: None,
         }])
     }
 }

@@ -328,7 +328,7 @@ async fn merchant_api_requires_a_valid_key(db: TestDb) {
     assert_eq!(json_with_status(wrong, 401).await["code"], "unauthorized");
     let basic = app
         .client
-        .get(&url)
+        .get(format!("{}/v1/payments", app.url))
         .header("authorization", "Basic abc")
         .send()
         .await

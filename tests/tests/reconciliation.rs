@@ -82,6 +82,8 @@ async fn a_lost_creation_answer_is_recovered_without_a_second_object(db: TestDb)
         id: paygate::ids::new_id("pay"),
         provider: ProviderName::Paypal,
         provider_reference: None,
+        provider_authorization: None,
+        provider_capture: None,
         status: PaymentStatus::RequiresPaymentMethod,
         money: Money::from_minor(700, Currency::from_code("USD").unwrap()),
         captured_minor: 0,

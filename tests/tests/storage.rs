@@ -80,6 +80,8 @@ fn payment(now: i64) -> PaymentRecord {
         id: paygate::ids::new_id("pay"),
         provider: ProviderName::Stripe,
         provider_reference: Some(format!("pi_{now}")),
+        provider_authorization: None,
+        provider_capture: None,
         status: PaymentStatus::RequiresPaymentMethod,
         money: Money::from_minor(1999, Currency::from_code("USD").unwrap()),
         captured_minor: 0,

@@ -172,6 +172,8 @@ async fn apply_effect(
             status,
             captured_minor,
             last_error,
+            authorization,
+            capture,
         } => {
             let Some(current) =
                 repo::find_by_reference(&state.db, tx, provider, &reference).await?
@@ -182,6 +184,8 @@ async fn apply_effect(
                 status: Some(status),
                 captured_minor,
                 last_error: last_error.map(Some),
+                authorization,
+                capture,
                 ..Update::default()
             };
             let (outcome, _) =

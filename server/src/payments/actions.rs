@@ -5,7 +5,7 @@ use super::repo::{self, Update};
 use super::{Cause, PaymentRecord};
 use crate::error::ApiError;
 use crate::http::detach::to_completion;
-use crate::providers::{PaymentProvider, PaymentRefs, ProviderError, ProviderPayment};
+use crate::providers::{PaymentProvider, ProviderError, ProviderPayment};
 use crate::state::AppState;
 use serde_json::json;
 use shared::api::{PaymentError, PaymentStatus};
@@ -79,7 +79,7 @@ async fn run_detached(
             ),
         ));
     }
-    let Some(reference) = payment.provider_reference.clone() else {
+    let Some(refs) = payment.refs() else {
         return Err(ApiError::conflict(
             "invalid_state",
             "The payment has no provider object yet.",
@@ -95,12 +95,7 @@ async fn run_detached(
                 "The payment provider is not available right now.",
             )
         })?;
-    let refs = PaymentRefs {
-        payment_id: payment.id.clone(),
-        reference,
-        money: payment.money,
-        captured_minor: payment.captured_minor,
-    };
+
     let result = match &action {
         Action::Confirm { payment_method } => {
             if payment_method.is_empty() || payment_method.len() > 255 {
@@ -163,16 +158,7 @@ async fn record(
         .ok_or_else(|| ApiError::internal("payment row vanished"))?;
     let now = state.clock.now_ms();
     let (update, error) = match result {
-        Ok(pp) => (
-            Update {
-                status: Some(pp.status),
-                captured_minor: pp.captured_minor,
-                last_error: Some(pp.last_error),
-                next_action: Some(pp.next_action),
-                ..Update::default()
-            },
-            None,
-        ),
+        Ok(pp) => (Update::from(pp), None),
         Err(ProviderError::Declined {
             code,
             decline_code,

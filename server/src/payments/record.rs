@@ -1,4 +1,5 @@
 use crate::db::Row;
+use crate::providers::PaymentRefs;
 use shared::api::{
     Amount, CaptureMode, Metadata, NextAction, Payment, PaymentError, PaymentStatus, ProviderName,
 };
@@ -11,6 +12,9 @@ pub struct PaymentRecord {
     pub id: String,
     pub provider: ProviderName,
     pub provider_reference: Option<String>,
+    /// PayPal: the authorization and capture ids under the order.
+    pub provider_authorization: Option<String>,
+    pub provider_capture: Option<String>,
     pub status: PaymentStatus,
     pub money: Money,
     pub captured_minor: i64,
@@ -26,7 +30,7 @@ pub struct PaymentRecord {
     pub updated_at: i64,
 }
 
-pub const COLUMNS: &str = "id, provider, provider_reference, status, currency, amount_minor, \
+pub const COLUMNS: &str = "id, provider, provider_reference, provider_authorization, provider_capture, status, currency, amount_minor, \
     captured_minor, refunded_minor, capture_mode, description, customer_id, checkout_session_id, \
     last_error, next_action, metadata, created_at, updated_at";
 
@@ -56,6 +60,8 @@ impl PaymentRecord {
             provider: ProviderName::parse(&provider)
                 .ok_or_else(|| corrupt("provider", &provider))?,
             provider_reference: row.try_get("provider_reference")?,
+            provider_authorization: row.try_get("provider_authorization")?,
+            provider_capture: row.try_get("provider_capture")?,
             status: PaymentStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
             money: Money::from_minor(row.try_get("amount_minor")?, currency),
             captured_minor: row.try_get("captured_minor")?,
@@ -70,6 +76,19 @@ impl PaymentRecord {
             metadata: json_column(row, "metadata")?.unwrap_or_default(),
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+        })
+    }
+
+    /// What a provider needs to act on this payment; None before the provider object exists.
+    pub fn refs(&self) -> Option<PaymentRefs> {
+        Some(PaymentRefs {
+            payment_id: self.id.clone(),
+            reference: self.provider_reference.clone()?,
+            authorization: self.provider_authorization.clone(),
+            capture: self.provider_capture.clone(),
+            capture_mode: self.capture_mode,
+            money: self.money,
+            captured_minor: self.captured_minor,
         })
     }
 

@@ -5,19 +5,22 @@ use super::record::{PaymentRecord, COLUMNS};
 use super::timeline::{self, Cause};
 use crate::db::{Db, Tx};
 use crate::outbox;
+use crate::providers::ProviderPayment;
 use serde_json::json;
 use shared::api::{ListPaymentsQuery, NextAction, PaymentError, PaymentStatus};
 
 pub async fn insert(tx: &mut Tx, p: &PaymentRecord, cause: Cause) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO payments (id, provider, provider_reference, status, currency, amount_minor, \
+        "INSERT INTO payments (id, provider, provider_reference, provider_authorization, provider_capture, status, currency, amount_minor, \
          captured_minor, refunded_minor, capture_mode, description, customer_id, \
          checkout_session_id, last_error, next_action, metadata, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(&p.id)
     .bind(p.provider.as_str())
     .bind(&p.provider_reference)
+    .bind(&p.provider_authorization)
+    .bind(&p.provider_capture)
     .bind(p.status.as_str())
     .bind(p.money.currency().code())
     .bind(p.money.minor())
@@ -86,10 +89,13 @@ pub async fn find_by_reference(
     reference: &str,
 ) -> Result<Option<PaymentRecord>, sqlx::Error> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE provider = $1 AND provider_reference = $2{}",
+        "SELECT {COLUMNS} FROM payments WHERE provider = $1 AND (provider_reference = $2 \
+         OR provider_authorization = $3 OR provider_capture = $4){}",
         db.for_update()
     ))
     .bind(provider.as_str())
+    .bind(reference)
+    .bind(reference)
     .bind(reference)
     .fetch_optional(&mut **tx)
     .await?;
@@ -100,11 +106,28 @@ pub async fn find_by_reference(
 #[derive(Debug, Clone, Default)]
 pub struct Update {
     pub reference: Option<String>,
+    pub authorization: Option<String>,
+    pub capture: Option<String>,
     pub status: Option<PaymentStatus>,
     pub captured_minor: Option<i64>,
     /// `Some(None)` clears the error.
     pub last_error: Option<Option<PaymentError>>,
     pub next_action: Option<Option<NextAction>>,
+}
+
+impl From<ProviderPayment> for Update {
+    /// Everything the provider reported, to be applied through the state machine.
+    fn from(pp: ProviderPayment) -> Update {
+        Update {
+            reference: Some(pp.reference),
+            authorization: pp.authorization,
+            capture: pp.capture,
+            status: Some(pp.status),
+            captured_minor: pp.captured_minor,
+            last_error: Some(pp.last_error),
+            next_action: Some(pp.next_action),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +185,12 @@ pub async fn apply_update(
     if let Some(reference) = update.reference {
         next.provider_reference = Some(reference);
     }
+    if let Some(a) = update.authorization {
+        next.provider_authorization = Some(a);
+    }
+    if let Some(c) = update.capture {
+        next.provider_capture = Some(c);
+    }
     if let Some(captured) = update.captured_minor {
         next.captured_minor = next.captured_minor.max(captured.min(next.money.minor()));
     }
@@ -180,7 +209,8 @@ pub async fn apply_update(
     next.updated_at = now_ms;
     sqlx::query(
         "UPDATE payments SET provider_reference = $1, status = $2, captured_minor = $3, \
-         last_error = $4, next_action = $5, updated_at = $6 WHERE id = $7",
+         last_error = $4, next_action = $5, updated_at = $6, provider_authorization = $7, \
+         provider_capture = $8 WHERE id = $9",
     )
     .bind(&next.provider_reference)
     .bind(next.status.as_str())
@@ -188,6 +218,8 @@ pub async fn apply_update(
     .bind(next.last_error.as_ref().map(|e| json!(e).to_string()))
     .bind(next.next_action.as_ref().map(|a| json!(a).to_string()))
     .bind(next.updated_at)
+    .bind(&next.provider_authorization)
+    .bind(&next.provider_capture)
     .bind(&next.id)
     .execute(&mut **tx)
     .await?;

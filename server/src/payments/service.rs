@@ -85,6 +85,8 @@ async fn create_detached(
         id: new_id("pay"),
         provider: body.provider,
         provider_reference: None,
+        provider_authorization: None,
+        provider_capture: None,
         status: PaymentStatus::RequiresPaymentMethod,
         money,
         captured_minor: 0,
@@ -123,13 +125,7 @@ async fn create_detached(
         .ok_or_else(|| ApiError::internal("payment row vanished"))?;
     match result {
         Ok(pp) => {
-            let update = Update {
-                reference: Some(pp.reference),
-                status: Some(pp.status),
-                captured_minor: pp.captured_minor,
-                last_error: Some(pp.last_error),
-                next_action: Some(pp.next_action),
-            };
+            let update = Update::from(pp);
             let (_, updated) = repo::apply_update(
                 &mut tx,
                 &current,

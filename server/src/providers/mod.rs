@@ -43,6 +43,9 @@ pub struct ProviderPayment {
     pub next_action: Option<NextAction>,
     /// Given to the customer's browser only (Stripe's PaymentIntent client secret).
     pub client_secret: Option<String>,
+    /// PayPal: the authorization and the capture made under the order.
+    pub authorization: Option<String>,
+    pub capture: Option<String>,
 }
 
 /// The provider references of a stored payment, for follow-up calls.
@@ -50,6 +53,9 @@ pub struct ProviderPayment {
 pub struct PaymentRefs {
     pub payment_id: String,
     pub reference: String,
+    pub authorization: Option<String>,
+    pub capture: Option<String>,
+    pub capture_mode: CaptureMode,
     pub money: Money,
     pub captured_minor: i64,
 }
@@ -109,10 +115,13 @@ pub struct VerifiedEvent {
 pub enum EventEffect {
     /// The provider object `reference` is now in `status`.
     PaymentUpdate {
+        /// The provider object's id, or (PayPal) one of its authorization or capture ids.
         reference: String,
         status: PaymentStatus,
         captured_minor: Option<i64>,
         last_error: Option<PaymentError>,
+        authorization: Option<String>,
+        capture: Option<String>,
     },
     /// A refund's state at the provider.
     RefundUpdate {

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::http::detach::to_completion;
 use crate::ids::new_id;
 use crate::payments::{self, Cause};
-use crate::providers::{PaymentRefs, ProviderError, RefundRequest, RefundStatus};
+use crate::providers::{ProviderError, RefundRequest, RefundStatus};
 use crate::state::AppState;
 use crate::validate;
 use shared::api::{CreateRefund, PaymentStatus};
@@ -109,12 +109,9 @@ async fn create_detached(
 
     let request = RefundRequest {
         refund_id: record.id.clone(),
-        payment: PaymentRefs {
-            payment_id: payment.id.clone(),
-            reference: payment.provider_reference.clone().unwrap_or_default(),
-            money: payment.money,
-            captured_minor: payment.captured_minor,
-        },
+        payment: payment.refs().ok_or_else(|| {
+            ApiError::conflict("invalid_state", "The payment has no provider object.")
+        })?,
         amount,
         reason: record.reason.clone(),
         idempotency_key: format!("{}-create", record.id),

@@ -32,6 +32,8 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
                 reference: pi.id,
                 status,
                 captured_minor: captured,
+                authorization: None,
+                capture: None,
             }]
         }
         "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {

@@ -79,6 +79,8 @@ impl StripeProvider {
             last_error: pi.last_error(),
             next_action: pi.next_action(),
             client_secret: pi.client_secret.clone(),
+            authorization: None,
+            capture: None,
             reference: pi.id,
         })
     }
