@@ -43,6 +43,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYPAL_CLIENT_SECRET", "PayPal REST client secret."),
     ("PAYPAL_WEBHOOK_ID", "PayPal webhook id, used to verify PayPal webhooks."),
     ("PAYPAL_API_BASE", "PayPal API base URL (default: https://api-m.paypal.com in live mode)."),
+    ("PAYPAL_WEBHOOK_VERIFY", "How PayPal webhooks are verified: offline (certificate, default) or online (PayPal's verification API)."),
     ("PAYPAL_SDK_URL", "PayPal JS SDK URL (default: https://www.paypal.com/sdk/js)."),
     ("RABBITMQ_URL", "Optional AMQP URL of the event bus (amqp://...)."),
 ];
@@ -67,6 +68,10 @@ pub struct StripeConfig {
 
 #[derive(Debug, Clone)]
 pub struct PaypalConfig {
+    /// Sandbox mode without PayPal credentials: paygate's own PayPal emulator is used.
+    pub emulated: bool,
+    /// Verify webhooks with the certificate (true) or through PayPal's API (false).
+    pub verify_offline: bool,
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
     pub webhook_id: Option<String>,
@@ -119,6 +124,11 @@ fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
 pub const EMULATOR_STRIPE_SECRET_KEY: &str = "sk_test_paygate_sandbox";
 pub const EMULATOR_STRIPE_PUBLISHABLE_KEY: &str = "pk_test_paygate_sandbox";
 pub const EMULATOR_STRIPE_WEBHOOK_SECRET: &str = "whsec_paygate_sandbox";
+
+/// The PayPal emulator's documented test credentials (sandbox mode without PayPal ones).
+pub const EMULATOR_PAYPAL_CLIENT_ID: &str = "paygate-sandbox-client";
+pub const EMULATOR_PAYPAL_CLIENT_SECRET: &str = "paygate-sandbox-secret";
+pub const EMULATOR_PAYPAL_WEBHOOK_ID: &str = "WH-PAYGATE-SANDBOX";
 
 /// The sandbox's documented development key: only ever accepted in sandbox mode.
 pub const SANDBOX_DEV_API_KEY: &str = "sk_test_paygate_dev";
@@ -310,16 +320,35 @@ impl Config {
                 None => "https://js.stripe.com/v3/".into(),
             },
         };
+        let paypal_emulated = sandbox && get("PAYPAL_CLIENT_ID").is_none();
+        let paypal_emulator_base = format!("http://{sandbox_listen}/paypal");
         let paypal = PaypalConfig {
-            client_id: get("PAYPAL_CLIENT_ID"),
-            client_secret: secret("PAYPAL_CLIENT_SECRET"),
-            webhook_id: get("PAYPAL_WEBHOOK_ID"),
+            emulated: paypal_emulated,
+            verify_offline: match get("PAYPAL_WEBHOOK_VERIFY").as_deref() {
+                None | Some("offline") => true,
+                Some("online") => false,
+                Some(other) => {
+                    return Err(err(
+                        "PAYPAL_WEBHOOK_VERIFY",
+                        format!("expected offline or online, got {other:?}"),
+                    ))
+                }
+            },
+            client_id: get("PAYPAL_CLIENT_ID")
+                .or_else(|| paypal_emulated.then(|| EMULATOR_PAYPAL_CLIENT_ID.to_string())),
+            client_secret: secret("PAYPAL_CLIENT_SECRET").or_else(|| {
+                paypal_emulated.then(|| SecretString::from(EMULATOR_PAYPAL_CLIENT_SECRET))
+            }),
+            webhook_id: get("PAYPAL_WEBHOOK_ID")
+                .or_else(|| paypal_emulated.then(|| EMULATOR_PAYPAL_WEBHOOK_ID.to_string())),
             api_base: match get("PAYPAL_API_BASE") {
                 Some(u) => parse_origin_url("PAYPAL_API_BASE", &u)?,
+                None if paypal_emulated => paypal_emulator_base.clone(),
                 None => "https://api-m.paypal.com".into(),
             },
             sdk_url: match get("PAYPAL_SDK_URL") {
                 Some(u) => parse_origin_url("PAYPAL_SDK_URL", &u)?,
+                None if paypal_emulated => format!("{paypal_emulator_base}/sdk/js"),
                 None => "https://www.paypal.com/sdk/js".into(),
             },
         };
@@ -386,11 +415,16 @@ impl Config {
     pub fn rebind_sandbox(&mut self, bound: SocketAddr) {
         let from = format!("http://{}/", self.sandbox_listen);
         let to = format!("http://{bound}/");
+        let mut urls: Vec<&mut String> = Vec::new();
         if self.stripe.emulated {
-            for url in [&mut self.stripe.api_base, &mut self.stripe.js_url] {
-                if url.starts_with(&from) || *url == from.trim_end_matches('/') {
-                    *url = url.replacen(from.trim_end_matches('/'), to.trim_end_matches('/'), 1);
-                }
+            urls.extend([&mut self.stripe.api_base, &mut self.stripe.js_url]);
+        }
+        if self.paypal.emulated {
+            urls.extend([&mut self.paypal.api_base, &mut self.paypal.sdk_url]);
+        }
+        for url in urls {
+            if url.starts_with(&from) {
+                *url = url.replacen(from.trim_end_matches('/'), to.trim_end_matches('/'), 1);
             }
         }
         self.sandbox_listen = bound;
@@ -493,6 +527,8 @@ mod tests {
         let mut c = Config::from_vars(&vars(&[("PAYGATE_SANDBOX_LISTEN", "127.0.0.1:0")])).unwrap();
         c.rebind_sandbox("127.0.0.1:4567".parse().unwrap());
         assert_eq!(c.stripe.api_base, "http://127.0.0.1:4567/stripe");
+        assert_eq!(c.paypal.api_base, "http://127.0.0.1:4567/paypal");
+        assert_eq!(c.paypal.sdk_url, "http://127.0.0.1:4567/paypal/sdk/js");
         assert_eq!(c.stripe.js_url, "http://127.0.0.1:4567/stripe/js/v3/");
     }
 

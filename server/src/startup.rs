@@ -11,6 +11,9 @@ use crate::crypto::{CryptoError, DataCipher};
 use crate::db::Db;
 use crate::http::idempotency;
 use crate::inbox;
+use crate::providers::paypal::client::PaypalClient;
+use crate::providers::paypal::webhook::VerifyMode;
+use crate::providers::paypal::PaypalProvider;
 use crate::providers::stripe::StripeProvider;
 use crate::providers::Providers;
 use crate::sandbox::stripe::{StripeEmulator, StripeEmulatorConfig};
@@ -226,9 +229,38 @@ async fn serve_sandbox(sandbox: Sandbox, mut stopped: watch::Receiver<bool>) {
     sender.abort();
 }
 
-/// The provider clients the configuration enables (PayPal's arrives with its own issue).
+/// The provider clients the configuration enables.
 pub fn providers_from_config(config: &Config, clock: &Clock) -> Providers {
     let mut providers = Providers::new();
+    if config.providers.contains(&ProviderName::Paypal) {
+        if let (Some(id), Some(secret), Some(webhook_id)) = (
+            config.paypal.client_id.clone(),
+            config.paypal.client_secret.clone(),
+            config.paypal.webhook_id.clone(),
+        ) {
+            let client =
+                PaypalClient::new(&config.paypal.api_base, id, secret, config.provider_timeout);
+            // In sandbox mode the emulator's certificate host is the "sandbox host" allowed
+            // beside *.paypal.com.
+            let extra = if config.paypal.emulated {
+                vec![crate::config::origin_of(&config.paypal.api_base)]
+            } else {
+                Vec::new()
+            };
+            let verify = if config.paypal.verify_offline {
+                VerifyMode::Offline
+            } else {
+                VerifyMode::Online
+            };
+            providers = providers.with(Arc::new(PaypalProvider::new(
+                client,
+                webhook_id,
+                verify,
+                extra,
+                config.merchant_name.clone(),
+            )));
+        }
+    }
     if config.providers.contains(&ProviderName::Stripe) {
         if let Some(stripe) =
             StripeProvider::from_config(&config.stripe, config.provider_timeout, clock.clone())

@@ -4,6 +4,7 @@
 
 mod amounts;
 mod error;
+pub mod paypal;
 pub mod stripe;
 
 pub use amounts::{check_amount, providers_for_amount};

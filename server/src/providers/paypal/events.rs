@@ -1,0 +1,163 @@
+//! What each PayPal webhook means for paygate (reference/paypal.md §7.1). The resource's own
+//! status is what counts, not the event name alone; unknown types have no effect.
+
+use super::objects::{authorization_status, capture_status, related_order_id, Money, Order};
+use crate::providers::{EventEffect, ProviderError, RefundStatus};
+use serde_json::Value;
+use shared::api::{PaymentError, PaymentStatus};
+
+pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
+    let event: Value =
+        serde_json::from_slice(payload).map_err(|e| ProviderError::Malformed(e.to_string()))?;
+    let kind = event
+        .get("event_type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let resource = event.get("resource").cloned().unwrap_or(Value::Null);
+    let id = |v: &Value| v.get("id").and_then(Value::as_str).map(str::to_string);
+    let effects = match kind {
+        "CHECKOUT.ORDER.APPROVED" => {
+            let order: Order = serde_json::from_value(resource)
+                .map_err(|e| ProviderError::Malformed(e.to_string()))?;
+            // A "approved" event may carry an order that is already completed (paypal.md §7.1).
+            let mut pp = order.to_provider_payment();
+            if pp.status == PaymentStatus::RequiresAction {
+                pp.status = PaymentStatus::RequiresConfirmation;
+            }
+            vec![EventEffect::PaymentUpdate {
+                reference: pp.reference,
+                status: pp.status,
+                captured_minor: pp.captured_minor,
+                last_error: pp.last_error,
+                authorization: pp.authorization,
+                capture: pp.capture,
+            }]
+        }
+        "CHECKOUT.PAYMENT-APPROVAL.REVERSED" => {
+            let order_id = resource
+                .get("order_id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or_else(|| id(&resource))
+                .ok_or_else(|| {
+                    ProviderError::Malformed("approval reversal without order id".into())
+                })?;
+            vec![EventEffect::PaymentUpdate {
+                reference: order_id,
+                status: PaymentStatus::Canceled,
+                captured_minor: None,
+                last_error: Some(PaymentError {
+                    code: "approval_reversed".into(),
+                    message:
+                        "PayPal reversed the buyer's approval before the payment was captured."
+                            .into(),
+                    decline_code: None,
+                }),
+                authorization: None,
+                capture: None,
+            }]
+        }
+        "PAYMENT.CAPTURE.COMPLETED"
+        | "PAYMENT.CAPTURE.PENDING"
+        | "PAYMENT.CAPTURE.DENIED"
+        | "PAYMENT.CAPTURE.DECLINED" => {
+            let capture_id = id(&resource)
+                .ok_or_else(|| ProviderError::Malformed("capture without id".into()))?;
+            let status_text = resource
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let (mut status, mut last_error) = capture_status(status_text);
+            if matches!(kind, "PAYMENT.CAPTURE.DENIED" | "PAYMENT.CAPTURE.DECLINED")
+                && status == PaymentStatus::Processing
+            {
+                // A pending capture that is then denied has no second chance.
+                (status, last_error) = (
+                    PaymentStatus::Failed,
+                    Some(PaymentError {
+                        code: "capture_denied".into(),
+                        message: "PayPal denied the payment.".into(),
+                        decline_code: None,
+                    }),
+                );
+            }
+            let captured_minor = (status == PaymentStatus::Succeeded)
+                .then(|| resource.get("amount").cloned())
+                .flatten()
+                .and_then(|a| serde_json::from_value::<Money>(a).ok())
+                .and_then(|m| m.minor());
+            vec![EventEffect::PaymentUpdate {
+                reference: related_order_id(&resource).unwrap_or_else(|| capture_id.clone()),
+                status,
+                captured_minor,
+                last_error,
+                authorization: resource
+                    .pointer("/supplementary_data/related_ids/authorization_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                capture: Some(capture_id),
+            }]
+        }
+        "PAYMENT.CAPTURE.REFUNDED" => {
+            let refund_id = id(&resource)
+                .ok_or_else(|| ProviderError::Malformed("refund without id".into()))?;
+            vec![EventEffect::RefundUpdate {
+                reference: refund_id,
+                payment_reference: None,
+                status: match resource.get("status").and_then(Value::as_str) {
+                    Some("COMPLETED") => RefundStatus::Succeeded,
+                    Some("FAILED") | Some("CANCELLED") => RefundStatus::Failed,
+                    _ => RefundStatus::Pending,
+                },
+                failure_reason: None,
+            }]
+        }
+        "PAYMENT.CAPTURE.REVERSED" => {
+            // Funds taken back from the merchant (e.g. a chargeback): recorded on the payment.
+            let capture_id = resource
+                .get("links")
+                .and_then(Value::as_array)
+                .and_then(|links| {
+                    links
+                        .iter()
+                        .find(|l| l.get("rel").and_then(Value::as_str) == Some("up"))
+                })
+                .and_then(|l| l.get("href").and_then(Value::as_str))
+                .and_then(|href| href.rsplit('/').next())
+                .map(str::to_string);
+            match capture_id {
+                Some(capture) => vec![EventEffect::Dispute {
+                    payment_reference: capture,
+                    dispute_id: id(&resource).unwrap_or_default(),
+                    reason: Some("payment_reversed".into()),
+                    amount_minor: resource
+                        .get("amount")
+                        .cloned()
+                        .and_then(|a| serde_json::from_value::<Money>(a).ok())
+                        .and_then(|m| m.minor()),
+                }],
+                None => Vec::new(),
+            }
+        }
+        "PAYMENT.AUTHORIZATION.CREATED" | "PAYMENT.AUTHORIZATION.VOIDED" => {
+            let authorization_id = id(&resource)
+                .ok_or_else(|| ProviderError::Malformed("authorization without id".into()))?;
+            let (status, last_error) = authorization_status(
+                resource
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            );
+            vec![EventEffect::PaymentUpdate {
+                reference: related_order_id(&resource).unwrap_or_else(|| authorization_id.clone()),
+                status,
+                captured_minor: None,
+                last_error,
+                authorization: Some(authorization_id),
+                capture: None,
+            }]
+        }
+        _ => Vec::new(),
+    };
+    Ok(effects)
+}
