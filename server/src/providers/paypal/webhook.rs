@@ -79,7 +79,7 @@ pub fn cert_url_allowed(url: &str, extra_origins: &[String]) -> bool {
         return false;
     };
     let origin = parsed.origin().ascii_serialization();
-    if extra_origins.iter().any(|o| *o == origin) {
+    if extra_origins.contains(&origin) {
         return true;
     }
     parsed.scheme() == "https"
