@@ -33,6 +33,7 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), require_merchant));
 
     let widget_api = checkout::widget::router()
+        .merge(checkout::widget_payments::router())
         .layer(from_fn_with_state(state.clone(), limit_widget))
         .layer(widget_cors(&state.config));
 

@@ -30,6 +30,9 @@ pub async fn run(state: AppState, interval: Duration, mut stopped: watch::Receiv
         if let Err(e) = reconcile_once(&state).await {
             tracing::warn!(error = %e, "reconciliation pass failed");
         }
+        if let Err(e) = crate::checkout::expiry::sweep(&state).await {
+            tracing::warn!(error = %e, "expired-session sweep failed");
+        }
     }
 }
 

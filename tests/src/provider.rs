@@ -133,15 +133,16 @@ impl PaymentProvider for TestProvider {
         let mut objects = self.by_key.lock().unwrap();
         let n = objects.len();
         let status = *self.initial_status.lock().unwrap();
+        let captured = (status == PaymentStatus::Succeeded).then_some(request.money.minor());
         Ok(objects
             .entry(request.idempotency_key.clone())
             .or_insert_with(|| ProviderPayment {
                 reference: format!("tp_{}_{n}", request.payment_id),
                 status,
-                captured_minor: None,
+                captured_minor: captured,
                 last_error: None,
                 next_action: None,
-                client_secret: None,
+                client_secret: Some(format!("{}_secret_test", request.payment_id)),
                 authorization: None,
                 capture: None,
             })

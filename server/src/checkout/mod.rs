@@ -1,9 +1,12 @@
 //! Checkout sessions: the merchant opens one for an amount; the customer pays it in the widget.
 
+pub mod expiry;
 mod record;
 pub mod repo;
 pub mod routes;
 pub mod service;
+pub mod settle;
 pub mod widget;
+pub mod widget_payments;
 
 pub use record::SessionRecord;

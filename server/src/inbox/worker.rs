@@ -143,7 +143,19 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    // A payment that succeeded by webhook completes its checkout session even if the customer's
+    // browser never came back.
+    if let Some(pid) = payment_id {
+        if let Some(payment) = repo::get(&state.db, &pid).await? {
+            if let Some(session) = payment.checkout_session_id.clone() {
+                if let Err(e) = crate::checkout::settle::settle(state, &session, &payment).await {
+                    tracing::warn!(payment = %pid, error = %e, "could not settle the checkout session");
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 enum Applied {

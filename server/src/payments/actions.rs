@@ -13,8 +13,14 @@ use shared::Money;
 use std::sync::Arc;
 
 pub enum Action {
-    Confirm { payment_method: String },
-    Capture { amount: Option<String> },
+    Confirm {
+        payment_method: String,
+    },
+    /// PayPal, manual capture: hold the approved order's funds.
+    Authorize,
+    Capture {
+        amount: Option<String>,
+    },
     Cancel,
 }
 
@@ -22,6 +28,7 @@ impl Action {
     fn name(&self) -> &'static str {
         match self {
             Action::Confirm { .. } => "confirm",
+            Action::Authorize => "authorize",
             Action::Capture { .. } => "capture",
             Action::Cancel => "cancel",
         }
@@ -33,7 +40,9 @@ impl Action {
             Action::Confirm { .. } => {
                 matches!(status, RequiresPaymentMethod | RequiresConfirmation)
             }
-            Action::Capture { .. } => status == RequiresCapture,
+            // PayPal orders are captured (or authorised) once the buyer approved them.
+            Action::Capture { .. } => matches!(status, RequiresCapture | RequiresConfirmation),
+            Action::Authorize => status == RequiresConfirmation,
             Action::Cancel => matches!(
                 status,
                 RequiresPaymentMethod | RequiresConfirmation | RequiresAction | RequiresCapture
@@ -137,6 +146,11 @@ async fn run_detached(
         Action::Cancel => {
             provider
                 .cancel_payment(&refs, &format!("{}-cancel", payment.id))
+                .await
+        }
+        Action::Authorize => {
+            provider
+                .authorize_payment(&refs, &format!("{}-authorize", payment.id))
                 .await
         }
     };

@@ -185,6 +185,17 @@ pub trait PaymentProvider: Send + Sync + 'static {
         idempotency_key: &str,
     ) -> Result<ProviderPayment, ProviderError>;
 
+    /// After the buyer's approval, in manual-capture mode: hold the funds without taking them
+    /// (PayPal's order authorization). Providers that authorise at confirmation refuse.
+    async fn authorize_payment(
+        &self,
+        payment: &PaymentRefs,
+        idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        let _ = (payment, idempotency_key);
+        Err(ProviderError::Unsupported("a separate authorization step"))
+    }
+
     /// Cancels (voids) a payment that is not captured.
     async fn cancel_payment(
         &self,

@@ -29,7 +29,9 @@ pub use payment::{
 };
 pub use refund::{CreateRefund, Refund, RefundReason};
 pub use status::PaymentStatus;
-pub use widget::{WidgetProvider, WidgetSession};
+pub use widget::{
+    WidgetOutcome, WidgetPaypalOrder, WidgetProvider, WidgetSession, WidgetStripeIntent,
+};
 
 /// Free-form key/value pairs a merchant attaches to an object (as Stripe's `metadata`).
 pub type Metadata = std::collections::BTreeMap<String, String>;

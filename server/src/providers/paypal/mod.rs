@@ -229,6 +229,23 @@ impl PaymentProvider for PaypalProvider {
         }
     }
 
+    async fn authorize_payment(
+        &self,
+        payment: &PaymentRefs,
+        idempotency_key: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        let v = self
+            .client
+            .post(
+                &format!("/v2/checkout/orders/{}/authorize", payment.reference),
+                &json!({}),
+                idempotency_key,
+            )
+            .await
+            .map_err(map_error)?;
+        Ok(parse_order(v)?.to_provider_payment())
+    }
+
     async fn cancel_payment(
         &self,
         payment: &PaymentRefs,

@@ -1,0 +1,240 @@
+//! The widget's payment routes over real HTTP, with paygate's Stripe client talking to the
+//! sandbox Stripe emulator; the "browser" steps (Stripe.js confirming with the publishable key)
+//! are made against the emulator the way Stripe.js makes them. Plus the one-payment-per-session
+//! rule and session expiry.
+
+use paygate::checkout::settle::settle;
+use paygate::payments::service;
+use paygate_tests::app::json_with_status;
+use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb, TestProvider};
+use serde_json::{json, Value};
+use shared::api::{CreatePayment, PaymentStatus, ProviderName};
+use std::sync::Arc;
+use std::time::Duration;
+
+on_both_databases!(
+    a_card_payment_completes_the_session_once,
+    a_second_successful_payment_is_refunded
+);
+
+async fn widget_post(app: &TestApp, session: &str, tail: &str) -> reqwest::Response {
+    app.client
+        .post(format!(
+            "{}/checkout/api/sessions/{session}/{tail}",
+            app.url
+        ))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// What Stripe.js does in the browser: confirm with the publishable key and the client secret.
+async fn confirm_in_browser(app: &TestApp, client_secret: &str, pm: &str) -> Value {
+    let pi = client_secret.split("_secret_").next().unwrap();
+    app.client
+        .post(format!(
+            "{}/v1/payment_intents/{pi}/confirm",
+            app.state.config.stripe.api_base
+        ))
+        .bearer_auth(paygate::config::EMULATOR_STRIPE_PUBLISHABLE_KEY)
+        .form(&[("client_secret", client_secret), ("payment_method", pm)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn a_card_payment_completes_the_session_once(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let s = app.create_session(&json!({ "amount": "25.00", "currency": "EUR", "success_url": "https://shop.example/thanks" })).await;
+    let sid = s["id"].as_str().unwrap();
+
+    let intent = json_with_status(widget_post(&app, sid, "stripe/intent").await, 200).await;
+    let again = json_with_status(widget_post(&app, sid, "stripe/intent").await, 200).await;
+    assert_eq!(intent, again, "the open PaymentIntent is reused");
+    let secret = intent["client_secret"].as_str().unwrap();
+    let pi = app
+        .stripe
+        .as_ref()
+        .unwrap()
+        .payment_intent(secret.split("_secret_").next().unwrap())
+        .unwrap();
+    assert_eq!(pi["amount"], 2500, "the amount comes from the session");
+
+    // Before the customer paid: nothing completes, whatever the browser says.
+    let early = json_with_status(widget_post(&app, sid, "stripe/complete").await, 200).await;
+    assert_eq!(early["session"], "open");
+    assert_eq!(early["payment_status"], "requires_payment_method");
+
+    // A declined card: the session stays open with a message for the customer.
+    let declined = confirm_in_browser(&app, secret, "pm_card_visa_chargeDeclined").await;
+    assert_eq!(declined["error"]["code"], "card_declined");
+    let after = json_with_status(widget_post(&app, sid, "stripe/complete").await, 200).await;
+    assert_eq!(after["session"], "open");
+    assert!(
+        after["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("declined"),
+        "{after}"
+    );
+
+    // Another card on the same PaymentIntent succeeds.
+    let ok = confirm_in_browser(&app, secret, "pm_card_visa").await;
+    assert_eq!(ok["status"], "succeeded");
+    let done = json_with_status(widget_post(&app, sid, "stripe/complete").await, 200).await;
+    assert_eq!(done["session"], "complete");
+    assert_eq!(done["payment_status"], "succeeded");
+    assert_eq!(done["payment"], intent["payment"]);
+
+    let merchant_view =
+        json_with_status(app.get(&format!("/v1/checkout/sessions/{sid}")).await, 200).await;
+    assert_eq!(merchant_view["status"], "complete");
+    assert_eq!(merchant_view["payment"]["id"], intent["payment"]);
+    assert_eq!(merchant_view["payment"]["captured_minor"], 2500);
+    let e = json_with_status(widget_post(&app, sid, "stripe/intent").await, 409).await;
+    assert_eq!(e["code"], "session_complete");
+    let e = json_with_status(widget_post(&app, sid, "paypal/orders").await, 409).await;
+    assert_eq!(e["code"], "session_complete");
+    app.stop().await;
+}
+
+async fn a_second_successful_payment_is_refunded(db: TestDb) {
+    let provider = Arc::new(TestProvider::new(ProviderName::Paypal));
+    *provider.initial_status.lock().unwrap() = PaymentStatus::Succeeded;
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            providers: vec![provider.clone()],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let s = app
+        .create_session(&json!({ "amount": "8.00", "currency": "USD", "providers": ["paypal"] }))
+        .await;
+    let sid = s["id"].as_str().unwrap().to_string();
+    let body = CreatePayment {
+        provider: ProviderName::Paypal,
+        amount: "8.00".into(),
+        currency: "USD".into(),
+        description: None,
+        customer: None,
+        metadata: Default::default(),
+        capture_mode: Default::default(),
+        return_url: None,
+    };
+    // Two payments for one session both succeeded (two tabs, two methods, at once).
+    let first = service::create(&app.state, body.clone(), Some(sid.clone()))
+        .await
+        .unwrap();
+    let second = service::create(&app.state, body, Some(sid.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        settle(&app.state, &sid, &first).await.unwrap(),
+        shared::api::CheckoutSessionStatus::Complete
+    );
+    assert_eq!(
+        settle(&app.state, &sid, &second).await.unwrap(),
+        shared::api::CheckoutSessionStatus::Complete
+    );
+    let session =
+        json_with_status(app.get(&format!("/v1/checkout/sessions/{sid}")).await, 200).await;
+    assert_eq!(
+        session["payment"]["id"],
+        first.id.as_str(),
+        "the first one completed the session"
+    );
+    let refunded =
+        json_with_status(app.get(&format!("/v1/payments/{}", second.id)).await, 200).await;
+    assert_eq!(refunded["refunded_minor"], 800, "the second was given back");
+    let timeline = paygate::payments::timeline::list(&app.state.db, &second.id)
+        .await
+        .unwrap();
+    assert!(timeline.iter().any(|t| t.kind == "duplicate_for_session"));
+    assert_eq!(provider.refund_calls(), 1);
+    // Settling the winner again changes nothing.
+    settle(&app.state, &sid, &first).await.unwrap();
+    assert_eq!(provider.refund_calls(), 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_session_accepts_nothing_and_cancels_its_payment_intent() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let s = app
+        .create_session(&json!({ "amount": "9.00", "currency": "USD", "expires_in": 60 }))
+        .await;
+    let sid = s["id"].as_str().unwrap();
+    let intent = json_with_status(widget_post(&app, sid, "stripe/intent").await, 200).await;
+    app.state.clock.advance(Duration::from_secs(61));
+    let e = json_with_status(widget_post(&app, sid, "stripe/intent").await, 409).await;
+    assert_eq!(e["code"], "session_expired");
+    assert_eq!(
+        paygate::checkout::expiry::sweep(&app.state).await.unwrap(),
+        1
+    );
+    let p = json_with_status(
+        app.get(&format!(
+            "/v1/payments/{}",
+            intent["payment"].as_str().unwrap()
+        ))
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(p["status"], "canceled");
+    let pi = app
+        .stripe
+        .as_ref()
+        .unwrap()
+        .payment_intent(p["provider_reference"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(pi["status"], "canceled", "canceled at Stripe too");
+    assert_eq!(
+        paygate::checkout::expiry::sweep(&app.state).await.unwrap(),
+        0
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_finished_after_the_browser_left_completes_the_session_by_webhook() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let s = app
+        .create_session(&json!({ "amount": "11.00", "currency": "USD" }))
+        .await;
+    let sid = s["id"].as_str().unwrap().to_string();
+    let intent = json_with_status(widget_post(&app, &sid, "stripe/intent").await, 200).await;
+    confirm_in_browser(
+        &app,
+        intent["client_secret"].as_str().unwrap(),
+        "pm_card_visa",
+    )
+    .await;
+    // The browser never calls complete: the emulator's signed webhook does the job.
+    let app_ref = &app;
+    paygate_tests::app::eventually(
+        "session completed by webhook",
+        Duration::from_secs(15),
+        || {
+            let sid = sid.clone();
+            async move {
+                json_with_status(
+                    app_ref.get(&format!("/v1/checkout/sessions/{sid}")).await,
+                    200,
+                )
+                .await["status"]
+                    == "complete"
+            }
+        },
+    )
+    .await;
+    app.stop().await;
+}
