@@ -128,7 +128,7 @@ pub const EMULATOR_STRIPE_WEBHOOK_SECRET: &str = "whsec_paygate_sandbox";
 /// The PayPal emulator's documented test credentials (sandbox mode without PayPal ones).
 pub const EMULATOR_PAYPAL_CLIENT_ID: &str = "paygate-sandbox-client";
 pub const EMULATOR_PAYPAL_CLIENT_SECRET: &str = "paygate-sandbox-secret";
-pub const EMULATOR_PAYPAL_WEBHOOK_ID: &str = "WH-PAYGATE-SANDBOX";
+pub const EMULATOR_PAYPAL_WEBHOOK_ID: &str = "PAYGATESANDBOXWH1";
 
 /// The sandbox's documented development key: only ever accepted in sandbox mode.
 pub const SANDBOX_DEV_API_KEY: &str = "sk_test_paygate_dev";

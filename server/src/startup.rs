@@ -4,7 +4,8 @@
 use crate::app::app;
 use crate::clock::Clock;
 use crate::config::{
-    Config, ConfigError, Mode, EMULATOR_STRIPE_PUBLISHABLE_KEY, EMULATOR_STRIPE_SECRET_KEY,
+    Config, ConfigError, Mode, EMULATOR_PAYPAL_CLIENT_ID, EMULATOR_PAYPAL_CLIENT_SECRET,
+    EMULATOR_PAYPAL_WEBHOOK_ID, EMULATOR_STRIPE_PUBLISHABLE_KEY, EMULATOR_STRIPE_SECRET_KEY,
     EMULATOR_STRIPE_WEBHOOK_SECRET,
 };
 use crate::crypto::{CryptoError, DataCipher};
@@ -16,6 +17,7 @@ use crate::providers::paypal::webhook::VerifyMode;
 use crate::providers::paypal::PaypalProvider;
 use crate::providers::stripe::StripeProvider;
 use crate::providers::Providers;
+use crate::sandbox::paypal::{PaypalEmulator, PaypalEmulatorConfig};
 use crate::sandbox::stripe::{StripeEmulator, StripeEmulatorConfig};
 use crate::state::AppState;
 use shared::api::ProviderName;
@@ -60,6 +62,7 @@ pub struct Application {
 struct Sandbox {
     listener: TcpListener,
     stripe: StripeEmulator,
+    paypal: PaypalEmulator,
 }
 
 /// Stops a running application and waits for it to finish.
@@ -120,9 +123,19 @@ impl Application {
                 public_base: format!("http://{sandbox_addr}/stripe"),
                 clock: options.clock.clone(),
             });
+            let paypal = PaypalEmulator::new(PaypalEmulatorConfig {
+                client_id: EMULATOR_PAYPAL_CLIENT_ID.into(),
+                client_secret: EMULATOR_PAYPAL_CLIENT_SECRET.into(),
+                webhook_id: EMULATOR_PAYPAL_WEBHOOK_ID.into(),
+                webhook_url: Some(format!("{}/webhooks/paypal", config.public_url)),
+                public_base: format!("http://{sandbox_addr}/paypal"),
+                token_ttl: crate::sandbox::paypal::DEFAULT_TOKEN_TTL,
+                clock: options.clock.clone(),
+            });
             Some(Sandbox {
                 listener: sandbox_listener,
                 stripe,
+                paypal,
             })
         } else {
             None
@@ -146,6 +159,11 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The PayPal emulator, in sandbox mode.
+    pub fn paypal_emulator(&self) -> Option<PaypalEmulator> {
+        self.sandbox.as_ref().map(|s| s.paypal.clone())
     }
 
     /// The Stripe emulator, in sandbox mode.
@@ -205,7 +223,7 @@ impl Application {
         let addr = self.addr();
         tracing::info!(%addr, public_url = %self.state.config.public_url, mode = ?self.state.config.mode, "paygate listening");
         if let Some(sandbox) = &self.sandbox {
-            tracing::info!(addr = %sandbox.listener.local_addr()?, "sandbox emulators listening (Stripe under /stripe)");
+            tracing::info!(addr = %sandbox.listener.local_addr()?, "sandbox emulators listening (Stripe under /stripe, PayPal under /paypal)");
         }
         let running = self.spawn();
         shutdown_signal().await;
@@ -216,8 +234,13 @@ impl Application {
 }
 
 async fn serve_sandbox(sandbox: Sandbox, mut stopped: watch::Receiver<bool>) {
-    let sender = sandbox.stripe.spawn_webhook_sender();
-    let router = axum::Router::new().nest("/stripe", sandbox.stripe.router());
+    let senders = [
+        sandbox.stripe.spawn_webhook_sender(),
+        sandbox.paypal.spawn_webhook_sender(),
+    ];
+    let router = axum::Router::new()
+        .nest("/stripe", sandbox.stripe.router())
+        .nest("/paypal", sandbox.paypal.router());
     let served = axum::serve(sandbox.listener, router)
         .with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|s| *s).await;
@@ -226,7 +249,9 @@ async fn serve_sandbox(sandbox: Sandbox, mut stopped: watch::Receiver<bool>) {
     if let Err(e) = served {
         tracing::error!(error = %e, "sandbox emulators stopped");
     }
-    sender.abort();
+    for sender in senders {
+        sender.abort();
+    }
 }
 
 /// The provider clients the configuration enables.

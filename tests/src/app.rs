@@ -5,6 +5,7 @@ use crate::db::TestDb;
 use paygate::clock::Clock;
 use paygate::config::{Config, SANDBOX_DEV_API_KEY};
 use paygate::providers::{PaymentProvider, Providers};
+use paygate::sandbox::paypal::PaypalEmulator;
 use paygate::sandbox::stripe::StripeEmulator;
 use paygate::startup::{Application, Options, Running};
 use paygate::state::AppState;
@@ -40,6 +41,8 @@ pub struct TestApp {
     pub state: AppState,
     /// The Stripe emulator (sandbox mode), for assertions on what the provider saw.
     pub stripe: Option<StripeEmulator>,
+    /// The PayPal emulator (sandbox mode).
+    pub paypal: Option<PaypalEmulator>,
     running: Option<Running>,
 }
 
@@ -93,6 +96,7 @@ pub async fn spawn_app(db: &TestDb, options: AppOptions) -> TestApp {
     .expect("application starts");
     let state = app.state().clone();
     let stripe = app.stripe_emulator();
+    let paypal = app.paypal_emulator();
     let running = app.spawn();
     TestApp {
         url: format!("http://{}", running.addr),
@@ -103,6 +107,7 @@ pub async fn spawn_app(db: &TestDb, options: AppOptions) -> TestApp {
             .expect("client"),
         state,
         stripe,
+        paypal,
         running: Some(running),
     }
 }

@@ -1,5 +1,7 @@
 use super::LoadError;
 use gloo_net::http::Request;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use shared::api::WidgetSession;
 
 /// The session id is the last segment of `/checkout/{session_id}`. Anything that is not a
@@ -34,9 +36,95 @@ pub async fn fetch_session(id: &str) -> Result<WidgetSession, LoadError> {
     }
 }
 
+/// Why a widget API call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// An RFC 9457 problem document from paygate.
+    Problem {
+        status: u16,
+        code: String,
+        detail: String,
+    },
+    /// No answer, or one that could not be read: the outcome of the call is unknown.
+    Network,
+}
+
+impl ApiError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Problem { code, .. } => Some(code),
+            ApiError::Network => None,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Problem { status, .. } => Some(*status),
+            ApiError::Network => None,
+        }
+    }
+
+    /// The problem's `detail`, which paygate writes to be shown to the caller.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            ApiError::Problem { detail, .. } if !detail.is_empty() => Some(detail),
+            _ => None,
+        }
+    }
+}
+
+/// Only what the widget reads of a problem document; everything else is optional, so a proxy's
+/// bare error page still yields a status.
+#[derive(Deserialize, Default)]
+struct ProblemBody {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    detail: String,
+}
+
+/// `POST /checkout/api/sessions/{id}/{action}` without a body: the server decides everything
+/// from the session (the browser never sends an amount). `action` is built by the caller from
+/// fixed words and ids checked with [`plausible_id`].
+pub async fn post<T: DeserializeOwned>(session_id: &str, action: &str) -> Result<T, ApiError> {
+    let response = Request::post(&format!("/checkout/api/sessions/{session_id}/{action}"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    let status = response.status();
+    if (200..300).contains(&status) {
+        return response.json::<T>().await.map_err(|_| ApiError::Network);
+    }
+    let body = response.json::<ProblemBody>().await.unwrap_or_default();
+    Err(ApiError::Problem {
+        status,
+        code: body.code,
+        detail: body.detail,
+    })
+}
+
+/// A provider id that may go into a path segment (PayPal order ids are upper-case
+/// alphanumerics): nothing that could change the request's path or query.
+pub fn plausible_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 #[cfg(test)]
 mod tests {
-    use super::session_id_from_path;
+    use super::{plausible_id, session_id_from_path};
+
+    #[test]
+    fn order_ids_cannot_leave_their_path_segment() {
+        assert!(plausible_id("5O190127TN364715T"));
+        for id in ["", "a/b", "..", "a?b", "a#b", "a%2Fb"] {
+            assert!(!plausible_id(id), "{id}");
+        }
+    }
 
     #[test]
     fn takes_the_last_segment() {

@@ -75,9 +75,14 @@ async fn run_detached(
     cause: Cause,
 ) -> Result<PaymentRecord, ApiError> {
     let (state, payment_id) = (&state, payment_id.as_str());
-    let payment = repo::get(&state.db, payment_id)
+    let mut payment = repo::get(&state.db, payment_id)
         .await?
         .ok_or_else(|| ApiError::not_found("payment"))?;
+    if !action.allowed_from(payment.status) && !payment.status.is_terminal() {
+        // Our record may lag behind the provider (the buyer approved a moment ago and the
+        // webhook is still on its way): ask the provider before refusing.
+        payment = refresh(state, payment, cause).await?;
+    }
     if !action.allowed_from(payment.status) {
         return Err(ApiError::conflict(
             "invalid_state",
@@ -220,4 +225,34 @@ async fn record(
         Some(e) => Err(ApiError::from(e)),
         None => Ok(updated),
     }
+}
+
+/// Re-reads the payment from its provider and records what changed.
+async fn refresh(
+    state: &AppState,
+    payment: PaymentRecord,
+    cause: Cause,
+) -> Result<PaymentRecord, ApiError> {
+    let (Some(reference), Some(provider)) = (
+        payment.provider_reference.clone(),
+        state.providers.get(payment.provider).cloned(),
+    ) else {
+        return Ok(payment);
+    };
+    let fresh = provider.retrieve_payment(&reference).await?;
+    let mut tx = state.db.begin_write().await?;
+    let current = repo::get_locked(&state.db, &mut tx, &payment.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("payment row vanished"))?;
+    let (_, updated) = repo::apply_update(
+        &mut tx,
+        &current,
+        Update::from(fresh),
+        cause,
+        json!({ "operation": "refresh" }),
+        state.clock.now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(updated)
 }

@@ -4,4 +4,5 @@
 //! Each emulator keeps its state in memory only: objects, idempotency keys and queued webhook
 //! deliveries are gone when the process stops, as a fresh Stripe test account would be.
 
+pub mod paypal;
 pub mod stripe;

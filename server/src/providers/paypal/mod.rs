@@ -216,15 +216,28 @@ impl PaymentProvider for PaypalProvider {
                 if let Some(a) = amount {
                     body["amount"] = money_json(a)?;
                 }
-                self.client
-                    .post(
-                        &format!("/v2/payments/authorizations/{authorization}/capture"),
-                        &body,
-                        idempotency_key,
-                    )
-                    .await
-                    .map_err(map_error)?;
-                Ok(self.order(&payment.reference).await?.to_provider_payment())
+                let capture: objects::PaymentItem = serde_json::from_value(
+                    self.client
+                        .post(
+                            &format!("/v2/payments/authorizations/{authorization}/capture"),
+                            &body,
+                            idempotency_key,
+                        )
+                        .await
+                        .map_err(map_error)?,
+                )
+                .map_err(|e| ProviderError::Malformed(e.to_string()))?;
+                // The capture's own answer is authoritative for what was taken.
+                let mut pp = self.order(&payment.reference).await?.to_provider_payment();
+                let (status, last_error) = objects::capture_status(&capture.status);
+                pp.status = status;
+                pp.last_error = last_error;
+                pp.captured_minor = (status == PaymentStatus::Succeeded)
+                    .then(|| capture.amount.as_ref().and_then(objects::Money::minor))
+                    .flatten();
+                pp.capture = Some(capture.id);
+                pp.authorization = Some(authorization);
+                Ok(pp)
             }
         }
     }

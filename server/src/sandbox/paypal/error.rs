@@ -40,7 +40,6 @@ pub const MSG_403: &str = "Authorization failed due to insufficient permissions.
 pub const MSG_404: &str = "The specified resource does not exist.";
 pub const MSG_405: &str = "The server does not implement the requested HTTP method.";
 pub const MSG_409: &str = "The server has detected a conflict while processing this request.";
-pub const MSG_415: &str = "The server does not support the request payload's media type.";
 pub const MSG_422: &str = "The requested action could not be performed, semantically incorrect, or failed business validation.";
 pub const MSG_429: &str = "Too many requests. Blocked due to rate limiting.";
 pub const MSG_500: &str = "An internal server error occurred.";
@@ -89,9 +88,20 @@ impl ApiError {
     }
 
     /// 400 `INVALID_REQUEST` with one detail.
-    pub fn invalid(api: Api, field: &str, value: Option<&str>, issue: &str, description: &str) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", MSG_400, api)
-            .detail(Some(field), value, "body", issue, description)
+    pub fn invalid(
+        api: Api,
+        field: &str,
+        value: Option<&str>,
+        issue: &str,
+        description: &str,
+    ) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", MSG_400, api).detail(
+            Some(field),
+            value,
+            "body",
+            issue,
+            description,
+        )
     }
 
     /// 400 `MISSING_REQUIRED_PARAMETER` at `field`.
@@ -185,8 +195,10 @@ impl ApiError {
             MSG_401,
             api,
         );
-        e.links = vec![json!({"href": "https://developer.paypal.com/docs/api/overview/#error",
-                              "rel": "information_link"})];
+        e.links = vec![
+            json!({"href": "https://developer.paypal.com/docs/api/overview/#error",
+                              "rel": "information_link"}),
+        ];
         e
     }
 
@@ -392,6 +404,9 @@ mod tests {
         let s = ApiError::server(StatusCode::INTERNAL_SERVER_ERROR, Api::Orders).body("x");
         assert!(s.get("details").is_none());
         let o = ApiError::invalid_token().body("x");
-        assert_eq!(o, json!({"error": "invalid_token", "error_description": "Access Token not found in cache"}));
+        assert_eq!(
+            o,
+            json!({"error": "invalid_token", "error_description": "Access Token not found in cache"})
+        );
     }
 }

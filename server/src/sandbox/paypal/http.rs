@@ -26,7 +26,6 @@ const MAX_BODY: usize = 1024 * 1024;
 pub struct Ctx {
     /// `Prefer: return=representation` (else minimal, PayPal's default).
     pub representation: bool,
-    pub token: Option<TokenKind>,
 }
 
 /// Which API a path belongs to (for error links).
@@ -107,11 +106,17 @@ pub fn render(app: &App, produced: &Produced, representation: bool, replay: bool
         }),
         Produced::Capture(id) => store.captures.get(id).map(|c| {
             let full = store.capture_json(c, true);
-            (created, Some(if representation { full } else { minimal(&full) }))
+            (
+                created,
+                Some(if representation { full } else { minimal(&full) }),
+            )
         }),
         Produced::Refund(id) => store.refunds.get(id).map(|r| {
             let full = store.refund_json(r);
-            (created, Some(if representation { full } else { minimal(&full) }))
+            (
+                created,
+                Some(if representation { full } else { minimal(&full) }),
+            )
         }),
         Produced::Void(id) => store.authorizations.get(id).map(|a| {
             if representation {
@@ -170,12 +175,8 @@ pub async fn api_layer(State(app): State<App>, req: Request, next: Next) -> Resp
     let token = if is_token_endpoint {
         None
     } else {
-        let kind = bearer(&parts.headers).and_then(|t| {
-            app.tokens
-                .lock()
-                .expect("tokens lock")
-                .check(&t, now_ms)
-        });
+        let kind = bearer(&parts.headers)
+            .and_then(|t| app.tokens.lock().expect("tokens lock").check(&t, now_ms));
         match kind {
             Some(k) => Some(k),
             // The v1 APIs answer in OAuth's shape, the v2 APIs with AUTHENTICATION_FAILURE.
@@ -234,10 +235,7 @@ pub async fn api_layer(State(app): State<App>, req: Request, next: Next) -> Resp
         }
     }
 
-    parts.extensions.insert(Ctx {
-        representation,
-        token,
-    });
+    parts.extensions.insert(Ctx { representation });
     let req = Request::from_parts(parts, Body::from(bytes));
     let task_app = app.clone();
     let task_id = request_id.clone();

@@ -120,9 +120,14 @@ mod tests {
         assert!(matches!(s.begin(ep, "k", 0), Begin::Fresh));
         assert!(matches!(s.begin(ep, "k", 1), Begin::InFlight));
         s.finish(ep, "k", Some(Produced::OrderCreated("O1".into())));
-        assert!(matches!(s.begin(ep, "k", 2), Begin::Replay(Produced::OrderCreated(ref id)) if id == "O1"));
+        assert!(
+            matches!(s.begin(ep, "k", 2), Begin::Replay(Produced::OrderCreated(ref id)) if id == "O1")
+        );
         // Another endpoint: another request.
-        assert!(matches!(s.begin("POST /v2/payments/captures/C/refund", "k", 2), Begin::Fresh));
+        assert!(matches!(
+            s.begin("POST /v2/payments/captures/C/refund", "k", 2),
+            Begin::Fresh
+        ));
         s.finish("POST /v2/payments/captures/C/refund", "k", None);
         assert_eq!(s.len(), 1);
         s.prune(ORDERS_RETENTION_MS + 1);

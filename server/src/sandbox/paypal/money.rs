@@ -28,6 +28,7 @@ pub struct Amount {
 }
 
 impl Amount {
+    #[cfg(test)]
     pub fn new(currency: Currency, units: i64) -> Amount {
         Amount {
             currency,
@@ -115,10 +116,16 @@ pub fn check_schema(api: Api, v: Option<&Value>, field: &str) -> Result<(), ApiE
         return Err(ApiError::syntax(api, field, None));
     };
     match obj.get("currency_code") {
-        None | Some(Value::Null) => return Err(ApiError::missing(api, &child(field, "currency_code"))),
+        None | Some(Value::Null) => {
+            return Err(ApiError::missing(api, &child(field, "currency_code")))
+        }
         Some(Value::String(c)) => {
             if c.chars().count() != 3 {
-                return Err(ApiError::length(api, &child(field, "currency_code"), Some(c)));
+                return Err(ApiError::length(
+                    api,
+                    &child(field, "currency_code"),
+                    Some(c),
+                ));
             }
         }
         Some(other) => {
@@ -203,7 +210,11 @@ pub fn parse(api: Api, v: &Value, field: &str, sign: Sign) -> Result<Amount, Api
             "Should be less than or equal to 999999999999999.99.",
         ));
     }
-    let int_units: i64 = if int.is_empty() { 0 } else { int.parse().unwrap_or(0) };
+    let int_units: i64 = if int.is_empty() {
+        0
+    } else {
+        int.parse().unwrap_or(0)
+    };
     let mut frac_units: i64 = 0;
     for i in 0..usize::from(decimals) {
         let digit = frac.as_bytes().get(i).map_or(0, |b| i64::from(b - b'0'));
@@ -263,7 +274,9 @@ mod tests {
         for ok in ["10", "10.5", ".5", "-5.00", "0", "100.00"] {
             assert!(value_syntax_ok(ok), "{ok}");
         }
-        for bad in ["", "1e3", "1,000", "+1", "5.", "-", ".", " 1", "1.2.3", "abc"] {
+        for bad in [
+            "", "1e3", "1,000", "+1", "5.", "-", ".", " 1", "1.2.3", "abc",
+        ] {
             assert!(!value_syntax_ok(bad), "{bad}");
         }
         let p = |c, v| parse(Api::Orders, &money(c, v), "/amount", Sign::Positive);
@@ -279,17 +292,34 @@ mod tests {
         assert_eq!(issue(p("usd", "1.00")), "INVALID_CURRENCY_CODE");
         assert_eq!(issue(p("USD", "0.00")), "CANNOT_BE_ZERO_OR_NEGATIVE");
         assert_eq!(issue(p("USD", "1000000000000000.00")), "MAX_VALUE_EXCEEDED");
-        assert_eq!(p("USD", "999999999999999.99").unwrap().units, 99_999_999_999_999_999);
+        assert_eq!(
+            p("USD", "999999999999999.99").unwrap().units,
+            99_999_999_999_999_999
+        );
         let q = |c, v| parse(Api::Payments, &money(c, v), "/amount", Sign::Positive);
         assert_eq!(issue(q("JPY", "10.5")), "DECIMALS_NOT_SUPPORTED");
         assert_eq!(issue(q("HUF", "10.0")), "DECIMALS_NOT_SUPPORTED");
         assert_eq!(issue(q("USD", "10.001")), "DECIMAL_PRECISION");
         let s = |v: Value| check_schema(Api::Orders, Some(&v), "/amount").unwrap_err();
-        assert_eq!(s(json!({"value": "1"})).issue(), Some("MISSING_REQUIRED_PARAMETER"));
-        assert_eq!(s(json!({"currency_code": "USD"})).details[0].field.as_deref(), Some("/amount/value"));
+        assert_eq!(
+            s(json!({"value": "1"})).issue(),
+            Some("MISSING_REQUIRED_PARAMETER")
+        );
+        assert_eq!(
+            s(json!({"currency_code": "USD"})).details[0]
+                .field
+                .as_deref(),
+            Some("/amount/value")
+        );
         assert_eq!(s(money("US", "1")).issue(), Some("INVALID_STRING_LENGTH"));
-        assert_eq!(s(money("USD", "1e3")).issue(), Some("INVALID_PARAMETER_SYNTAX"));
-        assert_eq!(s(json!({"currency_code": "USD", "value": 10})).issue(), Some("INVALID_PARAMETER_SYNTAX"));
+        assert_eq!(
+            s(money("USD", "1e3")).issue(),
+            Some("INVALID_PARAMETER_SYNTAX")
+        );
+        assert_eq!(
+            s(json!({"currency_code": "USD", "value": 10})).issue(),
+            Some("INVALID_PARAMETER_SYNTAX")
+        );
         assert_eq!(Amount::new(Currency::USD, 500).summary(), "$ 5.00 USD");
         assert_eq!(Amount::new(Currency::USD, -500).value(), "-5.00");
     }

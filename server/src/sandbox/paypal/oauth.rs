@@ -95,13 +95,20 @@ impl Tokens {
     }
 
     pub fn live(&self, now_ms: i64) -> usize {
-        self.tokens.values().filter(|t| t.expires_ms > now_ms).count()
+        self.tokens
+            .values()
+            .filter(|t| t.expires_ms > now_ms)
+            .count()
     }
 }
 
 /// `Some((user, password))` from `Authorization: Basic ...`.
 pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
     let encoded = value
         .strip_prefix("Basic ")
         .or_else(|| value.strip_prefix("basic "))?;
@@ -115,7 +122,11 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// `Some(token)` from `Authorization: Bearer ...`.
 pub fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))?

@@ -34,7 +34,13 @@ use serde_json::{Map, Value};
 
 const API: Api = Api::Orders;
 
-const BREAKDOWN_ADD: [&str; 5] = ["item_total", "tax_total", "shipping", "handling", "insurance"];
+const BREAKDOWN_ADD: [&str; 5] = [
+    "item_total",
+    "tax_total",
+    "shipping",
+    "handling",
+    "insurance",
+];
 const BREAKDOWN_SUB: [&str; 2] = ["shipping_discount", "discount"];
 
 /// An order request that passed validation.
@@ -116,8 +122,11 @@ fn locale_ok(s: &str) -> bool {
         return false;
     }
     let rest: Vec<&str> = parts.collect();
-    let script =
-        |p: &str| p.len() == 4 && p.as_bytes()[0].is_ascii_uppercase() && p[1..].bytes().all(|b| b.is_ascii_lowercase());
+    let script = |p: &str| {
+        p.len() == 4
+            && p.as_bytes()[0].is_ascii_uppercase()
+            && p[1..].bytes().all(|b| b.is_ascii_lowercase())
+    };
     let region = |p: &str| {
         (p.len() == 2 && p.bytes().all(|b| b.is_ascii_uppercase()))
             || (p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit()))
@@ -135,7 +144,12 @@ fn url_ok(s: &str) -> bool {
 }
 
 /// `payment_source.paypal.experience_context` or the legacy `application_context`.
-fn experience(ctx: &Map<String, Value>, prefix: &str, legacy: bool, into: &mut Experience) -> Result<(), ApiError> {
+fn experience(
+    ctx: &Map<String, Value>,
+    prefix: &str,
+    legacy: bool,
+    into: &mut Experience,
+) -> Result<(), ApiError> {
     if let Some(b) = opt_string(ctx, "brand_name", prefix, 1, 127)? {
         into.brand_name = Some(b.to_string());
     }
@@ -188,7 +202,11 @@ fn experience(ctx: &Map<String, Value>, prefix: &str, legacy: bool, into: &mut E
 /// The schema checks of one purchase unit (400s).
 fn unit_schema(u: &Value, index: usize) -> Result<(), ApiError> {
     let Some(obj) = u.as_object() else {
-        return Err(ApiError::syntax(API, &format!("/purchase_units/{index}"), None));
+        return Err(ApiError::syntax(
+            API,
+            &format!("/purchase_units/{index}"),
+            None,
+        ));
     };
     let p = unit_pointer(u);
     opt_string(obj, "reference_id", &p, 1, 256)?;
@@ -246,11 +264,20 @@ fn unit_schema(u: &Value, index: usize) -> Result<(), ApiError> {
                     }
                 }
                 opt_string(io, "sku", &ip, 0, 127)?;
-                opt_enum(io, "category", &ip, &["DIGITAL_GOODS", "PHYSICAL_GOODS", "DONATION"])?;
+                opt_enum(
+                    io,
+                    "category",
+                    &ip,
+                    &["DIGITAL_GOODS", "PHYSICAL_GOODS", "DONATION"],
+                )?;
             }
         }
         Some(other) => {
-            return Err(ApiError::syntax(API, &format!("{p}/items"), Some(&other.to_string())))
+            return Err(ApiError::syntax(
+                API,
+                &format!("{p}/items"),
+                Some(&other.to_string()),
+            ))
         }
     }
     Ok(())
@@ -295,7 +322,13 @@ fn unit_business(u: &Value) -> Result<Unit, ApiError> {
         }
         let total: i64 = breakdown
             .iter()
-            .map(|(k, a)| if BREAKDOWN_SUB.contains(k) { -a.units } else { a.units })
+            .map(|(k, a)| {
+                if BREAKDOWN_SUB.contains(k) {
+                    -a.units
+                } else {
+                    a.units
+                }
+            })
             .sum();
         if total != amount.units {
             return Err(mismatch(
@@ -306,7 +339,12 @@ fn unit_business(u: &Value) -> Result<Unit, ApiError> {
         }
         breakdown_json = Some(Value::Object(normalised));
     }
-    let part = |k: &str| breakdown.iter().find(|(n, _)| *n == k).map(|(_, a)| a.units);
+    let part = |k: &str| {
+        breakdown
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, a)| a.units)
+    };
 
     let mut items_json = None;
     if let Some(items) = obj.get("items").and_then(Value::as_array) {
@@ -316,8 +354,16 @@ fn unit_business(u: &Value) -> Result<Unit, ApiError> {
         let mut normalised = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let ip = format!("{p}/items/{i}");
-            let quantity: i64 = item["quantity"].as_str().and_then(|q| q.parse().ok()).unwrap_or(1);
-            let unit_amount = money::parse(API, &item["unit_amount"], &format!("{ip}/unit_amount"), Sign::NonNegative)?;
+            let quantity: i64 = item["quantity"]
+                .as_str()
+                .and_then(|q| q.parse().ok())
+                .unwrap_or(1);
+            let unit_amount = money::parse(
+                API,
+                &item["unit_amount"],
+                &format!("{ip}/unit_amount"),
+                Sign::NonNegative,
+            )?;
             same(&unit_amount, format!("{ip}/unit_amount/currency_code"))?;
             item_total = item_total.saturating_add(unit_amount.units.saturating_mul(quantity));
             let mut n = item.clone();
@@ -407,7 +453,11 @@ pub fn validate_create(body: &Bytes) -> Result<NewOrder, ApiError> {
         None | Some(Value::Null) => return Err(ApiError::missing(API, "/purchase_units")),
         Some(Value::Array(a)) => a,
         Some(other) => {
-            return Err(ApiError::syntax(API, "/purchase_units", Some(&other.to_string())))
+            return Err(ApiError::syntax(
+                API,
+                "/purchase_units",
+                Some(&other.to_string()),
+            ))
         }
     };
     if units.is_empty() {
@@ -449,7 +499,12 @@ pub fn validate_create(body: &Bytes) -> Result<NewOrder, ApiError> {
             };
             paypal_source = true;
             if let Some(ctx) = opt_object(paypal, "experience_context", "/payment_source/paypal")? {
-                experience(ctx, "/payment_source/paypal/experience_context", false, &mut exp)?;
+                experience(
+                    ctx,
+                    "/payment_source/paypal/experience_context",
+                    false,
+                    &mut exp,
+                )?;
             }
         }
     }
@@ -534,16 +589,28 @@ pub fn insert_order(store: &mut Store, new: NewOrder) -> String {
 }
 
 /// `POST /v2/checkout/orders` → 201.
-pub async fn create(State(app): State<App>, Extension(ctx): Extension<Ctx>, body: Bytes) -> ApiResult {
+pub async fn create(
+    State(app): State<App>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> ApiResult {
     let new = validate_create(&body)?;
     let id = app.run(|store| insert_order(store, new));
-    Ok(render(&app, &Produced::OrderCreated(id), ctx.representation, false))
+    Ok(render(
+        &app,
+        &Produced::OrderCreated(id),
+        ctx.representation,
+        false,
+    ))
 }
 
 /// `GET /v2/checkout/orders/{id}` → 200, always the full order.
 pub async fn get(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
     let store = app.store.lock().expect("store lock");
-    let o = store.orders.get(&id).ok_or_else(|| ApiError::not_found(API))?;
+    let o = store
+        .orders
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found(API))?;
     Ok(super::http::json_response(
         StatusCode::OK,
         store.order_json(o, OrderView::Full),
@@ -590,7 +657,10 @@ fn instrument_declined(store: &Store, order_id: &str) -> ApiError {
 /// Captures an approved `CAPTURE` order: one capture per purchase unit.
 pub fn capture_order(store: &mut Store, id: &str) -> Result<(), ApiError> {
     let now = store.now();
-    let o = store.orders.get(id).ok_or_else(|| ApiError::not_found(API))?;
+    let o = store
+        .orders
+        .get(id)
+        .ok_or_else(|| ApiError::not_found(API))?;
     if o.intent != Intent::Capture {
         return Err(ApiError::unprocessable(
             API,
@@ -600,19 +670,18 @@ pub fn capture_order(store: &mut Store, id: &str) -> Result<(), ApiError> {
             "Order was created with an intent to 'AUTHORIZE'. Please use v2/checkout/orders/order_id/authorize to complete the transaction or alternately Create an order with an intent of 'CAPTURE'.",
         ));
     }
-    let funding = match (o.status, o.funding) {
-        ("COMPLETED", _) => {
-            return Err(ApiError::unprocessable(
+    let funding =
+        match (o.status, o.funding) {
+            ("COMPLETED", _) => return Err(ApiError::unprocessable(
                 API,
                 None,
                 None,
                 "ORDER_ALREADY_CAPTURED",
                 "Order already captured.If 'intent=CAPTURE' only one capture per order is allowed.",
-            ))
-        }
-        ("APPROVED", Some(f)) => f,
-        _ => return Err(not_approved()),
-    };
+            )),
+            ("APPROVED", Some(f)) => f,
+            _ => return Err(not_approved()),
+        };
     if funding == Funding::InstrumentDeclined {
         return Err(instrument_declined(store, id));
     }
@@ -664,7 +733,10 @@ pub fn capture_order(store: &mut Store, id: &str) -> Result<(), ApiError> {
 /// Authorizes an approved `AUTHORIZE` order.
 pub fn authorize_order(store: &mut Store, id: &str) -> Result<(), ApiError> {
     let now = store.now();
-    let o = store.orders.get(id).ok_or_else(|| ApiError::not_found(API))?;
+    let o = store
+        .orders
+        .get(id)
+        .ok_or_else(|| ApiError::not_found(API))?;
     if o.intent != Intent::Authorize {
         return Err(ApiError::unprocessable(
             API,
@@ -700,7 +772,8 @@ pub fn authorize_order(store: &mut Store, id: &str) -> Result<(), ApiError> {
         return Err(instrument_declined(store, id));
     }
     let unit = &o.units[0];
-    let (amount, invoice_id, custom_id) = (unit.amount, unit.invoice_id.clone(), unit.custom_id.clone());
+    let (amount, invoice_id, custom_id) =
+        (unit.amount, unit.invoice_id.clone(), unit.custom_id.clone());
     let status = if funding == Funding::ProcessorDeclined {
         "DENIED"
     } else {
@@ -745,7 +818,12 @@ pub async fn capture(
 ) -> ApiResult {
     action_body(&body)?;
     app.run(|store| capture_order(store, &id))?;
-    Ok(render(&app, &Produced::OrderAction(id), ctx.representation, false))
+    Ok(render(
+        &app,
+        &Produced::OrderAction(id),
+        ctx.representation,
+        false,
+    ))
 }
 
 /// `POST /v2/checkout/orders/{id}/authorize` → 201.
@@ -757,7 +835,12 @@ pub async fn authorize(
 ) -> ApiResult {
     action_body(&body)?;
     app.run(|store| authorize_order(store, &id))?;
-    Ok(render(&app, &Produced::OrderAction(id), ctx.representation, false))
+    Ok(render(
+        &app,
+        &Produced::OrderAction(id),
+        ctx.representation,
+        false,
+    ))
 }
 
 #[cfg(test)]
@@ -768,7 +851,11 @@ mod tests {
         let e = validate_create(&Bytes::from(body.to_string()))
             .err()
             .expect("an error");
-        (e.status, e.issue().unwrap_or("").to_string(), e.details[0].field.clone())
+        (
+            e.status,
+            e.issue().unwrap_or("").to_string(),
+            e.details[0].field.clone(),
+        )
     }
 
     #[test]
@@ -786,13 +873,25 @@ mod tests {
         let unit = r#"{"amount":{"currency_code":"USD","value":"10.00"}}"#;
         assert_eq!(
             issue(&format!(r#"{{"purchase_units":[{unit}]}}"#)),
-            (StatusCode::BAD_REQUEST, "MISSING_REQUIRED_PARAMETER".into(), Some("/intent".into()))
+            (
+                StatusCode::BAD_REQUEST,
+                "MISSING_REQUIRED_PARAMETER".into(),
+                Some("/intent".into())
+            )
         );
-        assert_eq!(issue(&format!(r#"{{"intent":"SALE","purchase_units":[{unit}]}}"#)).1, "INVALID_PARAMETER_VALUE");
-        assert_eq!(issue(r#"{"intent":"CAPTURE","purchase_units":[]}"#).1, "INVALID_ARRAY_MIN_ITEMS");
+        assert_eq!(
+            issue(&format!(r#"{{"intent":"SALE","purchase_units":[{unit}]}}"#)).1,
+            "INVALID_PARAMETER_VALUE"
+        );
+        assert_eq!(
+            issue(r#"{"intent":"CAPTURE","purchase_units":[]}"#).1,
+            "INVALID_ARRAY_MIN_ITEMS"
+        );
         assert_eq!(issue("not json").1, "MALFORMED_REQUEST_JSON");
         assert_eq!(
-            issue(r#"{"intent":"CAPTURE","purchase_units":[{"amount":{"currency_code":"JPY","value":"10.50"}}]}"#),
+            issue(
+                r#"{"intent":"CAPTURE","purchase_units":[{"amount":{"currency_code":"JPY","value":"10.50"}}]}"#
+            ),
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "DECIMAL_PRECISION".into(),

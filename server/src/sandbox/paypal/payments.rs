@@ -28,7 +28,12 @@ use serde_json::{Map, Value};
 
 const API: Api = Api::Payments;
 
-fn opt_string(obj: &Map<String, Value>, key: &str, min: usize, max: usize) -> Result<Option<String>, ApiError> {
+fn opt_string(
+    obj: &Map<String, Value>,
+    key: &str,
+    min: usize,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
     let field = format!("/{key}");
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -69,7 +74,11 @@ fn capture_request(body: &Bytes) -> Result<CaptureRequest, ApiError> {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(other) => {
-            return Err(ApiError::syntax(API, "/final_capture", Some(&other.to_string())))
+            return Err(ApiError::syntax(
+                API,
+                "/final_capture",
+                Some(&other.to_string()),
+            ))
         }
     };
     Ok(CaptureRequest {
@@ -102,7 +111,11 @@ fn refund_request(body: &Bytes) -> Result<RefundRequest, ApiError> {
     })
 }
 
-pub fn capture_authorization(store: &mut Store, id: &str, req: CaptureRequestRef<'_>) -> Result<String, ApiError> {
+pub fn capture_authorization(
+    store: &mut Store,
+    id: &str,
+    req: CaptureRequestRef<'_>,
+) -> Result<String, ApiError> {
     let now = store.now();
     let a = store
         .authorizations
@@ -170,7 +183,7 @@ pub fn capture_authorization(store: &mut Store, id: &str, req: CaptureRequestRef
     let (status, reason, fee) = Store::capture_outcome(a.funding, amount);
     let order_id = a.order_id.clone();
     let custom_id = a.custom_id.clone();
-    let invoice_id = req.invoice_id.clone().or_else(|| a.invoice_id.clone());
+    let invoice_id = req.invoice_id.cloned().or_else(|| a.invoice_id.clone());
     let cid = resource_id();
     let captured = a.captured + amount.units;
     let full = req.final_capture || captured >= a.amount.units;
@@ -186,7 +199,7 @@ pub fn capture_authorization(store: &mut Store, id: &str, req: CaptureRequestRef
             final_capture: full,
             invoice_id,
             custom_id,
-            note_to_payer: req.note_to_payer.clone(),
+            note_to_payer: req.note_to_payer.cloned(),
             fee,
             refunded: 0,
             refunds: Vec::new(),
@@ -197,7 +210,11 @@ pub fn capture_authorization(store: &mut Store, id: &str, req: CaptureRequestRef
     if let Some(a) = store.authorizations.get_mut(id) {
         a.captured = captured;
         a.captures.push(cid.clone());
-        a.status = if full { "CAPTURED" } else { "PARTIALLY_CAPTURED" };
+        a.status = if full {
+            "CAPTURED"
+        } else {
+            "PARTIALLY_CAPTURED"
+        };
         a.updated_ms = now;
     }
     store.emit_capture(Store::capture_event(status), &cid);
@@ -346,7 +363,10 @@ pub async fn get_authorization(State(app): State<App>, Path(id): Path<String>) -
         .authorizations
         .get(&id)
         .ok_or_else(|| ApiError::not_found(API))?;
-    Ok(json_response(StatusCode::OK, store.authorization_json(a, true)))
+    Ok(json_response(
+        StatusCode::OK,
+        store.authorization_json(a, true),
+    ))
 }
 
 /// `POST /v2/payments/authorizations/{id}/capture` → 201.
@@ -369,7 +389,12 @@ pub async fn capture(
             },
         )
     })?;
-    Ok(render(&app, &Produced::Capture(cid), ctx.representation, false))
+    Ok(render(
+        &app,
+        &Produced::Capture(cid),
+        ctx.representation,
+        false,
+    ))
 }
 
 /// `POST /v2/payments/authorizations/{id}/void` → 204, or 200 with the authorization under
@@ -411,7 +436,12 @@ pub async fn refund(
             req.custom_id.clone(),
         )
     })?;
-    Ok(render(&app, &Produced::Refund(rid), ctx.representation, false))
+    Ok(render(
+        &app,
+        &Produced::Refund(rid),
+        ctx.representation,
+        false,
+    ))
 }
 
 /// `GET /v2/payments/refunds/{id}`.

@@ -56,7 +56,12 @@ pub fn crc32_decimal(body: &[u8]) -> String {
 }
 
 /// The signed message: `transmission_id|transmission_time|webhook_id|crc32(body)`.
-pub fn message(transmission_id: &str, transmission_time: &str, webhook_id: &str, body: &[u8]) -> String {
+pub fn message(
+    transmission_id: &str,
+    transmission_time: &str,
+    webhook_id: &str,
+    body: &[u8],
+) -> String {
     format!(
         "{transmission_id}|{transmission_time}|{webhook_id}|{}",
         crc32_decimal(body)
@@ -64,7 +69,12 @@ pub fn message(transmission_id: &str, transmission_time: &str, webhook_id: &str,
 }
 
 /// The base64 `PAYPAL-TRANSMISSION-SIG` for one delivery.
-pub fn sign(transmission_id: &str, transmission_time: &str, webhook_id: &str, body: &[u8]) -> String {
+pub fn sign(
+    transmission_id: &str,
+    transmission_time: &str,
+    webhook_id: &str,
+    body: &[u8],
+) -> String {
     let msg = message(transmission_id, transmission_time, webhook_id, body);
     let signature: Signature = signing_key().sign(msg.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
@@ -112,7 +122,19 @@ mod tests {
         let sig = sign("t-1", "2024-01-01T00:00:00Z", "WHID", body);
         assert!(verify("t-1", "2024-01-01T00:00:00Z", "WHID", body, &sig));
         assert!(!verify("t-1", "2024-01-01T00:00:00Z", "OTHER", body, &sig));
-        assert!(!verify("t-1", "2024-01-01T00:00:00Z", "WHID", br#"{"id":"WH-2"}"#, &sig));
-        assert!(!verify("t-1", "2024-01-01T00:00:00Z", "WHID", body, "not base64!"));
+        assert!(!verify(
+            "t-1",
+            "2024-01-01T00:00:00Z",
+            "WHID",
+            br#"{"id":"WH-2"}"#,
+            &sig
+        ));
+        assert!(!verify(
+            "t-1",
+            "2024-01-01T00:00:00Z",
+            "WHID",
+            body,
+            "not base64!"
+        ));
     }
 }

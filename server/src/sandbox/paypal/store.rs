@@ -529,8 +529,16 @@ impl Store {
         m.insert(
             "links".into(),
             json!([
-                link(format!("{}/v2/payments/refunds/{}", self.base, r.id), "self", "GET"),
-                link(format!("{}/v2/payments/captures/{}", self.base, r.capture_id), "up", "GET"),
+                link(
+                    format!("{}/v2/payments/refunds/{}", self.base, r.id),
+                    "self",
+                    "GET"
+                ),
+                link(
+                    format!("{}/v2/payments/captures/{}", self.base, r.capture_id),
+                    "up",
+                    "GET"
+                ),
             ]),
         );
         m.insert("payer".into(), payee());
@@ -540,7 +548,13 @@ impl Store {
     // ---- events -------------------------------------------------------------------------------
 
     /// Records an event and queues its delivery (when webhooks are on).
-    pub fn emit(&mut self, event_type: &str, resource_type: &str, summary: String, resource: Value) {
+    pub fn emit(
+        &mut self,
+        event_type: &str,
+        resource_type: &str,
+        summary: String,
+        resource: Value,
+    ) {
         let id = event_id();
         let href = format!("{}/v1/notifications/webhooks-events/{id}", self.base);
         let event = json!({
@@ -610,7 +624,10 @@ impl Store {
         };
         let summary = match event_type {
             "PAYMENT.AUTHORIZATION.VOIDED" => "A payment authorization was voided".to_string(),
-            _ => format!("A payment authorization was created for {}", a.amount.summary()),
+            _ => format!(
+                "A payment authorization was created for {}",
+                a.amount.summary()
+            ),
         };
         let resource = self.authorization_json(a, true);
         self.emit(event_type, "authorization", summary, resource);
@@ -657,11 +674,16 @@ impl Store {
     }
 
     /// The capture's outcome for the buyer's funding source, at `now`: `(status, reason, fee)`.
-    pub fn capture_outcome(funding: Funding, amount: Amount) -> (&'static str, Option<&'static str>, i64) {
+    pub fn capture_outcome(
+        funding: Funding,
+        amount: Amount,
+    ) -> (&'static str, Option<&'static str>, i64) {
         match funding {
             Funding::Echeck => ("PENDING", Some("ECHECK"), 0),
             Funding::ProcessorDeclined => ("DECLINED", None, 0),
-            Funding::Balance | Funding::InstrumentDeclined => ("COMPLETED", None, fee_units(amount)),
+            Funding::Balance | Funding::InstrumentDeclined => {
+                ("COMPLETED", None, fee_units(amount))
+            }
         }
     }
 
@@ -713,7 +735,10 @@ impl Store {
             .get_mut(capture_id)
             .ok_or_else(|| "no such capture".to_string())?;
         if !matches!(c.status, "COMPLETED" | "PARTIALLY_REFUNDED") {
-            return Err(format!("the capture is {}; only a completed capture can be reversed", c.status));
+            return Err(format!(
+                "the capture is {}; only a completed capture can be reversed",
+                c.status
+            ));
         }
         let left = c.amount.units - c.refunded;
         let refund_id = super::util::resource_id();

@@ -114,13 +114,18 @@ mod tests {
     fn ids() {
         let id = resource_id();
         assert_eq!(id.len(), 17);
-        assert!(id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+        assert!(id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
         let ev = event_id();
         assert_eq!(ev.len(), 3 + 17 + 1 + 17);
         assert_eq!(debug_id().len(), 13);
         assert_eq!(transmission_id().len(), 36);
         assert!(access_token().starts_with("A21AA"));
-        assert_eq!(origin_of("http://localhost:3000/x?y").as_deref(), Some("http://localhost:3000"));
+        assert_eq!(
+            origin_of("http://localhost:3000/x?y").as_deref(),
+            Some("http://localhost:3000")
+        );
         assert_eq!(origin_of("javascript:alert(1)"), None);
     }
 }
