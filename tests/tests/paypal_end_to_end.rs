@@ -424,3 +424,29 @@ async fn online_verification_through_the_api() {
     .await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unapproved_order_can_be_canceled() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let p = order(&app, "2.00", "USD", false).await;
+    let id = p["id"].as_str().unwrap();
+    let c = json_with_status(
+        app.post(&format!("/v1/payments/{id}/cancel"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(c["status"], "canceled");
+    // The buyer approving afterwards changes nothing: paygate never captures it.
+    approve(&app, p["provider_reference"].as_str().unwrap(), "balance").await;
+    let e = json_with_status(
+        app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(e["code"], "invalid_state");
+    assert_eq!(app.paypal.as_ref().unwrap().captures_count(), 0);
+    app.stop().await;
+}

@@ -485,3 +485,64 @@ async fn wrong_methods_get_the_envelope() {
     assert_eq!(e["code"], "method_not_allowed");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_d_secure_completed_and_failed() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    for (outcome, expected) in [
+        ("complete", "succeeded"),
+        ("fail", "requires_payment_method"),
+    ] {
+        let p = pay(&app, "30.00", "EUR", false).await;
+        let id = p["id"].as_str().unwrap();
+        let pi = p["provider_reference"].as_str().unwrap().to_string();
+        let needs = json_with_status(
+            confirm(&app, id, "pm_card_authenticationRequired").await,
+            200,
+        )
+        .await;
+        assert_eq!(needs["status"], "requires_action", "3-D Secure asked for");
+        assert!(needs["next_action"]["type"].is_string(), "{needs}");
+        // The customer answers the challenge (what the 3-D Secure page posts).
+        let secret = app.stripe.as_ref().unwrap().payment_intent(&pi).unwrap()["client_secret"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let res = app
+            .client
+            .post(format!(
+                "{}/3ds/{pi}/{outcome}",
+                app.state.config.stripe.api_base
+            ))
+            .form(&[("client_secret", secret.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "{}",
+            res.status()
+        );
+        // The server learns the outcome from Stripe (webhook, or a re-read on the next action).
+        let app_ref = &app;
+        let id2 = id.to_string();
+        eventually(
+            "3-D Secure outcome recorded",
+            Duration::from_secs(15),
+            || {
+                let id2 = id2.clone();
+                async move { payment(app_ref, &id2).await["status"] == expected }
+            },
+        )
+        .await;
+        if outcome == "fail" {
+            let failed = payment(&app, id).await;
+            assert_eq!(
+                failed["last_error"]["code"],
+                "payment_intent_authentication_failure"
+            );
+        }
+    }
+    app.stop().await;
+}
