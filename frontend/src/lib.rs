@@ -5,10 +5,14 @@
 //! - [`ConsoleApp`]: the admin console served at `/admin`.
 //!
 //! The widget splits fetching ([`CheckoutPage`]) from rendering ([`CheckoutView`], which takes a
-//! [`CheckoutState`] value), so the rendering can be tested in a browser without a server.
+//! [`CheckoutState`] and a [`PayState`] value), so the rendering can be tested in a browser
+//! without a server or a provider.
 
 mod console;
 mod widget;
 
 pub use console::ConsoleApp;
-pub use widget::{session_id_from_path, CheckoutPage, CheckoutState, CheckoutView, LoadError};
+pub use widget::{
+    load_script, messages, parse_origin, paypal_js, session_id_from_path, stripe_js, CheckoutPage,
+    CheckoutState, CheckoutView, LoadError, Method, Notice, PayActions, PayState, Phase,
+};

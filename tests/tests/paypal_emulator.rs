@@ -1552,12 +1552,12 @@ fn event_types(deliveries: &[Delivery]) -> Vec<String> {
 /// Verifies a delivery as a receiver would, with the `rsa` and `x509-cert` crates, the
 /// certificate fetched from `PAYPAL-CERT-URL`, and the hand-written CRC-32.
 async fn verify_independently(http: &reqwest::Client, d: &Delivery, webhook_id: &str) -> bool {
-    use paygate::sandbox::paypal::deps::rsa::pkcs1v15::{Signature, VerifyingKey};
-    use paygate::sandbox::paypal::deps::rsa::pkcs8::DecodePublicKey;
-    use paygate::sandbox::paypal::deps::rsa::signature::Verifier;
-    use paygate::sandbox::paypal::deps::rsa::RsaPublicKey;
-    use paygate::sandbox::paypal::deps::x509_cert::der::{DecodePem, Encode};
-    use paygate::sandbox::paypal::deps::x509_cert::Certificate;
+    use rsa::pkcs1v15::{Signature, VerifyingKey};
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+    use rsa::RsaPublicKey;
+    use x509_cert::der::{DecodePem, Encode};
+    use x509_cert::Certificate;
     let h = |name: &str| d.headers[name].to_str().unwrap().to_string();
     assert_eq!(h("paypal-auth-algo"), "SHA256withRSA");
     let pem = http

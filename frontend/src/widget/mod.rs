@@ -1,43 +1,78 @@
-//! The checkout widget: [`CheckoutPage`] loads the session named by the page's URL and hands
-//! each [`CheckoutState`] to [`CheckoutView`], which only renders.
+//! The checkout widget: [`CheckoutPage`] loads the session named by the page's URL, runs the
+//! payment flows ([`pay`]) and hands each [`CheckoutState`] and [`PayState`] to
+//! [`CheckoutView`], which only renders.
+//!
+//! Provider scripts are reached through small typed bindings ([`stripe_js`], [`paypal_js`]) that
+//! follow the real Stripe.js and PayPal JS SDK APIs; in sandbox mode the server points the
+//! script URLs at stand-ins with the same API.
 
+mod embed;
 mod fetch;
+mod js;
+mod pay;
+pub mod paypal_js;
 mod state;
+pub mod stripe_js;
 mod view;
 
+pub use embed::parse_origin;
 pub use fetch::session_id_from_path;
-pub use state::{CheckoutState, LoadError};
-pub use view::CheckoutView;
+pub use js::load_script;
+pub use state::{CheckoutState, LoadError, Method, Notice, PayState, Phase};
+pub use view::{CheckoutView, PayActions};
 
+/// The status region's texts (for tests and for reading what the customer is told).
+pub mod messages {
+    pub use super::state::{
+        CHECKING, CHECK_DETAILS, COMPLETE, DECLINED, EXPIRED, FAILED, LOADING, LOADING_CARD,
+        LOADING_PAYPAL, NOT_FOUND, PAYPAL_CANCELLED, PAYPAL_DECLINED, PAYPAL_FAILED, PAYPAL_WINDOW,
+        PENDING, PROCESSING, START_FAILED, SUCCEEDED, THREE_D_SECURE, UNAVAILABLE, UNCONFIRMED,
+    };
+}
+
+use embed::Embed;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use pay::Payments;
 
 /// The whole checkout page at `/checkout/{session_id}`.
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let state = RwSignal::new(CheckoutState::Loading);
+    let pay = RwSignal::new(PayState::default());
     let session_id = window()
         .location()
         .pathname()
         .ok()
         .and_then(|path| session_id_from_path(&path).map(str::to_owned));
+    let embed = StoredValue::new_local(session_id.as_deref().and_then(Embed::from_location));
+    let payments = Payments::new(pay, embed);
 
     let load = move || {
         state.set(CheckoutState::Loading);
         let session_id = session_id.clone();
         spawn_local(async move {
-            let next = match session_id {
+            match session_id {
                 Some(id) => match fetch::fetch_session(&id).await {
-                    Ok(session) => CheckoutState::Loaded(Box::new(session)),
-                    Err(error) => CheckoutState::Failed(error),
+                    Ok(session) => {
+                        state.set(CheckoutState::Loaded(Box::new(session.clone())));
+                        payments.start(session);
+                    }
+                    Err(error) => state.set(CheckoutState::Failed(error)),
                 },
                 // No fetch for a URL that cannot name a session: it is simply not a valid link.
-                None => CheckoutState::Failed(LoadError::NotFound),
-            };
-            state.set(next);
+                None => state.set(CheckoutState::Failed(LoadError::NotFound)),
+            }
         });
     };
     load();
 
-    view! { <CheckoutView state=state on_retry=Callback::new(move |()| load()) /> }
+    view! {
+        <CheckoutView
+            state=state
+            pay=pay
+            actions=payments.actions()
+            on_retry=Callback::new(move |()| load())
+        />
+    }
 }

@@ -137,9 +137,9 @@ impl Payments {
     // ---- choosing -------------------------------------------------------------------------
 
     fn select(self, method: Method) {
-        let accepted = self.pay.with_untracked(|p| {
-            !p.is_busy() && p.shows_methods() && p.is_available(method)
-        });
+        let accepted = self
+            .pay
+            .with_untracked(|p| !p.is_busy() && p.shows_methods() && p.is_available(method));
         if !accepted {
             return;
         }
@@ -390,9 +390,9 @@ impl Payments {
     }
 
     fn paypal_failed(self) {
-        let in_flight = self.pay.with_untracked(|p| {
-            p.method == Some(Method::Paypal) && p.phase == Phase::Processing
-        });
+        let in_flight = self
+            .pay
+            .with_untracked(|p| p.method == Some(Method::Paypal) && p.phase == Phase::Processing);
         if in_flight {
             self.fail(PAYPAL_FAILED);
             self.post(EmbedEvent::Error, None, Some("provider_error"));

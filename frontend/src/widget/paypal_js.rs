@@ -12,7 +12,7 @@ use super::js::{get, get_string, object};
 use js_sys::{Object, Promise};
 use std::future::Future;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 use web_sys::Element;
 
 #[wasm_bindgen]
@@ -189,14 +189,13 @@ impl PaypalButtons {
         })
     }
 
-    /// `buttons.isEligible()` then `await buttons.render(container)`.
-    pub async fn render(&self, container: &Element) -> Result<(), JsValue> {
+    /// `buttons.isEligible()` then `buttons.render(container)`: the promise settles once the
+    /// buttons are shown.
+    pub fn render(&self, container: &Element) -> Result<Promise, JsValue> {
         if !self.buttons.is_eligible_raw().unwrap_or(true) {
             return Err(JsValue::from_str("PayPal buttons are not eligible"));
         }
-        JsFuture::from(self.buttons.render_raw(container)?)
-            .await
-            .map(|_| ())
+        self.buttons.render_raw(container)
     }
 }
 

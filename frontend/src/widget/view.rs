@@ -1,27 +1,83 @@
-use super::CheckoutState;
-use leptos::either::Either;
+use super::state::{state_name, status_text, CheckoutState, FocusTarget, Method, PayState, Phase};
+use leptos::html::{Div, Section};
 use leptos::prelude::*;
-use shared::api::{CheckoutSessionStatus, LineItem, WidgetProvider, WidgetSession};
+use shared::api::{CheckoutSessionStatus, LineItem, WidgetSession};
+use std::time::Duration;
 
-/// Renders a [`CheckoutState`]; fetches nothing. The status region stays in the DOM for the
-/// page's whole life, so assistive technology announces each change of its text.
+/// What the payment controls call; [`CheckoutPage`](super::CheckoutPage) connects them to the
+/// provider flows, tests to counters.
+#[derive(Clone, Copy)]
+pub struct PayActions {
+    /// A payment method was chosen (radio `#pg-method-card` / `#pg-method-paypal`).
+    pub select: Callback<Method>,
+    /// `#pg-pay`: confirm the card payment.
+    pub pay: Callback<()>,
+    /// `#pg-retry` after a decline: pay again.
+    pub again: Callback<()>,
+    /// `#pg-check`: ask the server again about a payment whose outcome is not known.
+    pub check: Callback<()>,
+}
+
+/// Renders a [`CheckoutState`] and a [`PayState`]; fetches nothing and touches no provider.
+/// The status region stays in the DOM for the page's whole life, so assistive technology
+/// announces each change of its text; the payment containers (`#pg-card`, `#pg-paypal`) are
+/// rendered once and only shown or hidden, so the providers' frames mounted in them survive
+/// every state change.
 ///
-/// Element ids for tests and merchants' CSS: `pg-message` (status text), `pg-retry`,
-/// `pg-merchant`, `pg-description`, `pg-line-items`, `pg-amount`, `pg-methods`.
+/// Element ids for tests and merchants' CSS:
+/// - `pg-checkout` (the root; `data-state` = `loading`, `not_found`, `unavailable`, `ready`,
+///   `preparing`, `processing`, `three_d_secure`, `declined`, `unconfirmed`, `succeeded`,
+///   `expired`, `paid`; `aria-busy` while loading or paying),
+/// - `pg-message` (status text, `aria-live`; `data-kind` = `info` or `error`),
+/// - `pg-retry` (Retry after a load failure; Try again after a decline), `pg-check`,
+/// - `pg-merchant`, `pg-description`, `pg-line-items`, `pg-amount`,
+/// - `pg-methods`, `pg-method-card`, `pg-method-paypal` (radios; `data-available`),
+///   `pg-card-panel`, `pg-card` (Stripe's Payment Element), `pg-pay`, `pg-paypal-panel`,
+///   `pg-paypal` (PayPal's buttons),
+/// - `pg-receipt`, `pg-receipt-amount`, `pg-receipt-merchant`, `pg-receipt-reference`,
+///   `pg-continue` (link to the merchant's `success_url`).
 #[component]
 pub fn CheckoutView(
     #[prop(into)] state: Signal<CheckoutState>,
+    /// The payment part; by default nothing chosen yet.
+    #[prop(into, optional)]
+    pay: Signal<PayState>,
     /// Called by the Retry button that follows a transient failure.
     #[prop(optional)]
     on_retry: Option<Callback<()>>,
+    /// The payment controls' callbacks; without them the controls do nothing.
+    #[prop(optional)]
+    actions: Option<PayActions>,
 ) -> impl IntoView {
-    let message_class = move || {
-        if state.with(CheckoutState::is_error) {
-            "pg-message pg-message-error"
-        } else {
-            "pg-message"
+    let message_ref = NodeRef::<Div>::new();
+    let receipt_ref = NodeRef::<Section>::new();
+    let status = Memo::new(move |_| state.with(|c| pay.with(|p| status_text(c, p))));
+    let loaded = move || state.with(|c| matches!(c, CheckoutState::Loaded(_)));
+    let phase_is = move |phase: Phase| loaded() && pay.with(|p| p.phase == phase);
+    let busy = move || state.with(CheckoutState::is_loading) || pay.with(PayState::is_busy);
+
+    // Keyboard focus follows the outcome: errors to the message, success to the receipt. After
+    // the DOM update, hence the zero timeout.
+    let focus = Memo::new(move |_| {
+        pay.with(|p| {
+            p.focus_target()
+                .map(|target| (target, p.notice.as_ref().map(|n| n.text.clone())))
+        })
+    });
+    Effect::new(move |_| {
+        if let Some((target, _)) = focus.get() {
+            set_timeout(
+                move || {
+                    let _ = match target {
+                        FocusTarget::Message => message_ref.get_untracked().map(|e| e.focus()),
+                        FocusTarget::Receipt => receipt_ref.get_untracked().map(|e| e.focus()),
+                    };
+                },
+                Duration::ZERO,
+            );
         }
-    };
+    });
+
     let session = move || {
         state.with(|state| match state {
             CheckoutState::Loaded(session) => Some(WidgetSession::clone(session)),
@@ -30,9 +86,28 @@ pub fn CheckoutView(
     };
 
     view! {
-        <main class="pg-checkout" aria-busy=move || state.with(CheckoutState::is_loading).to_string()>
-            <div id="pg-message" class=message_class role="status" aria-live="polite">
-                {move || state.with(CheckoutState::message)}
+        <main
+            id="pg-checkout"
+            class="pg-checkout"
+            data-state=move || state.with(|c| pay.with(|p| state_name(c, p)))
+            aria-busy=move || busy().to_string()
+        >
+            <div
+                id="pg-message"
+                node_ref=message_ref
+                class=move || {
+                    if status.with(|(_, error)| *error) {
+                        "pg-message pg-message-error"
+                    } else {
+                        "pg-message"
+                    }
+                }
+                data-kind=move || if status.with(|(_, error)| *error) { "error" } else { "info" }
+                role="status"
+                aria-live="polite"
+                tabindex="-1"
+            >
+                {move || status.with(|(text, _)| text.clone())}
             </div>
             <Show when=move || state.with(CheckoutState::can_retry)>
                 <button
@@ -48,21 +123,86 @@ pub fn CheckoutView(
                     "Retry"
                 </button>
             </Show>
-            {move || session().map(|session| view! { <SessionDetails session /> })}
+            <Show when=move || phase_is(Phase::Declined)>
+                <button
+                    type="button"
+                    id="pg-retry"
+                    class="pg-button pg-button-secondary"
+                    on:click=move |_| {
+                        if let Some(actions) = actions {
+                            actions.again.run(());
+                        }
+                    }
+                >
+                    "Try again"
+                </button>
+            </Show>
+            <Show when=move || phase_is(Phase::Unconfirmed)>
+                <button
+                    type="button"
+                    id="pg-check"
+                    class="pg-button pg-button-secondary"
+                    on:click=move |_| {
+                        if let Some(actions) = actions {
+                            actions.check.run(());
+                        }
+                    }
+                >
+                    "Check payment status"
+                </button>
+            </Show>
+            {move || {
+                session()
+                    .map(|session| view! { <SessionDetails session pay actions receipt_ref /> })
+            }}
         </main>
     }
 }
 
 #[component]
-fn SessionDetails(session: WidgetSession) -> impl IntoView {
+fn SessionDetails(
+    session: WidgetSession,
+    pay: Signal<PayState>,
+    actions: Option<PayActions>,
+    receipt_ref: NodeRef<Section>,
+) -> impl IntoView {
     let total = session.amount.money().display();
     // Only an open session can be paid; expired and complete ones show no payment UI at all.
-    let methods = (session.status == CheckoutSessionStatus::Open)
-        .then(|| view! { <PaymentMethods providers=session.providers /> });
+    let open = session.status == CheckoutSessionStatus::Open;
+    let methods = (open && !session.providers.is_empty()).then(|| {
+        let methods: Vec<Method> = session
+            .providers
+            .iter()
+            .map(|p| Method::for_provider(p.provider))
+            .collect();
+        view! { <PaymentMethods methods pay actions total=total.clone() /> }
+    });
+    let no_methods = (open && session.providers.is_empty()).then(|| {
+        view! { <p class="pg-note">"No payment method can take this amount."</p> }
+    });
+    let receipt_payment = Memo::new(move |_| pay.with(|p| p.receipt().map(str::to_owned)));
+    let receipt = {
+        let total = total.clone();
+        let merchant = session.merchant_name.clone();
+        let success_url = session.success_url.clone().filter(|url| is_web_url(url));
+        move || {
+            receipt_payment.get().map(|payment| {
+                view! {
+                    <Receipt
+                        payment
+                        total=total.clone()
+                        merchant=merchant.clone()
+                        success_url=success_url.clone()
+                        node_ref=receipt_ref
+                    />
+                }
+            })
+        }
+    };
 
     view! {
         <header class="pg-header">
-            <h1 id="pg-merchant" class="pg-merchant">{session.merchant_name}</h1>
+            <h1 id="pg-merchant" class="pg-merchant">{session.merchant_name.clone()}</h1>
             {session
                 .description
                 .map(|text| view! { <p id="pg-description" class="pg-description">{text}</p> })}
@@ -74,7 +214,9 @@ fn SessionDetails(session: WidgetSession) -> impl IntoView {
                 <span id="pg-amount" class="pg-amount">{total}</span>
             </p>
         </section>
+        {receipt}
         {methods}
+        {no_methods}
     }
 }
 
@@ -101,27 +243,176 @@ fn LineItems(items: Vec<LineItem>) -> impl IntoView {
     })
 }
 
-/// The providers that can take this amount. Names only, and said plainly: paying arrives with
-/// the payment-method issue, and nothing here may look as if it pays.
+/// The choice of method (a radio group: arrow keys move between methods, Tab moves on into
+/// the chosen method's panel) and one panel per method, each shown only while chosen.
 #[component]
-fn PaymentMethods(providers: Vec<WidgetProvider>) -> impl IntoView {
-    let body = if providers.is_empty() {
-        Either::Left(view! { <p class="pg-note">"No payment method can take this amount."</p> })
-    } else {
-        Either::Right(view! {
-            <ul class="pg-method-list">
-                {providers
-                    .into_iter()
-                    .map(|p| view! { <li class="pg-method">{p.provider.display_name()}</li> })
-                    .collect_view()}
-            </ul>
-            <p class="pg-note">"Paying from this page is not available yet."</p>
+fn PaymentMethods(
+    methods: Vec<Method>,
+    pay: Signal<PayState>,
+    actions: Option<PayActions>,
+    total: String,
+) -> impl IntoView {
+    let busy = move || pay.with(PayState::is_busy);
+    let chosen = move |method: Method| pay.with(|p| p.method == Some(method));
+    let options = methods
+        .iter()
+        .map(|&method| {
+            let id = format!("pg-method-{}", method.key());
+            let label_for = id.clone();
+            let available = move || pay.with(|p| p.is_available(method));
+            view! {
+                <label
+                    class="pg-choice-option"
+                    for=label_for
+                    data-method=method.key()
+                    data-available=move || available().to_string()
+                >
+                    <input
+                        type="radio"
+                        class="pg-choice-input"
+                        name="pg-method"
+                        id=id
+                        value=method.key()
+                        prop:checked=move || chosen(method)
+                        disabled=move || !available()
+                        on:change=move |_| {
+                            if let Some(actions) = actions {
+                                actions.select.run(method);
+                            }
+                        }
+                    />
+                    <span class="pg-choice-label">{method.label()}</span>
+                    <span class="pg-choice-note" hidden=available>
+                        "Unavailable"
+                    </span>
+                </label>
+            }
         })
-    };
+        .collect_view();
+
+    let card = methods.contains(&Method::Card).then(|| {
+        let processing = move || chosen(Method::Card) && busy();
+        let pay_label = format!("Pay {total}");
+        view! {
+            <div
+                id="pg-card-panel"
+                class="pg-panel"
+                data-method="card"
+                hidden=move || !chosen(Method::Card)
+                aria-busy=move || processing().to_string()
+            >
+                // Stripe's Payment Element: its frame comes from Stripe's origin.
+                <div id="pg-card" class="pg-card-element"></div>
+                <button
+                    type="button"
+                    id="pg-pay"
+                    class="pg-button pg-pay"
+                    disabled=move || pay.with(|p| !p.card_ready || p.is_busy())
+                    aria-busy=move || processing().to_string()
+                    on:click=move |_| {
+                        if let Some(actions) = actions {
+                            actions.pay.run(());
+                        }
+                    }
+                >
+                    {move || if processing() { "Processing…".to_owned() } else { pay_label.clone() }}
+                </button>
+            </div>
+        }
+    });
+    let paypal = methods.contains(&Method::Paypal).then(|| {
+        view! {
+            <div
+                id="pg-paypal-panel"
+                class="pg-panel"
+                data-method="paypal"
+                hidden=move || !chosen(Method::Paypal)
+                aria-busy=move || (chosen(Method::Paypal) && busy()).to_string()
+            >
+                <p class="pg-note">"You will confirm the payment in a PayPal window."</p>
+                // PayPal's buttons: their frame comes from PayPal's origin.
+                <div id="pg-paypal" class="pg-paypal-buttons"></div>
+            </div>
+        }
+    });
+
     view! {
-        <section id="pg-methods" class="pg-methods" aria-labelledby="pg-methods-title">
-            <h2 id="pg-methods-title" class="pg-section-title">"Payment methods"</h2>
-            {body}
+        <section
+            id="pg-methods"
+            class="pg-methods"
+            aria-labelledby="pg-methods-title"
+            hidden=move || !pay.with(PayState::shows_methods)
+        >
+            <fieldset class="pg-choice" disabled=busy>
+                <legend id="pg-methods-title" class="pg-section-title">"Payment method"</legend>
+                <div class="pg-choice-options">{options}</div>
+            </fieldset>
+            {card}
+            {paypal}
         </section>
+    }
+}
+
+#[component]
+fn Receipt(
+    payment: String,
+    total: String,
+    merchant: String,
+    success_url: Option<String>,
+    node_ref: NodeRef<Section>,
+) -> impl IntoView {
+    view! {
+        <section
+            id="pg-receipt"
+            class="pg-receipt"
+            aria-labelledby="pg-receipt-title"
+            tabindex="-1"
+            node_ref=node_ref
+        >
+            <h2 id="pg-receipt-title" class="pg-section-title">"Receipt"</h2>
+            <dl class="pg-receipt-list">
+                <div class="pg-receipt-row">
+                    <dt>"Amount paid"</dt>
+                    <dd id="pg-receipt-amount">{total}</dd>
+                </div>
+                <div class="pg-receipt-row">
+                    <dt>"Paid to"</dt>
+                    <dd id="pg-receipt-merchant">{merchant}</dd>
+                </div>
+                <div class="pg-receipt-row">
+                    <dt>"Payment reference"</dt>
+                    <dd id="pg-receipt-reference">{payment}</dd>
+                </div>
+            </dl>
+            // `_top`: when embedded, continuing replaces the merchant's page, not the frame.
+            {success_url
+                .map(|url| {
+                    view! {
+                        <a id="pg-continue" class="pg-button pg-link-button" href=url target="_top">
+                            "Continue"
+                        </a>
+                    }
+                })}
+        </section>
+    }
+}
+
+/// Only http(s) links become a Continue link (never `javascript:` and the like).
+fn is_web_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_web_url;
+
+    #[test]
+    fn continue_links_are_web_links() {
+        assert!(is_web_url("https://shop.example/thanks"));
+        assert!(is_web_url("HTTP://shop.example"));
+        assert!(!is_web_url("javascript:alert(1)"));
+        assert!(!is_web_url("data:text/html,x"));
+        assert!(!is_web_url("/relative"));
     }
 }

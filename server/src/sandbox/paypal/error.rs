@@ -61,8 +61,12 @@ enum Shape {
     OAuth { error: String, description: String },
 }
 
+/// A PayPal error answer (boxed: errors travel in `Result`s everywhere).
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorData>);
+
+#[derive(Debug, Clone)]
+pub struct ErrorData {
     pub status: StatusCode,
     pub name: String,
     message: String,
@@ -73,9 +77,23 @@ pub struct ApiError {
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
+impl std::ops::Deref for ApiError {
+    type Target = ErrorData;
+
+    fn deref(&self) -> &ErrorData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorData {
+        &mut self.0
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, name: &str, message: &str, api: Api) -> ApiError {
-        ApiError {
+        ApiError(Box::new(ErrorData {
             status,
             name: name.into(),
             message: message.into(),
@@ -84,7 +102,7 @@ impl ApiError {
             api,
             shape: Shape::Rest,
             headers: Vec::new(),
-        }
+        }))
     }
 
     /// 400 `INVALID_REQUEST` with one detail.
@@ -371,7 +389,7 @@ impl IntoResponse for ApiError {
         if let Ok(v) = HeaderValue::from_str(&debug) {
             headers.insert("paypal-debug-id", v);
         }
-        for (name, value) in self.headers {
+        for (name, value) in self.0.headers {
             headers.insert(name, value);
         }
         response

@@ -60,14 +60,6 @@ pub use signing::{
 pub use store::{BUYER_EMAIL, BUYER_PAYER_ID, MERCHANT_EMAIL, MERCHANT_ID};
 pub use webhooks::MAX_ATTEMPTS as WEBHOOK_MAX_ATTEMPTS;
 
-/// The RSA and X.509 crates the emulator signs with, for tests that verify its signatures
-/// independently of the emulator's own code.
-#[doc(hidden)]
-pub mod deps {
-    pub use rsa;
-    pub use x509_cert;
-}
-
 use crate::clock::Clock;
 use axum::routing::{get, post};
 use axum::Router;

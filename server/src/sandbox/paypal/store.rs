@@ -673,7 +673,7 @@ impl Store {
         true
     }
 
-    /// The capture's outcome for the buyer's funding source, at `now`: `(status, reason, fee)`.
+    /// A new capture's outcome for the buyer's funding source: `(status, reason, fee)`.
     pub fn capture_outcome(
         funding: Funding,
         amount: Amount,
@@ -770,7 +770,7 @@ impl Store {
         Ok(refund_id)
     }
 
-    /// Marks a delivered event (nothing to keep: deliveries are queued entries).
+    /// An event by id.
     pub fn event(&self, id: &str) -> Option<&Value> {
         self.events.iter().find(|e| e["id"] == id)
     }
