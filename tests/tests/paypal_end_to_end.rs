@@ -450,3 +450,136 @@ async fn an_unapproved_order_can_be_canceled() {
     assert_eq!(app.paypal.as_ref().unwrap().captures_count(), 0);
     app.stop().await;
 }
+
+/// A delivery signed with the sandbox's PayPal test key, as the emulator signs its own.
+async fn deliver(app: &TestApp, body: &str, transmission: &str) -> reqwest::Response {
+    let time = "2026-11-27T10:00:00Z";
+    let sig = paygate::sandbox::paypal::sign_webhook(
+        transmission,
+        time,
+        paygate::config::EMULATOR_PAYPAL_WEBHOOK_ID,
+        body.as_bytes(),
+    );
+    app.client
+        .post(format!("{}/webhooks/paypal", app.url))
+        .header("paypal-transmission-id", transmission)
+        .header("paypal-transmission-time", time)
+        .header("paypal-transmission-sig", sig)
+        .header(
+            "paypal-cert-url",
+            app.paypal.as_ref().unwrap().certificate_url(),
+        )
+        .header("paypal-auth-algo", "SHA256withRSA")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn processed(app: &TestApp, event_id: &str) -> paygate::inbox::store::EventState {
+    let db = app.state.db.clone();
+    eventually("event processed", Duration::from_secs(10), || {
+        let db = db.clone();
+        let event_id = event_id.to_string();
+        async move {
+            paygate::inbox::store::state_of(&db, shared::api::ProviderName::Paypal, &event_id)
+                .await
+                .unwrap()
+                .is_some_and(|s| s.processed)
+        }
+    })
+    .await;
+    paygate::inbox::store::state_of(&app.state.db, shared::api::ProviderName::Paypal, event_id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn capture_completed(event_id: &str, order_id: &str, capture_id: &str) -> String {
+    json!({ "id": event_id, "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource_type": "capture",
+            "resource": { "id": capture_id, "status": "COMPLETED", "amount": { "currency_code": "USD", "value": "12.00" },
+                          "supplementary_data": { "related_ids": { "order_id": order_id } } } })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_and_out_of_order_webhooks_and_a_restart() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            inbox_worker: false,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let p = order(&app, "12.00", "USD", false).await;
+    let (id, order_id) = (
+        p["id"].as_str().unwrap().to_string(),
+        p["provider_reference"].as_str().unwrap().to_string(),
+    );
+    // Acknowledged while the worker is stopped, then paygate stops.
+    let completed = capture_completed("WH-TEST-COMPLETED", &order_id, "CAPTURE1");
+    let ack = json_with_status(deliver(&app, &completed, "t-1").await, 200).await;
+    assert_eq!(ack["duplicate"], false);
+    let again = json_with_status(deliver(&app, &completed, "t-2").await, 200).await;
+    assert_eq!(
+        again["duplicate"], true,
+        "the same event id twice is one event"
+    );
+    app.stop().await;
+
+    let app = spawn_app(&db, AppOptions::default()).await;
+    assert_eq!(
+        processed(&app, "WH-TEST-COMPLETED")
+            .await
+            .outcome
+            .as_deref(),
+        Some("applied")
+    );
+    let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_eq!(after["status"], "succeeded");
+    assert_eq!(after["captured_minor"], 1200);
+    // An older approval event arriving late does not move it back.
+    let approved = json!({ "id": "WH-TEST-APPROVED", "event_type": "CHECKOUT.ORDER.APPROVED", "resource_type": "checkout-order",
+        "resource": { "id": order_id, "status": "APPROVED", "intent": "CAPTURE" } }).to_string();
+    json_with_status(deliver(&app, &approved, "t-3").await, 200).await;
+    assert_eq!(
+        processed(&app, "WH-TEST-APPROVED").await.outcome.as_deref(),
+        Some("refused_transition")
+    );
+    assert_eq!(
+        json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await["status"],
+        "succeeded"
+    );
+    // A tampered body fails the signature.
+    let tampered = completed.replace("12.00", "1.00");
+    let res = app
+        .client
+        .post(format!("{}/webhooks/paypal", app.url))
+        .header("paypal-transmission-id", "t-4")
+        .header("paypal-transmission-time", "2026-11-27T10:00:00Z")
+        .header(
+            "paypal-transmission-sig",
+            paygate::sandbox::paypal::sign_webhook(
+                "t-4",
+                "2026-11-27T10:00:00Z",
+                paygate::config::EMULATOR_PAYPAL_WEBHOOK_ID,
+                completed.as_bytes(),
+            ),
+        )
+        .header(
+            "paypal-cert-url",
+            app.paypal.as_ref().unwrap().certificate_url(),
+        )
+        .header("paypal-auth-algo", "SHA256withRSA")
+        .body(tampered)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_with_status(res, 400).await["code"],
+        "webhook_unverified"
+    );
+    app.stop().await;
+}
