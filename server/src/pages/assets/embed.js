@@ -1,0 +1,88 @@
+/*
+ * paygate embed loader. Merchants include it with one script tag:
+ *
+ *   <script src="https://pay.example.com/embed.js"></script>
+ *   <div id="checkout"></div>
+ *   <script>
+ *     Paygate.mount('#checkout', {
+ *       session: 'cs_...',                       // from your back end (POST /v1/checkout/sessions)
+ *       onSuccess: function (e) { ... },         // e = {session, payment}
+ *       onCancel: function (e) { ... },
+ *       onError: function (e) { ... },
+ *     });
+ *   </script>
+ *
+ * It creates an iframe on paygate's checkout page, resizes it to its content, and forwards the
+ * widget's events. Messages are only accepted from paygate's origin and from that iframe, and the
+ * widget answers only to the origin given here (never '*'). Several widgets on one page work
+ * independently. Dependency-free on purpose: it must stay a few KB.
+ */
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  var base = script ? new URL(script.src, location.href) : new URL(location.href);
+  var ORIGIN = base.origin;
+  var SESSION = /^cs_[A-Za-z0-9]{16,64}$/;
+
+  function resolve(target) {
+    var el = typeof target === 'string' ? document.querySelector(target) : target;
+    if (!el || !el.appendChild) throw new Error('Paygate.mount: no element ' + target);
+    return el;
+  }
+
+  function mount(target, options) {
+    options = options || {};
+    if (!SESSION.test(options.session || '')) throw new Error('Paygate.mount: options.session must be a cs_... id');
+    var host = resolve(target);
+    var frame = document.createElement('iframe');
+    var url = new URL('/checkout/' + options.session, ORIGIN);
+    url.searchParams.set('embed', '1');
+    url.searchParams.set('parent_origin', location.origin);
+    frame.src = url.toString();
+    frame.title = options.title || 'Checkout';
+    // Payment Request and PayPal's popups need these; the frame is not sandboxed on purpose
+    // (PayPal opens windows), its content is paygate's own page.
+    frame.setAttribute('allow', 'payment');
+    frame.setAttribute('scrolling', 'no');
+    frame.style.border = '0';
+    frame.style.width = '100%';
+    frame.style.minHeight = '320px';
+    frame.style.display = 'block';
+    host.appendChild(frame);
+
+    function call(name, detail) {
+      var fn = options[name];
+      if (typeof fn === 'function') {
+        try { fn(detail); } catch (e) { setTimeout(function () { throw e; }); }
+      }
+    }
+
+    function onMessage(event) {
+      if (event.origin !== ORIGIN || event.source !== frame.contentWindow) return;
+      var data = event.data || {};
+      if (typeof data.type !== 'string' || data.session !== options.session && data.type !== 'paygate:resize') return;
+      switch (data.type) {
+        case 'paygate:resize':
+          // Grows while a 3-D Secure challenge is open so it is not clipped.
+          if (typeof data.height === 'number' && data.height > 0 && data.height < 10000) {
+            frame.style.height = Math.ceil(data.height) + 'px';
+          }
+          break;
+        case 'paygate:success': call('onSuccess', { session: data.session, payment: data.payment }); break;
+        case 'paygate:cancel': call('onCancel', { session: data.session }); break;
+        case 'paygate:error': call('onError', { session: data.session, message: data.message }); break;
+      }
+    }
+    window.addEventListener('message', onMessage);
+
+    return {
+      frame: frame,
+      unmount: function () {
+        window.removeEventListener('message', onMessage);
+        if (frame.parentNode) frame.parentNode.removeChild(frame);
+      },
+    };
+  }
+
+  window.Paygate = { mount: mount, origin: ORIGIN };
+})();

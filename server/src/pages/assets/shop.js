@@ -1,0 +1,57 @@
+/* The sandbox demo shop: a cart in the page; "Pay" asks the shop's back end (here, paygate's
+ * /demo/checkout, standing in for the merchant's server) to open a checkout session with the
+ * merchant key, then embeds the widget with Paygate.mount. Prices live on the server. */
+(function () {
+  'use strict';
+  var cart = {};
+  var list = document.getElementById('cart-lines');
+  var total = document.getElementById('cart-total');
+  var pay = document.getElementById('pay');
+  var status = document.getElementById('shop-status');
+  var checkout = document.getElementById('checkout');
+  var catalog = {};
+  document.querySelectorAll('[data-sku]').forEach(function (el) {
+    catalog[el.dataset.sku] = { name: el.dataset.name, minor: Number(el.dataset.minor), display: el.dataset.display };
+    el.querySelector('button').addEventListener('click', function () {
+      cart[el.dataset.sku] = (cart[el.dataset.sku] || 0) + 1;
+      render();
+    });
+  });
+
+  function render() {
+    list.textContent = '';
+    var sum = 0;
+    Object.keys(cart).forEach(function (sku) {
+      var li = document.createElement('li');
+      li.textContent = cart[sku] + ' × ' + catalog[sku].name;
+      list.appendChild(li);
+      sum += cart[sku] * catalog[sku].minor; // integer cents: display only, the server prices
+    });
+    total.textContent = sum ? 'Total: $' + Math.floor(sum / 100) + '.' + String(sum % 100).padStart(2, '0') : 'Your cart is empty.';
+    pay.disabled = sum === 0;
+  }
+
+  pay.addEventListener('click', function () {
+    pay.disabled = true;
+    status.textContent = 'Opening the checkout…';
+    var items = Object.keys(cart).map(function (sku) { return { sku: sku, quantity: cart[sku] }; });
+    fetch('/demo/checkout', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ items: items }),
+    })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.detail || 'error'); return b; }); })
+      .then(function (session) {
+        status.textContent = '';
+        checkout.textContent = '';
+        Paygate.mount(checkout, {
+          session: session.id,
+          onSuccess: function () { status.textContent = 'Thank you! Your order is paid.'; cart = {}; render(); },
+          onCancel: function () { status.textContent = 'Checkout canceled.'; pay.disabled = false; },
+          onError: function (e) { status.textContent = 'Payment error: ' + (e.message || 'try again'); pay.disabled = false; },
+        });
+      })
+      .catch(function (e) { status.textContent = 'Could not open the checkout: ' + e.message; pay.disabled = false; });
+  });
+  render();
+})();
