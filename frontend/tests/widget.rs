@@ -331,6 +331,15 @@ async fn pay_waits_for_the_card_form() {
         Some(messages::LOADING_CARD)
     );
     assert!(button(&root, "#pg-pay").disabled());
+    assert_eq!(
+        attr(&root, "#pg-card-panel", "aria-busy").as_deref(),
+        Some("true")
+    );
+    // While a method loads the choice stays usable: the chosen radio keeps the keyboard focus
+    // and another method may be chosen.
+    assert!(attr(&root, "#pg-methods fieldset", "disabled").is_none());
+    radio(&root, "#pg-method-paypal").click();
+    assert_eq!(*calls.selected.lock().unwrap(), vec![Method::Paypal]);
 }
 
 #[wasm_bindgen_test]
@@ -575,6 +584,7 @@ async fn unknown_outcome_offers_a_check_not_a_second_payment() {
         Some("unconfirmed")
     );
     assert!(hidden(&root, "#pg-methods"));
+    until_focused(&root, "#pg-message").await;
     button(&root, "#pg-check").click();
     assert_eq!(calls.check.load(Ordering::SeqCst), 1);
 }
@@ -647,6 +657,16 @@ fn confirm_payment_results_are_read_in_both_shapes() {
     .unwrap();
     assert_eq!(api.customer_message(), None);
     assert!(StripeError::from_js(&JsValue::UNDEFINED).is_none());
+    // A failed 3-D Secure challenge comes as an invalid_request_error meant for developers.
+    let authentication = StripeError::from_js(&json(
+        r#"{"type": "invalid_request_error", "code": "payment_intent_authentication_failure",
+            "message": "The provided PaymentMethod has failed authentication."}"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        authentication.customer_message(),
+        Some(messages::AUTHENTICATION_FAILED)
+    );
 
     let change = ChangeEvent::from_js(&json(
         r#"{"elementType": "payment", "complete": true, "empty": false, "value": {"type": "card"}}"#,

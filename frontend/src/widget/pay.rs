@@ -81,6 +81,16 @@ pub struct Payments {
     handles: StoredValue<Handles, LocalStorage>,
     embed: StoredValue<Option<Embed>, LocalStorage>,
     pending: StoredValue<Option<Completion>>,
+    /// Methods whose script, form or buttons are loading right now.
+    preparing: StoredValue<Vec<Method>>,
+}
+
+/// Why a method could not be made ready.
+enum PrepareError {
+    /// The provider's script, form or buttons did not load.
+    Unavailable,
+    /// paygate refused or failed to start the payment.
+    Start(ApiError),
 }
 
 impl Payments {
@@ -91,6 +101,7 @@ impl Payments {
             handles: StoredValue::new_local(Handles::default()),
             embed,
             pending: StoredValue::new(None),
+            preparing: StoredValue::new(Vec::new()),
         }
     }
 
@@ -137,60 +148,78 @@ impl Payments {
     // ---- choosing -------------------------------------------------------------------------
 
     fn select(self, method: Method) {
-        let accepted = self
-            .pay
-            .with_untracked(|p| !p.is_busy() && p.shows_methods() && p.is_available(method));
+        let accepted = self.pay.with_untracked(|p| {
+            !p.is_paying()
+                && p.shows_methods()
+                && p.is_available(method)
+                && p.method != Some(method)
+        });
         if !accepted {
+            // Put the radios back in line with the state (the browser already moved the check).
+            self.pay.update(|_| {});
             return;
         }
         let prepared = self.handles.with_value(|h| match method {
             Method::Card => h.card.is_some(),
             Method::Paypal => h.paypal.is_some(),
         });
+        let loading = self.preparing.with_value(|p| p.contains(&method));
         self.pay.update(|p| {
             p.method = Some(method);
-            if p.phase == Phase::Declined {
+            if prepared {
                 p.phase = Phase::Ready;
+                p.notice = None;
+            } else {
+                p.phase = Phase::Preparing;
+                p.notice = Some(Notice::info(match method {
+                    Method::Card => LOADING_CARD,
+                    Method::Paypal => LOADING_PAYPAL,
+                }));
             }
-            p.notice = None;
         });
-        if !prepared {
-            match method {
-                Method::Card => spawn_local(self.prepare_card()),
-                Method::Paypal => spawn_local(self.prepare_paypal()),
-            }
+        if !prepared && !loading {
+            spawn_local(self.prepare(method));
         }
     }
 
-    async fn prepare_card(self) {
-        self.set_phase(Phase::Preparing, Notice::info(LOADING_CARD));
-        let Some(provider) = self.provider(ProviderName::Stripe) else {
-            return self.unavailable(Method::Card);
+    /// Loads a method once; the outcome is shown if the method is still the chosen one.
+    async fn prepare(self, method: Method) {
+        self.preparing.update_value(|p| p.push(method));
+        let result = match method {
+            Method::Card => self.prepare_card().await,
+            Method::Paypal => self.prepare_paypal().await,
         };
-        if js::load_script(&provider.script_url, LOAD_TIMEOUT_MS)
-            .await
-            .is_err()
-        {
-            return self.unavailable(Method::Card);
+        self.preparing.update_value(|p| p.retain(|m| *m != method));
+        match result {
+            Ok(()) => {
+                if self.pay.with_untracked(|p| p.method == Some(method)) {
+                    self.pay.update(|p| {
+                        p.phase = Phase::Ready;
+                        p.notice = None;
+                    });
+                }
+            }
+            Err(PrepareError::Unavailable) => self.unavailable(method),
+            Err(PrepareError::Start(error)) => self.start_failed(method, &error),
         }
-        let Ok(stripe) = Stripe::new(&provider.public_key) else {
-            return self.unavailable(Method::Card);
-        };
-        let intent: WidgetStripeIntent =
-            match fetch::post(&self.session_id(), "stripe/intent").await {
-                Ok(intent) => intent,
-                Err(error) => return self.start_failed(Method::Card, &error),
-            };
-        let Some(container) = find("pg-card").await else {
-            return self.unavailable(Method::Card);
-        };
+    }
+
+    async fn prepare_card(self) -> Result<(), PrepareError> {
+        use PrepareError::Unavailable;
+        let provider = self.provider(ProviderName::Stripe).ok_or(Unavailable)?;
+        js::load_script(&provider.script_url, LOAD_TIMEOUT_MS)
+            .await
+            .map_err(|_| Unavailable)?;
+        let stripe = Stripe::new(&provider.public_key).map_err(|_| Unavailable)?;
+        let intent: WidgetStripeIntent = fetch::post(&self.session_id(), "stripe/intent")
+            .await
+            .map_err(PrepareError::Start)?;
+        let container = find("pg-card").await.ok_or(Unavailable)?;
         let appearance = Appearance::from_css(&theme_root(&container));
-        let Ok(elements) = stripe.elements(&intent.client_secret, &appearance) else {
-            return self.unavailable(Method::Card);
-        };
-        let Ok(element) = elements.create_payment_element() else {
-            return self.unavailable(Method::Card);
-        };
+        let elements = stripe
+            .elements(&intent.client_secret, &appearance)
+            .map_err(|_| Unavailable)?;
+        let element = elements.create_payment_element().map_err(|_| Unavailable)?;
 
         // `ready` resolves this promise directly: no closure needed for it.
         let mut resolve_ready = None;
@@ -214,9 +243,7 @@ impl Payments {
             }
         });
         element.on("change", &on_change);
-        if element.mount(&container).is_err() {
-            return self.unavailable(Method::Card);
-        }
+        element.mount(&container).map_err(|_| Unavailable)?;
         self.handles.update_value(|h| {
             h.card = Some(CardForm {
                 stripe,
@@ -225,32 +252,40 @@ impl Payments {
                 _on_change: on_change,
             })
         });
-        if js::with_timeout(&ready, LOAD_TIMEOUT_MS).await.is_err() {
-            return self.unavailable(Method::Card);
-        }
-        self.pay.update(|p| {
-            p.card_ready = true;
-            p.phase = Phase::Ready;
-            p.notice = None;
-        });
+        js::with_timeout(&ready, LOAD_TIMEOUT_MS)
+            .await
+            .map_err(|_| Unavailable)?;
+        self.pay.update(|p| p.card_ready = true);
+        Ok(())
     }
 
-    async fn prepare_paypal(self) {
-        self.set_phase(Phase::Preparing, Notice::info(LOADING_PAYPAL));
-        let Some(provider) = self.provider(ProviderName::Paypal) else {
-            return self.unavailable(Method::Paypal);
-        };
-        let currency = self
+    async fn prepare_paypal(self) -> Result<(), PrepareError> {
+        use PrepareError::Unavailable;
+        let provider = self.provider(ProviderName::Paypal).ok_or(Unavailable)?;
+        let (currency, authorize) = self
             .session
-            .with_value(|s| s.as_ref().map(|s| s.amount.currency.code()))
+            .with_value(|s| {
+                s.as_ref().map(|s| {
+                    (
+                        s.amount.currency.code(),
+                        s.capture_mode == shared::api::CaptureMode::Manual,
+                    )
+                })
+            })
             .unwrap_or_default();
-        let url = paypal_js::sdk_url(&provider.script_url, &provider.public_key, currency);
-        if js::load_script(&url, LOAD_TIMEOUT_MS).await.is_err() || !paypal_js::sdk_ready() {
-            return self.unavailable(Method::Paypal);
+        let url = paypal_js::sdk_url(
+            &provider.script_url,
+            &provider.public_key,
+            currency,
+            authorize,
+        );
+        js::load_script(&url, LOAD_TIMEOUT_MS)
+            .await
+            .map_err(|_| Unavailable)?;
+        if !paypal_js::sdk_ready() {
+            return Err(Unavailable);
         }
-        let Some(container) = find("pg-paypal").await else {
-            return self.unavailable(Method::Paypal);
-        };
+        let container = find("pg-paypal").await.ok_or(Unavailable)?;
         let radius = web_sys::window()
             .and_then(|w| w.get_computed_style(&theme_root(&container)).ok().flatten())
             .and_then(|style| style.get_property_value("--pg-radius").ok())
@@ -263,23 +298,15 @@ impl Payments {
             ButtonStyle {
                 border_radius: radius,
             },
-        );
-        let Ok(buttons) = buttons else {
-            return self.unavailable(Method::Paypal);
-        };
+        )
+        .map_err(|_| Unavailable)?;
         let rendered = match buttons.render(&container) {
             Ok(promise) => js::with_timeout(&promise, LOAD_TIMEOUT_MS).await,
             Err(error) => Err(error),
         };
         // Kept even if rendering failed: the SDK may still hold the callbacks.
         self.handles.update_value(|h| h.paypal = Some(buttons));
-        if rendered.is_err() {
-            return self.unavailable(Method::Paypal);
-        }
-        self.pay.update(|p| {
-            p.phase = Phase::Ready;
-            p.notice = None;
-        });
+        rendered.map(|_| ()).map_err(|_| Unavailable)
     }
 
     // ---- card ------------------------------------------------------------------------------
@@ -505,6 +532,9 @@ impl Payments {
         if let Some(status) = closed_status(error) {
             return self.close(status);
         }
+        if self.pay.with_untracked(|p| p.method != Some(method)) {
+            return; // the customer moved on; choosing this method again retries
+        }
         self.pay.update(|p| {
             // Choosing the card again retries; PayPal's buttons stay and retry on a click.
             if method == Method::Card {
@@ -530,11 +560,15 @@ impl Payments {
             if !p.unavailable.contains(&method) {
                 p.unavailable.push(method);
             }
-            if p.method == Some(method) {
+            let chosen = p.method == Some(method);
+            if chosen {
                 p.method = None;
+                p.phase = Phase::Ready;
             }
-            p.phase = Phase::Ready;
-            p.notice = Some(Notice::error(method.unavailable_message(others_left)));
+            // Said unless another method is loading or paying (its radio says it anyway).
+            if chosen || !p.is_busy() {
+                p.notice = Some(Notice::error(method.unavailable_message(others_left)));
+            }
         });
         self.post(EmbedEvent::Error, None, Some("provider_unavailable"));
     }

@@ -49,12 +49,13 @@ impl ApproveActions {
 
 /// The script URL: the configured SDK URL with the query the SDK requires. The currency must be
 /// the order's (the SDK refuses an order in another currency) and the intent the order's.
-pub fn sdk_url(script_url: &str, client_id: &str, currency: &str) -> String {
+pub fn sdk_url(script_url: &str, client_id: &str, currency: &str, authorize: bool) -> String {
     let separator = if script_url.contains('?') { '&' } else { '?' };
     format!(
-        "{script_url}{separator}client-id={}&currency={}&intent=capture&components=buttons",
+        "{script_url}{separator}client-id={}&currency={}&intent={}&components=buttons",
         encode_query_value(client_id),
-        encode_query_value(currency)
+        encode_query_value(currency),
+        if authorize { "authorize" } else { "capture" }
     )
 }
 
@@ -216,12 +217,12 @@ mod tests {
     #[test]
     fn sdk_url_carries_client_currency_and_intent() {
         assert_eq!(
-            sdk_url("https://www.paypal.com/sdk/js", "AbC-1_x", "EUR"),
+            sdk_url("https://www.paypal.com/sdk/js", "AbC-1_x", "EUR", false),
             "https://www.paypal.com/sdk/js?client-id=AbC-1_x&currency=EUR&intent=capture&components=buttons"
         );
         assert_eq!(
-            sdk_url("http://127.0.0.1:9/sdk/js?debug=false", "a b&c", "JPY"),
-            "http://127.0.0.1:9/sdk/js?debug=false&client-id=a%20b%26c&currency=JPY&intent=capture&components=buttons"
+            sdk_url("http://127.0.0.1:9/sdk/js?debug=false", "a b&c", "JPY", true),
+            "http://127.0.0.1:9/sdk/js?debug=false&client-id=a%20b%26c&currency=JPY&intent=authorize&components=buttons"
         );
     }
 

@@ -34,6 +34,8 @@ pub const THREE_D_SECURE: &str =
     "Your bank wants to confirm it is you. Complete the verification in the window that opened.";
 pub const PAYPAL_WINDOW: &str = "Continue in the PayPal window.";
 pub const SUCCEEDED: &str = "Payment successful. Thank you!";
+pub const AUTHENTICATION_FAILED: &str =
+    "Your bank could not confirm it is you, so the payment was not made. Please try again or use another card.";
 pub const DECLINED: &str = "Your payment was declined. Please try another card or payment method.";
 pub const PAYPAL_DECLINED: &str =
     "PayPal declined this funding source. Please choose another way to pay in the PayPal window.";
@@ -210,7 +212,12 @@ pub enum FocusTarget {
 }
 
 impl PayState {
-    /// A payment is in flight: the choice and the Pay button are disabled.
+    /// A payment is in flight: the choice is locked until it is settled.
+    pub fn is_paying(&self) -> bool {
+        matches!(self.phase, Phase::Processing | Phase::ThreeDSecure)
+    }
+
+    /// Something is loading or a payment is in flight: `aria-busy`, and no Pay button.
     pub fn is_busy(&self) -> bool {
         matches!(
             self.phase,
@@ -237,11 +244,12 @@ impl PayState {
         }
     }
 
-    /// Errors move focus to the message, success to the receipt; everything else leaves focus
-    /// where the customer put it.
+    /// Errors (and an unknown outcome) move focus to the message, success to the receipt;
+    /// everything else leaves focus where the customer put it.
     pub fn focus_target(&self) -> Option<FocusTarget> {
         match &self.phase {
             Phase::Succeeded { .. } => Some(FocusTarget::Receipt),
+            Phase::Unconfirmed => Some(FocusTarget::Message),
             _ if self.is_busy() => None,
             _ if self.notice.as_ref().is_some_and(|n| n.error) => Some(FocusTarget::Message),
             _ => None,
@@ -306,16 +314,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn busy_phases_keep_focus_and_disable_the_choice() {
+    fn busy_phases_keep_focus_and_only_payments_lock_the_choice() {
         for phase in [Phase::Preparing, Phase::Processing, Phase::ThreeDSecure] {
             let state = PayState {
-                phase,
+                phase: phase.clone(),
                 notice: Some(Notice::error("x")),
                 ..PayState::default()
             };
             assert!(state.is_busy());
+            assert_eq!(state.is_paying(), phase != Phase::Preparing);
             assert_eq!(state.focus_target(), None);
         }
+    }
+
+    #[test]
+    fn an_unknown_outcome_is_not_a_payment_ui() {
+        let state = PayState {
+            phase: Phase::Unconfirmed,
+            notice: Some(Notice::info(PENDING)),
+            ..PayState::default()
+        };
+        assert!(!state.shows_methods());
+        assert_eq!(state.focus_target(), Some(FocusTarget::Message));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! `https://js.stripe.com/v3/` live, the sandbox's stand-in otherwise.
 
 use super::js::{get, get_string, object};
+use super::state::AUTHENTICATION_FAILED;
 use js_sys::{Array, Function, Object, Promise};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -194,8 +195,13 @@ impl StripeError {
     }
 
     /// Stripe writes `message` for the customer for card and validation errors only; other
-    /// kinds are about the integration and get paygate's own wording.
+    /// kinds are about the integration and get paygate's own wording. A failed 3-D Secure
+    /// challenge is an `invalid_request_error` whose message is meant for developers, so it
+    /// gets its own words.
     pub fn customer_message(&self) -> Option<&str> {
+        if self.code.as_deref() == Some("payment_intent_authentication_failure") {
+            return Some(AUTHENTICATION_FAILED);
+        }
         match self.kind.as_str() {
             "card_error" | "validation_error" => self.message.as_deref().filter(|m| !m.is_empty()),
             _ => None,

@@ -253,6 +253,9 @@ fn PaymentMethods(
     total: String,
 ) -> impl IntoView {
     let busy = move || pay.with(PayState::is_busy);
+    // Locked only while a payment is in flight: while a method loads, the radio the customer
+    // just chose keeps the keyboard focus and another method may still be chosen.
+    let paying = move || pay.with(PayState::is_paying);
     let chosen = move |method: Method| pay.with(|p| p.method == Some(method));
     let options = methods
         .iter()
@@ -343,7 +346,7 @@ fn PaymentMethods(
             aria-labelledby="pg-methods-title"
             hidden=move || !pay.with(PayState::shows_methods)
         >
-            <fieldset class="pg-choice" disabled=busy>
+            <fieldset class="pg-choice" disabled=paying>
                 <legend id="pg-methods-title" class="pg-section-title">"Payment method"</legend>
                 <div class="pg-choice-options">{options}</div>
             </fieldset>

@@ -36,6 +36,7 @@ pub async fn get_widget_session(
         expires_at: record.expires_at.div_euclid(1000),
         success_url: record.success_url.clone(),
         cancel_url: record.cancel_url.clone(),
+        capture_mode: record.capture_mode,
     }))
 }
 

@@ -20,6 +20,9 @@ pub struct WidgetSession {
     pub success_url: Option<String>,
     #[serde(default)]
     pub cancel_url: Option<String>,
+    /// Manual capture: PayPal's script is loaded with `intent=authorize`.
+    #[serde(default)]
+    pub capture_mode: super::CaptureMode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
