@@ -111,6 +111,18 @@ impl Browser {
         panic!("element {css} never matched; last text: {last:?}");
     }
 
+    /// Waits until an element matching `css` exists and returns it.
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        for _ in 0..300 {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                return el;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.save_screenshot(css).await;
+        panic!("element {css} never appeared");
+    }
+
     pub async fn exists(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
     }

@@ -87,3 +87,84 @@ async fn checkout_page_shows_amounts_and_clear_messages() {
     browser.close().await;
     app.stop().await;
 }
+
+/// A customer pays by card in the widget: the Payment Element (the sandbox's Stripe.js
+/// stand-in, in its own frame on the emulator's origin) takes the card; paygate completes the
+/// session only after re-reading the PaymentIntent; the card number reaches the emulator only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_payment_in_the_widget() {
+    let Some(browser) = browser::start().await else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let s = app
+        .create_session(&json!({ "amount": "19.99", "currency": "USD", "description": "T-shirt" }))
+        .await;
+    let sid = s["id"].as_str().unwrap();
+    browser
+        .client
+        .goto(s["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pg-method-card")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let frame = browser.wait_for("#pg-card iframe").await;
+    frame.enter_frame().await.unwrap();
+    for (field, text) in [
+        ("#number", "4242424242424242"),
+        ("#expiry", "12/34"),
+        ("#cvc", "123"),
+    ] {
+        browser.wait_for(field).await.send_keys(text).await.unwrap();
+    }
+    if let Ok(postal) = browser
+        .client
+        .find(fantoccini::Locator::Css("#postal"))
+        .await
+    {
+        let _ = postal.send_keys("10115").await;
+    }
+    browser.client.enter_parent_frame().await.unwrap();
+    browser.wait_for("#pg-pay").await.click().await.unwrap();
+    browser.wait_for("#pg-receipt").await;
+    let receipt = browser
+        .wait_text("#pg-receipt", |t| t.contains("$19.99"))
+        .await;
+    assert!(receipt.contains("pay_"), "{receipt}");
+
+    let session = paygate_tests::app::json_with_status(
+        app.get(&format!("/v1/checkout/sessions/{sid}")).await,
+        200,
+    )
+    .await;
+    assert_eq!(session["status"], "complete");
+    assert_eq!(session["payment"]["status"], "succeeded");
+    assert_eq!(session["payment"]["captured_minor"], 1999);
+    // The card number went to the emulator (the provider), never to paygate.
+    assert!(app
+        .stripe
+        .as_ref()
+        .unwrap()
+        .received_request_bodies()
+        .iter()
+        .any(|b| b.contains("4242424242424242")));
+    browser.close().await;
+    app.stop().await;
+    let dir = std::path::Path::new(db.url.trim_start_matches("sqlite://"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("4242424242424242") && !text.contains("4242 4242 4242 4242"),
+            "card number in paygate's database"
+        );
+    }
+}
