@@ -168,3 +168,76 @@ async fn a_card_payment_in_the_widget() {
         );
     }
 }
+
+/// A customer pays with PayPal: the button (the sandbox's JS SDK stand-in, in its frame) opens
+/// the approval popup synchronously in the click; after approval the server captures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paypal_payment_in_the_widget() {
+    let Some(browser) = browser::start().await else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let s = app
+        .create_session(&json!({ "amount": "12.00", "currency": "EUR" }))
+        .await;
+    let sid = s["id"].as_str().unwrap();
+    browser
+        .client
+        .goto(s["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pg-method-paypal")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let main = browser.client.window().await.unwrap();
+    let frame = browser.wait_for("#pg-paypal iframe").await;
+    frame.enter_frame().await.unwrap();
+    browser
+        .wait_for("#paypal-button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.client.enter_parent_frame().await.unwrap();
+    // The approval page opens in a popup window.
+    let mut popup = None;
+    for _ in 0..200 {
+        let windows = browser.client.windows().await.unwrap();
+        if let Some(w) = windows.into_iter().find(|w| *w != main) {
+            popup = Some(w);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser
+        .client
+        .switch_to_window(popup.expect("approval popup"))
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pay-balance")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.client.switch_to_window(main).await.unwrap();
+    let receipt = browser
+        .wait_text("#pg-receipt", |t| t.contains("12.00"))
+        .await;
+    assert!(receipt.contains("pay_"), "{receipt}");
+    let session = paygate_tests::app::json_with_status(
+        app.get(&format!("/v1/checkout/sessions/{sid}")).await,
+        200,
+    )
+    .await;
+    assert_eq!(session["status"], "complete");
+    assert_eq!(session["payment"]["provider"], "paypal");
+    assert_eq!(session["payment"]["captured_minor"], 1200);
+    assert_eq!(app.paypal.as_ref().unwrap().captures_count(), 1);
+    browser.close().await;
+    app.stop().await;
+}
