@@ -20,6 +20,14 @@ pub struct StripeSubscription {
     pub client_secret: Option<String>,
 }
 
+/// A Stripe Customer as paygate reads it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripeCustomer {
+    pub id: String,
+    pub email: Option<String>,
+    pub default_payment_method: Option<String>,
+}
+
 fn subscription_from(v: &Value) -> Result<StripeSubscription, ProviderError> {
     let reference = v
         .get("id")
@@ -97,6 +105,30 @@ impl StripeProvider {
             .and_then(Value::as_str)
             .map(str::to_string)
             .ok_or_else(|| ProviderError::Malformed("customer without id".into()))
+    }
+
+    /// The Stripe Customer: its email and its default payment method for invoices.
+    pub async fn retrieve_customer(
+        &self,
+        stripe_customer: &str,
+    ) -> Result<StripeCustomer, ProviderError> {
+        let v = self
+            .client
+            .get(&format!("/v1/customers/{stripe_customer}"), &Form::new())
+            .await
+            .map_err(map_error)?;
+        Ok(StripeCustomer {
+            id: v
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            email: v.get("email").and_then(Value::as_str).map(str::to_string),
+            default_payment_method: v
+                .pointer("/invoice_settings/default_payment_method")
+                .and_then(|p| p.as_str().or_else(|| p.get("id").and_then(Value::as_str)))
+                .map(str::to_string),
+        })
     }
 
     /// Attaches a payment method to the customer and makes it the default for invoices.
