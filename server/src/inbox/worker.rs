@@ -102,6 +102,7 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
     if effects.is_empty() {
         return finish(state, id, "ignored", None, None).await;
     }
+    let effects = current_state(provider.as_ref(), effects).await;
     let mut tx = state.db.begin_write().await?;
     let detail = json!({ "event_id": event_id, "event_type": event_type });
     let mut outcome = "unchanged";
@@ -156,6 +157,52 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
         }
     }
     Ok(())
+}
+
+/// Providers deliver events in any order (a `requires_action` event may arrive after the
+/// `payment_failed` that followed it), and a stale snapshot could move an open payment to an
+/// older state. For providers that ask for it, a payment's current state is read back from the
+/// provider before it is applied; the event's own snapshot is used when that read fails (the
+/// state machine still guards terminal states). Done before any transaction is opened.
+async fn current_state(
+    provider: &dyn crate::providers::PaymentProvider,
+    effects: Vec<EventEffect>,
+) -> Vec<EventEffect> {
+    if !provider.webhooks_need_current_state() {
+        return effects;
+    }
+    let mut out = Vec::with_capacity(effects.len());
+    for effect in effects {
+        out.push(match effect {
+            EventEffect::PaymentUpdate {
+                reference,
+                status,
+                captured_minor,
+                last_error,
+                authorization,
+                capture,
+            } => match provider.retrieve_payment(&reference).await {
+                Ok(fresh) if fresh.reference == reference => EventEffect::PaymentUpdate {
+                    reference,
+                    status: fresh.status,
+                    captured_minor: fresh.captured_minor.or(captured_minor),
+                    last_error: fresh.last_error,
+                    authorization: fresh.authorization.or(authorization),
+                    capture: fresh.capture.or(capture),
+                },
+                _ => EventEffect::PaymentUpdate {
+                    reference,
+                    status,
+                    captured_minor,
+                    last_error,
+                    authorization,
+                    capture,
+                },
+            },
+            other => other,
+        });
+    }
+    out
 }
 
 enum Applied {

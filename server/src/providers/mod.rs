@@ -213,6 +213,12 @@ pub trait PaymentProvider: Send + Sync + 'static {
         body: &[u8],
     ) -> Result<VerifiedEvent, ProviderError>;
 
+    /// Whether a webhook's snapshot of a payment should be replaced by the provider's current
+    /// state before it is applied (true for real providers, which deliver out of order).
+    fn webhooks_need_current_state(&self) -> bool {
+        false
+    }
+
     /// Reads a stored (already verified) event: what it changes, nothing for types paygate
     /// does not act on.
     fn interpret_event(&self, payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError>;

@@ -358,6 +358,10 @@ impl PaymentProvider for PaypalProvider {
         })
     }
 
+    fn webhooks_need_current_state(&self) -> bool {
+        true
+    }
+
     fn interpret_event(&self, payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
         events::interpret(payload)
     }
