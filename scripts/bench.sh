@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests): criterion benches of money parsing/formatting and the log redaction
 # filter, then the load generator against a release build of `paygate serve` on a fresh SQLite
-# database on 127.0.0.1. Results go in docs/BENCHMARKS.md by hand, with the machine.
+# database on 127.0.0.1, then the widget's time to interactive in headless Chromium (needs the
+# built front-end and Chromium; skipped with a message otherwise). Results go in
+# docs/BENCHMARKS.md by hand, with the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -28,3 +30,10 @@ for scenario in healthz widget-session create-session list-payments; do
   target/release/loadgen --url "http://127.0.0.1:$port" --scenario "$scenario" \
     --concurrency "$CONCURRENCY" --seconds "$SECONDS_PER_RUN"
 done
+
+echo "==> widget time to interactive (headless Chromium; alone: cargo run --release -p paygate-tests --bin widget_tti -- --runs 30)"
+if [ -s dist/widget/index.html ] && [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+  cargo run --release -p paygate-tests --bin widget_tti -- --runs "${TTI_RUNS:-30}"
+else
+  echo "skipped: needs scripts/build-frontend.sh and Chromium (scripts/setup.sh --browser)" >&2
+fi

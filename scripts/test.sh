@@ -12,7 +12,10 @@ scripts/check-widget-size.sh
 echo "==> workspace tests"
 cargo test --workspace --exclude paygate-frontend
 
-echo "==> widget component tests (wasm32, headless Chromium)"
+echo "==> front-end unit tests (plain Rust logic of the widget and the console, on the host)"
+cargo test -p paygate-frontend --lib
+
+echo "==> widget and console component tests (wasm32, headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p paygate-frontend --target wasm32-unknown-unknown

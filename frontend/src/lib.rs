@@ -8,7 +8,7 @@
 //! [`CheckoutState`] and a [`PayState`] value), so the rendering can be tested in a browser
 //! without a server or a provider.
 
-mod console;
+pub mod console;
 mod widget;
 
 pub use console::ConsoleApp;

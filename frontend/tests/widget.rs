@@ -88,10 +88,17 @@ struct Calls {
     pay: AtomicUsize,
     again: AtomicUsize,
     check: AtomicUsize,
+    cancel: AtomicUsize,
 }
 
 fn actions(calls: &Arc<Calls>) -> PayActions {
-    let (a, b, c, d) = (calls.clone(), calls.clone(), calls.clone(), calls.clone());
+    let (a, b, c, d, e) = (
+        calls.clone(),
+        calls.clone(),
+        calls.clone(),
+        calls.clone(),
+        calls.clone(),
+    );
     PayActions {
         select: Callback::new(move |method| a.selected.lock().unwrap().push(method)),
         pay: Callback::new(move |()| {
@@ -102,6 +109,11 @@ fn actions(calls: &Arc<Calls>) -> PayActions {
         }),
         check: Callback::new(move |()| {
             d.check.fetch_add(1, Ordering::SeqCst);
+        }),
+        // Handled (as when embedded): the link is not followed, the test page stays.
+        cancel: Callback::new(move |()| {
+            e.cancel.fetch_add(1, Ordering::SeqCst);
+            true
         }),
     }
 }
@@ -587,6 +599,58 @@ async fn unknown_outcome_offers_a_check_not_a_second_payment() {
     until_focused(&root, "#pg-message").await;
     button(&root, "#pg-check").click();
     assert_eq!(calls.check.load(Ordering::SeqCst), 1);
+}
+
+fn usd_session_with_cancel_url(url: &str) -> CheckoutState {
+    let CheckoutState::Loaded(mut session) = usd_session(None) else {
+        unreachable!()
+    };
+    session.cancel_url = Some(url.to_owned());
+    CheckoutState::Loaded(session)
+}
+
+#[wasm_bindgen_test]
+async fn cancel_link_leads_back_to_the_merchant_while_nothing_is_paid() {
+    let calls = Arc::new(Calls::default());
+    let root = render_paying(
+        usd_session_with_cancel_url("https://shop.example/cart"),
+        PayState::default(),
+        &calls,
+    )
+    .await;
+    assert_eq!(
+        text(&root, "#pg-cancel").as_deref(),
+        Some("Cancel and return to Corner Shop")
+    );
+    assert_eq!(
+        attr(&root, "#pg-cancel", "href").as_deref(),
+        Some("https://shop.example/cart")
+    );
+    assert_eq!(attr(&root, "#pg-cancel", "target").as_deref(), Some("_top"));
+    root.query_selector("#pg-cancel")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<HtmlElement>()
+        .click();
+    assert_eq!(calls.cancel.load(Ordering::SeqCst), 1);
+
+    // Not while a payment is in flight, and never as a script link or without a cancel_url.
+    let busy = render_paying(
+        usd_session_with_cancel_url("https://shop.example/cart"),
+        paying(Method::Card, Phase::Processing, None),
+        &calls,
+    )
+    .await;
+    assert!(hidden(&busy, ".pg-cancel-row"));
+    let script = render_paying(
+        usd_session_with_cancel_url("javascript:alert(1)"),
+        PayState::default(),
+        &calls,
+    )
+    .await;
+    assert_eq!(text(&script, "#pg-cancel"), None);
+    let none = render_paying(usd_session(None), PayState::default(), &calls).await;
+    assert_eq!(text(&none, "#pg-cancel"), None);
 }
 
 #[wasm_bindgen_test]

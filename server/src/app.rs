@@ -8,7 +8,9 @@ use crate::http::metrics;
 use crate::http::rate_limit::{limit_merchant, limit_widget};
 use crate::http::security::widget_cors;
 use crate::state::AppState;
-use crate::{checkout, customers, events, inbox, openapi, pages, payments, refunds, subscriptions};
+use crate::{
+    admin, checkout, customers, events, inbox, openapi, pages, payments, refunds, subscriptions,
+};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{from_fn_with_state, Next};
@@ -41,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .merge(merchant_api)
         .merge(widget_api)
         .merge(inbox::routes::router())
+        .merge(admin::router(&state))
         .merge(pages::router(&state))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

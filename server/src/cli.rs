@@ -26,6 +26,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage the admin console's accounts (without a subcommand: list them).
+    Admin {
+        #[command(subcommand)]
+        command: Option<AdminCommand>,
+    },
     /// Work with stored provider events (the inbox).
     Events {
         #[command(subcommand)]
@@ -40,6 +45,23 @@ pub enum KeysCommand {
         /// A name to tell the key apart (e.g. "shop backend").
         #[arg(long)]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin. The password is read from standard input (one line) or, on a terminal,
+    /// prompted for twice; only its Argon2id hash is stored.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+    /// List admins, with their state.
+    List,
+    /// Disable an admin and end their sessions at once.
+    Disable {
+        #[arg(long)]
+        email: String,
     },
 }
 

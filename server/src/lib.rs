@@ -1,6 +1,7 @@
 //! paygate's server: the axum service, its CLI, storage, provider abstraction and workers.
 //! `app::app` builds the router; `startup::Application` runs it.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod checkout;

@@ -1,6 +1,6 @@
 //! Entry point: parse the command line, load the configuration, run the command.
 
-use paygate::cli::{self, Command, EventsCommand, KeysCommand};
+use paygate::cli::{self, AdminCommand, Command, EventsCommand, KeysCommand};
 use paygate::config::{Config, Mode};
 use paygate::startup::{connect_and_migrate, Application, Options};
 use paygate::{clock::Clock, inbox, telemetry};
@@ -57,6 +57,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Admin { command } => {
+            let db = connect_and_migrate(&config).await?;
+            let result = admin(&db, command.unwrap_or(AdminCommand::List)).await;
+            db.pool.close().await;
+            result
+        }
         Command::Events {
             command: EventsCommand::Replay { provider, event_id },
         } => {
@@ -70,5 +76,51 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 anyhow::bail!("no stored {provider} event {event_id}")
             }
         }
+    }
+}
+
+async fn admin(db: &paygate::db::Db, command: AdminCommand) -> anyhow::Result<()> {
+    use paygate::admin::accounts;
+    let now = Clock::default().now_ms();
+    match command {
+        AdminCommand::Create { email } => {
+            let password = read_password()?;
+            let admin = accounts::create(db, &email, &password, now).await?;
+            println!("created admin {} ({})", admin.email, admin.id);
+        }
+        AdminCommand::List => {
+            let admins = accounts::list(db).await?;
+            if admins.is_empty() {
+                println!("no admins yet: paygate admin create --email you@example.com");
+            }
+            for a in admins {
+                let state = if a.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                println!("{}\t{}\t{}", a.email, state, a.id);
+            }
+        }
+        AdminCommand::Disable { email } => {
+            let admin = accounts::disable(db, &email, now).await?;
+            println!("disabled admin {}; their sessions are ended", admin.email);
+        }
+    }
+    Ok(())
+}
+
+/// The new admin's password: prompted twice on a terminal (not echoed), else one line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat the password: ")?;
+        anyhow::ensure!(first == second, "the passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
     }
 }

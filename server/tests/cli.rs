@@ -1,5 +1,5 @@
 //! The `paygate` binary as an operator uses it: `--help`, configuration errors, `migrate`,
-//! `keys create`.
+//! `keys create`, `admin create/list/disable`.
 
 use std::process::Command;
 
@@ -21,7 +21,7 @@ fn help_documents_every_command_and_variable() {
     let out = paygate(&dir).arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for word in ["serve", "migrate", "keys", "events"] {
+    for word in ["serve", "migrate", "keys", "admin", "events"] {
         assert!(text.contains(word), "--help lacks {word}: {text}");
     }
     for (name, _) in paygate::config::VARIABLES {
@@ -119,6 +119,125 @@ fn keys_create_prints_the_key_once_and_stores_only_its_hash() {
         .output()
         .unwrap();
     assert_ne!(String::from_utf8(again.stdout).unwrap().trim(), key);
+}
+
+/// Runs `paygate <args>` with `stdin` piped in; returns (success, stdout, stderr).
+fn run_with_stdin(dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = paygate(dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn admin_create_list_and_disable() {
+    let dir = tempdir();
+    let password = "a long staff password";
+    let (ok, out, err) = run_with_stdin(
+        &dir,
+        &["admin", "create", "--email", "Ops@Shop.Example"],
+        &format!("{password}\n"),
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("created admin ops@shop.example"), "{out}");
+    // The password is read, hashed with Argon2id, and appears in no output.
+    assert!(!out.contains(password) && !err.contains(password));
+
+    // Refusals: a duplicate, a short password, a bad email — each says why, nothing is added.
+    for (args, stdin, why) in [
+        (
+            ["admin", "create", "--email", "ops@shop.example"],
+            "another long password\n",
+            "already exists",
+        ),
+        (
+            ["admin", "create", "--email", "new@shop.example"],
+            "short\n",
+            "at least 12",
+        ),
+        (
+            ["admin", "create", "--email", "not-an-email"],
+            "another long password\n",
+            "not an email",
+        ),
+    ] {
+        let (ok, _, err) = run_with_stdin(&dir, &args, stdin);
+        assert!(!ok && err.contains(why), "{args:?}: {err}");
+    }
+
+    let (ok, out, _) = run_with_stdin(&dir, &["admin"], "");
+    assert!(ok);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].starts_with("ops@shop.example\tactive\tadm_"),
+        "{out}"
+    );
+
+    let (ok, out, err) = run_with_stdin(
+        &dir,
+        &["admin", "disable", "--email", "ops@shop.example"],
+        "",
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("disabled"));
+    let (_, out, _) = run_with_stdin(&dir, &["admin", "list"], "");
+    assert!(out.starts_with("ops@shop.example\tdisabled"), "{out}");
+    let (ok, _, err) = run_with_stdin(
+        &dir,
+        &["admin", "disable", "--email", "ghost@shop.example"],
+        "",
+    );
+    assert!(!ok && err.contains("no admin"), "{err}");
+
+    // What was stored, and the audit trail of the command line.
+    let url = secrecy::SecretString::from(format!("sqlite://{}", dir.join("cli.db").display()));
+    let (hash, audit): (String, Vec<(String, String, Option<String>)>) =
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let db = paygate::db::Db::connect(&url).await.unwrap();
+            let hash = sqlx::query_scalar("SELECT password_hash FROM admins")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+            let audit = sqlx::query_as("SELECT actor, action, target FROM admin_audit ORDER BY id")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
+            (hash, audit)
+        });
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(paygate::admin::accounts::verify_password(password, &hash));
+    assert_eq!(
+        audit,
+        vec![
+            (
+                "cli".to_string(),
+                "admin_created".to_string(),
+                Some("ops@shop.example".to_string())
+            ),
+            (
+                "cli".to_string(),
+                "admin_disabled".to_string(),
+                Some("ops@shop.example".to_string())
+            ),
+        ]
+    );
 }
 
 fn tempdir() -> std::path::PathBuf {

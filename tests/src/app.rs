@@ -2,6 +2,7 @@
 //! `spawn_app`), plus an HTTP client that speaks the merchant API.
 
 use crate::db::TestDb;
+use crate::evidence::{self, Received};
 use paygate::clock::Clock;
 use paygate::config::{Config, SANDBOX_DEV_API_KEY};
 use paygate::providers::{PaymentProvider, Providers};
@@ -21,6 +22,9 @@ pub struct AppOptions {
     pub vars: Vec<(&'static str, String)>,
     pub inbox_worker: bool,
     pub clock: Clock,
+    /// Serve paygate's public address through [`evidence::record_requests`], keeping every
+    /// request it receives (`TestApp::received`).
+    pub record_requests: bool,
 }
 
 impl Default for AppOptions {
@@ -30,6 +34,7 @@ impl Default for AppOptions {
             vars: Vec::new(),
             inbox_worker: true,
             clock: Clock::default(),
+            record_requests: false,
         }
     }
 }
@@ -43,7 +48,16 @@ pub struct TestApp {
     pub stripe: Option<StripeEmulator>,
     /// The PayPal emulator (sandbox mode).
     pub paypal: Option<PaypalEmulator>,
+    /// Every request paygate received, with `AppOptions::record_requests`.
+    pub received: Option<Received>,
     running: Option<Running>,
+    front: Option<Front>,
+}
+
+/// paygate's router served on the public address through the recording middleware.
+struct Front {
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<()>,
 }
 
 /// The workspace's built front-end (`dist/`), for tests that load pages.
@@ -70,6 +84,18 @@ pub async fn spawn_app(db: &TestDb, options: AppOptions) -> TestApp {
     for (k, v) in options.vars {
         vars.insert(k.to_string(), v);
     }
+    // Recording: paygate's public URL is a listener of ours, serving its router behind the
+    // recorder (its own listener, on another port, is then reached by nobody).
+    let front_listener = if options.record_requests {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("front listener");
+        let addr = listener.local_addr().expect("address");
+        vars.insert("PAYGATE_PUBLIC_URL".to_string(), format!("http://{addr}"));
+        Some(listener)
+    } else {
+        None
+    };
     let config = Config::from_vars(&vars).expect("test configuration");
     // With test providers the core is tested without network; without, the configuration's
     // own providers are used (in sandbox mode: the Stripe emulator over real HTTP).
@@ -98,8 +124,32 @@ pub async fn spawn_app(db: &TestDb, options: AppOptions) -> TestApp {
     let stripe = app.stripe_emulator();
     let paypal = app.paypal_emulator();
     let running = app.spawn();
+    let mut url = format!("http://{}", running.addr);
+    let mut received = None;
+    let mut front = None;
+    if let Some(listener) = front_listener {
+        let recorded = Received::default();
+        let router = paygate::app::app(state.clone()).layer(axum::middleware::from_fn_with_state(
+            recorded.clone(),
+            evidence::record_requests,
+        ));
+        url = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        received = Some(recorded);
+        front = Some(Front { stop, server });
+    }
     TestApp {
-        url: format!("http://{}", running.addr),
+        url,
         key: SANDBOX_DEV_API_KEY.to_string(),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -108,13 +158,19 @@ pub async fn spawn_app(db: &TestDb, options: AppOptions) -> TestApp {
         state,
         stripe,
         paypal,
+        received,
         running: Some(running),
+        front,
     }
 }
 
 impl TestApp {
     /// Graceful stop: in-flight requests finish, workers end.
     pub async fn stop(mut self) {
+        if let Some(front) = self.front.take() {
+            let _ = front.stop.send(());
+            let _ = front.server.await;
+        }
         if let Some(r) = self.running.take() {
             r.stop().await;
         }

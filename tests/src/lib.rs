@@ -2,10 +2,16 @@
 //! PostgreSQL database), the real application on 127.0.0.1:0, a test provider standing in for
 //! Stripe/PayPal where the core is tested without network, and a WebDriver browser.
 
+pub mod admin;
 pub mod app;
 pub mod browser;
+pub mod csp;
 pub mod db;
+pub mod evidence;
+pub mod merchant;
 pub mod provider;
+pub mod seed;
+pub mod shop;
 
 pub use app::{spawn_app, AppOptions, TestApp};
 pub use db::TestDb;

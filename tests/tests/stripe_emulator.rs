@@ -2092,6 +2092,40 @@ async fn processing_knob_and_disputes() {
     assert_eq!(charge.body["disputed"], true);
 }
 
+/// `redirect_next`: the next challenge is handed out as `redirect_to_url` even to Stripe.js
+/// (`use_stripe_sdk`), as for a redirect-based payment method; the one after that is not.
+#[tokio::test]
+async fn redirect_knob_sends_the_next_challenge_through_return_url() {
+    let emu = start().await;
+    emu.faults(json!({"redirect_next": 1})).await;
+    let mut kinds = Vec::new();
+    for _ in 0..2 {
+        let pi = emu.intent("1000", &[]).await;
+        let r = emu
+            .post_pk(
+                &format!("/v1/payment_intents/{}/confirm", s(&pi["id"])),
+                &[
+                    ("payment_method", "pm_card_authenticationRequired"),
+                    ("client_secret", s(&pi["client_secret"])),
+                    ("use_stripe_sdk", "true"),
+                    ("return_url", "https://shop.example/back"),
+                ],
+            )
+            .await;
+        assert_eq!(r.body["status"], "requires_action", "{}", r.body);
+        kinds.push(s(&r.body["next_action"]["type"]).to_string());
+    }
+    assert_eq!(kinds, ["redirect_to_url", "use_stripe_sdk"]);
+    let state = emu
+        .send(
+            emu.http
+                .get(format!("{}/_emulator/state", emu.base))
+                .bearer_auth(SK),
+        )
+        .await;
+    assert_eq!(state.body["faults"]["redirect_next"], 0);
+}
+
 // ---- browser assets -----------------------------------------------------------------------------------
 
 #[tokio::test]

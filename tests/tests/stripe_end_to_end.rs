@@ -114,6 +114,19 @@ async fn decline_then_another_card_on_the_same_payment_intent(db: TestDb) {
     let after = payment(&app, id).await;
     assert_eq!(after["status"], "requires_payment_method");
     assert_eq!(after["last_error"]["decline_code"], "insufficient_funds");
+    // The decline is one timeline entry, carrying the error (not a second "provider_error").
+    let timeline = paygate::payments::timeline::list(&app.state.db, id)
+        .await
+        .unwrap();
+    let declines: Vec<_> = timeline
+        .iter()
+        .filter(|t| t.cause == "api" && t.detail.to_string().contains("insufficient_funds"))
+        .collect();
+    assert_eq!(declines.len(), 1, "{timeline:?}");
+    assert_eq!(
+        declines[0].detail["last_error"]["decline_code"],
+        "insufficient_funds"
+    );
     let ok = json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
     assert_eq!(ok["status"], "succeeded");
     assert_eq!(

@@ -8,8 +8,9 @@
 //!   [`CHALLENGE_MIN_HEIGHT`] while Stripe's 3-D Secure challenge is open, so that the modal is
 //!   not squeezed into a short frame;
 //! - `{type: 'paygate:success', session, payment}`: the server said the session is complete;
-//! - `{type: 'paygate:cancel', session}`: the buyer cancelled the PayPal window (the checkout
-//!   stays open and other methods remain usable);
+//! - `{type: 'paygate:cancel', session, url}`: the customer chose to leave without paying
+//!   (the "Cancel and return" link, shown when the session has a `cancel_url`, which is `url`).
+//!   Closing the PayPal window is not a cancel: the checkout stays open for another try;
 //! - `{type: 'paygate:error', session, code}`: a payment was declined (`code` =
 //!   `payment_declined`), the session no longer accepts payments (`session_expired`,
 //!   `session_complete`), a provider could not be loaded (`provider_unavailable`), or a provider
@@ -172,15 +173,14 @@ impl Embed {
         self.poster.resize();
     }
 
-    pub fn post(&self, event: EmbedEvent, payment: Option<&str>, code: Option<&str>) {
+    /// Posts `{type, session, ...fields}` to the parent page.
+    pub fn post(&self, event: EmbedEvent, fields: &[(&str, &str)]) {
         let message = object(&[
             ("type", event.message_type().into()),
             ("session", self.poster.session.as_str().into()),
         ]);
-        for (key, value) in [("payment", payment), ("code", code)] {
-            if let Some(value) = value {
-                let _ = js_sys::Reflect::set(&message, &key.into(), &value.into());
-            }
+        for (key, value) in fields {
+            let _ = js_sys::Reflect::set(&message, &(*key).into(), &(*value).into());
         }
         self.poster.post(&message);
     }

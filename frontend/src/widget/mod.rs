@@ -13,6 +13,7 @@ mod pay;
 pub mod paypal_js;
 mod state;
 pub mod stripe_js;
+mod theme;
 mod view;
 
 pub use embed::parse_origin;
@@ -39,6 +40,8 @@ use pay::Payments;
 /// The whole checkout page at `/checkout/{session_id}`.
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
+    // The merchant's theme (embed option) first, so nothing renders in other colours.
+    theme::apply_from_location();
     let state = RwSignal::new(CheckoutState::Loading);
     let pay = RwSignal::new(PayState::default());
     let session_id = window()

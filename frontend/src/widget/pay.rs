@@ -112,6 +112,7 @@ impl Payments {
             pay: Callback::new(move |()| self.pay_card()),
             again: Callback::new(move |()| self.try_again()),
             check: Callback::new(move |()| self.check()),
+            cancel: Callback::new(move |()| self.cancel()),
         }
     }
 
@@ -412,8 +413,27 @@ impl Payments {
         if !self.pay.with_untracked(PayState::shows_methods) {
             return;
         }
+        // Only the PayPal window was closed: the checkout stays open, nothing to tell the page.
         self.set_phase(Phase::Ready, Notice::info(PAYPAL_CANCELLED));
-        self.post(EmbedEvent::Cancel, None, None);
+    }
+
+    /// `#pg-cancel`: embedded, the merchant's page is told (with the `cancel_url`) and decides;
+    /// on a page of its own the link simply leads to the `cancel_url`.
+    fn cancel(self) -> bool {
+        if self.pay.with_untracked(PayState::is_paying) {
+            return true; // nothing leaves while a payment is in flight
+        }
+        let url = self
+            .session
+            .with_value(|s| s.as_ref().and_then(|s| s.cancel_url.clone()))
+            .unwrap_or_default();
+        self.embed.with_value(|embed| match embed {
+            Some(embed) => {
+                embed.post(EmbedEvent::Cancel, &[("url", &url)]);
+                true
+            }
+            None => false,
+        })
     }
 
     fn paypal_failed(self) {
@@ -621,9 +641,13 @@ impl Payments {
     }
 
     fn post(self, event: EmbedEvent, payment: Option<&str>, code: Option<&str>) {
+        let fields: Vec<(&str, &str)> = [("payment", payment), ("code", code)]
+            .into_iter()
+            .filter_map(|(key, value)| Some((key, value?)))
+            .collect();
         self.embed.with_value(|embed| {
             if let Some(embed) = embed {
-                embed.post(event, payment, code);
+                embed.post(event, &fields);
             }
         });
     }

@@ -16,6 +16,9 @@ pub struct PayActions {
     pub again: Callback<()>,
     /// `#pg-check`: ask the server again about a payment whose outcome is not known.
     pub check: Callback<()>,
+    /// `#pg-cancel`: the customer leaves for the merchant's `cancel_url`. Returns true when the
+    /// page handled it (embedded: the merchant's page is told), so the link is not followed.
+    pub cancel: Callback<(), bool>,
 }
 
 /// Renders a [`CheckoutState`] and a [`PayState`]; fetches nothing and touches no provider.
@@ -35,7 +38,8 @@ pub struct PayActions {
 ///   `pg-card-panel`, `pg-card` (Stripe's Payment Element), `pg-pay`, `pg-paypal-panel`,
 ///   `pg-paypal` (PayPal's buttons),
 /// - `pg-receipt`, `pg-receipt-amount`, `pg-receipt-merchant`, `pg-receipt-reference`,
-///   `pg-continue` (link to the merchant's `success_url`).
+///   `pg-continue` (link to the merchant's `success_url`),
+/// - `pg-cancel` (link back to the merchant's `cancel_url`, while nothing is being paid).
 #[component]
 pub fn CheckoutView(
     #[prop(into)] state: Signal<CheckoutState>,
@@ -200,6 +204,15 @@ fn SessionDetails(
         }
     };
 
+    let cancel = session
+        .cancel_url
+        .clone()
+        .filter(|url| open && is_web_url(url))
+        .map(|url| {
+            let merchant = session.merchant_name.clone();
+            view! { <CancelLink url merchant pay actions /> }
+        });
+
     view! {
         <header class="pg-header">
             <h1 id="pg-merchant" class="pg-merchant">{session.merchant_name.clone()}</h1>
@@ -217,6 +230,35 @@ fn SessionDetails(
         {receipt}
         {methods}
         {no_methods}
+        {cancel}
+    }
+}
+
+/// The way back to the merchant without paying (Stripe Checkout's back link), shown while the
+/// customer can still choose. Embedded, the merchant's page decides what happens next.
+#[component]
+fn CancelLink(
+    url: String,
+    merchant: String,
+    pay: Signal<PayState>,
+    actions: Option<PayActions>,
+) -> impl IntoView {
+    view! {
+        <p class="pg-cancel-row" hidden=move || pay.with(|p| !p.shows_methods() || p.is_paying())>
+            <a
+                id="pg-cancel"
+                class="pg-cancel"
+                href=url
+                target="_top"
+                on:click=move |ev| {
+                    if actions.is_some_and(|a| a.cancel.run(())) {
+                        ev.prevent_default();
+                    }
+                }
+            >
+                {format!("Cancel and return to {merchant}")}
+            </a>
+        </p>
     }
 }
 

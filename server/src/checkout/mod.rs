@@ -1,7 +1,7 @@
 //! Checkout sessions: the merchant opens one for an amount; the customer pays it in the widget.
 
 pub mod expiry;
-mod record;
+pub mod record;
 pub mod repo;
 pub mod routes;
 pub mod service;

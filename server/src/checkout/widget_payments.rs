@@ -6,9 +6,8 @@ use super::record::SessionRecord;
 use super::{repo, settle};
 use crate::error::{ApiError, ApiResult};
 use crate::payments::actions::{self, Action};
-use crate::payments::record::COLUMNS;
 use crate::payments::repo as payments_repo;
-use crate::payments::repo::Update;
+use crate::payments::repo::{SessionPayment, Update};
 use crate::payments::{service, Cause, PaymentRecord};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -76,16 +75,10 @@ async fn open_payment(
     session_id: &str,
     provider: ProviderName,
 ) -> Result<Option<PaymentRecord>, ApiError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE checkout_session_id = $1 AND provider = $2 \
-         AND status IN ('requires_payment_method', 'requires_confirmation', 'requires_action') \
-         AND provider_reference IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 1"
-    ))
-    .bind(session_id)
-    .bind(provider.as_str())
-    .fetch_optional(&state.db.pool)
-    .await?;
-    Ok(row.as_ref().map(PaymentRecord::from_row).transpose()?)
+    Ok(
+        payments_repo::find_for_session(&state.db, session_id, provider, SessionPayment::Open)
+            .await?,
+    )
 }
 
 async fn new_payment(
@@ -199,23 +192,19 @@ async fn stripe_complete(
     let session = repo::get(&state.db, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("checkout session"))?;
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE checkout_session_id = $1 AND provider = 'stripe' \
-         ORDER BY created_at DESC, id DESC LIMIT 1"
-    ))
-    .bind(&session.id)
-    .fetch_optional(&state.db.pool)
-    .await?;
-    let payment = row
-        .as_ref()
-        .map(PaymentRecord::from_row)
-        .transpose()?
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "no_payment",
-                "No card payment was started for this checkout.",
-            )
-        })?;
+    let payment = payments_repo::find_for_session(
+        &state.db,
+        &session.id,
+        ProviderName::Stripe,
+        SessionPayment::Latest,
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::conflict(
+            "no_payment",
+            "No card payment was started for this checkout.",
+        )
+    })?;
     Ok(axum::Json(outcome(&state, &session.id, payment).await?))
 }
 
@@ -242,18 +231,14 @@ async fn paypal_capture(
     Path((id, order_id)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<WidgetOutcome>> {
     let session = open_session(&state, &id, ProviderName::Paypal).await?;
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE checkout_session_id = $1 AND provider = 'paypal' AND provider_reference = $2"
-    ))
-    .bind(&session.id)
-    .bind(&order_id)
-    .fetch_optional(&state.db.pool)
-    .await?;
-    let payment = row
-        .as_ref()
-        .map(PaymentRecord::from_row)
-        .transpose()?
-        .ok_or_else(|| ApiError::not_found("PayPal order for this checkout"))?;
+    let payment = payments_repo::find_for_session(
+        &state.db,
+        &session.id,
+        ProviderName::Paypal,
+        SessionPayment::Reference(&order_id),
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("PayPal order for this checkout"))?;
     // The server checks the approval itself; the browser's onApprove is only a hint.
     let fresh = outcome(&state, &session.id, payment.clone()).await?;
     if fresh.payment_status != PaymentStatus::RequiresConfirmation {

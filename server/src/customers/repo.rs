@@ -5,7 +5,7 @@ use serde_json::json;
 use shared::api::Metadata;
 use sqlx::Row as _;
 
-const EMAIL_CONTEXT: &str = "customers.email";
+pub const EMAIL_CONTEXT: &str = "customers.email";
 const NAME_CONTEXT: &str = "customers.name";
 
 #[derive(Debug, Clone, Default)]

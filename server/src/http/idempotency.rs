@@ -25,6 +25,11 @@ const LOCK_TTL_MS: i64 = 120_000;
 /// Stored answers are kept at least this long, then swept.
 pub const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// The owner of idempotency keys for callers that are not the merchant API (e.g.
+/// `admin:<admin id>`); stored in the `merchant_id` column, so it never collides with a merchant.
+#[derive(Debug, Clone)]
+pub struct IdempotencyScope(pub String);
+
 #[derive(Debug, PartialEq, Eq)]
 enum Claim {
     Claimed,
@@ -44,8 +49,13 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         Ok(k) => k,
         Err(e) => return e.into_response(),
     };
-    let Some(merchant) = request.extensions().get::<Merchant>().cloned() else {
-        return ApiError::unauthorized("Missing API key.").into_response();
+    // Keys are scoped to the caller: the merchant (API key auth) or one admin (console).
+    let scope = match request.extensions().get::<Merchant>() {
+        Some(merchant) => merchant.merchant_id.clone(),
+        None => match request.extensions().get::<IdempotencyScope>() {
+            Some(scope) => scope.0.clone(),
+            None => return ApiError::unauthorized("Missing API key.").into_response(),
+        },
     };
     let (parts, body) = request.into_parts();
     let bytes = match to_bytes(body, state.config.body_limit).await {
@@ -63,16 +73,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let fingerprint = fingerprint(parts.method.as_str(), &path, &bytes);
 
     let now = state.clock.now_ms();
-    match claim(
-        &state.db,
-        &merchant.merchant_id,
-        &key,
-        &path,
-        &fingerprint,
-        now,
-    )
-    .await
-    {
+    match claim(&state.db, &scope, &key, &path, &fingerprint, now).await {
         Err(e) => ApiError::from(e).into_response(),
         Ok(Claim::InFlight) => {
             let mut e = ApiError::conflict(
@@ -93,7 +94,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
-            finish(&state.db, &merchant.merchant_id, &key, response).await
+            finish(&state.db, &scope, &key, response).await
         }
     }
 }

@@ -24,6 +24,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/checkout/{id}", get(checkout_page))
         .route("/admin", get(console_page))
+        // The console routes in the browser (/admin/payments/{id}, /admin/audit, ...).
+        .route("/admin/{*path}", get(console_subpage))
         .route("/", get(home))
         .route("/demo/checkout", post(demo_checkout))
         .route("/demo/shop.js", get(shop_js))
@@ -75,6 +77,18 @@ async fn checkout_page(State(state): State<AppState>, Path(_id): Path<String>) -
 
 async fn console_page(State(state): State<AppState>) -> Response {
     render_bundle(&state, "console", security::own_page_csp).await
+}
+
+async fn console_subpage(
+    State(state): State<AppState>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> Response {
+    if path == "api" || path.starts_with("api/") {
+        // An unknown admin API route answers like any unknown route, not with the page.
+        return crate::error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such route.")
+            .into_response();
+    }
+    console_page(State(state)).await
 }
 
 /// The demo shop's catalogue: prices are the server's, never the browser's.

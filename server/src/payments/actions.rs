@@ -205,9 +205,11 @@ async fn record(
         Some(e) => json!({ "operation": operation, "error": e.to_string() }),
         None => json!({ "operation": operation }),
     };
-    let (_, updated) =
+    let (outcome, updated) =
         repo::apply_update(&mut tx, &current, update, cause, detail.clone(), now).await?;
-    if error.is_some() {
+    // A decline already wrote its entry (with the error) through the update; any other failure
+    // changed nothing, so it gets an entry of its own: exactly one per failure.
+    if error.is_some() && outcome == repo::Outcome::Unchanged {
         super::timeline::append(
             &mut tx,
             payment_id,

@@ -259,6 +259,44 @@ pub async fn apply_update(
     Ok((outcome, next))
 }
 
+/// Which of a checkout session's payments through one provider to find.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionPayment<'a> {
+    /// The newest one, whatever its state.
+    Latest,
+    /// The newest one the customer can still pay (created at the provider, not yet confirmed).
+    Open,
+    /// The one with this provider reference (a PayPal order id from the browser).
+    Reference(&'a str),
+}
+
+/// A checkout session's payment through `provider`, newest first.
+pub async fn find_for_session(
+    db: &Db,
+    session_id: &str,
+    provider: shared::api::ProviderName,
+    which: SessionPayment<'_>,
+) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    let condition = match which {
+        SessionPayment::Latest => "",
+        SessionPayment::Open => {
+            " AND status IN ('requires_payment_method', 'requires_confirmation', 'requires_action') \
+             AND provider_reference IS NOT NULL"
+        }
+        SessionPayment::Reference(_) => " AND provider_reference = $3",
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payments WHERE checkout_session_id = $1 AND provider = $2{condition} \
+         ORDER BY created_at DESC, id DESC LIMIT 1"
+    );
+    let mut q = sqlx::query(&sql).bind(session_id).bind(provider.as_str());
+    if let SessionPayment::Reference(reference) = which {
+        q = q.bind(reference);
+    }
+    let row = q.fetch_optional(&db.pool).await?;
+    row.as_ref().map(PaymentRecord::from_row).transpose()
+}
+
 /// One page of payments, newest first, and whether more follow.
 pub async fn list(
     db: &Db,
@@ -286,7 +324,8 @@ pub async fn list(
     }
     if cursor.is_some() {
         let (a, b, c) = (next(), next(), next());
-        sql += &format!(" AND (created_at < {a} OR (created_at = {b} AND id < {c}))");
+        // A range plus a tie-break, so SQLite seeks the index to the cursor (see admin::history).
+        sql += &format!(" AND created_at <= {a} AND (created_at < {b} OR id < {c})");
     }
     sql += &format!(" ORDER BY created_at DESC, id DESC LIMIT {}", next());
 

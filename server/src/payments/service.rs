@@ -157,7 +157,7 @@ async fn create_detached(
             };
             // The outcome at the provider may be unknown (timeout): the row stays open and the
             // timeline says what happened; reconciliation settles it.
-            let (_, _) = repo::apply_update(
+            let (outcome, _) = repo::apply_update(
                 &mut tx,
                 &current,
                 update,
@@ -166,17 +166,20 @@ async fn create_detached(
                 state.clock.now_ms(),
             )
             .await?;
-            super::timeline::append(
-                &mut tx,
-                &current.id,
-                state.clock.now_ms(),
-                Cause::Api,
-                "provider_error",
-                Some(current.status),
-                None,
-                &json!({ "operation": "create", "error": e.to_string() }),
-            )
-            .await?;
+            // One timeline entry per failure: a decline's update above already wrote it.
+            if outcome == repo::Outcome::Unchanged {
+                super::timeline::append(
+                    &mut tx,
+                    &current.id,
+                    state.clock.now_ms(),
+                    Cause::Api,
+                    "provider_error",
+                    Some(current.status),
+                    None,
+                    &json!({ "operation": "create", "error": e.to_string() }),
+                )
+                .await?;
+            }
             tx.commit().await?;
             Err(api_error)
         }

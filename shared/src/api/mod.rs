@@ -4,6 +4,7 @@
 //! Request types reject unknown fields (a typo must not be silently ignored in a payment API);
 //! response types are plain and may grow.
 
+pub mod admin;
 mod amount;
 mod billing;
 mod checkout;

@@ -48,7 +48,7 @@
           session: session.id,
           onSuccess: function () { status.textContent = 'Thank you! Your order is paid.'; cart = {}; render(); },
           onCancel: function () { status.textContent = 'Checkout canceled.'; pay.disabled = false; },
-          onError: function (e) { status.textContent = 'Payment error: ' + (e.message || 'try again'); pay.disabled = false; },
+          onError: function (e) { status.textContent = 'The payment did not go through (' + (e.code || 'error') + ').'; pay.disabled = false; },
         });
       })
       .catch(function (e) { status.textContent = 'Could not open the checkout: ' + e.message; pay.disabled = false; });

@@ -353,6 +353,10 @@ fn require_action(
     pm_id: &str,
     opts: &AttemptOptions<'_>,
 ) {
+    let forced = store.redirect_next > 0 && store.payment_intents[pi_id].return_url.is_some();
+    if forced {
+        store.redirect_next -= 1;
+    }
     let pi = store
         .payment_intents
         .get_mut(pi_id)
@@ -361,7 +365,7 @@ fn require_action(
     pi.status = "requires_action";
     pi.payment_method = Some(pm_id.to_string());
     pi.authenticating = Some(pm_id.to_string());
-    pi.redirect_flow = pi.return_url.is_some() && !opts.use_stripe_sdk;
+    pi.redirect_flow = pi.return_url.is_some() && (forced || !opts.use_stripe_sdk);
     pi.next_action = Some(if pi.redirect_flow {
         json!({"type": "redirect_to_url", "redirect_to_url": {"return_url": pi.return_url, "url": url}})
     } else {

@@ -1,6 +1,7 @@
 //! Test knobs (secret key required; JSON bodies):
 //! - `POST /_emulator/faults` `{"latency_ms", "fail_next", "status", "should_retry",
-//!   "retry_after", "reset_next", "lose_response_next", "processing_next"}` (each optional);
+//!   "retry_after", "reset_next", "lose_response_next", "processing_next", "redirect_next"}`
+//!   (each optional);
 //!   `DELETE /_emulator/faults` clears them all;
 //! - `GET /_emulator/state`: counts of every kind of object, events, queued deliveries, keys;
 //! - `POST /_emulator/disputes` `{"payment_intent", "reason"?, "amount"?}`: opens a dispute
@@ -27,9 +28,13 @@ fn require_secret(headers: &HeaderMap, app: &App) -> Result<(), ApiError> {
 
 fn faults_json(app: &App) -> Value {
     let faults = app.faults.lock().expect("faults lock").clone();
-    let processing_next = app.store.lock().expect("store lock").processing_next;
+    let (processing_next, redirect_next) = {
+        let store = app.store.lock().expect("store lock");
+        (store.processing_next, store.redirect_next)
+    };
     let mut v = serde_json::to_value(faults).unwrap_or(Value::Null);
     v["processing_next"] = json!(processing_next);
+    v["redirect_next"] = json!(redirect_next);
     v
 }
 
@@ -45,8 +50,14 @@ pub async fn set_faults(State(app): State<App>, headers: HeaderMap, body: Bytes)
         .expect("faults lock")
         .apply(&request)
         .map_err(ApiError::invalid)?;
-    if let Some(n) = request.processing_next {
-        app.store.lock().expect("store lock").processing_next = n;
+    {
+        let mut store = app.store.lock().expect("store lock");
+        if let Some(n) = request.processing_next {
+            store.processing_next = n;
+        }
+        if let Some(n) = request.redirect_next {
+            store.redirect_next = n;
+        }
     }
     Ok(axum::Json(faults_json(&app)).into_response())
 }
@@ -54,7 +65,11 @@ pub async fn set_faults(State(app): State<App>, headers: HeaderMap, body: Bytes)
 pub async fn clear_faults(State(app): State<App>, headers: HeaderMap) -> ApiResult {
     require_secret(&headers, &app)?;
     *app.faults.lock().expect("faults lock") = Default::default();
-    app.store.lock().expect("store lock").processing_next = 0;
+    {
+        let mut store = app.store.lock().expect("store lock");
+        store.processing_next = 0;
+        store.redirect_next = 0;
+    }
     Ok(axum::Json(faults_json(&app)).into_response())
 }
 

@@ -30,6 +30,9 @@ pub struct FaultsRequest {
     pub lose_response_next: Option<u32>,
     /// The next N successful charges pass through `processing` (kept by the store).
     pub processing_next: Option<u32>,
+    /// The next N 3-D Secure challenges redirect (`redirect_to_url`) instead of opening in
+    /// Stripe.js's modal (kept by the store).
+    pub redirect_next: Option<u32>,
 }
 
 /// What happens to one API call.

@@ -286,6 +286,10 @@ pub struct Store {
     pub deliveries: Vec<Delivery>,
     /// Test knob: the next N successful charges pass through `processing` first.
     pub processing_next: u32,
+    /// Test knob: the next N 3-D Secure challenges are handed out as `redirect_to_url` (the
+    /// customer leaves the page and comes back to `return_url`, as with Stripe's redirect-based
+    /// payment methods), even when Stripe.js asked for `use_stripe_sdk`.
+    pub redirect_next: u32,
     invoice_number: u64,
 }
 
@@ -374,6 +378,7 @@ impl Store {
             event_index: HashMap::new(),
             deliveries: Vec::new(),
             processing_next: 0,
+            redirect_next: 0,
             invoice_number: 0,
         };
         store.seed_catalog();

@@ -1,0 +1,165 @@
+//! The console's pages and their URLs (History API routing under `/admin`):
+//! - `/admin?status=...&currency=...`: the payment history, filters in the query;
+//! - `/admin/payments/{id}`: one payment;
+//! - `/admin/audit?before=...`: the audit log.
+
+use super::query::{history_from_search, history_to_search, pairs};
+use shared::api::admin::HistoryQuery;
+
+/// Where the console's pages live.
+pub const BASE: &str = "/admin";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    History(HistoryQuery),
+    Payment(String),
+    Audit { before: Option<i64> },
+    NotFound,
+}
+
+impl Route {
+    /// The page of a path and query string (`location.pathname`, `location.search`).
+    pub fn parse(path: &str, search: &str) -> Route {
+        let Some(rest) = path.strip_prefix(BASE) else {
+            return Route::NotFound;
+        };
+        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        match segments.as_slice() {
+            [] => Route::History(history_from_search(search)),
+            ["payments", id] if plausible_id(id) => Route::Payment((*id).to_string()),
+            ["audit"] => Route::Audit {
+                before: pairs(search)
+                    .find(|(key, _)| key == "before")
+                    .and_then(|(_, value)| value.parse().ok()),
+            },
+            _ => Route::NotFound,
+        }
+    }
+
+    /// The page the browser shows now.
+    pub fn current() -> Route {
+        let location = leptos::prelude::window().location();
+        Route::parse(
+            &location.pathname().unwrap_or_default(),
+            &location.search().unwrap_or_default(),
+        )
+    }
+
+    /// The URL of the page (path and query).
+    pub fn href(&self) -> String {
+        match self {
+            Route::History(query) => {
+                let search = history_to_search(query);
+                if search.is_empty() {
+                    BASE.to_string()
+                } else {
+                    format!("{BASE}?{search}")
+                }
+            }
+            Route::Payment(id) => format!("{BASE}/payments/{id}"),
+            Route::Audit { before: None } => format!("{BASE}/audit"),
+            Route::Audit {
+                before: Some(before),
+            } => format!("{BASE}/audit?before={before}"),
+            Route::NotFound => BASE.to_string(),
+        }
+    }
+
+    /// The document's title on this page.
+    pub fn title(&self) -> String {
+        match self {
+            Route::History(_) => "Payments · paygate admin".to_string(),
+            Route::Payment(id) => format!("Payment {id} · paygate admin"),
+            Route::Audit { .. } => "Audit log · paygate admin".to_string(),
+            Route::NotFound => "Not found · paygate admin".to_string(),
+        }
+    }
+
+    /// Which main navigation entry this page belongs to.
+    pub fn section(&self) -> Section {
+        match self {
+            Route::History(_) | Route::Payment(_) => Section::Payments,
+            Route::Audit { .. } => Section::Audit,
+            Route::NotFound => Section::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Payments,
+    Audit,
+    None,
+}
+
+/// An id that may go into an API path: no `/`, `?`, `#`, `%` or `..` can steer the request.
+pub fn plausible_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::api::PaymentStatus;
+
+    #[test]
+    fn parses_every_page() {
+        assert_eq!(
+            Route::parse("/admin", ""),
+            Route::History(HistoryQuery::default())
+        );
+        assert_eq!(
+            Route::parse("/admin/", "?status=failed"),
+            Route::History(HistoryQuery {
+                status: Some(PaymentStatus::Failed),
+                ..HistoryQuery::default()
+            })
+        );
+        assert_eq!(
+            Route::parse("/admin/payments/pay_123", ""),
+            Route::Payment("pay_123".into())
+        );
+        assert_eq!(
+            Route::parse("/admin/audit", "?before=77"),
+            Route::Audit { before: Some(77) }
+        );
+        assert_eq!(
+            Route::parse("/admin/audit", ""),
+            Route::Audit { before: None }
+        );
+        for (path, search) in [
+            ("/admin/payments/pay_1%2F..", ""),
+            ("/admin/payments/", ""),
+            ("/admin/nope", ""),
+            ("/checkout/cs_1", ""),
+            ("/administrator", ""),
+        ] {
+            assert_eq!(Route::parse(path, search), Route::NotFound, "{path}");
+        }
+    }
+
+    #[test]
+    fn hrefs_parse_back() {
+        let routes = [
+            Route::History(HistoryQuery::default()),
+            Route::History(HistoryQuery {
+                currency: Some("JPY".into()),
+                q: Some("5O190127TN364715T".into()),
+                cursor: Some("abc".into()),
+                ..HistoryQuery::default()
+            }),
+            Route::Payment("pay_9".into()),
+            Route::Audit { before: None },
+            Route::Audit { before: Some(5) },
+        ];
+        for route in routes {
+            let href = route.href();
+            let (path, search) = href.split_once('?').unwrap_or((&href, ""));
+            assert_eq!(Route::parse(path, search), route, "{href}");
+        }
+    }
+}

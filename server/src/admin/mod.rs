@@ -1,0 +1,79 @@
+//! The admin console's API (`/admin/api/...`, DESIGN.md §3, §6): sign-in with sessions and CSRF
+//! protection, the payment history with filters and totals, the daily chart, a payment's detail,
+//! refunds, the CSV export and the audit log. Admin accounts are managed from the command line
+//! (`paygate admin`, [`accounts`]). The console's page itself is served by `pages`.
+
+pub mod accounts;
+pub mod audit;
+pub mod days;
+mod detail;
+mod export;
+pub mod filters;
+mod history;
+pub mod session;
+mod sign_in;
+mod stats;
+
+use crate::error::ApiError;
+use crate::http::idempotency::{self, IdempotencyScope};
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use session::AdminAuth;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use export::neutralise;
+pub use sign_in::{MAX_PER_ACCOUNT, MAX_PER_ADDRESS, WINDOW_MS};
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let refunds = Router::new()
+        .route("/admin/api/payments/{id}/refunds", post(detail::refund))
+        .route_layer(from_fn_with_state(state.clone(), refund_idempotency));
+    Router::new()
+        .route(
+            "/admin/api/session",
+            post(sign_in::sign_in)
+                .get(sign_in::current)
+                .delete(sign_in::sign_out),
+        )
+        .route("/admin/api/payments", get(history::page))
+        .route("/admin/api/payments/export.csv", get(export::export))
+        .route("/admin/api/payments/{id}", get(detail::show))
+        .route("/admin/api/stats/daily", get(stats::daily))
+        .route("/admin/api/audit", get(audit::list))
+        .merge(refunds)
+        // Payment data and CSRF tokens must not linger in caches.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
+/// Admin refunds must carry an `Idempotency-Key`; it is scoped to the signed-in admin and
+/// handled by the same store as the merchant API's keys.
+async fn refund_idempotency(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let admin = match AdminAuth::from_request_parts(&mut parts, &state).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    if !parts.headers.contains_key(idempotency::HEADER) {
+        return ApiError::invalid(
+            "Idempotency-Key",
+            "Refunds from the console need an Idempotency-Key header.",
+        )
+        .into_response();
+    }
+    parts
+        .extensions
+        .insert(IdempotencyScope(format!("admin:{}", admin.admin_id)));
+    idempotency::idempotency(State(state), Request::from_parts(parts, body), next).await
+}

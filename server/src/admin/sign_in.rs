@@ -1,0 +1,155 @@
+//! `/admin/api/session`: sign in, who am I, sign out. Failed sign-ins are limited per account and
+//! per client address (OWASP Authentication Cheat Sheet): over the limit the answer is 429 with
+//! `Retry-After`, and the password is not even checked.
+
+use super::session::{self, check_origin, AdminAuth, ClientIp};
+use super::{accounts, audit};
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::Json;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use shared::api::admin::{AdminSession, SignIn};
+use sqlx::Row;
+
+/// Failures counted within this window...
+pub const WINDOW_MS: i64 = 15 * 60 * 1000;
+/// ...at most this many per account (then the account waits, whoever is guessing)...
+pub const MAX_PER_ACCOUNT: i64 = 5;
+/// ...and this many per client address (one address guessing many accounts).
+pub const MAX_PER_ADDRESS: i64 = 20;
+
+/// `POST /admin/api/session`.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<SignIn>,
+) -> ApiResult<Response> {
+    check_origin(&headers)?;
+    let ip = ip.unwrap_or_else(|| "unknown".to_string());
+    let email = crate::crypto::normalize_email(&body.email);
+    if email.is_empty() || email.len() > 254 || body.password.len() > 1024 {
+        return Err(ApiError::invalid("email", "Enter your email and password."));
+    }
+    let now = state.clock.now_ms();
+    refuse_if_limited(&state, &email, &ip, now).await?;
+
+    let found = accounts::find_for_sign_in(&state.db, &email).await?;
+    let stored = found
+        .as_ref()
+        .map(|(_, hash)| hash.clone())
+        .unwrap_or_else(|| accounts::decoy_hash().to_string());
+    let password = body.password;
+    // Argon2 takes tens of milliseconds of CPU: off the async workers.
+    let matches =
+        tokio::task::spawn_blocking(move || accounts::verify_password(&password, &stored))
+            .await
+            .map_err(ApiError::internal)?;
+    let admin = match (found, matches) {
+        (Some((admin, _)), true) => admin,
+        _ => {
+            sqlx::query("INSERT INTO admin_sign_in_failures (email, ip, at) VALUES ($1, $2, $3)")
+                .bind(&email)
+                .bind(&ip)
+                .bind(now)
+                .execute(&state.db.pool)
+                .await?;
+            audit::record(
+                &state.db,
+                &email,
+                "sign_in_failed",
+                None,
+                &json!({}),
+                Some(&ip),
+                now,
+            )
+            .await?;
+            return Err(ApiError::unauthorized("Wrong email or password."));
+        }
+    };
+
+    let (token, auth) =
+        session::create(&state.db, &admin.id, &admin.email, Some(ip.clone()), now).await?;
+    sqlx::query("UPDATE admins SET last_sign_in_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&admin.id)
+        .execute(&state.db.pool)
+        .await?;
+    audit::record(
+        &state.db,
+        &admin.email,
+        "sign_in",
+        None,
+        &json!({}),
+        Some(&ip),
+        now,
+    )
+    .await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            session::set_cookie(&state.config.public_url, &token),
+        )],
+        axum::Json(auth.to_api()),
+    )
+        .into_response())
+}
+
+async fn refuse_if_limited(state: &AppState, email: &str, ip: &str, now: i64) -> ApiResult<()> {
+    let since = now - WINDOW_MS;
+    for (column, key, max) in [
+        ("email", email, MAX_PER_ACCOUNT),
+        ("ip", ip, MAX_PER_ADDRESS),
+    ] {
+        let row = sqlx::query(&format!(
+            "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM admin_sign_in_failures \
+             WHERE {column} = $1 AND at > $2"
+        ))
+        .bind(key)
+        .bind(since)
+        .fetch_one(&state.db.pool)
+        .await?;
+        let n: i64 = row.try_get("n")?;
+        if n >= max {
+            // Counted failures age out one by one; the oldest frees a slot first.
+            let oldest: i64 = row.try_get::<Option<i64>, _>("oldest")?.unwrap_or(now);
+            let wait_ms = (oldest + WINDOW_MS - now).max(1000);
+            let mut e = ApiError::rate_limited(((wait_ms + 999) / 1000) as u64);
+            e.detail = "Too many failed sign-ins; wait before trying again.".to_string();
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// `GET /admin/api/session`: the signed-in admin and the CSRF token, or 401.
+pub async fn current(admin: AdminAuth) -> axum::Json<AdminSession> {
+    axum::Json(admin.to_api())
+}
+
+/// `DELETE /admin/api/session`: sign out (CSRF-checked like every state change).
+pub async fn sign_out(State(state): State<AppState>, admin: AdminAuth) -> ApiResult<Response> {
+    session::end(&state.db, &admin).await?;
+    let now = state.clock.now_ms();
+    audit::record(
+        &state.db,
+        &admin.email,
+        "sign_out",
+        None,
+        &json!({}),
+        admin.ip.as_deref(),
+        now,
+    )
+    .await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(
+            header::SET_COOKIE,
+            session::clear_cookie(&state.config.public_url),
+        )],
+    )
+        .into_response())
+}
