@@ -2,13 +2,31 @@
 # Benchmarks (not tests): criterion benches of money parsing/formatting and the log redaction
 # filter, then the load generator against a release build of `paygate serve` on a fresh SQLite
 # database on 127.0.0.1, then the widget's time to interactive in headless Chromium (needs the
-# built front-end and Chromium; skipped with a message otherwise). Results go in
+# built front-end and Chromium; skipped with a message otherwise), then the admin history with
+# a million seeded payments on SQLite and PostgreSQL (`scripts/bench.sh history` runs only
+# that; HISTORY_ROWS changes the count). Results go in
 # docs/BENCHMARKS.md by hand, with the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 CONCURRENCY=${CONCURRENCY:-16}
+
+history_bench() { # the admin history with HISTORY_ROWS payments, SQLite then PostgreSQL
+  cargo build --release -p paygate-tests --bin history_bench
+  target/release/history_bench --backend sqlite --rows "${HISTORY_ROWS:-1000000}"
+  if pg_isready -q -h 127.0.0.1 -p 5432; then
+    target/release/history_bench --backend postgres --rows "${HISTORY_ROWS:-1000000}"
+  else
+    echo "skipped PostgreSQL: nothing answers on 127.0.0.1:5432" >&2
+  fi
+}
+
+# `scripts/bench.sh history` runs only the admin history benchmark.
+if [ "${1:-}" = "history" ]; then
+  history_bench
+  exit 0
+fi
 
 echo "==> criterion: shared (money, provider encodings, redaction)"
 cargo bench -p paygate-shared --bench money -- --noplot
@@ -37,3 +55,6 @@ if [ -s dist/widget/index.html ] && [ -x /usr/bin/chromium ] && [ -x /usr/bin/ch
 else
   echo "skipped: needs scripts/build-frontend.sh and Chromium (scripts/setup.sh --browser)" >&2
 fi
+
+echo "==> admin history, ${HISTORY_ROWS:-1000000} payments (alone: scripts/bench.sh history)"
+history_bench

@@ -98,6 +98,15 @@ async fn until(what: &str, root: &HtmlElement, done: impl Fn() -> bool) {
     panic!("timed out waiting for {what}; DOM: {}", root.inner_html());
 }
 
+/// Waits until `selector` (inside `root`) has keyboard focus.
+async fn until_focused(root: &HtmlElement, selector: &str) {
+    let element = get::<web_sys::Element>(root, selector);
+    until(&format!("focus on {selector}"), root, || {
+        document().active_element().as_ref() == Some(&element)
+    })
+    .await;
+}
+
 /// Fires a bubbling event, as the browser does after a person's input.
 fn fire(element: &web_sys::Element, kind: &str) {
     let init = EventInit::new();
@@ -456,6 +465,33 @@ async fn filters_come_from_the_url_and_go_back_into_it() {
     .await;
     click(&root, "#pc-first-page");
     assert_eq!(location().1, "?status=failed&currency=JPY&from=2026-11-01");
+    until("the first page", &root, || {
+        find(&root, "#pc-first-page").is_none()
+    })
+    .await;
+
+    // The browser's Back button returns to the second page (popstate), controls included.
+    let requests = calls_to(&calls, "GET", "/admin/api/payments").len();
+    window().history().unwrap().back().unwrap();
+    until("the second page again", &root, || {
+        find(&root, "#pc-first-page").is_some()
+    })
+    .await;
+    assert_eq!(
+        location().1,
+        "?status=failed&currency=JPY&from=2026-11-01&cursor=cur_2"
+    );
+    until("the request for it", &root, || {
+        calls_to(&calls, "GET", "/admin/api/payments").len() > requests
+    })
+    .await;
+    assert_eq!(
+        calls_to(&calls, "GET", "/admin/api/payments")
+            .last()
+            .unwrap()
+            .url,
+        "/admin/api/payments?status=failed&currency=JPY&from=2026-11-01&cursor=cur_2"
+    );
     drop(app);
     root.remove();
 }
@@ -739,6 +775,8 @@ async fn sign_in_shows_wrong_credentials_and_rate_limits_then_signs_in() {
         attrs(&root, "#pc-nav-audit", "aria-current"),
         ["page".to_string()]
     );
+    until_focused(&root, "#pc-main h1").await;
+    assert_eq!(document().title(), "Audit log · paygate admin");
 
     // Signing out sends the CSRF token and brings the form back.
     click(&root, "#pc-sign-out");
@@ -750,6 +788,8 @@ async fn sign_in_shows_wrong_credentials_and_rate_limits_then_signs_in() {
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0].csrf.as_deref(), Some("csrf_tok_1"));
     assert_eq!(text(&root, "#pc-signin-notice"), "You have signed out.");
+    until_focused(&root, "#pc-signin-heading").await;
+    assert_eq!(document().title(), "Sign in · paygate admin");
     drop(app);
     root.remove();
 }
@@ -806,7 +846,7 @@ async fn payment_detail_shows_facts_timeline_refunds_and_raw_events() {
     );
     assert_eq!(
         texts(&root, "#pc-timeline .pc-cause"),
-        ["Api", "Webhook", "Admin"]
+        ["API", "Webhook", "Admin"]
     );
     assert_eq!(
         texts(&root, "#pc-timeline .pc-change"),
@@ -916,12 +956,8 @@ async fn a_refund_is_reviewed_then_confirmed_with_csrf_and_one_idempotency_key()
         find(&root, "#pc-refund-form").is_some()
     })
     .await;
-    let heading = get::<web_sys::Element>(&root, "#pc-main h1");
-    until("focus on the heading", &root, || {
-        document().active_element().as_ref() == Some(&heading)
-    })
-    .await;
-    assert_eq!(heading.text_content().unwrap(), "Payment pay_1");
+    until_focused(&root, "#pc-main h1").await;
+    assert_eq!(text(&root, "#pc-main h1"), "Payment pay_1");
 
     // Too much is refused before anything is sent.
     type_into(&root, "#pc-refund-amount", "15.00");

@@ -28,6 +28,31 @@ impl Shop<'_> {
     }
 
     /// `GET /v1/checkout/sessions/{id}`.
+    /// The session is complete, paid by one succeeded `provider` payment of `minor` that is
+    /// also the receipt's `reference` and the payment of the merchant page's last (`success`)
+    /// event. Returns that payment, for the provider-side checks.
+    pub async fn assert_paid(
+        &self,
+        sid: &str,
+        provider: &str,
+        minor: i64,
+        reference: &str,
+        events: &[Value],
+    ) -> Value {
+        let session = self.session(sid).await;
+        assert_eq!(session["status"], "complete", "{session}");
+        let payment = session["payment"].clone();
+        assert_eq!(payment["id"], reference);
+        assert_eq!(payment["provider"], provider);
+        assert_eq!(payment["status"], "succeeded");
+        assert_eq!(payment["captured_minor"], minor);
+        let (kind, detail) = event(events.last().expect("an event"));
+        assert_eq!(kind, "success", "{events:?}");
+        assert_eq!(detail["session"], sid);
+        assert_eq!(detail["payment"], reference);
+        payment
+    }
+
     pub async fn session(&self, id: &str) -> Value {
         json_with_status(
             self.app.get(&format!("/v1/checkout/sessions/{id}")).await,

@@ -15,7 +15,7 @@ pub const WIDTH: i64 = 640;
 pub const HEIGHT: i64 = 240;
 /// Room for the volume labels (left), the rate labels (right) and the day labels (bottom).
 pub const LEFT: i64 = 100;
-pub const RIGHT: i64 = 44;
+pub const RIGHT: i64 = 52;
 pub const TOP: i64 = 12;
 pub const BOTTOM: i64 = 36;
 

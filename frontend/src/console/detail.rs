@@ -221,7 +221,7 @@ fn Timeline(items: Vec<TimelineItem>) -> impl IntoView {
                 <li class="pc-timeline-item" data-cause=item.cause.clone() data-kind=item.kind.clone()>
                     <time datetime=format::iso(ms)>{format::datetime_precise(ms)}</time>
                     " "
-                    <span class="pc-cause" data-cause=item.cause.clone()>{format::words(&item.cause)}</span>
+                    <span class="pc-cause" data-cause=item.cause.clone()>{format::cause_label(&item.cause)}</span>
                     " "
                     <span class="pc-kind">{format::words(&item.kind)}</span>
                     {change.map(|c| view! { " " <span class="pc-change">{c}</span> })}

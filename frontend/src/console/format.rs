@@ -62,6 +62,14 @@ pub fn words(snake: &str) -> String {
     }
 }
 
+/// What caused a timeline entry (`api`, `webhook`, `admin`, `reconciliation`, `widget`).
+pub fn cause_label(cause: &str) -> String {
+    match cause {
+        "api" => "API".to_string(),
+        other => words(other),
+    }
+}
+
 /// Timestamps of the admin API are Unix milliseconds. A value that could only be seconds (as
 /// milliseconds it would fall before March 1973) is read as seconds, so that a timestamp in the
 /// other unit is still shown at the right date rather than in 1970.
@@ -196,6 +204,8 @@ mod tests {
         );
         assert_eq!(words("sign_in_failed"), "Sign in failed");
         assert_eq!(words(""), "");
+        assert_eq!(cause_label("api"), "API");
+        assert_eq!(cause_label("reconciliation"), "Reconciliation");
     }
 
     #[test]

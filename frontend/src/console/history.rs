@@ -31,7 +31,8 @@ pub fn HistoryPage(#[prop(into)] query: Signal<HistoryQuery>) -> impl IntoView {
         page.map(|(answered, _)| query.with(|q| answered != q))
             .unwrap_or(true)
     };
-    let result = move || page.get().map(|(_, result)| result);
+    let answer = move || page.get();
+    let result = move || answer().map(|(_, result)| result);
     let filter_error = Signal::derive(move || match result() {
         Some(Err(error @ ApiError::Problem { status: 400, .. })) => Some(error),
         _ => None,
@@ -74,12 +75,14 @@ pub fn HistoryPage(#[prop(into)] query: Signal<HistoryQuery>) -> impl IntoView {
                         }
                     }}
                 </p>
-                {move || match result() {
-                    Some(Ok(page)) => {
-                        view! { <Results page query /> }.into_any()
+                {move || match answer() {
+                    Some((answered, Ok(page))) => {
+                        view! { <Results page answered /> }.into_any()
                     }
-                    Some(Err(ApiError::Problem { status: 400, .. })) | Some(Err(ApiError::SessionEnded)) | None => ().into_any(),
-                    Some(Err(error)) => {
+                    Some((_, Err(ApiError::Problem { status: 400, .. })))
+                    | Some((_, Err(ApiError::SessionEnded)))
+                    | None => ().into_any(),
+                    Some((_, Err(error))) => {
                         view! {
                             <div class="pc-load-error">
                                 <p class="pc-error" role="alert">{error.message()}</p>
@@ -96,28 +99,29 @@ pub fn HistoryPage(#[prop(into)] query: Signal<HistoryQuery>) -> impl IntoView {
     }
 }
 
-/// Totals, table and paging of one page of results.
+/// Totals, table and paging of one page of results; `answered` is the query this page answers
+/// (the paging links build on it, not on filters still loading).
 #[component]
-fn Results(page: Page, #[prop(into)] query: Signal<HistoryQuery>) -> impl IntoView {
-    let next = page.next_cursor.clone();
-    let next_route = Signal::derive(move || {
-        Route::History(HistoryQuery {
-            cursor: next.clone(),
-            ..query.get()
-        })
+fn Results(page: Page, answered: HistoryQuery) -> impl IntoView {
+    let next_route = Route::History(HistoryQuery {
+        cursor: page.next_cursor.clone(),
+        ..answered.clone()
     });
     let has_next = page.next_cursor.is_some();
-    let first_route = Signal::derive(move || Route::History(query.with(without_cursor)));
-    let on_later_page = move || query.with(|q| q.cursor.is_some());
+    let on_later_page = answered.cursor.is_some();
+    let first_route = Route::History(without_cursor(&answered));
     view! {
         <Totals totals=page.totals />
         <HistoryTable rows=page.data />
         <nav class="pc-paging" aria-label="Result pages">
-            <Show when=on_later_page>
-                <Link to=first_route id="pc-first-page" class="pc-button pc-button-secondary" focus="#pc-results-heading">
-                    "First page"
-                </Link>
-            </Show>
+            {on_later_page
+                .then(|| {
+                    view! {
+                        <Link to=first_route id="pc-first-page" class="pc-button pc-button-secondary" focus="#pc-results-heading">
+                            "First page"
+                        </Link>
+                    }
+                })}
             {has_next
                 .then(|| {
                     view! {
@@ -370,11 +374,11 @@ fn Filters(
                     <label for="pc-f-currency">"Currency"</label>
                     <input id="pc-f-currency" name="currency" type="text" inputmode="text" autocapitalize="characters" autocomplete="off" spellcheck="false" maxlength="3" placeholder="USD" node_ref=currency prop:value=text(|q| q.currency.clone()) aria-invalid=invalid("currency") />
                 </div>
-                <div class="pc-field">
+                <div class="pc-field pc-field-date">
                     <label for="pc-f-from">"From"</label>
                     <input id="pc-f-from" name="from" type="date" node_ref=from prop:value=text(|q| q.from.clone()) aria-invalid=invalid("from") />
                 </div>
-                <div class="pc-field">
+                <div class="pc-field pc-field-date">
                     <label for="pc-f-to">"To"</label>
                     <input id="pc-f-to" name="to" type="date" node_ref=to prop:value=text(|q| q.to.clone()) aria-invalid=invalid("to") />
                 </div>

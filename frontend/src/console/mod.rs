@@ -243,16 +243,21 @@ pub fn ConsoleShell(#[prop(optional)] on_retry: Option<Callback<()>>) -> impl In
 
     // The document's title follows the page.
     Effect::new(move |_| {
-        let title = console.route.with(Route::title);
+        let title = match phase.get() {
+            Phase::SignedOut => "Sign in · paygate admin".to_string(),
+            _ => console.route.with(Route::title),
+        };
         document().set_title(&title);
     });
-    // A new page (not a change of filters) moves focus to its heading, so keyboard and screen
-    // reader users start at the top of what changed; not on the first render.
+    // A new page (not a change of filters), signing in and signing out move focus to the new
+    // heading, so keyboard and screen reader users start at the top of what changed; not on
+    // the first render.
     let main_ref = NodeRef::<leptos::html::Main>::new();
-    Effect::new(move |previous: Option<PageKey>| {
-        let current = key.get();
-        if previous.is_some_and(|previous| previous != current)
-            && phase.get_untracked() == Phase::SignedIn
+    Effect::new(move |previous: Option<(Phase, PageKey)>| {
+        let current = (phase.get(), key.get());
+        let settled = |p: &Phase| !matches!(p, Phase::Checking);
+        if previous.is_some_and(|previous| previous != current && settled(&previous.0))
+            && settled(&current.0)
         {
             set_timeout(
                 move || {

@@ -3,7 +3,7 @@
 //! token and an idempotency key made when the question opened (a retry of the same
 //! confirmation reuses it, so a lost answer can never refund twice).
 
-use super::api::{self, ApiError};
+use super::api;
 use super::{focus_soon, format, use_console};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -118,7 +118,11 @@ pub fn RefundForm(
     let submit = Action::new_local(move |(review, token): &(Review, String)| {
         let id = payment_id.clone();
         let (review, token) = (review.clone(), token.clone());
-        async move { api::refund(&id, &review.body, &token, &review.idempotency_key).await }
+        async move {
+            let result = api::refund(&id, &review.body, &token, &review.idempotency_key).await;
+            // A 401 ends the session in the console as well.
+            console.check(result)
+        }
     });
     let pending = submit.pending();
     Effect::new(move |_| match submit.value().get() {
@@ -133,7 +137,6 @@ pub fn RefundForm(
             }
         }
         Some(Err(e)) => {
-            let e = console.check(Err::<(), ApiError>(e)).unwrap_err();
             // Stay on the question: "Confirm refund" tries again with the same key.
             error.set(Some(e.message()));
         }

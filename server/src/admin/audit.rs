@@ -11,9 +11,6 @@ use serde::Deserialize;
 use shared::api::admin::{AuditEntry, AuditPage};
 use sqlx::Row;
 
-const INSERT: &str =
-    "INSERT INTO admin_audit (at, actor, action, target, detail, ip) VALUES ($1, $2, $3, $4, $5, $6)";
-
 /// Appends an entry inside the caller's transaction (so it commits with the change it records).
 pub async fn record_in(
     tx: &mut Tx,
@@ -24,16 +21,7 @@ pub async fn record_in(
     ip: Option<&str>,
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(INSERT)
-        .bind(now_ms)
-        .bind(actor)
-        .bind(action)
-        .bind(target)
-        .bind(detail.to_string())
-        .bind(ip)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    insert(&mut **tx, actor, action, target, detail, ip, now_ms).await
 }
 
 /// Appends an entry on its own.
@@ -46,15 +34,29 @@ pub async fn record(
     ip: Option<&str>,
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(INSERT)
-        .bind(now_ms)
-        .bind(actor)
-        .bind(action)
-        .bind(target)
-        .bind(detail.to_string())
-        .bind(ip)
-        .execute(&db.pool)
-        .await?;
+    insert(&db.pool, actor, action, target, detail, ip, now_ms).await
+}
+
+async fn insert<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    actor: &str,
+    action: &str,
+    target: Option<&str>,
+    detail: &serde_json::Value,
+    ip: Option<&str>,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO admin_audit (at, actor, action, target, detail, ip) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(now_ms)
+    .bind(actor)
+    .bind(action)
+    .bind(target)
+    .bind(detail.to_string())
+    .bind(ip)
+    .execute(executor)
+    .await?;
     Ok(())
 }
 

@@ -30,17 +30,9 @@ async fn assert_paid_by_card(
     reference: &str,
     events: &[Value],
 ) {
-    let session = shop.session(sid).await;
-    assert_eq!(session["status"], "complete", "{session}");
-    let payment = &session["payment"];
-    assert_eq!(payment["id"], reference);
-    assert_eq!(payment["provider"], "stripe");
-    assert_eq!(payment["status"], "succeeded");
-    assert_eq!(payment["captured_minor"], minor);
-    let (kind, detail) = event(events.last().expect("an event"));
-    assert_eq!(kind, "success", "{events:?}");
-    assert_eq!(detail["session"], sid);
-    assert_eq!(detail["payment"], reference);
+    let payment = &shop
+        .assert_paid(sid, "stripe", minor, reference, events)
+        .await;
     let pi = intent(shop, payment);
     assert_eq!(pi["status"], "succeeded", "{pi}");
     assert_eq!(pi["amount_received"], minor);

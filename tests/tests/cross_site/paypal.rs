@@ -25,18 +25,9 @@ async fn assert_paid_by_paypal(
     reference: &str,
     events: &[Value],
 ) {
-    let session = shop.session(sid).await;
-    assert_eq!(session["status"], "complete", "{session}");
-    let payment = &session["payment"];
-    assert_eq!(payment["id"], reference);
-    assert_eq!(payment["provider"], "paypal");
-    assert_eq!(payment["status"], "succeeded");
-    assert_eq!(payment["captured_minor"], minor);
-    let (kind, detail) = event(events.last().expect("an event"));
-    assert_eq!(
-        (kind, detail["payment"].as_str()),
-        ("success", Some(reference))
-    );
+    let payment = &shop
+        .assert_paid(sid, "paypal", minor, reference, events)
+        .await;
     let order = order(shop, payment);
     assert_eq!(order["status"], "COMPLETED", "{order}");
     let captures = order["purchase_units"][0]["payments"]["captures"]

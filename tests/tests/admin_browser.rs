@@ -1,0 +1,280 @@
+//! The admin console in a real headless Chromium against paygate in sandbox mode (real Stripe
+//! emulator over HTTP): sign-in (a wrong password, then the right one), the history with a
+//! filter that lives in the URL and survives a reload, the totals, a payment's detail and
+//! timeline, a partial refund in two steps that the server and the emulator both record, the
+//! audit log, and sign-out. Any CSP violation fails the test (`Browser::close`).
+
+use paygate_tests::admin::{create_admin, PASSWORD};
+use paygate_tests::app::json_with_status;
+use paygate_tests::{browser, spawn_app, AppOptions, TestApp, TestDb};
+use serde_json::{json, Value};
+
+const ADMIN: &str = "ops@shop.example";
+
+async fn card_payment(app: &TestApp, amount: &str, currency: &str, confirm: bool) -> Value {
+    let p = json_with_status(
+        app.post(
+            "/v1/payments",
+            &json!({ "provider": "stripe", "amount": amount, "currency": currency, "description": format!("Order of {amount}") }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    if !confirm {
+        return p;
+    }
+    let id = p["id"].as_str().unwrap();
+    json_with_status(
+        app.post(
+            &format!("/v1/payments/{id}/confirm"),
+            &json!({ "payment_method": "pm_card_visa" }),
+        )
+        .await,
+        200,
+    )
+    .await
+}
+
+async fn rows(browser: &browser::Browser) -> usize {
+    browser
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "#pc-history-table tbody tr[data-id]",
+        ))
+        .await
+        .map_or(0, |r| r.len())
+}
+
+async fn wait_rows(browser: &browser::Browser, n: usize) {
+    browser
+        .wait_js(
+            &format!("{n} history rows"),
+            &format!("return document.querySelectorAll('#pc-history-table tbody tr[data-id]').length === {n}"),
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_signs_in_filters_refunds_and_signs_out() {
+    let Some(browser) = browser::start().await else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    create_admin(&app, ADMIN).await;
+    let paid = card_payment(&app, "25.00", "USD", true).await;
+    assert_eq!(paid["status"], "succeeded");
+    card_payment(&app, "9.99", "USD", false).await;
+    card_payment(&app, "12.00", "EUR", true).await;
+    let paid_id = paid["id"].as_str().unwrap().to_string();
+
+    // Sign-in: a wrong password is refused with a message, the right one opens the history.
+    browser
+        .client
+        .goto(&format!("{}/admin", app.url))
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pc-email")
+        .await
+        .send_keys(ADMIN)
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pc-password")
+        .await
+        .send_keys("not it")
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pc-signin-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let error = browser
+        .wait_text("#pc-signin-error", |t| !t.is_empty())
+        .await;
+    assert!(error.contains("Wrong email or password"), "{error}");
+    let password = browser.wait_for("#pc-password").await;
+    password.clear().await.unwrap();
+    password.send_keys(PASSWORD).await.unwrap();
+    browser
+        .wait_for("#pc-signin-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_rows(&browser, 3).await;
+    // Newest first.
+    let first = browser
+        .wait_for("#pc-history-table tbody tr[data-id]")
+        .await
+        .attr("data-id")
+        .await
+        .unwrap();
+    assert_ne!(first.as_deref(), Some(paid_id.as_str()));
+    let usd = browser
+        .wait_text("#pc-totals li[data-currency=USD] .pc-total-amount", |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert_eq!(usd, "$34.99");
+
+    // A filter: the table, the totals and the URL follow; a reload keeps it.
+    browser
+        .wait_for("#pc-f-status")
+        .await
+        .select_by_value("succeeded")
+        .await
+        .unwrap();
+    wait_rows(&browser, 2).await;
+    let url = browser.client.current_url().await.unwrap();
+    assert!(
+        url.query().unwrap_or_default().contains("status=succeeded"),
+        "{url}"
+    );
+    browser
+        .wait_text("#pc-totals li[data-currency=USD] .pc-total-amount", |t| {
+            t == "$25.00"
+        })
+        .await;
+    browser.client.refresh().await.unwrap();
+    wait_rows(&browser, 2).await;
+    let selected = browser
+        .js("return document.querySelector('#pc-f-status').value")
+        .await;
+    assert_eq!(selected, "succeeded");
+    assert_eq!(rows(&browser).await, 2);
+
+    // The detail of the USD payment, its timeline and references.
+    browser
+        .wait_for(&format!("#pc-history-table tr[data-id={paid_id}] a"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.wait_text("#pc-amount", |t| !t.is_empty()).await,
+        "$25.00"
+    );
+    browser.wait_for("#pc-timeline li[data-cause=api]").await;
+    let references = browser.wait_text("#pc-references", |t| !t.is_empty()).await;
+    assert!(references.contains(paid["provider_reference"].as_str().unwrap()));
+    assert!(browser
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with(&format!("/admin/payments/{paid_id}")));
+
+    // A partial refund, reviewed then confirmed.
+    browser
+        .wait_for("#pc-refund-amount")
+        .await
+        .send_keys("10.00")
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pc-refund-reason")
+        .await
+        .select_by_value("requested_by_customer")
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pc-refund-note")
+        .await
+        .send_keys("scratched mug")
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pc-refund-review")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let question = browser
+        .wait_text("#pc-refund-question", |t| !t.is_empty())
+        .await;
+    assert!(
+        question.contains("$10.00") && question.contains("$25.00"),
+        "{question}"
+    );
+    // Nothing is refunded before the confirmation.
+    let before = json_with_status(app.get(&format!("/v1/payments/{paid_id}")).await, 200).await;
+    assert_eq!(before["refunded_minor"], 0);
+    browser
+        .wait_for("#pc-refund-confirm")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_text("#pc-refund-status", |t| !t.is_empty())
+        .await;
+    browser.wait_text("#pc-refunded", |t| t == "$10.00").await;
+    browser.wait_text("#pc-refundable", |t| t == "$15.00").await;
+    browser.wait_for("#pc-timeline li[data-cause=admin]").await;
+
+    // The server and the provider agree: one refund of 10.00.
+    let after = json_with_status(app.get(&format!("/v1/payments/{paid_id}")).await, 200).await;
+    assert_eq!(after["refunded_minor"], 1000);
+    let stripe_refunds: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM refunds WHERE payment_id = $1 AND status = 'succeeded' AND amount_minor = 1000",
+    )
+    .bind(&paid_id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(stripe_refunds, 1);
+    let reference: String =
+        sqlx::query_scalar("SELECT provider_reference FROM refunds WHERE payment_id = $1")
+            .bind(&paid_id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    let at_stripe = app
+        .client
+        .get(format!(
+            "{}/v1/refunds/{reference}",
+            app.stripe.as_ref().unwrap().config().public_base
+        ))
+        .bearer_auth(paygate::config::EMULATOR_STRIPE_SECRET_KEY)
+        .send()
+        .await
+        .unwrap();
+    let at_stripe: Value = at_stripe.json().await.unwrap();
+    assert_eq!(at_stripe["amount"], 1000);
+    assert_eq!(at_stripe["status"], "succeeded");
+
+    // The audit log shows the refund and the sign-in; then sign out.
+    browser
+        .wait_for("#pc-nav-audit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pc-audit-table tr[data-action=refund]")
+        .await;
+    browser
+        .wait_for("#pc-audit-table tr[data-action=sign_in_failed]")
+        .await;
+    browser
+        .wait_for("#pc-sign-out")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("#pc-email").await;
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_sessions")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+
+    browser.close().await;
+    app.stop().await;
+}
