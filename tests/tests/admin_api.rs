@@ -25,6 +25,7 @@ on_both_databases!(
     csv_export_has_every_filtered_row_and_neutralises_formulas,
     daily_stats_match_the_seeded_rows,
     console_refunds_go_through_the_refund_path_once_and_are_audited,
+    the_daily_rollup_stays_exact_through_every_write_path,
 );
 
 const ADMIN: &str = "ops@shop.example";
@@ -257,7 +258,7 @@ async fn sign_in_is_rate_limited_per_account_and_per_address(db: TestDb) {
     assert!(retry > 0 && retry <= 15 * 60, "{retry}");
     assert_eq!(problem(res, 429).await["code"], "rate_limited");
 
-    // The window passes: the account may sign in again, and success clears its failures.
+    // The window passes: the account may sign in again.
     app.state.clock.advance(Duration::from_millis(
         paygate::admin::WINDOW_MS as u64 + 1000,
     ));
@@ -265,10 +266,49 @@ async fn sign_in_is_rate_limited_per_account_and_per_address(db: TestDb) {
     problem(sign_in_raw(&app, ADMIN, "guess").await, 401).await;
     AdminClient::sign_in(&app, ADMIN, PASSWORD).await;
 
-    // One address guessing many accounts is stopped too, on an account it never tried; its
-    // own successful sign-in above did not reset that count (one failure from before it counts).
+    // A successful sign-in clears the account's failures: four typos, a success, then five
+    // more typos are all answered 401; only the sixth after the success is refused.
+    app.state.clock.advance(Duration::from_millis(
+        paygate::admin::WINDOW_MS as u64 + 1000,
+    ));
+    for _ in 0..paygate::admin::MAX_PER_ACCOUNT - 1 {
+        problem(sign_in_raw(&app, ADMIN, "typo").await, 401).await;
+    }
+    AdminClient::sign_in(&app, ADMIN, PASSWORD).await;
+    for _ in 0..paygate::admin::MAX_PER_ACCOUNT {
+        problem(sign_in_raw(&app, ADMIN, "typo").await, 401).await;
+    }
+    problem(sign_in_raw(&app, ADMIN, PASSWORD).await, 429).await;
+
+    // A burst of parallel guesses gets no more tries than the limit allows.
+    app.state.clock.advance(Duration::from_millis(
+        paygate::admin::WINDOW_MS as u64 + 1000,
+    ));
+    let burst =
+        futures::future::join_all((0..12).map(|_| sign_in_raw(&app, "lead@shop.example", "guess")))
+            .await;
+    let statuses: Vec<u16> = burst.iter().map(|r| r.status().as_u16()).collect();
+    let tried = statuses.iter().filter(|s| **s == 401).count() as i64;
+    // (Refused attempts are counted while they are checked, so a burst may even get fewer.)
+    assert!(
+        (1..=paygate::admin::MAX_PER_ACCOUNT).contains(&tried),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    app.state.clock.advance(Duration::from_millis(
+        paygate::admin::WINDOW_MS as u64 + 1000,
+    ));
+
+    // One address guessing many accounts is stopped too, on an account it never tried; a
+    // successful sign-in from that address half-way does not reset the address's count.
     let per_address = paygate::admin::MAX_PER_ADDRESS;
-    for i in 0..per_address - 1 {
+    for i in 0..per_address {
+        if i == per_address / 2 {
+            AdminClient::sign_in(&app, ADMIN, PASSWORD).await;
+        }
         problem(
             sign_in_raw(&app, &format!("user{i}@shop.example"), "guess").await,
             401,
@@ -600,10 +640,18 @@ async fn pagination_is_stable_while_new_payments_arrive(db: TestDb) {
 
 async fn csv_export_has_every_filtered_row_and_neutralises_formulas(db: TestDb) {
     let (app, admin, rows) = seeded(&db, 250).await;
-    // A payment whose description a spreadsheet would run as a formula.
-    sqlx::query("UPDATE payments SET description = $1 WHERE id = $2")
+    // A succeeded payment whose description and provider reference a spreadsheet would run
+    // as formulas.
+    let target = rows
+        .iter()
+        .find(|r| r.status == PaymentStatus::Succeeded)
+        .unwrap()
+        .id
+        .clone();
+    sqlx::query("UPDATE payments SET description = $1, provider_reference = $2 WHERE id = $3")
         .bind("=HYPERLINK(\"http://evil.example\",\"click\")")
-        .bind(&rows[5].id)
+        .bind("@SUM(1+1)")
+        .bind(&target)
         .execute(&app.state.db.pool)
         .await
         .unwrap();
@@ -649,15 +697,24 @@ async fn csv_export_has_every_filtered_row_and_neutralises_formulas(db: TestDb) 
             );
         }
     }
-    if rows[5].status == PaymentStatus::Succeeded {
-        let rec = records.iter().find(|r| r[0] == *rows[5].id).unwrap();
-        assert_eq!(&rec[9], "'=HYPERLINK(\"http://evil.example\",\"click\")");
-    }
+    let rec = records.iter().find(|r| r[0] == *target).unwrap();
+    assert_eq!(&rec[9], "'=HYPERLINK(\"http://evil.example\",\"click\")");
+    assert_eq!(&rec[4], "'@SUM(1+1)");
     // The export is audited, with its filters.
     let audit = admin.get_json("/admin/api/audit").await;
     let entry = &audit["data"][0];
     assert_eq!(entry["action"], "export");
     assert_eq!(entry["detail"]["filters"]["status"], "succeeded");
+    // An email filter is audited without the address (emails are kept only encrypted).
+    let email = rows.iter().find_map(|r| r.email.clone()).unwrap();
+    let res = admin
+        .get(&format!("/admin/api/payments/export.csv?email={email}"))
+        .await;
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap();
+    let audit = admin.get_json("/admin/api/audit").await;
+    assert_eq!(audit["data"][0]["action"], "export");
+    assert!(!audit.to_string().contains(&email), "{audit}");
     // Chunk boundaries (1000 rows) do not lose or repeat rows.
     let many = seed::generate(2100, 9, END_MS, 3, 5);
     seed::insert(&app.state.db, &app.state.cipher, &many)
@@ -871,5 +928,99 @@ async fn console_refunds_go_through_the_refund_path_once_and_are_audited(db: Tes
         json!([{ "currency": "EUR", "count": 1, "amount_minor": 8000, "captured_minor": 8000, "refunded_minor": 8000 }])
     );
     problem(admin.get("/admin/api/payments/pay_nope").await, 404).await;
+    app.stop().await;
+}
+
+/// One rollup bucket: day, currency, provider, status, count, amount, captured, refunded.
+type Bucket = (i64, String, String, String, i64, i64, i64, i64);
+
+/// The rollup behind totals and the chart equals a GROUP BY over the payments themselves.
+async fn assert_rollup_exact(app: &TestApp, after: &str) {
+    let rollup: Vec<Bucket> = sqlx::query_as(
+        "SELECT day, currency, provider, status, count, amount_minor, captured_minor, refunded_minor \
+         FROM payment_daily_totals WHERE count <> 0 ORDER BY day, currency, provider, status",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    let direct: Vec<Bucket> = sqlx::query_as(
+        "SELECT created_at / 86400000 AS day, currency, provider, status, CAST(COUNT(*) AS BIGINT), \
+         CAST(SUM(amount_minor) AS BIGINT), CAST(SUM(captured_minor) AS BIGINT), CAST(SUM(refunded_minor) AS BIGINT) \
+         FROM payments GROUP BY created_at / 86400000, currency, provider, status \
+         ORDER BY day, currency, provider, status",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(rollup, direct, "rollup drifted after {after}");
+    assert!(!direct.is_empty());
+}
+
+async fn the_daily_rollup_stays_exact_through_every_write_path(db: TestDb) {
+    let provider = Arc::new(TestProvider::new(ProviderName::Paypal));
+    *provider.initial_status.lock().unwrap() = PaymentStatus::RequiresCapture;
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            providers: vec![provider.clone()],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let create = |amount: &str| {
+        let body = json!({ "provider": "paypal", "amount": amount, "currency": "USD", "capture_mode": "manual" });
+        let app = &app;
+        async move { app.post("/v1/payments", &body).await }
+    };
+    let p1 = json_with_status(create("50.00").await, 201).await;
+    let p1 = p1["id"].as_str().unwrap().to_string();
+    assert_rollup_exact(&app, "create").await;
+    json_with_status(
+        app.post(
+            &format!("/v1/payments/{p1}/capture"),
+            &json!({ "amount": "30.00" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_rollup_exact(&app, "partial capture").await;
+    let p2 = json_with_status(create("20.00").await, 201).await;
+    json_with_status(
+        app.post(
+            &format!("/v1/payments/{}/cancel", p2["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_rollup_exact(&app, "cancel").await;
+    *provider.decline.lock().unwrap() = Some("insufficient_funds".into());
+    assert_eq!(create("5.00").await.status(), 402);
+    *provider.decline.lock().unwrap() = None;
+    assert_rollup_exact(&app, "a declined creation").await;
+    json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": p1, "amount": "10.00" }))
+            .await,
+        201,
+    )
+    .await;
+    assert_rollup_exact(&app, "a refund").await;
+    // A payment written on another day (reconciliation finds it later) lands in its own day.
+    app.state.clock.advance(Duration::from_secs(2 * 86_400));
+    json_with_status(create("7.00").await, 201).await;
+    assert_rollup_exact(&app, "a payment two days later").await;
+    let page = {
+        create_admin(&app, ADMIN).await;
+        AdminClient::sign_in(&app, ADMIN, PASSWORD)
+            .await
+            .get_json("/admin/api/payments")
+            .await
+    };
+    assert_eq!(
+        page["totals"],
+        json!([{ "currency": "USD", "count": 4, "amount_minor": 8200, "captured_minor": 3000, "refunded_minor": 1000 }])
+    );
     app.stop().await;
 }

@@ -114,18 +114,21 @@ async fn decline_then_another_card_on_the_same_payment_intent(db: TestDb) {
     let after = payment(&app, id).await;
     assert_eq!(after["status"], "requires_payment_method");
     assert_eq!(after["last_error"]["decline_code"], "insufficient_funds");
-    // The decline is one timeline entry, carrying the error (not a second "provider_error").
+    // The decline is one timeline entry of the confirm call, carrying the error: the update
+    // that set last_error, or, when the webhook had already set it, a "provider_error" entry.
     let timeline = paygate::payments::timeline::list(&app.state.db, id)
         .await
         .unwrap();
-    let declines: Vec<_> = timeline
+    let confirms: Vec<_> = timeline
         .iter()
-        .filter(|t| t.cause == "api" && t.detail.to_string().contains("insufficient_funds"))
+        .filter(|t| t.cause == "api" && t.detail["operation"] == "confirm")
         .collect();
-    assert_eq!(declines.len(), 1, "{timeline:?}");
-    assert_eq!(
-        declines[0].detail["last_error"]["decline_code"],
-        "insufficient_funds"
+    assert_eq!(confirms.len(), 1, "{timeline:?}");
+    assert!(
+        confirms[0].detail["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("insufficient funds")),
+        "{timeline:?}"
     );
     let ok = json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
     assert_eq!(ok["status"], "succeeded");
@@ -557,5 +560,79 @@ async fn three_d_secure_completed_and_failed() {
             );
         }
     }
+    app.stop().await;
+}
+
+/// A refund whose outcome the caller never learnt (every answer from Stripe lost, so paygate
+/// answers 5xx and releases the Idempotency-Key) is retried with the same key: the retry finds
+/// the same refund and asks Stripe again with the same idempotency key, so money goes back once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_retried_after_an_unknown_outcome_refunds_once() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let p = pay(&app, "30.00", "USD", false).await;
+    let id = p["id"].as_str().unwrap();
+    json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
+    let pi = p["provider_reference"].as_str().unwrap();
+    let body = json!({ "payment": id, "amount": "10.00" });
+
+    faults(&app, json!({ "lose_response_next": 20 })).await;
+    let lost = app.post_idem("/v1/refunds", &body, "refund-once").await;
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    emulator(&app, reqwest::Method::DELETE, "/_emulator/faults", None).await;
+    // Stripe made the refund; paygate does not know yet.
+    let at_stripe = emulator(
+        &app,
+        reqwest::Method::GET,
+        &format!("/v1/refunds?payment_intent={pi}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        at_stripe["data"].as_array().unwrap().len(),
+        1,
+        "{at_stripe}"
+    );
+
+    let again = json_with_status(
+        app.post_idem("/v1/refunds", &body, "refund-once").await,
+        201,
+    )
+    .await;
+    assert_eq!(again["status"], "succeeded");
+    assert_eq!(again["amount"], "10.00");
+    let at_stripe = emulator(
+        &app,
+        reqwest::Method::GET,
+        &format!("/v1/refunds?payment_intent={pi}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        at_stripe["data"].as_array().unwrap().len(),
+        1,
+        "still one refund: {at_stripe}"
+    );
+    assert_eq!(again["provider_reference"], at_stripe["data"][0]["id"]);
+    assert_eq!(payment(&app, id).await["refunded_minor"], 1000);
+    // The replay of the stored answer, then a new request (new key): a second, real refund.
+    let replay = json_with_status(
+        app.post_idem("/v1/refunds", &body, "refund-once").await,
+        201,
+    )
+    .await;
+    assert_eq!(replay["id"], again["id"]);
+    json_with_status(
+        app.post_idem("/v1/refunds", &body, "refund-twice").await,
+        201,
+    )
+    .await;
+    assert_eq!(payment(&app, id).await["refunded_minor"], 2000);
+    let refunds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM refunds WHERE payment_id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(refunds, 2);
     app.stop().await;
 }

@@ -295,6 +295,12 @@ fn References(detail: PaymentDetail) -> impl IntoView {
     if let Some(reference) = &detail.payment.provider_reference {
         entries.push((format!("{provider} payment"), reference.clone()));
     }
+    if let Some(reference) = &detail.provider_authorization {
+        entries.push((format!("{provider} authorization"), reference.clone()));
+    }
+    if let Some(reference) = &detail.provider_capture {
+        entries.push((format!("{provider} capture"), reference.clone()));
+    }
     for refund in &detail.refunds {
         if let Some(reference) = &refund.provider_reference {
             entries.push((

@@ -77,7 +77,8 @@ pub fn validate(
     let note = note.trim();
     Ok((
         AdminRefund {
-            amount: (!amount.is_empty()).then(|| money.to_decimal_string()),
+            // Always the amount the admin confirmed, never "whatever is left by then".
+            amount: Some(money.to_decimal_string()),
             reason,
             note: (!note.is_empty()).then(|| note.to_string()),
         },
@@ -311,8 +312,9 @@ mod tests {
         let refundable = usd(1500);
         let (body, money) = validate("", "duplicate", " ", &refundable).unwrap();
         assert_eq!(
-            body.amount, None,
-            "empty: everything refundable, server decides"
+            body.amount.as_deref(),
+            Some("15.00"),
+            "empty: everything refundable, sent as the amount confirmed"
         );
         assert_eq!(money.minor(), 1500);
         assert_eq!(body.note, None);

@@ -51,8 +51,9 @@ CREATE TABLE admin_audit (
 -- History filters: currency and amount (newest first within them), customer email through the
 -- customer or the checkout session, raw provider events of a payment.
 CREATE INDEX payments_currency_created ON payments (currency, created_at DESC, id DESC);
--- Covers the amount-range totals (no table lookups).
-CREATE INDEX payments_currency_amount ON payments (currency, amount_minor, captured_minor, refunded_minor);
+-- Covers the amount-range totals with any other rollup filter (no table lookups).
+CREATE INDEX payments_currency_amount
+    ON payments (currency, amount_minor, created_at, status, provider, captured_minor, refunded_minor);
 CREATE INDEX payments_customer ON payments (customer_id);
 CREATE INDEX checkout_sessions_email ON checkout_sessions (customer_email_index);
 CREATE INDEX provider_events_payment ON provider_events (payment_id);
@@ -72,6 +73,10 @@ CREATE TABLE payment_daily_totals (
     refunded_minor BIGINT NOT NULL,
     PRIMARY KEY (day, currency, provider, status)
 );
+
+-- No payment may be written between the backfill below and the trigger's creation (another
+-- instance still running the previous version): those writes would be missing from the rollup.
+LOCK TABLE payments IN SHARE ROW EXCLUSIVE MODE;
 
 INSERT INTO payment_daily_totals
 SELECT created_at / 86400000, currency, provider, status, COUNT(*), SUM(amount_minor),
@@ -100,6 +105,9 @@ CREATE FUNCTION payments_daily_totals_trigger() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM payment_daily_totals_add(NEW, 1);
+    ELSIF TG_OP = 'DELETE' THEN
+        -- paygate never deletes payments; a manual DELETE still leaves the totals exact.
+        PERFORM payment_daily_totals_add(OLD, -1);
     ELSIF OLD.status <= NEW.status THEN
         PERFORM payment_daily_totals_add(OLD, -1);
         PERFORM payment_daily_totals_add(NEW, 1);
@@ -112,5 +120,7 @@ END;
 $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER payments_daily_totals
-AFTER INSERT OR UPDATE OF status, amount_minor, captured_minor, refunded_minor ON payments
+AFTER INSERT OR DELETE
+    OR UPDATE OF created_at, currency, provider, status, amount_minor, captured_minor, refunded_minor
+ON payments
 FOR EACH ROW EXECUTE FUNCTION payments_daily_totals_trigger();

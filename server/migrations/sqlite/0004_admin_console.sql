@@ -51,8 +51,9 @@ CREATE TABLE admin_audit (
 -- History filters: currency and amount (newest first within them), customer email through the
 -- customer or the checkout session, raw provider events of a payment.
 CREATE INDEX payments_currency_created ON payments (currency, created_at DESC, id DESC);
--- Covers the amount-range totals (no table lookups).
-CREATE INDEX payments_currency_amount ON payments (currency, amount_minor, captured_minor, refunded_minor);
+-- Covers the amount-range totals with any other rollup filter (no table lookups).
+CREATE INDEX payments_currency_amount
+    ON payments (currency, amount_minor, created_at, status, provider, captured_minor, refunded_minor);
 CREATE INDEX payments_customer ON payments (customer_id);
 CREATE INDEX checkout_sessions_email ON checkout_sessions (customer_email_index);
 CREATE INDEX provider_events_payment ON provider_events (payment_id);
@@ -92,7 +93,8 @@ BEGIN
 END;
 
 CREATE TRIGGER payments_daily_totals_update
-AFTER UPDATE OF status, amount_minor, captured_minor, refunded_minor ON payments
+AFTER UPDATE OF created_at, currency, provider, status, amount_minor, captured_minor, refunded_minor
+ON payments
 BEGIN
     UPDATE payment_daily_totals SET
         count = count - 1,
@@ -110,4 +112,16 @@ BEGIN
         amount_minor = amount_minor + excluded.amount_minor,
         captured_minor = captured_minor + excluded.captured_minor,
         refunded_minor = refunded_minor + excluded.refunded_minor;
+END;
+
+-- paygate never deletes payments; a manual DELETE still leaves the totals exact.
+CREATE TRIGGER payments_daily_totals_delete AFTER DELETE ON payments
+BEGIN
+    UPDATE payment_daily_totals SET
+        count = count - 1,
+        amount_minor = amount_minor - OLD.amount_minor,
+        captured_minor = captured_minor - OLD.captured_minor,
+        refunded_minor = refunded_minor - OLD.refunded_minor
+    WHERE day = OLD.created_at / 86400000 AND currency = OLD.currency
+      AND provider = OLD.provider AND status = OLD.status;
 END;

@@ -4,8 +4,9 @@
 use super::session::AdminAuth;
 use crate::db::{Db, Tx};
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::Query;
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use shared::api::admin::{AuditEntry, AuditPage};

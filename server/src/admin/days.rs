@@ -17,13 +17,23 @@ pub fn parse(text: &str, param: &str) -> Result<i64, ApiError> {
         Date::parse(text.trim(), format_description!("[year]-[month]-[day]")).map_err(|_| {
             ApiError::invalid(param, format!("{param} must be a date written YYYY-MM-DD."))
         })?;
+    if !(1970..=9999).contains(&date.year()) {
+        return Err(ApiError::invalid(
+            param,
+            format!("{param} must be a date between 1970 and 9999."),
+        ));
+    }
     Ok((date - epoch()).whole_days())
 }
 
+/// `YYYY-MM-DD` of a day number; days outside what `time` can represent (never produced by
+/// [`parse`]) are written as the nearest representable date rather than panicking.
 pub fn format(day: i64) -> String {
-    let date = epoch() + Duration::days(day);
+    let date = epoch()
+        .checked_add(Duration::days(day))
+        .unwrap_or(if day < 0 { Date::MIN } else { Date::MAX });
     date.format(format_description!("[year]-[month]-[day]"))
-        .expect("dates format")
+        .unwrap_or_default()
 }
 
 pub fn of_ms(at_ms: i64) -> i64 {
@@ -51,7 +61,14 @@ mod tests {
         assert_eq!(parse("2026-11-27", "from").unwrap(), 20_784);
         assert_eq!(format(20_784), "2026-11-27");
         assert_eq!(of_ms(20_784 * DAY_MS + DAY_MS - 1), 20_784);
-        for bad in ["2026-02-30", "27/11/2026", "2026-11-27T00:00", ""] {
+        for bad in [
+            "2026-02-30",
+            "27/11/2026",
+            "2026-11-27T00:00",
+            "",
+            "-9999-01-01",
+            "1969-12-31",
+        ] {
             assert!(parse(bad, "to").is_err(), "{bad:?}");
         }
         assert_eq!(rfc3339(1_764_201_600_123), "2025-11-27T00:00:00.123Z");

@@ -8,6 +8,7 @@ use crate::checkout::record::EMAIL_CONTEXT as SESSION_EMAIL;
 use crate::customers::repo::EMAIL_CONTEXT as CUSTOMER_EMAIL;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
+use crate::http::idempotency::RequestKey;
 use crate::payments::{self, Cause, PaymentRecord};
 use crate::refunds;
 use crate::state::AppState;
@@ -66,6 +67,8 @@ pub async fn show(
         timeline,
         refunds: refunds.iter().map(|r| r.to_api()).collect(),
         provider_events: provider_events(&state, &payment.id).await?,
+        provider_authorization: payment.provider_authorization.clone(),
+        provider_capture: payment.provider_capture.clone(),
         payment: payment.to_api(),
     }))
 }
@@ -127,6 +130,7 @@ pub async fn refund(
     State(state): State<AppState>,
     admin: AdminAuth,
     Path(id): Path<String>,
+    key: Option<RequestKey>,
     Json(body): Json<AdminRefund>,
 ) -> ApiResult<(StatusCode, axum::Json<Refund>)> {
     let payment = find(&state, &id).await?;
@@ -146,7 +150,7 @@ pub async fn refund(
     if let Some(n) = note {
         metadata.insert("note".to_string(), n.to_string());
     }
-    let created = refunds::service::create(
+    let result = refunds::service::create(
         &state,
         CreateRefund {
             payment: payment.id.clone(),
@@ -155,25 +159,40 @@ pub async fn refund(
             metadata,
         },
         Cause::Admin,
+        key,
     )
-    .await?;
-    let api = created.to_api();
-    audit::record(
-        &state.db,
-        &admin.email,
-        "refund",
-        Some(&payment.id),
-        &json!({
-            "refund": api.id,
-            "amount": api.amount.amount,
-            "currency": api.amount.currency.code(),
-            "status": api.status,
+    .await;
+    // Attempts that failed are audited too, with the error's code.
+    let detail = match &result {
+        Ok(created) => json!({
+            "refund": created.id,
+            "amount": created.money.to_decimal_string(),
+            "currency": created.money.currency().code(),
+            "status": created.status.as_str(),
             "reason": body.reason.as_str(),
             "note": note,
         }),
+        Err(e) => json!({
+            "error": e.code,
+            "amount": body.amount,
+            "reason": body.reason.as_str(),
+            "note": note,
+        }),
+    };
+    let action = if result.is_ok() {
+        "refund"
+    } else {
+        "refund_failed"
+    };
+    audit::record(
+        &state.db,
+        &admin.email,
+        action,
+        Some(&payment.id),
+        &detail,
         admin.ip.as_deref(),
         state.clock.now_ms(),
     )
     .await?;
-    Ok((StatusCode::CREATED, axum::Json(api)))
+    Ok((StatusCode::CREATED, axum::Json(result?.to_api())))
 }

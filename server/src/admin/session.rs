@@ -25,8 +25,8 @@ pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 60 * 60 * 1000;
 /// `last_seen_at` is written at most this often, so reading pages does not write every time.
 const TOUCH_EVERY_MS: i64 = 60 * 1000;
 
-/// The signed-in admin of this request.
-#[derive(Debug, Clone)]
+/// The signed-in admin of this request. Its `Debug` shows neither token.
+#[derive(Clone)]
 pub struct AdminAuth {
     pub admin_id: String,
     pub email: String,
@@ -35,6 +35,17 @@ pub struct AdminAuth {
     token_hash: String,
     /// The client address, for the audit log.
     pub ip: Option<String>,
+}
+
+impl std::fmt::Debug for AdminAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminAuth")
+            .field("admin_id", &self.admin_id)
+            .field("email", &self.email)
+            .field("expires_at", &self.expires_at)
+            .field("ip", &self.ip)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AdminAuth {
@@ -77,6 +88,10 @@ pub async fn create(
     // Expired sessions are swept here rather than by a timer: sign-ins are rare.
     sqlx::query("DELETE FROM admin_sessions WHERE expires_at <= $1")
         .bind(now_ms)
+        .execute(&db.pool)
+        .await?;
+    sqlx::query("DELETE FROM admin_sign_in_failures WHERE at <= $1")
+        .bind(now_ms - super::WINDOW_MS)
         .execute(&db.pool)
         .await?;
     sqlx::query(
@@ -166,24 +181,25 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// A browser sends `Origin` on cross-site and same-site POSTs; when present it must name this
-/// host. (The CSRF token is the main defence; this refuses forged requests before any work.)
-pub fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+/// A browser sends `Origin` on cross-site and same-site POSTs; when present it must be paygate's
+/// public origin, or name the host the request was sent to (for deployments reached under
+/// several names). The CSRF token is the main defence; this refuses forged requests early.
+pub fn check_origin(headers: &HeaderMap, public_url: &str) -> Result<(), ApiError> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
+    let origin = origin.to_str().unwrap_or_default();
+    if origin == crate::config::origin_of(public_url) {
+        return Ok(());
+    }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin_host = origin
-        .to_str()
-        .ok()
-        .and_then(|o| url::Url::parse(o).ok())
-        .and_then(|u| {
-            let host = u.host_str()?.to_string();
-            Some(match u.port() {
-                Some(p) => format!("{host}:{p}"),
-                None => host,
-            })
-        });
+    let origin_host = url::Url::parse(origin).ok().and_then(|u| {
+        let host = u.host_str()?.to_string();
+        Some(match u.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host,
+        })
+    });
     match (origin_host, host) {
         (Some(o), Some(h)) if o.eq_ignore_ascii_case(h) => Ok(()),
         _ => Err(ApiError::new(
@@ -191,6 +207,21 @@ pub fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
             "cross_origin_refused",
             "Admin requests must come from the console's own origin.",
         )),
+    }
+}
+
+/// The key of the per-address sign-in limit: the address itself, or its /64 for IPv6 (one
+/// customer line holds a whole /64, so single IPv6 addresses are free to rotate).
+pub fn address_group(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map_or_else(String::new, |v4| v4.to_string()),
+        _ => ip.to_string(),
     }
 }
 
@@ -211,7 +242,7 @@ where
         let token_hash = sha256_hex(token.as_bytes());
         let now = state.clock.now_ms();
         let row = sqlx::query(
-            "SELECT s.admin_id, s.csrf_token, s.created_at, s.last_seen_at, a.email \
+            "SELECT s.admin_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, a.email \
              FROM admin_sessions s JOIN admins a ON a.id = s.admin_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL",
         )
@@ -222,17 +253,23 @@ where
         .ok_or_else(signed_out)?;
         let created_at: i64 = row.try_get("created_at")?;
         let last_seen_at: i64 = row.try_get("last_seen_at")?;
+        let touch = now - last_seen_at >= TOUCH_EVERY_MS;
         let auth = AdminAuth {
             admin_id: row.try_get("admin_id")?,
             email: row.try_get("email")?,
             csrf_token: row.try_get("csrf_token")?,
-            expires_at: expiry(created_at, now),
+            // The stored expiry, unless this request extends it below.
+            expires_at: if touch {
+                expiry(created_at, now)
+            } else {
+                row.try_get("expires_at")?
+            },
             token_hash,
             ip: client_ip(parts),
         };
 
         if !matches!(parts.method, Method::GET | Method::HEAD) {
-            check_origin(&parts.headers)?;
+            check_origin(&parts.headers, &state.config.public_url)?;
             let sent = parts
                 .headers
                 .get(CSRF_HEADER)
@@ -247,7 +284,7 @@ where
             }
         }
 
-        if now - last_seen_at >= TOUCH_EVERY_MS {
+        if touch {
             sqlx::query(
                 "UPDATE admin_sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3",
             )

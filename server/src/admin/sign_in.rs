@@ -12,7 +12,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use shared::api::admin::{AdminSession, SignIn};
-use sqlx::Row;
 
 /// Failures counted within this window...
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
@@ -28,14 +27,28 @@ pub async fn sign_in(
     ClientIp(ip): ClientIp,
     Json(body): Json<SignIn>,
 ) -> ApiResult<Response> {
-    check_origin(&headers)?;
+    check_origin(&headers, &state.config.public_url)?;
     let ip = ip.unwrap_or_else(|| "unknown".to_string());
+    let ip_group = session::address_group(&ip);
     let email = crate::crypto::normalize_email(&body.email);
     if email.is_empty() || email.len() > 254 || body.password.len() > 1024 {
         return Err(ApiError::invalid("email", "Enter your email and password."));
     }
     let now = state.clock.now_ms();
-    refuse_if_limited(&state, &email, &ip, now).await?;
+    // The attempt is counted before the password is checked, so a burst of parallel guesses
+    // cannot all pass the limit: each one sees every attempt stored before its own.
+    let attempt: i64 = sqlx::query_scalar(
+        "INSERT INTO admin_sign_in_failures (email, ip, at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(&email)
+    .bind(&ip_group)
+    .bind(now)
+    .fetch_one(&state.db.pool)
+    .await?;
+    if let Err(refused) = refuse_if_limited(&state, &email, &ip_group, now).await {
+        forget_attempt(&state, attempt).await?;
+        return Err(refused);
+    }
 
     let found = accounts::find_for_sign_in(&state.db, &email).await?;
     let stored = found
@@ -43,7 +56,9 @@ pub async fn sign_in(
         .map(|(_, hash)| hash.clone())
         .unwrap_or_else(|| accounts::decoy_hash().to_string());
     let password = body.password;
-    // Argon2 takes tens of milliseconds of CPU: off the async workers.
+    // Argon2 takes tens of milliseconds and 19 MiB per check: a few at a time, off the async
+    // workers, so a flood of sign-ins cannot exhaust memory.
+    let _slot = ARGON2_SLOTS.acquire().await.map_err(ApiError::internal)?;
     let matches =
         tokio::task::spawn_blocking(move || accounts::verify_password(&password, &stored))
             .await
@@ -51,12 +66,7 @@ pub async fn sign_in(
     let admin = match (found, matches) {
         (Some((admin, _)), true) => admin,
         _ => {
-            sqlx::query("INSERT INTO admin_sign_in_failures (email, ip, at) VALUES ($1, $2, $3)")
-                .bind(&email)
-                .bind(&ip)
-                .bind(now)
-                .execute(&state.db.pool)
-                .await?;
+            // The attempt stays counted as a failure.
             audit::record(
                 &state.db,
                 &email,
@@ -70,6 +80,7 @@ pub async fn sign_in(
             return Err(ApiError::unauthorized("Wrong email or password."));
         }
     };
+    forget_attempt(&state, attempt).await?;
 
     let (token, auth) =
         session::create(&state.db, &admin.id, &admin.email, Some(ip.clone()), now).await?;
@@ -98,25 +109,47 @@ pub async fn sign_in(
         .into_response())
 }
 
+static ARGON2_SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(4));
+
+async fn forget_attempt(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM admin_sign_in_failures WHERE id = $1")
+        .bind(id)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Refuses when the failures counted in the window, this attempt included, exceed a limit.
 async fn refuse_if_limited(state: &AppState, email: &str, ip: &str, now: i64) -> ApiResult<()> {
-    let since = now - WINDOW_MS;
-    for (column, key, max) in [
-        ("email", email, MAX_PER_ACCOUNT),
-        ("ip", ip, MAX_PER_ADDRESS),
+    let window_start = now - WINDOW_MS;
+    // A successful sign-in clears the account's count (not the address's: an attacker with one
+    // valid account must not reset the limit on their guesses at others).
+    let last_success: Option<i64> =
+        sqlx::query_scalar("SELECT last_sign_in_at FROM admins WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .flatten();
+    let account_since = window_start.max(last_success.unwrap_or(i64::MIN));
+    for (column, key, since, max) in [
+        ("email", email, account_since, MAX_PER_ACCOUNT),
+        ("ip", ip, window_start, MAX_PER_ADDRESS),
     ] {
-        let row = sqlx::query(&format!(
-            "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM admin_sign_in_failures \
-             WHERE {column} = $1 AND at > $2"
+        let times: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT at FROM admin_sign_in_failures WHERE {column} = $1 AND at > $2 ORDER BY at"
         ))
         .bind(key)
         .bind(since)
-        .fetch_one(&state.db.pool)
+        .fetch_all(&state.db.pool)
         .await?;
-        let n: i64 = row.try_get("n")?;
-        if n >= max {
-            // Counted failures age out one by one; the oldest frees a slot first.
-            let oldest: i64 = row.try_get::<Option<i64>, _>("oldest")?.unwrap_or(now);
-            let wait_ms = (oldest + WINDOW_MS - now).max(1000);
+        let counted = times.len() as i64;
+        if counted > max {
+            // Earlier failures age out one by one: the next attempt is allowed once all but
+            // max - 1 of them have (this refused attempt is not kept).
+            let must_age = (counted - 1) - (max - 1);
+            let at = times[(must_age - 1).max(0) as usize];
+            let wait_ms = (at + WINDOW_MS - now).max(1000);
             let mut e = ApiError::rate_limited(((wait_ms + 999) / 1000) as u64);
             e.detail = "Too many failed sign-ins; wait before trying again.".to_string();
             return Err(e);

@@ -27,10 +27,13 @@ pub async fn daily(
     };
     let from = match query.from.as_deref().filter(|t| !t.is_empty()) {
         Some(f) => days::parse(f, "from")?,
-        None => to - 29,
+        None => (to - 29).max(0),
     };
     if from > to {
-        return Err(ApiError::invalid("from", "from must not be after to."));
+        return Err(ApiError::invalid(
+            "from",
+            format!("from must not be after to ({}).", days::format(to)),
+        ));
     }
     if to - from + 1 > MAX_DAYS {
         return Err(ApiError::invalid(

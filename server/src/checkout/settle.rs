@@ -5,6 +5,7 @@
 
 use super::repo;
 use crate::error::ApiError;
+use crate::http::idempotency::RequestKey;
 use crate::outbox;
 use crate::payments::actions::{self, Action};
 use crate::payments::{timeline, Cause, PaymentRecord};
@@ -114,6 +115,10 @@ async fn undo_duplicate(
                 metadata: Default::default(),
             },
             Cause::Widget,
+            Some(RequestKey::internal(&format!(
+                "duplicate-refund:{}",
+                payment.id
+            ))),
         )
         .await?;
     } else {

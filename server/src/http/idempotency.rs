@@ -30,6 +30,41 @@ pub const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 #[derive(Debug, Clone)]
 pub struct IdempotencyScope(pub String);
 
+/// The claimed idempotency key of the request being handled, scoped to its caller. Handlers
+/// that move money derive their record's id from it (`derive_id`), so a retry after an unknown
+/// outcome (a 5xx releases the key) finds the same record and the same provider idempotency
+/// key instead of starting a second refund. Extract it as `Option<RequestKey>`.
+#[derive(Debug, Clone)]
+pub struct RequestKey(String);
+
+impl RequestKey {
+    fn new(scope: &str, key: &str) -> RequestKey {
+        RequestKey(sha256_hex(format!("{scope}\n{key}").as_bytes()))
+    }
+
+    /// A key for work paygate starts by itself and may start again (e.g. giving back a
+    /// session's duplicate payment), so that doing it twice does it once.
+    pub fn internal(name: &str) -> RequestKey {
+        RequestKey::new("paygate", name)
+    }
+
+    /// `<prefix>_` and 32 hex characters, the same for every retry of this request.
+    pub fn derive_id(&self, prefix: &str) -> String {
+        format!("{prefix}_{}", &self.0[..32])
+    }
+}
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for RequestKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<RequestKey>().cloned())
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 enum Claim {
     Claimed,
@@ -91,6 +126,8 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         .into_response(),
         Ok(Claim::Replay { status, body }) => replay(status, body),
         Ok(Claim::Claimed) => {
+            let mut parts = parts;
+            parts.extensions.insert(RequestKey::new(&scope, &key));
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;

@@ -4,6 +4,7 @@ use super::{repo, service};
 use crate::auth::Merchant;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
+use crate::http::idempotency::RequestKey;
 use crate::payments::Cause;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -34,9 +35,10 @@ pub fn router() -> Router<AppState> {
 pub async fn create_refund(
     State(state): State<AppState>,
     _merchant: Merchant,
+    key: Option<RequestKey>,
     Json(body): Json<CreateRefund>,
 ) -> ApiResult<(StatusCode, axum::Json<Refund>)> {
-    let refund = service::create(&state, body, Cause::Api).await?;
+    let refund = service::create(&state, body, Cause::Api, key).await?;
     Ok((StatusCode::CREATED, axum::Json(refund.to_api())))
 }
 

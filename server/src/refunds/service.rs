@@ -4,8 +4,9 @@
 use super::repo::{self, RefundRecord};
 use crate::error::ApiError;
 use crate::http::detach::to_completion;
+use crate::http::idempotency::RequestKey;
 use crate::ids::new_id;
-use crate::payments::{self, Cause};
+use crate::payments::{self, Cause, PaymentRecord};
 use crate::providers::{ProviderError, RefundRequest, RefundStatus};
 use crate::state::AppState;
 use crate::validate;
@@ -13,25 +14,34 @@ use shared::api::{CreateRefund, PaymentStatus};
 use shared::Money;
 
 /// Creates a refund; the provider call and its recording finish even if the caller goes away
-/// (see `http::detach`).
+/// (see `http::detach`). With the request's idempotency key the refund's id (and so the
+/// provider's idempotency key) is derived from it: a retry of a request whose outcome was
+/// unknown (timeout, 5xx) finds the same refund and asks the provider again with the same key,
+/// so money is returned once however often the caller retries.
 pub async fn create(
     state: &AppState,
     body: CreateRefund,
     cause: Cause,
+    key: Option<RequestKey>,
 ) -> Result<RefundRecord, ApiError> {
-    to_completion(create_detached(state.clone(), body, cause)).await
+    to_completion(create_detached(state.clone(), body, cause, key)).await
 }
 
 async fn create_detached(
     state: AppState,
     body: CreateRefund,
     cause: Cause,
+    key: Option<RequestKey>,
 ) -> Result<RefundRecord, ApiError> {
     let state = &state;
     validate::metadata(&body.metadata)?;
     let payment = payments::repo::get(&state.db, &body.payment)
         .await?
         .ok_or_else(|| ApiError::not_found("payment").with_param("payment"))?;
+    let id = key.map_or_else(|| new_id("re"), |k| k.derive_id("re"));
+    if let Some(existing) = repo::get(&state.db, &id).await? {
+        return resume(state, &payment, existing, cause).await;
+    }
     let amount = match &body.amount {
         Some(a) => {
             let m = Money::parse(a, payment.money.currency())
@@ -46,16 +56,12 @@ async fn create_detached(
         }
         None => None,
     };
-    let provider = state
-        .providers
-        .get(payment.provider)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::unavailable(
-                "provider_unavailable",
-                "The payment provider is not available right now.",
-            )
-        })?;
+    if state.providers.get(payment.provider).is_none() {
+        return Err(ApiError::unavailable(
+            "provider_unavailable",
+            "The payment provider is not available right now.",
+        ));
+    }
 
     // Reserve under the payment's row lock: pending refunds count against what is left.
     let now = state.clock.now_ms();
@@ -93,7 +99,7 @@ async fn create_detached(
         .with_param("amount"));
     }
     let record = RefundRecord {
-        id: new_id("re"),
+        id,
         payment_id: payment.id.clone(),
         provider_reference: None,
         status: RefundStatus::Pending,
@@ -106,13 +112,66 @@ async fn create_detached(
     };
     repo::insert(&mut tx, &record, cause).await?;
     tx.commit().await?;
+    call_provider(state, &payment, &record, cause).await
+}
 
+/// A retry of a refund request that already made its record: the provider is asked again
+/// (same idempotency key) if its first answer never arrived; otherwise the record is the answer.
+async fn resume(
+    state: &AppState,
+    payment: &PaymentRecord,
+    existing: RefundRecord,
+    cause: Cause,
+) -> Result<RefundRecord, ApiError> {
+    if existing.payment_id != payment.id {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "This Idempotency-Key was used for a refund of another payment.",
+        ));
+    }
+    match existing.status {
+        RefundStatus::Pending if existing.provider_reference.is_none() => {
+            call_provider(state, payment, &existing, cause).await
+        }
+        RefundStatus::Failed => Err(ApiError::conflict(
+            "refund_failed",
+            format!(
+                "Refund {} failed: {}",
+                existing.id,
+                existing
+                    .failure_reason
+                    .as_deref()
+                    .unwrap_or("refused by the provider")
+            ),
+        )),
+        _ => Ok(existing),
+    }
+}
+
+/// Asks the provider for the refund (outside any transaction) and records its answer.
+async fn call_provider(
+    state: &AppState,
+    payment: &PaymentRecord,
+    record: &RefundRecord,
+    cause: Cause,
+) -> Result<RefundRecord, ApiError> {
+    let provider = state
+        .providers
+        .get(payment.provider)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::unavailable(
+                "provider_unavailable",
+                "The payment provider is not available right now.",
+            )
+        })?;
     let request = RefundRequest {
         refund_id: record.id.clone(),
         payment: payment.refs().ok_or_else(|| {
             ApiError::conflict("invalid_state", "The payment has no provider object.")
         })?,
-        amount,
+        amount: record.money,
         reason: record.reason.clone(),
         idempotency_key: format!("{}-create", record.id),
     };
@@ -156,7 +215,8 @@ async fn create_detached(
             Err(ApiError::from(e))
         }
         // Unknown outcome (timeout, 5xx after retries): the refund stays pending and keeps its
-        // reservation; a retry reuses the provider idempotency key, webhooks settle it.
+        // reservation; a retry with the same Idempotency-Key resumes it with the same provider
+        // key (see `resume`), and webhooks settle it.
         Err(e) => Err(ApiError::from(e)),
     };
     tx.commit().await?;

@@ -8,22 +8,41 @@ use serde::{Deserialize, Serialize};
 /// The header that carries the CSRF token on every state-changing admin call.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// Body of `POST /admin/api/session` (sign in).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Body of `POST /admin/api/session` (sign in). Its `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
     pub email: String,
     pub password: String,
 }
 
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
 /// `GET /admin/api/session`, and the answer to a sign-in: who is signed in and the token to
-/// send back in `X-CSRF-Token`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// send back in `X-CSRF-Token`. Its `Debug` never shows the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminSession {
     pub email: String,
     pub csrf_token: String,
     /// Unix milliseconds; the session also ends after a period without use.
     pub expires_at: i64,
+}
+
+impl std::fmt::Debug for AdminSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSession")
+            .field("email", &self.email)
+            .field("csrf_token", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// Query of `GET /admin/api/payments` and `GET /admin/api/payments/export.csv`. Every field is
@@ -165,6 +184,12 @@ pub struct ProviderEventItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaymentDetail {
     pub payment: Payment,
+    /// PayPal: the authorization id under the order (manual capture).
+    #[serde(default)]
+    pub provider_authorization: Option<String>,
+    /// PayPal: the capture id under the order.
+    #[serde(default)]
+    pub provider_capture: Option<String>,
     pub customer_email: Option<String>,
     /// What can still be refunded (captured, minus succeeded and pending refunds).
     pub refundable: Amount,
