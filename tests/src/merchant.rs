@@ -4,8 +4,9 @@
 //! onError})`; every callback is recorded in `window.__events` (`{kind, detail}`) for the test
 //! to read. The page has a strict CSP of its own, as a careful merchant's would.
 //!
-//! `GET /shop?session=cs_...&options=<JSON>`: `options` may hold `theme` and
-//! `"on_cancel": false` (mount without an `onCancel` callback). `GET /cart` is where a
+//! `GET /shop?session=cs_...&options=<JSON>`: `options` may hold `theme`,
+//! `"on_cancel": false` (mount without an `onCancel` callback) and `"second": "cs_..."` (a
+//! second widget in `#pay2`, whose callbacks record `success2`, `error2`, `cancel2`). `GET /cart` is where a
 //! `cancel_url` can lead.
 
 use axum::extract::{Query, State};
@@ -52,6 +53,15 @@ const MERCHANT_JS: &str = r#"(function () {
   };
   if (options.on_cancel !== false) mount.onCancel = record('cancel');
   window.__widget = Paygate.mount('#pay', mount);
+  if (options.second) {
+    // A second checkout on the same page, with callbacks of its own.
+    window.__widget2 = Paygate.mount('#pay2', {
+      session: options.second,
+      onSuccess: record('success2'),
+      onError: record('error2'),
+      onCancel: record('cancel2')
+    });
+  }
 })();
 "#;
 
@@ -125,7 +135,7 @@ async fn shop(State(site): State<Site>, Query(_q): Query<HashMap<String, String>
     let frames = site.frames.get().cloned().unwrap_or_default();
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tea shop — checkout</title></head>\
-         <body><h1>Tea shop</h1><p id=\"shop-status\" role=\"status\"></p><div id=\"pay\"></div>\
+         <body><h1>Tea shop</h1><p id=\"shop-status\" role=\"status\"></p><div id=\"pay\"></div><div id=\"pay2\"></div>\
          <script src=\"{paygate}/embed.js\"></script><script src=\"/merchant.js\"></script></body></html>"
     );
     (

@@ -583,3 +583,100 @@ async fn duplicate_and_out_of_order_webhooks_and_a_restart() {
     );
     app.stop().await;
 }
+
+/// A refund made in PayPal itself (not through paygate) arrives by webhook and is recorded, so
+/// the payment's refunded total stays true and paygate never refunds more than what is left.
+/// paygate's own refunds (their `invoice_id` is paygate's refund id) are not recorded twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_made_in_paypal_is_recorded_once() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let p = order(&app, "20.00", "USD", false).await;
+    let id = p["id"].as_str().unwrap();
+    approve(&app, p["provider_reference"].as_str().unwrap(), "balance").await;
+    json_with_status(
+        app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let capture: String = sqlx::query_scalar("SELECT provider_capture FROM payments WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+
+    // The merchant refunds 5.00 in PayPal's own interface (the REST call it makes).
+    let token: Value = app
+        .client
+        .post(format!("{}/v1/oauth2/token", base(&app)))
+        .basic_auth(
+            paygate::config::EMULATOR_PAYPAL_CLIENT_ID,
+            Some(paygate::config::EMULATOR_PAYPAL_CLIENT_SECRET),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .post(format!(
+            "{}/v2/payments/captures/{capture}/refund",
+            base(&app)
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&json!({ "amount": { "value": "5.00", "currency_code": "USD" } }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+
+    eventually(
+        "the PayPal refund recorded",
+        Duration::from_secs(10),
+        || async {
+            json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await
+                ["refunded_minor"]
+                == 500
+        },
+    )
+    .await;
+    let (source, status, amount): (String, String, i64) =
+        sqlx::query_as("SELECT metadata, status, amount_minor FROM refunds WHERE payment_id = $1")
+            .bind(id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert!(source.contains("\"source\":\"provider\""), "{source}");
+    assert_eq!((status.as_str(), amount), ("succeeded", 500));
+
+    // What is left is 15.00: more is refused, exactly that succeeds.
+    let e = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id, "amount": "15.01" }))
+            .await,
+        400,
+    )
+    .await;
+    assert_eq!(e["code"], "refund_exceeds_remaining");
+    let rest = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id })).await,
+        201,
+    )
+    .await;
+    assert_eq!(rest["amount_minor"], 1500);
+    // Once every webhook is applied: two refunds, not three.
+    eventually("every webhook applied", Duration::from_secs(10), || async {
+        app.count("SELECT COUNT(*) FROM provider_events WHERE processed_at IS NULL")
+            .await
+            == 0
+            && app.count("SELECT COUNT(*) FROM provider_events").await >= 3
+    })
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 2);
+    let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_eq!(after["refunded_minor"], 2000);
+    app.stop().await;
+}

@@ -636,3 +636,50 @@ async fn a_refund_retried_after_an_unknown_outcome_refunds_once() {
     assert_eq!(refunds, 2);
     app.stop().await;
 }
+
+/// A refund made in Stripe's Dashboard (a direct API call to Stripe) arrives by webhook and is
+/// recorded once, in paygate's minor units; paygate's own refunds are recognised by their
+/// `metadata[paygate_refund_id]` and not recorded twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_made_in_the_stripe_dashboard_is_recorded_once() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let p = pay(&app, "25.00", "EUR", false).await;
+    let id = p["id"].as_str().unwrap();
+    json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
+    let pi = p["provider_reference"].as_str().unwrap();
+    let res = app
+        .client
+        .post(format!("{}/v1/refunds", app.state.config.stripe.api_base))
+        .bearer_auth(paygate::config::EMULATOR_STRIPE_SECRET_KEY)
+        .form(&[("payment_intent", pi), ("amount", "700")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    eventually(
+        "the Dashboard refund recorded",
+        Duration::from_secs(10),
+        || async { payment(&app, id).await["refunded_minor"] == 700 },
+    )
+    .await;
+    let rest = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id })).await,
+        201,
+    )
+    .await;
+    assert_eq!(rest["amount"], "18.00");
+    eventually("every webhook applied", Duration::from_secs(10), || async {
+        app.count("SELECT COUNT(*) FROM provider_events WHERE processed_at IS NULL")
+            .await
+            == 0
+            && app
+                .count("SELECT COUNT(*) FROM provider_events WHERE event_type = 'charge.refunded'")
+                .await
+                >= 2
+    })
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 2);
+    assert_eq!(payment(&app, id).await["refunded_minor"], 2500);
+    app.stop().await;
+}

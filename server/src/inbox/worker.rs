@@ -266,19 +266,50 @@ async fn apply_effect(
         }
         EventEffect::RefundUpdate {
             reference,
+            payment_reference,
             status,
             failure_reason,
-            ..
+            amount,
+            paygate_refund_id,
         } => {
-            let Some(refund) = refunds::repo::find_by_reference(&state.db, tx, &reference).await?
-            else {
-                return Ok(Applied::Missing("refund"));
+            let known = match refunds::repo::find_by_reference(&state.db, tx, &reference).await? {
+                Some(refund) => Some(refund),
+                // One of ours whose provider answer is not recorded yet (the webhook won the
+                // race): found by the id paygate gave the provider.
+                None => match &paygate_refund_id {
+                    Some(id) => refunds::repo::get_locked(&state.db, tx, id)
+                        .await?
+                        .filter(|r| r.provider_reference.is_none()),
+                    None => None,
+                },
+            };
+            let refund = match known {
+                Some(refund) => refund,
+                // Made outside paygate (the provider's dashboard): recorded so the payment's
+                // refunded total stays true.
+                None if paygate_refund_id.is_none() => {
+                    match refunds::external::record(
+                        state,
+                        tx,
+                        provider,
+                        &reference,
+                        payment_reference.as_deref(),
+                        amount,
+                        now,
+                    )
+                    .await?
+                    {
+                        Some(refund) => refund,
+                        None => return Ok(Applied::Missing("payment of the refund")),
+                    }
+                }
+                None => return Ok(Applied::Missing("refund")),
             };
             let changed = refunds::repo::apply_status(
                 tx,
                 &refund,
                 status,
-                None,
+                Some(&reference),
                 failure_reason.as_deref(),
                 Cause::Webhook,
                 now,

@@ -127,9 +127,15 @@ pub enum EventEffect {
     /// A refund's state at the provider.
     RefundUpdate {
         reference: String,
+        /// The provider object refunded: Stripe's PaymentIntent, PayPal's capture.
         payment_reference: Option<String>,
         status: RefundStatus,
         failure_reason: Option<String>,
+        /// The refunded amount, decoded from the provider's own encoding.
+        amount: Option<shared::Money>,
+        /// paygate's own id for refunds paygate made (Stripe metadata, PayPal `invoice_id`);
+        /// absent for refunds made elsewhere, e.g. in the provider's dashboard.
+        paygate_refund_id: Option<String>,
     },
     /// A dispute was opened against the payment: recorded on its timeline.
     Dispute {

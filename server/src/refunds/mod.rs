@@ -3,6 +3,7 @@
 //! — pending refunds count — and checks that under the payment's row lock, so two concurrent
 //! partial refunds cannot together exceed the captured amount.
 
+pub mod external;
 pub mod repo;
 pub mod routes;
 pub mod service;

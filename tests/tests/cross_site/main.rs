@@ -90,6 +90,8 @@ async fn checkout_embedded_on_another_site() {
     check(&shop, "PayPal cancel then card").await;
     paypal::decline_then_restart(&shop).await;
     check(&shop, "PayPal decline then restart").await;
+    session::two_widgets_on_one_page(&shop).await;
+    check(&shop, "two widgets on one page").await;
     session::expired_while_open(&shop).await;
     check(&shop, "expired session").await;
     leave::cancel_back_to_the_shop(&shop).await;

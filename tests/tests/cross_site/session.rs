@@ -92,3 +92,50 @@ pub async fn expired_while_open(shop: &Shop<'_>) {
     assert_eq!(pi["status"], "canceled", "{pi}");
     assert_eq!(stripe.charges_count(), charges, "nothing charged");
 }
+
+/// Two checkouts on one page work independently: paying the first completes only its session,
+/// only its callbacks fire, and the second widget stays ready to pay.
+pub async fn two_widgets_on_one_page(shop: &Shop<'_>) {
+    let first = shop
+        .create_session(session_body("5.00", "USD", json!({})))
+        .await;
+    let second = shop
+        .create_session(session_body("6.00", "USD", json!({})))
+        .await;
+    shop.open(&first, json!({ "second": second })).await;
+    shop.choose("card").await;
+    shop.fill_card(VISA).await;
+    shop.pay().await;
+    let (amount, _) = shop.receipt().await;
+    assert_eq!(amount, "$5.00");
+    let events = shop.wait_events(1).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let (kind, detail) = event(&events[0]);
+    assert_eq!(
+        (kind, detail["session"].as_str()),
+        ("success", Some(first.as_str()))
+    );
+    assert_eq!(shop.session(&first).await["status"], "complete");
+    assert_eq!(shop.session(&second).await["status"], "open");
+    assert!(shop.payments_of(&second).await.is_empty());
+
+    // The second widget, in its own frame, still offers its own amount.
+    shop.browser.client.enter_frame(None).await.expect("top");
+    let frame = shop.browser.wait_for("#pay2 iframe").await;
+    frame.enter_frame().await.expect("second widget frame");
+    shop.browser
+        .wait_js(
+            "the second widget ready",
+            "var c = document.getElementById('pg-checkout'); \
+             return !!c && c.dataset.state !== 'loading' && c.dataset.state !== 'succeeded'",
+        )
+        .await;
+    assert_eq!(
+        shop.browser
+            .wait_text("#pg-amount", |t| !t.is_empty())
+            .await,
+        "$6.00"
+    );
+    assert!(shop.browser.exists("#pg-methods").await);
+    shop.enter_widget().await;
+}

@@ -101,31 +101,33 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
         "PAYMENT.CAPTURE.REFUNDED" => {
             let refund_id = id(&resource)
                 .ok_or_else(|| ProviderError::Malformed("refund without id".into()))?;
+            let amount = resource.get("amount").and_then(|a| {
+                let currency =
+                    shared::Currency::from_code(a.get("currency_code")?.as_str()?).ok()?;
+                shared::providers::paypal::decode_value(a.get("value")?.as_str()?, currency).ok()
+            });
             vec![EventEffect::RefundUpdate {
                 reference: refund_id,
-                payment_reference: None,
+                // The refunded capture, from the refund's `up` link.
+                payment_reference: up_link_id(&resource),
                 status: match resource.get("status").and_then(Value::as_str) {
                     Some("COMPLETED") => RefundStatus::Succeeded,
                     Some("FAILED") | Some("CANCELLED") => RefundStatus::Failed,
                     _ => RefundStatus::Pending,
                 },
                 failure_reason: None,
+                amount,
+                // paygate sends its refund id as the refund's invoice_id.
+                paygate_refund_id: resource
+                    .get("invoice_id")
+                    .and_then(Value::as_str)
+                    .filter(|id| id.starts_with("re_"))
+                    .map(str::to_string),
             }]
         }
         "PAYMENT.CAPTURE.REVERSED" => {
             // Funds taken back from the merchant (e.g. a chargeback): recorded on the payment.
-            let capture_id = resource
-                .get("links")
-                .and_then(Value::as_array)
-                .and_then(|links| {
-                    links
-                        .iter()
-                        .find(|l| l.get("rel").and_then(Value::as_str) == Some("up"))
-                })
-                .and_then(|l| l.get("href").and_then(Value::as_str))
-                .and_then(|href| href.rsplit('/').next())
-                .map(str::to_string);
-            match capture_id {
+            match up_link_id(&resource) {
                 Some(capture) => vec![EventEffect::Dispute {
                     payment_reference: capture,
                     dispute_id: id(&resource).unwrap_or_default(),
@@ -160,4 +162,19 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
         _ => Vec::new(),
     };
     Ok(effects)
+}
+
+/// The id at the end of a resource's `up` link (a refund's or a reversal's capture).
+fn up_link_id(resource: &Value) -> Option<String> {
+    resource
+        .get("links")
+        .and_then(Value::as_array)
+        .and_then(|links| {
+            links
+                .iter()
+                .find(|l| l.get("rel").and_then(Value::as_str) == Some("up"))
+        })
+        .and_then(|l| l.get("href").and_then(Value::as_str))
+        .and_then(|href| href.rsplit('/').next())
+        .map(str::to_string)
 }

@@ -121,10 +121,16 @@ fn refund_effect(object: &Value) -> Result<EventEffect, ProviderError> {
         "failed" | "canceled" => RefundStatus::Failed,
         _ => RefundStatus::Pending,
     };
+    // Stripe's amount is in its own unit of the currency (shared::providers::stripe decodes).
+    let amount = shared::Currency::from_code(&refund.currency)
+        .ok()
+        .and_then(|c| shared::providers::stripe::decode_amount(refund.amount, c).ok());
     Ok(EventEffect::RefundUpdate {
         reference: refund.id,
         payment_reference: refund.payment_intent,
         status,
         failure_reason: refund.failure_reason,
+        amount,
+        paygate_refund_id: refund.metadata.get("paygate_refund_id").cloned(),
     })
 }

@@ -84,9 +84,11 @@ pub struct Refund {
     pub id: String,
     pub status: String,
     pub amount: i64,
+    pub currency: String,
     pub payment_intent: Option<String>,
     pub charge: Option<String>,
     pub failure_reason: Option<String>,
+    pub metadata: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
