@@ -1,7 +1,8 @@
 //! Reconciliation (DESIGN.md §4): payments left in a non-final state past a deadline are re-read
 //! from their provider, so a lost webhook cannot leave a payment stuck. A payment whose creation
 //! answer never came back (crash, lost response) is asked for again with the same idempotency
-//! key, which makes the provider return the object it already created instead of a new one.
+//! key, which makes the provider return the object it already created instead of a new one; a
+//! refund whose answer was lost is settled the same way.
 
 use crate::payments::record::COLUMNS;
 use crate::payments::repo::{self, Update};
@@ -58,7 +59,34 @@ pub async fn reconcile_once(state: &AppState) -> Result<usize, sqlx::Error> {
     for payment in &payments {
         reconcile_payment(state, payment).await?;
     }
-    Ok(payments.len())
+    let refunds = reconcile_refunds(state, deadline, now).await?;
+    Ok(payments.len() + refunds)
+}
+
+/// Refunds still `pending` without the provider's id past the deadline: the answer to their
+/// creation was lost and no webhook told of them. The creation is asked for again with the same
+/// idempotency key (inside the provider's replay window), which returns the refund the provider
+/// made, or makes it once if it never arrived.
+async fn reconcile_refunds(
+    state: &AppState,
+    deadline: i64,
+    now: i64,
+) -> Result<usize, sqlx::Error> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM refunds WHERE status = 'pending' AND provider_reference IS NULL \
+         AND updated_at < $1 AND created_at > $2 ORDER BY updated_at LIMIT $3",
+    )
+    .bind(deadline)
+    .bind(now - CREATE_REPLAY_WINDOW_MS)
+    .bind(BATCH)
+    .fetch_all(&state.db.pool)
+    .await?;
+    for id in &ids {
+        if let Err(e) = crate::refunds::service::resume_pending(state, id).await {
+            tracing::warn!(refund = %id, error = %e, "reconciliation: refund still unresolved");
+        }
+    }
+    Ok(ids.len())
 }
 
 async fn reconcile_payment(state: &AppState, payment: &PaymentRecord) -> Result<(), sqlx::Error> {

@@ -683,3 +683,71 @@ async fn a_refund_made_in_the_stripe_dashboard_is_recorded_once() {
     assert_eq!(payment(&app, id).await["refunded_minor"], 2500);
     app.stop().await;
 }
+
+/// A refund whose answer was lost, whose webhooks never arrive (paygate has another endpoint
+/// secret, so it rejects them) and that nobody retries, is settled by reconciliation: it asks
+/// Stripe again with the same idempotency key and records the one refund Stripe made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciliation_settles_a_refund_whose_answer_and_webhooks_were_lost() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            vars: vec![("STRIPE_WEBHOOK_SECRET", "whsec_not_the_emulators".into())],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let p = pay(&app, "12.00", "USD", false).await;
+    let id = p["id"].as_str().unwrap();
+    json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
+    let pi = p["provider_reference"].as_str().unwrap();
+    faults(&app, json!({ "lose_response_next": 20 })).await;
+    let lost = app
+        .post("/v1/refunds", &json!({ "payment": id, "amount": "4.00" }))
+        .await;
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    emulator(&app, reqwest::Method::DELETE, "/_emulator/faults", None).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM refunds WHERE status = 'pending'")
+            .await,
+        1
+    );
+    assert_eq!(payment(&app, id).await["refunded_minor"], 0);
+
+    // Not before the deadline...
+    paygate::reconcile::reconcile_once(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM refunds WHERE status = 'pending'")
+            .await,
+        1
+    );
+    // ...then it is settled, with Stripe's refund, and Stripe still has exactly one.
+    app.state
+        .clock
+        .advance(app.state.config.reconcile_after + Duration::from_secs(1));
+    paygate::reconcile::reconcile_once(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM refunds WHERE status = 'succeeded'")
+            .await,
+        1
+    );
+    assert_eq!(payment(&app, id).await["refunded_minor"], 400);
+    let at_stripe = emulator(
+        &app,
+        reqwest::Method::GET,
+        &format!("/v1/refunds?payment_intent={pi}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        at_stripe["data"].as_array().unwrap().len(),
+        1,
+        "{at_stripe}"
+    );
+    app.stop().await;
+}

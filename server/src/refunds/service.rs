@@ -115,6 +115,22 @@ async fn create_detached(
     call_provider(state, &payment, &record, cause).await
 }
 
+/// Reconciliation: asks the provider again (same idempotency key) for a refund whose answer
+/// never arrived and whose webhook did not either.
+pub async fn resume_pending(state: &AppState, refund_id: &str) -> Result<RefundRecord, ApiError> {
+    let refund = repo::get(&state.db, refund_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("refund"))?;
+    let payment = payments::repo::get(&state.db, &refund.payment_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("the refund's payment vanished"))?;
+    to_completion({
+        let state = state.clone();
+        async move { resume(&state, &payment, refund, Cause::Reconciliation).await }
+    })
+    .await
+}
+
 /// A retry of a refund request that already made its record: the provider is asked again
 /// (same idempotency key) if its first answer never arrived; otherwise the record is the answer.
 async fn resume(
