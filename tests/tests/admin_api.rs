@@ -181,7 +181,7 @@ async fn sign_in_sessions_sign_out_and_disabled_admins(db: TestDb) {
         .unwrap()
         .trim_start_matches("paygate_admin=");
     let stored: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM admin_sessions WHERE token_hash = $1")
+        sqlx::query_scalar("SELECT COUNT(*) FROM admin_sessions WHERE token_hash = $1 OR csrf_token = $1 OR admin_id = $1")
             .bind(token)
             .fetch_one(&app.state.db.pool)
             .await

@@ -93,6 +93,7 @@ async fn main() {
     let today = paygate::admin::days::format(now / DAY_MS);
     let week_ago = paygate::admin::days::format(now / DAY_MS - 7);
     let month_ago = paygate::admin::days::format(now / DAY_MS - 29);
+    let two_months_ago = paygate::admin::days::format(now / DAY_MS - 60);
     // Half-way down the history.
     let deep_cursor = format!("{}.{}", probe.created_at, probe.id);
     let queries: Vec<(&str, String)> = vec![
@@ -116,6 +117,14 @@ async fn main() {
         (
             "USD amount 100.00..200.00",
             "/admin/api/payments?currency=USD&amount_min=100&amount_max=200".into(),
+        ),
+        (
+            "USD from 1.00, succeeded, last 60 days",
+            format!("/admin/api/payments?currency=USD&amount_min=1&status=succeeded&from={two_months_ago}"),
+        ),
+        (
+            "one exact amount (USD 123.45)",
+            "/admin/api/payments?currency=USD&amount_min=123.45&amount_max=123.45".into(),
         ),
         (
             "customer email",
