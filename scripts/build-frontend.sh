@@ -30,4 +30,10 @@ build() { # <name>
 build widget
 build console
 
+# Precompressed copies, served to browsers that accept gzip (ServeDir::precompressed_gzip): the
+# widget's budget is for what customers download, gzipped.
+for f in dist/widget/*.wasm dist/widget/*.js dist/widget/*.css dist/console/*.wasm dist/console/*.js dist/console/*.css; do
+  [ -e "$f" ] && gzip -9 -k -f -n "$f"
+done
+
 echo "build-frontend: done (dist/widget, dist/console)" >&2

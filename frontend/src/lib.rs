@@ -13,6 +13,7 @@ mod widget;
 
 pub use console::ConsoleApp;
 pub use widget::{
-    load_script, messages, parse_origin, paypal_js, session_id_from_path, stripe_js, CheckoutPage,
-    CheckoutState, CheckoutView, LoadError, Method, Notice, PayActions, PayState, Phase,
+    load_script, locale, messages, parse_origin, paypal_js, session_id_from_path, stripe_js,
+    CheckoutPage, CheckoutState, CheckoutView, LoadError, Method, Notice, PayActions, PayState,
+    Phase,
 };

@@ -226,7 +226,8 @@ async fn kwd_amount_has_three_decimals() {
             "line_items": [], "status": "open", "providers": [], "expires_at": 1900000000}"#,
     ))
     .await;
-    assert_eq!(text(&root, "#pg-amount").as_deref(), Some("KWD 1.230"));
+    // Intl puts a no-break space between the code and the number.
+    assert_eq!(text(&root, "#pg-amount").as_deref(), Some("KWD\u{a0}1.230"));
     // No description was given: no empty paragraph either.
     assert_eq!(text(&root, "#pg-description"), None);
 }
@@ -857,4 +858,34 @@ async fn page_without_a_session_id_says_the_link_is_not_valid() {
         text(root, "#pg-message").as_deref() == Some("This checkout link is not valid.")
     })
     .await;
+}
+
+/// Amounts follow the customer's language, from the exact decimal (never a float): German
+/// puts the euro sign last with a decimal comma, Japanese yen has no decimals, Kuwaiti dinar
+/// three, and a 17-digit amount keeps every digit.
+#[wasm_bindgen_test]
+fn amounts_are_formatted_for_the_browsers_language() {
+    use paygate_frontend::locale::format_in;
+    use shared::{Currency, Money};
+    let de = JsValue::from_str("de-DE");
+    assert_eq!(
+        format_in(Money::from_minor(123_456, Currency::EUR), &de),
+        "1.234,56\u{a0}€"
+    );
+    assert_eq!(
+        format_in(Money::from_minor(1000, Currency::JPY), &de),
+        "1.000\u{a0}¥"
+    );
+    let en = JsValue::from_str("en-US");
+    assert_eq!(
+        format_in(Money::from_minor(1230, Currency::KWD), &en),
+        "KWD\u{a0}1.230"
+    );
+    assert_eq!(
+        format_in(
+            Money::from_minor(12_345_678_901_234_567, Currency::USD),
+            &en
+        ),
+        "$123,456,789,012,345.67"
+    );
 }

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::http::idempotency::idempotency;
 use crate::http::metrics;
 use crate::http::rate_limit::{limit_merchant, limit_widget};
-use crate::http::security::widget_cors;
+use crate::http::security::{widget_cors, widget_origin_guard};
 use crate::state::AppState;
 use crate::{
     admin, checkout, customers, events, inbox, openapi, pages, payments, refunds, subscriptions,
@@ -37,6 +37,7 @@ pub fn app(state: AppState) -> Router {
     let widget_api = checkout::widget::router()
         .merge(checkout::widget_payments::router())
         .layer(from_fn_with_state(state.clone(), limit_widget))
+        .layer(from_fn_with_state(state.clone(), widget_origin_guard))
         .layer(widget_cors(&state.config));
 
     Router::new()

@@ -494,6 +494,21 @@ async fn history_filters_search_and_totals_match_the_seeded_rows(db: TestDb) {
             },
         ),
         (
+            format!(
+                "currency=USD&amount_min=1.00&amount_max=400&status=succeeded&provider=stripe&from={}",
+                date(mid - 5)
+            ),
+            Expect {
+                currency: Some(Currency::USD),
+                min: Some(100),
+                max: Some(40_000),
+                status: Some(PaymentStatus::Succeeded),
+                provider: Some(ProviderName::Stripe),
+                from: Some(mid - 5),
+                ..Default::default()
+            },
+        ),
+        (
             format!("email={}", emailed.to_uppercase()),
             Expect {
                 email: Some(emailed.clone()),

@@ -68,3 +68,50 @@ async fn the_shop_prices_the_cart_on_the_server() {
     );
     app.stop().await;
 }
+
+/// The widget's files go out gzipped to browsers that accept it (the size budget is for what
+/// customers download), and plain to clients that do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_files_are_served_gzipped() {
+    let dir = paygate_tests::app::assets_dir().join("widget");
+    let Some(wasm) = std::fs::read_dir(&dir).ok().and_then(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .find(|name| name.ends_with(".wasm"))
+    }) else {
+        if std::env::var("PAYGATE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("no built widget in {}", dir.display());
+        }
+        eprintln!("\n!!! SKIPPED: no built widget (run scripts/build-frontend.sh)\n");
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let url = format!("{}/assets/widget/{wasm}", app.url);
+    let gz = app
+        .client
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.status(), 200);
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    assert_eq!(gz.headers()["content-type"], "application/wasm");
+    let compressed = gz.bytes().await.unwrap();
+    let plain = app.client.get(&url).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let raw = plain.bytes().await.unwrap();
+    assert_eq!(
+        raw.len() as u64,
+        std::fs::metadata(dir.join(&wasm)).unwrap().len()
+    );
+    assert!(
+        compressed.len() * 2 < raw.len(),
+        "{} vs {}",
+        compressed.len(),
+        raw.len()
+    );
+    app.stop().await;
+}

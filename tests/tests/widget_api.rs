@@ -238,3 +238,53 @@ async fn a_payment_finished_after_the_browser_left_completes_the_session_by_webh
     .await;
     app.stop().await;
 }
+
+/// The widget API's POSTs need no preflight, so CORS alone would let any site make them (and
+/// only hide the answer): a request from a site that is neither paygate nor a registered
+/// merchant is refused before it creates anything; the merchant's own site is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_calls_from_unregistered_sites_are_refused_before_any_work() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            vars: vec![("PAYGATE_ALLOWED_ORIGINS", "https://shop.example".into())],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let session = app
+        .create_session(&json!({ "amount": "9.00", "currency": "USD" }))
+        .await;
+    let sid = session["id"].as_str().unwrap();
+    for tail in ["paypal/orders", "stripe/intent"] {
+        let res = app
+            .client
+            .post(format!("{}/checkout/api/sessions/{sid}/{tail}", app.url))
+            .header("origin", "https://evil.example")
+            .send()
+            .await
+            .unwrap();
+        let e = json_with_status(res, 403).await;
+        assert_eq!(e["code"], "origin_not_allowed");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 0);
+
+    let res = app
+        .client
+        .post(format!(
+            "{}/checkout/api/sessions/{sid}/paypal/orders",
+            app.url
+        ))
+        .header("origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
+    app.stop().await;
+}

@@ -58,13 +58,22 @@ pub async fn with_timeout(promise: &Promise, ms: i32) -> Result<JsValue, JsValue
 /// code is involved. Resolves once the script has run; fails on a network error, an HTTP error
 /// status, a CSP refusal, or when nothing happened within `timeout_ms`. The element's load and
 /// error handlers are the promise's own resolve and reject functions: no Rust closure to keep.
+/// A script that loaded once is not added again (Stripe.js must be on the page only once); one
+/// that failed is removed, so choosing the method again retries it. The page's CSP nonce goes
+/// along as `data-csp-nonce`, which the PayPal SDK puts on the styles it inserts.
 pub async fn load_script(src: &str, timeout_ms: i32) -> Result<(), JsValue> {
+    if LOADED.with(|loaded| loaded.borrow().iter().any(|url| url == src)) {
+        return Ok(());
+    }
     let document = web_sys::window()
         .and_then(|window| window.document())
         .ok_or(JsValue::NULL)?;
     let script: HtmlScriptElement = document.create_element("script")?.unchecked_into();
     script.set_src(src);
     script.set_async(true);
+    if let Some(nonce) = page_nonce(&document) {
+        script.set_attribute("data-csp-nonce", &nonce)?;
+    }
     let loaded = Promise::new(&mut |resolve, reject| {
         script.set_onload(Some(&resolve));
         script.set_onerror(Some(&reject));
@@ -73,5 +82,26 @@ pub async fn load_script(src: &str, timeout_ms: i32) -> Result<(), JsValue> {
         .head()
         .ok_or(JsValue::NULL)?
         .append_child(&script)?;
-    with_timeout(&loaded, timeout_ms).await.map(|_| ())
+    match with_timeout(&loaded, timeout_ms).await {
+        Ok(_) => {
+            LOADED.with(|loaded| loaded.borrow_mut().push(src.to_string()));
+            Ok(())
+        }
+        Err(e) => {
+            script.remove();
+            Err(e)
+        }
+    }
+}
+
+thread_local! {
+    /// Script URLs already loaded on this page.
+    static LOADED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The nonce of the page's own bootstrap script (browsers expose it only as the `nonce`
+/// property, not as an attribute).
+fn page_nonce(document: &web_sys::Document) -> Option<String> {
+    let element = document.query_selector("script[nonce]").ok()??;
+    get_string(&element, "nonce").filter(|n| !n.is_empty())
 }

@@ -9,6 +9,7 @@
 mod embed;
 mod fetch;
 mod js;
+pub mod locale;
 mod pay;
 pub mod paypal_js;
 mod state;

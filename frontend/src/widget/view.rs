@@ -170,7 +170,7 @@ fn SessionDetails(
     actions: Option<PayActions>,
     receipt_ref: NodeRef<Section>,
 ) -> impl IntoView {
-    let total = session.amount.money().display();
+    let total = super::locale::localized(session.amount.money());
     // Only an open session can be paid; expired and complete ones show no payment UI at all.
     let open = session.status == CheckoutSessionStatus::Open;
     let methods = (open && !session.providers.is_empty()).then(|| {
@@ -275,7 +275,7 @@ fn LineItems(items: Vec<LineItem>) -> impl IntoView {
                                 <span class="pg-line-item-name">
                                     {format!("{} × {}", item.name, item.quantity)}
                                 </span>
-                                <span class="pg-line-item-total">{item.total.money().display()}</span>
+                                <span class="pg-line-item-total">{super::locale::localized(item.total.money())}</span>
                             </li>
                         }
                     })

@@ -127,6 +127,35 @@ impl Filters {
         })
     }
 
+    /// The same filters without the amount range.
+    pub fn without_amount_range(&self) -> Filters {
+        Filters {
+            amount_min: None,
+            amount_max: None,
+            ..self.clone()
+        }
+    }
+
+    /// The payments the other filters match but the amount range leaves out: below its lower
+    /// bound, above its upper bound (empty without a range).
+    pub fn outside_amount_range(&self) -> Vec<Filters> {
+        let base = self.without_amount_range();
+        let mut out = Vec::new();
+        if let Some(min) = self.amount_min {
+            out.push(Filters {
+                amount_max: Some(min - 1),
+                ..base.clone()
+            });
+        }
+        if let Some(max) = self.amount_max {
+            out.push(Filters {
+                amount_min: Some(max + 1),
+                ..base.clone()
+            });
+        }
+        out
+    }
+
     /// Whether the daily rollup can answer totals for these filters exactly.
     pub fn rollup_answers(&self) -> bool {
         self.amount_min.is_none()

@@ -134,27 +134,77 @@ fn to_row(state: &AppState, r: &crate::db::Row) -> Result<HistoryRow, sqlx::Erro
     })
 }
 
+/// Below this many payments outside an amount range, totals are the rollup's minus the
+/// payments outside the range (a broad range then costs what its few outsiders cost).
+const FEW_OUTSIDERS: i64 = 20_000;
+
 /// Per-currency totals of everything the filters match: from the daily rollup when it can
-/// answer (status, provider, currency and whole days), else summed over the matching rows.
+/// answer (status, provider, currency and whole days); for an amount range, from the rollup
+/// minus the payments outside the range when those are few; else summed over the matching rows.
 pub async fn totals(db: &Db, filters: &Filters) -> Result<Vec<CurrencyTotal>, sqlx::Error> {
-    let mut sql = if filters.rollup_answers() {
-        let mut sql = Sql::new(
-            "SELECT currency, CAST(SUM(count) AS BIGINT) AS n, CAST(SUM(amount_minor) AS BIGINT) AS amount, \
-             CAST(SUM(captured_minor) AS BIGINT) AS captured, CAST(SUM(refunded_minor) AS BIGINT) AS refunded \
-             FROM payment_daily_totals WHERE 1 = 1",
-        );
-        filters.push_rollup_conditions(&mut sql);
-        sql
-    } else {
-        let mut sql = Sql::new(
-            "SELECT p.currency AS currency, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(p.amount_minor) AS BIGINT) AS amount, \
-             CAST(SUM(p.captured_minor) AS BIGINT) AS captured, CAST(SUM(p.refunded_minor) AS BIGINT) AS refunded \
-             FROM payments p WHERE 1 = 1",
-        );
-        // Sums read the covering amount index when there is an amount range.
-        filters.push_payment_conditions(&mut sql, true);
-        sql
-    };
+    if filters.rollup_answers() {
+        return rollup_totals(db, filters).await;
+    }
+    let outside = filters.outside_amount_range();
+    if filters.email_index.is_none() && filters.search.is_none() && !outside.is_empty() {
+        let mut few = true;
+        for f in &outside {
+            if count_capped(db, f, FEW_OUTSIDERS).await? >= FEW_OUTSIDERS {
+                few = false;
+                break;
+            }
+        }
+        if few {
+            let mut totals = rollup_totals(db, &filters.without_amount_range()).await?;
+            for f in &outside {
+                for o in summed_totals(db, f).await? {
+                    if let Some(t) = totals.iter_mut().find(|t| t.currency == o.currency) {
+                        t.count -= o.count;
+                        t.amount_minor -= o.amount_minor;
+                        t.captured_minor -= o.captured_minor;
+                        t.refunded_minor -= o.refunded_minor;
+                    }
+                }
+            }
+            totals.retain(|t| t.count > 0);
+            return Ok(totals);
+        }
+    }
+    summed_totals(db, filters).await
+}
+
+/// How many payments match, counting no further than `cap`.
+async fn count_capped(db: &Db, filters: &Filters, cap: i64) -> Result<i64, sqlx::Error> {
+    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM (SELECT 1 FROM payments p WHERE 1 = 1");
+    filters.push_payment_conditions(&mut sql, true);
+    let l = sql.param(Bind::Int(cap));
+    sql.text += &format!(" LIMIT {l}) capped");
+    let row = sql.query().fetch_one(&db.pool).await?;
+    row.try_get("n")
+}
+
+async fn rollup_totals(db: &Db, filters: &Filters) -> Result<Vec<CurrencyTotal>, sqlx::Error> {
+    let mut sql = Sql::new(
+        "SELECT currency, CAST(SUM(count) AS BIGINT) AS n, CAST(SUM(amount_minor) AS BIGINT) AS amount, \
+         CAST(SUM(captured_minor) AS BIGINT) AS captured, CAST(SUM(refunded_minor) AS BIGINT) AS refunded \
+         FROM payment_daily_totals WHERE 1 = 1",
+    );
+    filters.push_rollup_conditions(&mut sql);
+    grouped(db, sql).await
+}
+
+async fn summed_totals(db: &Db, filters: &Filters) -> Result<Vec<CurrencyTotal>, sqlx::Error> {
+    let mut sql = Sql::new(
+        "SELECT p.currency AS currency, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(p.amount_minor) AS BIGINT) AS amount, \
+         CAST(SUM(p.captured_minor) AS BIGINT) AS captured, CAST(SUM(p.refunded_minor) AS BIGINT) AS refunded \
+         FROM payments p WHERE 1 = 1",
+    );
+    // Sums read the covering amount index when there is an amount range.
+    filters.push_payment_conditions(&mut sql, true);
+    grouped(db, sql).await
+}
+
+async fn grouped(db: &Db, mut sql: Sql) -> Result<Vec<CurrencyTotal>, sqlx::Error> {
     sql.text += " GROUP BY currency ORDER BY currency";
     let found = sql.query().fetch_all(&db.pool).await?;
     let mut out = Vec::with_capacity(found.len());

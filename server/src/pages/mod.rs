@@ -31,8 +31,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/demo/shop.js", get(shop_js))
         .route("/demo/shop.css", get(shop_css))
         .route("/embed.js", get(embed_js))
-        .nest_service("/assets/widget", ServeDir::new(assets.join("widget")))
-        .nest_service("/assets/console", ServeDir::new(assets.join("console")))
+        // scripts/build-frontend.sh writes a .gz beside each file; browsers get that one.
+        .nest_service(
+            "/assets/widget",
+            ServeDir::new(assets.join("widget")).precompressed_gzip(),
+        )
+        .nest_service(
+            "/assets/console",
+            ServeDir::new(assets.join("console")).precompressed_gzip(),
+        )
 }
 
 async fn render_bundle(
@@ -51,11 +58,15 @@ async fn render_bundle(
     };
     let nonce = security::nonce();
     let html = html.replace(NONCE_PLACEHOLDER, &nonce);
+    // Never serve a page without its policy (a configuration value that cannot be a header
+    // would otherwise drop frame-ancestors and every other protection).
+    let Ok(policy) = HeaderValue::from_str(&csp(&nonce)) else {
+        tracing::error!("the page's Content-Security-Policy is not a valid header value");
+        return crate::error::ApiError::internal("invalid Content-Security-Policy").into_response();
+    };
     let mut res = Html(html).into_response();
     let headers = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&csp(&nonce)) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::REFERRER_POLICY,

@@ -27,8 +27,12 @@
 (function () {
   'use strict';
   var script = document.currentScript;
-  var base = script ? new URL(script.src, location.href) : new URL(location.href);
-  var ORIGIN = base.origin;
+  if (!script || !script.src) {
+    // Guessing (say, the page's own origin) would point the iframe and the message checks at
+    // the wrong site: include the loader with <script src="https://<paygate>/embed.js">.
+    throw new Error('paygate: load embed.js with a <script src> from paygate itself');
+  }
+  var ORIGIN = new URL(script.src, location.href).origin;
   var SESSION = /^cs_[A-Za-z0-9]{16,64}$/;
 
   var COLOR = /^(#([0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})|(rgba?|hsla?)\((\d|deg|[ .,%\/-])+\)|[a-z]{1,30})$/i;
