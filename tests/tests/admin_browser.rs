@@ -278,3 +278,75 @@ async fn admin_signs_in_filters_refunds_and_signs_out() {
     browser.close().await;
     app.stop().await;
 }
+
+/// At 360 px wide the console's pages do not scroll sideways (the history table scrolls inside
+/// its own region).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_fits_a_360_px_screen() {
+    let Some(browser) = browser::start().await else {
+        return;
+    };
+    browser.client.set_window_size(360, 800).await.unwrap();
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    create_admin(&app, ADMIN).await;
+    let paid = card_payment(&app, "25.00", "USD", true).await;
+    card_payment(&app, "999999.99", "EUR", false).await;
+    let check = |what: &'static str| {
+        let browser = &browser;
+        async move {
+            let widths = browser
+                .js("var d = document.documentElement; return [d.scrollWidth, d.clientWidth, window.innerWidth]")
+                .await;
+            let (scroll, client) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+            assert!(
+                widths[2].as_i64().unwrap() <= 400,
+                "the window is narrow: {widths}"
+            );
+            assert!(
+                scroll <= client,
+                "{what}: scrolls sideways ({scroll} > {client})"
+            );
+        }
+    };
+    browser
+        .client
+        .goto(&format!("{}/admin", app.url))
+        .await
+        .unwrap();
+    browser.wait_for("#pc-email").await;
+    check("sign-in").await;
+    browser
+        .wait_for("#pc-email")
+        .await
+        .send_keys(ADMIN)
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pc-password")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pc-signin-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_rows(&browser, 2).await;
+    check("history").await;
+    browser
+        .client
+        .goto(&format!(
+            "{}/admin/payments/{}",
+            app.url,
+            paid["id"].as_str().unwrap()
+        ))
+        .await
+        .unwrap();
+    browser.wait_for("#pc-timeline").await;
+    check("payment detail").await;
+    browser.close().await;
+    app.stop().await;
+}

@@ -246,3 +246,97 @@ async fn a_paypal_payment_in_the_widget() {
     browser.close().await;
     app.stop().await;
 }
+
+/// At 360 px wide (a small phone) nothing on the checkout page scrolls sideways: with the
+/// payment methods, the card form, a decline message and the receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_scrolls_sideways_at_360_px() {
+    let Some(browser) = browser::start().await else {
+        return;
+    };
+    browser.client.set_window_size(360, 800).await.unwrap();
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let s = app
+        .create_session(&json!({
+            "currency": "EUR",
+            "description": "Organic cotton T-shirt, size L, colour forest green, gift wrapped",
+            "line_items": [
+                { "name": "Organic cotton T-shirt (forest green, L)", "unit_amount": "99999.99", "quantity": 2 },
+                { "name": "Gift wrapping", "unit_amount": "3.50", "quantity": 1 }
+            ]
+        }))
+        .await;
+    browser
+        .client
+        .goto(s["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    let no_sideways_scroll = |what: &'static str| {
+        let browser = &browser;
+        async move {
+            let widths = browser
+                .js("var d = document.documentElement; return [d.scrollWidth, d.clientWidth, window.innerWidth]")
+                .await;
+            let (scroll, client) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+            assert!(
+                widths[2].as_i64().unwrap() <= 400,
+                "the window is narrow: {widths}"
+            );
+            assert!(
+                scroll <= client,
+                "{what}: scrolls sideways ({scroll} > {client})"
+            );
+        }
+    };
+    browser.wait_for("#pg-method-card").await;
+    no_sideways_scroll("payment methods").await;
+    browser
+        .wait_for("#pg-method-card")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let frame = browser.wait_for("#pg-card iframe").await;
+    no_sideways_scroll("card form").await;
+    frame.enter_frame().await.unwrap();
+    for (field, text) in [
+        ("#number", "4000000000000002"),
+        ("#expiry", "12/34"),
+        ("#cvc", "123"),
+    ] {
+        browser.wait_for(field).await.send_keys(text).await.unwrap();
+    }
+    browser.client.enter_parent_frame().await.unwrap();
+    browser
+        .wait_js(
+            "the Pay button enabled",
+            "var b = document.getElementById('pg-pay'); return !!b && !b.disabled",
+        )
+        .await;
+    browser.wait_for("#pg-pay").await.click().await.unwrap();
+    browser
+        .wait_js(
+            "declined",
+            "var c = document.getElementById('pg-checkout'); return !!c && c.dataset.state === 'declined'",
+        )
+        .await;
+    no_sideways_scroll("declined").await;
+    let frame = browser.wait_for("#pg-card iframe").await;
+    frame.enter_frame().await.unwrap();
+    let number = browser.wait_for("#number").await;
+    number.clear().await.unwrap();
+    number.send_keys("4242424242424242").await.unwrap();
+    browser.client.enter_parent_frame().await.unwrap();
+    browser
+        .wait_js(
+            "the Pay button enabled again",
+            "var b = document.getElementById('pg-pay'); return !!b && !b.disabled",
+        )
+        .await;
+    browser.wait_for("#pg-pay").await.click().await.unwrap();
+    browser.wait_for("#pg-receipt").await;
+    no_sideways_scroll("receipt").await;
+    browser.close().await;
+    app.stop().await;
+}
