@@ -198,6 +198,22 @@ impl Browser {
         panic!("element {css} never appeared");
     }
 
+    /// Fails when the window is not narrow (at most 400 px) or the page scrolls sideways;
+    /// `what` names the state checked.
+    pub async fn assert_no_sideways_scroll(&self, what: &str) {
+        let widths = self
+            .js("var d = document.documentElement; return [d.scrollWidth, d.clientWidth, window.innerWidth]")
+            .await;
+        let width = |i: usize| widths[i].as_i64().expect("a width");
+        assert!(width(2) <= 400, "the window is narrow: {widths}");
+        assert!(
+            width(0) <= width(1),
+            "{what}: scrolls sideways ({} > {})",
+            width(0),
+            width(1)
+        );
+    }
+
     pub async fn exists(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
     }

@@ -55,6 +55,21 @@ async fn wait_rows(browser: &browser::Browser, n: usize) {
         .await;
 }
 
+/// Types the email and `password` into the sign-in form and submits it.
+async fn submit_sign_in(browser: &browser::Browser, password: &str) {
+    for (field, text) in [("#pc-email", ADMIN), ("#pc-password", password)] {
+        let field = browser.wait_for(field).await;
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+    browser
+        .wait_for("#pc-signin-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_signs_in_filters_refunds_and_signs_out() {
     let Some(browser) = browser::start().await else {
@@ -75,37 +90,12 @@ async fn admin_signs_in_filters_refunds_and_signs_out() {
         .goto(&format!("{}/admin", app.url))
         .await
         .unwrap();
-    browser
-        .wait_for("#pc-email")
-        .await
-        .send_keys(ADMIN)
-        .await
-        .unwrap();
-    browser
-        .wait_for("#pc-password")
-        .await
-        .send_keys("not it")
-        .await
-        .unwrap();
-    browser
-        .wait_for("#pc-signin-submit")
-        .await
-        .click()
-        .await
-        .unwrap();
+    submit_sign_in(&browser, "not it").await;
     let error = browser
         .wait_text("#pc-signin-error", |t| !t.is_empty())
         .await;
     assert!(error.contains("Wrong email or password"), "{error}");
-    let password = browser.wait_for("#pc-password").await;
-    password.clear().await.unwrap();
-    password.send_keys(PASSWORD).await.unwrap();
-    browser
-        .wait_for("#pc-signin-submit")
-        .await
-        .click()
-        .await
-        .unwrap();
+    submit_sign_in(&browser, PASSWORD).await;
     wait_rows(&browser, 3).await;
     // Newest first.
     let first = browser
@@ -292,50 +282,16 @@ async fn the_console_fits_a_360_px_screen() {
     create_admin(&app, ADMIN).await;
     let paid = card_payment(&app, "25.00", "USD", true).await;
     card_payment(&app, "999999.99", "EUR", false).await;
-    let check = |what: &'static str| {
-        let browser = &browser;
-        async move {
-            let widths = browser
-                .js("var d = document.documentElement; return [d.scrollWidth, d.clientWidth, window.innerWidth]")
-                .await;
-            let (scroll, client) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
-            assert!(
-                widths[2].as_i64().unwrap() <= 400,
-                "the window is narrow: {widths}"
-            );
-            assert!(
-                scroll <= client,
-                "{what}: scrolls sideways ({scroll} > {client})"
-            );
-        }
-    };
     browser
         .client
         .goto(&format!("{}/admin", app.url))
         .await
         .unwrap();
     browser.wait_for("#pc-email").await;
-    check("sign-in").await;
-    browser
-        .wait_for("#pc-email")
-        .await
-        .send_keys(ADMIN)
-        .await
-        .unwrap();
-    browser
-        .wait_for("#pc-password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    browser
-        .wait_for("#pc-signin-submit")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.assert_no_sideways_scroll("sign-in").await;
+    submit_sign_in(&browser, PASSWORD).await;
     wait_rows(&browser, 2).await;
-    check("history").await;
+    browser.assert_no_sideways_scroll("history").await;
     browser
         .client
         .goto(&format!(
@@ -346,7 +302,7 @@ async fn the_console_fits_a_360_px_screen() {
         .await
         .unwrap();
     browser.wait_for("#pc-timeline").await;
-    check("payment detail").await;
+    browser.assert_no_sideways_scroll("payment detail").await;
     browser.close().await;
     app.stop().await;
 }

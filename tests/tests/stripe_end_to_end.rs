@@ -65,6 +65,26 @@ async fn payment(app: &TestApp, id: &str) -> Value {
     json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await
 }
 
+/// A card payment confirmed with `pm_card_visa`: its id and its PaymentIntent's.
+async fn card_paid(app: &TestApp, amount: &str, currency: &str) -> (String, String) {
+    let p = pay(app, amount, currency, false).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    json_with_status(confirm(app, &id, "pm_card_visa").await, 200).await;
+    (id, p["provider_reference"].as_str().unwrap().to_string())
+}
+
+/// The refunds Stripe (the emulator) holds for a PaymentIntent.
+async fn stripe_refunds(app: &TestApp, pi: &str) -> Vec<Value> {
+    let list = emulator(
+        app,
+        reqwest::Method::GET,
+        &format!("/v1/refunds?payment_intent={pi}"),
+        None,
+    )
+    .await;
+    list["data"].as_array().cloned().unwrap_or_default()
+}
+
 async fn card_payment_succeeds_and_the_webhook_agrees(db: TestDb) {
     let app = stripe_app(&db).await;
     let p = pay(&app, "1000", "JPY", false).await;
@@ -570,10 +590,8 @@ async fn three_d_secure_completed_and_failed() {
 async fn a_refund_retried_after_an_unknown_outcome_refunds_once() {
     let db = TestDb::sqlite().await;
     let app = stripe_app(&db).await;
-    let p = pay(&app, "30.00", "USD", false).await;
-    let id = p["id"].as_str().unwrap();
-    json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
-    let pi = p["provider_reference"].as_str().unwrap();
+    let (id, pi) = card_paid(&app, "30.00", "USD").await;
+    let (id, pi) = (id.as_str(), pi.as_str());
     let body = json!({ "payment": id, "amount": "10.00" });
 
     faults(&app, json!({ "lose_response_next": 20 })).await;
@@ -581,18 +599,8 @@ async fn a_refund_retried_after_an_unknown_outcome_refunds_once() {
     assert!(lost.status().is_server_error(), "{}", lost.status());
     emulator(&app, reqwest::Method::DELETE, "/_emulator/faults", None).await;
     // Stripe made the refund; paygate does not know yet.
-    let at_stripe = emulator(
-        &app,
-        reqwest::Method::GET,
-        &format!("/v1/refunds?payment_intent={pi}"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        at_stripe["data"].as_array().unwrap().len(),
-        1,
-        "{at_stripe}"
-    );
+    let at_stripe = stripe_refunds(&app, pi).await;
+    assert_eq!(at_stripe.len(), 1, "{at_stripe:?}");
 
     let again = json_with_status(
         app.post_idem("/v1/refunds", &body, "refund-once").await,
@@ -601,19 +609,9 @@ async fn a_refund_retried_after_an_unknown_outcome_refunds_once() {
     .await;
     assert_eq!(again["status"], "succeeded");
     assert_eq!(again["amount"], "10.00");
-    let at_stripe = emulator(
-        &app,
-        reqwest::Method::GET,
-        &format!("/v1/refunds?payment_intent={pi}"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        at_stripe["data"].as_array().unwrap().len(),
-        1,
-        "still one refund: {at_stripe}"
-    );
-    assert_eq!(again["provider_reference"], at_stripe["data"][0]["id"]);
+    let at_stripe = stripe_refunds(&app, pi).await;
+    assert_eq!(at_stripe.len(), 1, "still one refund: {at_stripe:?}");
+    assert_eq!(again["provider_reference"], at_stripe[0]["id"]);
     assert_eq!(payment(&app, id).await["refunded_minor"], 1000);
     // The replay of the stored answer, then a new request (new key): a second, real refund.
     let replay = json_with_status(
@@ -644,10 +642,8 @@ async fn a_refund_retried_after_an_unknown_outcome_refunds_once() {
 async fn a_refund_made_in_the_stripe_dashboard_is_recorded_once() {
     let db = TestDb::sqlite().await;
     let app = stripe_app(&db).await;
-    let p = pay(&app, "25.00", "EUR", false).await;
-    let id = p["id"].as_str().unwrap();
-    json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
-    let pi = p["provider_reference"].as_str().unwrap();
+    let (id, pi) = card_paid(&app, "25.00", "EUR").await;
+    let (id, pi) = (id.as_str(), pi.as_str());
     let res = app
         .client
         .post(format!("{}/v1/refunds", app.state.config.stripe.api_base))
@@ -698,10 +694,8 @@ async fn reconciliation_settles_a_refund_whose_answer_and_webhooks_were_lost() {
         },
     )
     .await;
-    let p = pay(&app, "12.00", "USD", false).await;
-    let id = p["id"].as_str().unwrap();
-    json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
-    let pi = p["provider_reference"].as_str().unwrap();
+    let (id, pi) = card_paid(&app, "12.00", "USD").await;
+    let (id, pi) = (id.as_str(), pi.as_str());
     faults(&app, json!({ "lose_response_next": 20 })).await;
     let lost = app
         .post("/v1/refunds", &json!({ "payment": id, "amount": "4.00" }))
@@ -737,17 +731,7 @@ async fn reconciliation_settles_a_refund_whose_answer_and_webhooks_were_lost() {
         1
     );
     assert_eq!(payment(&app, id).await["refunded_minor"], 400);
-    let at_stripe = emulator(
-        &app,
-        reqwest::Method::GET,
-        &format!("/v1/refunds?payment_intent={pi}"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        at_stripe["data"].as_array().unwrap().len(),
-        1,
-        "{at_stripe}"
-    );
+    let at_stripe = stripe_refunds(&app, pi).await;
+    assert_eq!(at_stripe.len(), 1, "{at_stripe:?}");
     app.stop().await;
 }

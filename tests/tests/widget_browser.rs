@@ -272,40 +272,40 @@ async fn nothing_scrolls_sideways_at_360_px() {
         .goto(s["url"].as_str().unwrap())
         .await
         .unwrap();
-    let no_sideways_scroll = |what: &'static str| {
-        let browser = &browser;
-        async move {
-            let widths = browser
-                .js("var d = document.documentElement; return [d.scrollWidth, d.clientWidth, window.innerWidth]")
-                .await;
-            let (scroll, client) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
-            assert!(
-                widths[2].as_i64().unwrap() <= 400,
-                "the window is narrow: {widths}"
-            );
-            assert!(
-                scroll <= client,
-                "{what}: scrolls sideways ({scroll} > {client})"
-            );
-        }
-    };
     browser.wait_for("#pg-method-card").await;
-    no_sideways_scroll("payment methods").await;
+    browser.assert_no_sideways_scroll("payment methods").await;
     browser
         .wait_for("#pg-method-card")
         .await
         .click()
         .await
         .unwrap();
+    browser.wait_for("#pg-card iframe").await;
+    browser.assert_no_sideways_scroll("card form").await;
+    fill_card_and_pay(&browser, "4000000000000002").await;
+    browser
+        .wait_js(
+            "declined",
+            "var c = document.getElementById('pg-checkout'); return !!c && c.dataset.state === 'declined'",
+        )
+        .await;
+    browser.assert_no_sideways_scroll("declined").await;
+    fill_card_and_pay(&browser, "4242424242424242").await;
+    browser.wait_for("#pg-receipt").await;
+    browser.assert_no_sideways_scroll("receipt").await;
+    browser.close().await;
+    app.stop().await;
+}
+
+/// Types a card into Stripe's card frame (replacing what is there), then presses Pay once it
+/// is enabled.
+async fn fill_card_and_pay(browser: &browser::Browser, number: &str) {
     let frame = browser.wait_for("#pg-card iframe").await;
-    no_sideways_scroll("card form").await;
     frame.enter_frame().await.unwrap();
-    for (field, text) in [
-        ("#number", "4000000000000002"),
-        ("#expiry", "12/34"),
-        ("#cvc", "123"),
-    ] {
-        browser.wait_for(field).await.send_keys(text).await.unwrap();
+    for (field, text) in [("#number", number), ("#expiry", "12/34"), ("#cvc", "123")] {
+        let input = browser.wait_for(field).await;
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
     }
     browser.client.enter_parent_frame().await.unwrap();
     browser
@@ -315,28 +315,4 @@ async fn nothing_scrolls_sideways_at_360_px() {
         )
         .await;
     browser.wait_for("#pg-pay").await.click().await.unwrap();
-    browser
-        .wait_js(
-            "declined",
-            "var c = document.getElementById('pg-checkout'); return !!c && c.dataset.state === 'declined'",
-        )
-        .await;
-    no_sideways_scroll("declined").await;
-    let frame = browser.wait_for("#pg-card iframe").await;
-    frame.enter_frame().await.unwrap();
-    let number = browser.wait_for("#number").await;
-    number.clear().await.unwrap();
-    number.send_keys("4242424242424242").await.unwrap();
-    browser.client.enter_parent_frame().await.unwrap();
-    browser
-        .wait_js(
-            "the Pay button enabled again",
-            "var b = document.getElementById('pg-pay'); return !!b && !b.disabled",
-        )
-        .await;
-    browser.wait_for("#pg-pay").await.click().await.unwrap();
-    browser.wait_for("#pg-receipt").await;
-    no_sideways_scroll("receipt").await;
-    browser.close().await;
-    app.stop().await;
 }

@@ -3,9 +3,8 @@
 //! the merchant API's `POST /v1/refunds`, recorded in the timeline and the audit log).
 
 use super::audit;
+use super::history::{email_of_row, ROW_SELECT};
 use super::session::AdminAuth;
-use crate::checkout::record::EMAIL_CONTEXT as SESSION_EMAIL;
-use crate::customers::repo::EMAIL_CONTEXT as CUSTOMER_EMAIL;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
 use crate::http::idempotency::RequestKey;
@@ -77,20 +76,14 @@ async fn customer_email(
     state: &AppState,
     p: &PaymentRecord,
 ) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT c.email_ciphertext AS customer_email, s.customer_email_ciphertext AS session_email \
-         FROM payments p LEFT JOIN customers c ON c.id = p.customer_id \
-         LEFT JOIN checkout_sessions s ON s.id = p.checkout_session_id WHERE p.id = $1",
-    )
-    .bind(&p.id)
-    .fetch_optional(&state.db.pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let customer: Option<String> = row.try_get("customer_email")?;
-    let session: Option<String> = row.try_get("session_email")?;
-    Ok(customer
-        .and_then(|ct| state.cipher.decrypt(&ct, CUSTOMER_EMAIL).ok())
-        .or_else(|| session.and_then(|ct| state.cipher.decrypt(&ct, SESSION_EMAIL).ok())))
+    let row = sqlx::query(&format!("{ROW_SELECT} AND p.id = $1"))
+        .bind(&p.id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    match row {
+        Some(row) => email_of_row(state, &row),
+        None => Ok(None),
+    }
 }
 
 async fn provider_events(

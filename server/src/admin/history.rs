@@ -115,12 +115,7 @@ fn to_row(state: &AppState, r: &crate::db::Row) -> Result<HistoryRow, sqlx::Erro
     let status: String = r.try_get("status")?;
     let currency: String = r.try_get("currency")?;
     let currency = Currency::from_code(&currency).map_err(|_| corrupt("currency"))?;
-    let customer: Option<String> = r.try_get("customer_email")?;
-    let session: Option<String> = r.try_get("session_email")?;
-    // An email that no longer decrypts (wrong key) shows as absent rather than failing the page.
-    let customer_email = customer
-        .and_then(|ct| state.cipher.decrypt(&ct, CUSTOMER_EMAIL).ok())
-        .or_else(|| session.and_then(|ct| state.cipher.decrypt(&ct, SESSION_EMAIL).ok()));
+    let customer_email = email_of_row(state, r)?;
     Ok(HistoryRow {
         id: r.try_get("id")?,
         provider: ProviderName::parse(&provider).ok_or_else(|| corrupt("provider"))?,
@@ -132,6 +127,16 @@ fn to_row(state: &AppState, r: &crate::db::Row) -> Result<HistoryRow, sqlx::Erro
         customer_email,
         created_at: r.try_get("created_at")?,
     })
+}
+
+/// The customer's email of a [`ROW_SELECT`] row: the customer's, else the checkout
+/// session's. One that no longer decrypts (wrong key) shows as absent rather than failing.
+pub fn email_of_row(state: &AppState, r: &crate::db::Row) -> Result<Option<String>, sqlx::Error> {
+    let customer: Option<String> = r.try_get("customer_email")?;
+    let session: Option<String> = r.try_get("session_email")?;
+    Ok(customer
+        .and_then(|ct| state.cipher.decrypt(&ct, CUSTOMER_EMAIL).ok())
+        .or_else(|| session.and_then(|ct| state.cipher.decrypt(&ct, SESSION_EMAIL).ok())))
 }
 
 /// Below this many payments outside an amount range, totals are the rollup's minus the

@@ -38,10 +38,17 @@ async fn create_detached(
     let payment = payments::repo::get(&state.db, &body.payment)
         .await?
         .ok_or_else(|| ApiError::not_found("payment").with_param("payment"))?;
-    let id = key.map_or_else(|| new_id("re"), |k| k.derive_id("re"));
-    if let Some(existing) = repo::get(&state.db, &id).await? {
-        return resume(state, &payment, existing, cause).await;
-    }
+    // Only an id derived from a key can exist already (a retry); a fresh one cannot.
+    let id = match &key {
+        Some(key) => {
+            let id = key.derive_id("re");
+            if let Some(existing) = repo::get(&state.db, &id).await? {
+                return resume(state, &payment, existing, cause).await;
+            }
+            id
+        }
+        None => new_id("re"),
+    };
     let amount = match &body.amount {
         Some(a) => {
             let m = Money::parse(a, payment.money.currency())
