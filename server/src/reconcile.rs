@@ -1,12 +1,11 @@
-//! Reconciliation (DESIGN.md §4): payments left in a non-final state past a deadline are re-read
+//! Reconciliation: payments left in a non-final state past a deadline are re-read
 //! from their provider, so a lost webhook cannot leave a payment stuck. A payment whose creation
 //! answer never came back (crash, lost response) is asked for again with the same idempotency
 //! key, which makes the provider return the object it already created instead of a new one; a
 //! refund whose answer was lost is settled the same way.
 
-use crate::payments::record::COLUMNS;
 use crate::payments::repo::{self, Update};
-use crate::payments::{Cause, PaymentRecord};
+use crate::payments::{lifecycle, Cause, PaymentRecord};
 use crate::providers::{CreateRequest, ProviderPayment};
 use crate::state::AppState;
 use serde_json::json;
@@ -38,29 +37,18 @@ pub async fn run(state: AppState, interval: Duration, mut stopped: watch::Receiv
 }
 
 /// One pass: re-reads every open payment idle for longer than the configured deadline and not
-/// re-read since. Returns how many payments were looked at.
+/// re-read since, settles lost refunds, and gives back duplicates whose give-back was
+/// interrupted. Returns how many payments and refunds were looked at.
 pub async fn reconcile_once(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = state.clock.now_ms();
     let deadline = now - state.config.reconcile_after.as_millis() as i64;
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE status IN \
-         ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', 'requires_capture') \
-         AND updated_at < $1 AND (reconciled_at IS NULL OR reconciled_at < $2) ORDER BY updated_at LIMIT $3"
-    ))
-    .bind(deadline)
-    .bind(deadline)
-    .bind(BATCH)
-    .fetch_all(&state.db.pool)
-    .await?;
-    let payments = rows
-        .iter()
-        .map(PaymentRecord::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let payments = repo::idle_open(&state.db, deadline, BATCH).await?;
     for payment in &payments {
         reconcile_payment(state, payment).await?;
     }
     let refunds = reconcile_refunds(state, deadline, now).await?;
-    Ok(payments.len() + refunds)
+    let duplicates = lifecycle::give_back_leftovers(state).await?;
+    Ok(payments.len() + refunds + duplicates)
 }
 
 /// Refunds still `pending` without the provider's id past the deadline: the answer to their
@@ -115,27 +103,20 @@ async fn reconcile_payment(state: &AppState, payment: &PaymentRecord) -> Result<
         }
         None => None,
     };
-
-    let mut tx = state.db.begin_write().await?;
-    if let (Some(pp), Some(current)) = (
-        answer,
-        repo::get_locked(&state.db, &mut tx, &payment.id).await?,
-    ) {
-        let update = Update::from(pp);
-        repo::apply_update(
-            &mut tx,
-            &current,
-            update,
+    if let Some(answer) = answer {
+        // The one path: a payment found paid here completes its checkout session, exactly as
+        // if the browser or the webhook had reported it.
+        let applied = lifecycle::apply(
+            state,
+            &payment.id,
+            Update::from(answer),
             Cause::Reconciliation,
             json!({ "operation": "reconcile" }),
-            now,
         )
-        .await?;
+        .await;
+        if let Err(e) = applied {
+            tracing::warn!(payment = %payment.id, error = %e, "reconciliation: recording the provider's state failed");
+        }
     }
-    sqlx::query("UPDATE payments SET reconciled_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(&payment.id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
+    repo::mark_reconciled(&state.db, &payment.id, now).await
 }

@@ -215,6 +215,40 @@ impl TestApp {
         json
     }
 
+    /// A widget API call, as the checkout page in the browser makes it (no key).
+    pub async fn widget_post(&self, session: &str, tail: &str) -> Response {
+        self.client
+            .post(format!(
+                "{}/checkout/api/sessions/{session}/{tail}",
+                self.url
+            ))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// What Stripe.js does in the browser: confirm the PaymentIntent at the Stripe emulator
+    /// with the publishable key and the client secret (paygate is not involved).
+    pub async fn stripe_js_confirm(&self, client_secret: &str, payment_method: &str) -> Value {
+        let pi = client_secret.split("_secret_").next().unwrap();
+        self.client
+            .post(format!(
+                "{}/v1/payment_intents/{pi}/confirm",
+                self.state.config.stripe.api_base
+            ))
+            .bearer_auth(self.state.config.stripe.publishable_key.as_deref().unwrap())
+            .form(&[
+                ("client_secret", client_secret),
+                ("payment_method", payment_method),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&self.state.db.pool)

@@ -1,11 +1,14 @@
 //! Reconciliation: a payment whose webhook was lost, or whose creation answer never came back,
-//! is settled by re-reading the provider. On SQLite and PostgreSQL.
+//! is settled by re-reading the provider, and what follows from it (a paid checkout session
+//! completed, never expired) happens as on every other path. On SQLite and PostgreSQL.
 
+use paygate::checkout::expiry;
+use paygate::payments::timeline::{self, TimelineEntry};
 use paygate::payments::{repo, Cause, PaymentRecord};
 use paygate::reconcile::reconcile_once;
 use paygate_tests::app::json_with_status;
-use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestDb, TestProvider};
-use serde_json::json;
+use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb, TestProvider};
+use serde_json::{json, Value};
 use shared::api::{CaptureMode, PaymentStatus, ProviderName};
 use shared::{Currency, Money};
 use std::sync::Arc;
@@ -13,7 +16,10 @@ use std::time::Duration;
 
 on_both_databases!(
     a_lost_webhook_is_made_up_for,
-    a_lost_creation_answer_is_recovered_without_a_second_object
+    a_lost_creation_answer_is_recovered_without_a_second_object,
+    a_paid_session_whose_browser_and_webhook_were_lost_is_completed_by_reconciliation,
+    a_manual_capture_session_keeps_its_authorisation_when_only_reconciliation_saw_it,
+    a_session_paid_just_before_its_deadline_is_completed_not_expired
 );
 
 async fn a_lost_webhook_is_made_up_for(db: TestDb) {
@@ -126,5 +132,205 @@ async fn a_lost_creation_answer_is_recovered_without_a_second_object(db: TestDb)
         1,
         "the creation was replayed with the same key, not repeated"
     );
+    app.stop().await;
+}
+
+/// paygate with Stripe's emulator whose webhooks paygate rejects (another endpoint secret): the
+/// webhook is lost as surely as if it never came.
+async fn app_without_webhooks(db: &TestDb) -> TestApp {
+    spawn_app(
+        db,
+        AppOptions {
+            vars: vec![("STRIPE_WEBHOOK_SECRET", "whsec_not_the_emulators".into())],
+            ..AppOptions::default()
+        },
+    )
+    .await
+}
+
+/// A checkout paid by card in the browser, whose browser then never reports back.
+async fn paid_and_abandoned(app: &TestApp, session: Value) -> (String, String) {
+    let s = app.create_session(&session).await;
+    let sid = s["id"].as_str().unwrap().to_string();
+    let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;
+    let pi = app
+        .stripe_js_confirm(intent["client_secret"].as_str().unwrap(), "pm_card_visa")
+        .await;
+    assert!(
+        pi["status"] == "succeeded" || pi["status"] == "requires_capture",
+        "{pi}"
+    );
+    (sid, intent["payment"].as_str().unwrap().to_string())
+}
+
+async fn session_of(app: &TestApp, sid: &str) -> Value {
+    json_with_status(app.get(&format!("/v1/checkout/sessions/{sid}")).await, 200).await
+}
+
+fn entry<'a>(timeline: &'a [TimelineEntry], kind: &str) -> &'a TimelineEntry {
+    timeline
+        .iter()
+        .find(|t| t.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind} entry in {timeline:#?}"))
+}
+
+async fn a_paid_session_whose_browser_and_webhook_were_lost_is_completed_by_reconciliation(
+    db: TestDb,
+) {
+    let app = app_without_webhooks(&db).await;
+    let (sid, pid) = paid_and_abandoned(
+        &app,
+        json!({ "amount": "20.00", "currency": "USD", "expires_in": 3600 }),
+    )
+    .await;
+    assert_eq!(session_of(&app, &sid).await["status"], "open");
+
+    app.state
+        .clock
+        .advance(app.state.config.reconcile_after + Duration::from_secs(1));
+    reconcile_once(&app.state).await.unwrap();
+    let session = session_of(&app, &sid).await;
+    assert_eq!(session["status"], "complete", "{session}");
+    assert_eq!(session["payment"]["id"], pid.as_str());
+    assert_eq!(session["payment"]["status"], "succeeded");
+    let timeline = timeline::list(&app.state.db, &pid).await.unwrap();
+    assert_eq!(
+        entry(&timeline, "completed_session").cause,
+        "reconciliation"
+    );
+
+    // Past the session's deadline the sweep leaves the paid session alone.
+    app.state.clock.advance(Duration::from_secs(2 * 3600));
+    assert_eq!(expiry::sweep(&app.state).await.unwrap(), 0);
+    assert_eq!(session_of(&app, &sid).await["status"], "complete");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM events WHERE type = 'checkout.session.completed'")
+            .await,
+        1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 0);
+    app.stop().await;
+}
+
+async fn a_manual_capture_session_keeps_its_authorisation_when_only_reconciliation_saw_it(
+    db: TestDb,
+) {
+    let app = app_without_webhooks(&db).await;
+    let (sid, pid) = paid_and_abandoned(
+        &app,
+        json!({ "amount": "30.00", "currency": "EUR", "expires_in": 3600, "capture_mode": "manual" }),
+    )
+    .await;
+    app.state
+        .clock
+        .advance(app.state.config.reconcile_after + Duration::from_secs(1));
+    reconcile_once(&app.state).await.unwrap();
+    assert_eq!(session_of(&app, &sid).await["status"], "complete");
+
+    app.state.clock.advance(Duration::from_secs(2 * 3600));
+    assert_eq!(expiry::sweep(&app.state).await.unwrap(), 0);
+    let payment = json_with_status(app.get(&format!("/v1/payments/{pid}")).await, 200).await;
+    assert_eq!(payment["status"], "requires_capture");
+    let pi = app
+        .stripe
+        .as_ref()
+        .unwrap()
+        .payment_intent(payment["provider_reference"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        pi["status"], "requires_capture",
+        "the authorisation survives at Stripe"
+    );
+    // And the merchant can still capture it.
+    let captured = json_with_status(
+        app.post(&format!("/v1/payments/{pid}/capture"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(captured["status"], "succeeded");
+    app.stop().await;
+}
+
+/// The deadline passes before reconciliation's: the expiry sweep asks Stripe first, finds the
+/// payment made in time, and completes the session instead of expiring it.
+async fn a_session_paid_just_before_its_deadline_is_completed_not_expired(db: TestDb) {
+    let app = app_without_webhooks(&db).await;
+    let (sid, pid) = paid_and_abandoned(
+        &app,
+        json!({ "amount": "5.00", "currency": "USD", "expires_in": 60 }),
+    )
+    .await;
+    app.state.clock.advance(Duration::from_secs(61));
+    assert_eq!(expiry::sweep(&app.state).await.unwrap(), 0);
+    let session = session_of(&app, &sid).await;
+    assert_eq!(session["status"], "complete", "{session}");
+    let timeline = timeline::list(&app.state.db, &pid).await.unwrap();
+    assert_eq!(entry(&timeline, "completed_session").cause, "expiry");
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 0);
+    app.stop().await;
+}
+
+/// Who changed a payment is on its timeline: the widget created and completed one, the
+/// merchant API another, a webhook completed a third.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeline_names_the_actor_of_each_change() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+
+    let s = app
+        .create_session(&json!({ "amount": "7.00", "currency": "USD" }))
+        .await;
+    let sid = s["id"].as_str().unwrap();
+    let intent = json_with_status(app.widget_post(sid, "stripe/intent").await, 200).await;
+    app.stripe_js_confirm(intent["client_secret"].as_str().unwrap(), "pm_card_visa")
+        .await;
+    json_with_status(app.widget_post(sid, "stripe/complete").await, 200).await;
+    let by_widget = timeline::list(&app.state.db, intent["payment"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(entry(&by_widget, "created").cause, "widget");
+    // The browser's report or the webhook, whichever came first, completed the session.
+    let completed = entry(&by_widget, "completed_session").cause.clone();
+    assert!(
+        completed == "widget" || completed == "webhook",
+        "{completed}"
+    );
+
+    let p = json_with_status(
+        app.post(
+            "/v1/payments",
+            &json!({ "provider": "stripe", "amount": "3.00", "currency": "USD" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let by_api = timeline::list(&app.state.db, p["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(entry(&by_api, "created").cause, "api");
+
+    let s = app
+        .create_session(&json!({ "amount": "9.00", "currency": "USD" }))
+        .await;
+    let sid = s["id"].as_str().unwrap().to_string();
+    let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;
+    app.stripe_js_confirm(intent["client_secret"].as_str().unwrap(), "pm_card_visa")
+        .await;
+    let app_ref = &app;
+    paygate_tests::app::eventually(
+        "session completed by webhook",
+        Duration::from_secs(15),
+        || {
+            let sid = sid.clone();
+            async move { session_of(app_ref, &sid).await["status"] == "complete" }
+        },
+    )
+    .await;
+    let by_webhook = timeline::list(&app.state.db, intent["payment"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(entry(&by_webhook, "completed_session").cause, "webhook");
     app.stop().await;
 }

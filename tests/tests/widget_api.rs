@@ -3,12 +3,13 @@
 //! are made against the emulator the way Stripe.js makes them. Plus the one-payment-per-session
 //! rule and session expiry.
 
-use paygate::checkout::settle::settle;
-use paygate::payments::service;
+use paygate::payments::service::{self, NewPayment};
+use paygate::payments::{lifecycle, Cause};
 use paygate_tests::app::json_with_status;
-use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb, TestProvider};
-use serde_json::{json, Value};
-use shared::api::{CreatePayment, PaymentStatus, ProviderName};
+use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestDb, TestProvider};
+use serde_json::json;
+use shared::api::{CheckoutSessionStatus, PaymentStatus, ProviderName};
+use shared::{Currency, Money};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,42 +18,13 @@ on_both_databases!(
     a_second_successful_payment_is_refunded
 );
 
-async fn widget_post(app: &TestApp, session: &str, tail: &str) -> reqwest::Response {
-    app.client
-        .post(format!(
-            "{}/checkout/api/sessions/{session}/{tail}",
-            app.url
-        ))
-        .send()
-        .await
-        .unwrap()
-}
-
-/// What Stripe.js does in the browser: confirm with the publishable key and the client secret.
-async fn confirm_in_browser(app: &TestApp, client_secret: &str, pm: &str) -> Value {
-    let pi = client_secret.split("_secret_").next().unwrap();
-    app.client
-        .post(format!(
-            "{}/v1/payment_intents/{pi}/confirm",
-            app.state.config.stripe.api_base
-        ))
-        .bearer_auth(paygate::config::EMULATOR_STRIPE_PUBLISHABLE_KEY)
-        .form(&[("client_secret", client_secret), ("payment_method", pm)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn a_card_payment_completes_the_session_once(db: TestDb) {
     let app = spawn_app(&db, AppOptions::default()).await;
     let s = app.create_session(&json!({ "amount": "25.00", "currency": "EUR", "success_url": "https://shop.example/thanks" })).await;
     let sid = s["id"].as_str().unwrap();
 
-    let intent = json_with_status(widget_post(&app, sid, "stripe/intent").await, 200).await;
-    let again = json_with_status(widget_post(&app, sid, "stripe/intent").await, 200).await;
+    let intent = json_with_status(app.widget_post(sid, "stripe/intent").await, 200).await;
+    let again = json_with_status(app.widget_post(sid, "stripe/intent").await, 200).await;
     assert_eq!(intent, again, "the open PaymentIntent is reused");
     let secret = intent["client_secret"].as_str().unwrap();
     let pi = app
@@ -64,14 +36,16 @@ async fn a_card_payment_completes_the_session_once(db: TestDb) {
     assert_eq!(pi["amount"], 2500, "the amount comes from the session");
 
     // Before the customer paid: nothing completes, whatever the browser says.
-    let early = json_with_status(widget_post(&app, sid, "stripe/complete").await, 200).await;
+    let early = json_with_status(app.widget_post(sid, "stripe/complete").await, 200).await;
     assert_eq!(early["session"], "open");
     assert_eq!(early["payment_status"], "requires_payment_method");
 
     // A declined card: the session stays open with a message for the customer.
-    let declined = confirm_in_browser(&app, secret, "pm_card_visa_chargeDeclined").await;
+    let declined = app
+        .stripe_js_confirm(secret, "pm_card_visa_chargeDeclined")
+        .await;
     assert_eq!(declined["error"]["code"], "card_declined");
-    let after = json_with_status(widget_post(&app, sid, "stripe/complete").await, 200).await;
+    let after = json_with_status(app.widget_post(sid, "stripe/complete").await, 200).await;
     assert_eq!(after["session"], "open");
     assert!(
         after["message"]
@@ -83,9 +57,9 @@ async fn a_card_payment_completes_the_session_once(db: TestDb) {
     );
 
     // Another card on the same PaymentIntent succeeds.
-    let ok = confirm_in_browser(&app, secret, "pm_card_visa").await;
+    let ok = app.stripe_js_confirm(secret, "pm_card_visa").await;
     assert_eq!(ok["status"], "succeeded");
-    let done = json_with_status(widget_post(&app, sid, "stripe/complete").await, 200).await;
+    let done = json_with_status(app.widget_post(sid, "stripe/complete").await, 200).await;
     assert_eq!(done["session"], "complete");
     assert_eq!(done["payment_status"], "succeeded");
     assert_eq!(done["payment"], intent["payment"]);
@@ -95,9 +69,9 @@ async fn a_card_payment_completes_the_session_once(db: TestDb) {
     assert_eq!(merchant_view["status"], "complete");
     assert_eq!(merchant_view["payment"]["id"], intent["payment"]);
     assert_eq!(merchant_view["payment"]["captured_minor"], 2500);
-    let e = json_with_status(widget_post(&app, sid, "stripe/intent").await, 409).await;
+    let e = json_with_status(app.widget_post(sid, "stripe/intent").await, 409).await;
     assert_eq!(e["code"], "session_complete");
-    let e = json_with_status(widget_post(&app, sid, "paypal/orders").await, 409).await;
+    let e = json_with_status(app.widget_post(sid, "paypal/orders").await, 409).await;
     assert_eq!(e["code"], "session_complete");
     app.stop().await;
 }
@@ -117,31 +91,24 @@ async fn a_second_successful_payment_is_refunded(db: TestDb) {
         .create_session(&json!({ "amount": "8.00", "currency": "USD", "providers": ["paypal"] }))
         .await;
     let sid = s["id"].as_str().unwrap().to_string();
-    let body = CreatePayment {
+    let new = NewPayment {
         provider: ProviderName::Paypal,
-        amount: "8.00".into(),
-        currency: "USD".into(),
+        money: Money::from_minor(800, Currency::from_code("USD").unwrap()),
+        capture_mode: Default::default(),
         description: None,
         customer: None,
         metadata: Default::default(),
-        capture_mode: Default::default(),
         return_url: None,
+        checkout_session: Some(sid.clone()),
+        cause: Cause::Widget,
     };
-    // Two payments for one session both succeeded (two tabs, two methods, at once).
-    let first = service::create(&app.state, body.clone(), Some(sid.clone()))
+    // Two payments for one session both succeeded (two tabs, two methods, at once): recording
+    // the first completes the session, recording the second gives it back.
+    let first = service::create(&app.state, new.clone())
         .await
-        .unwrap();
-    let second = service::create(&app.state, body, Some(sid.clone()))
-        .await
-        .unwrap();
-    assert_eq!(
-        settle(&app.state, &sid, &first).await.unwrap(),
-        shared::api::CheckoutSessionStatus::Complete
-    );
-    assert_eq!(
-        settle(&app.state, &sid, &second).await.unwrap(),
-        shared::api::CheckoutSessionStatus::Complete
-    );
+        .unwrap()
+        .payment;
+    let second = service::create(&app.state, new).await.unwrap().payment;
     let session =
         json_with_status(app.get(&format!("/v1/checkout/sessions/{sid}")).await, 200).await;
     assert_eq!(
@@ -157,8 +124,20 @@ async fn a_second_successful_payment_is_refunded(db: TestDb) {
         .unwrap();
     assert!(timeline.iter().any(|t| t.kind == "duplicate_for_session"));
     assert_eq!(provider.refund_calls(), 1);
-    // Settling the winner again changes nothing.
-    settle(&app.state, &sid, &first).await.unwrap();
+    // Recording either again (a late webhook, reconciliation) gives nothing back twice.
+    for p in [&first, &second, &second] {
+        let again = lifecycle::refresh(&app.state, p, Cause::Reconciliation, "test")
+            .await
+            .unwrap();
+        assert_eq!(again.session, Some(CheckoutSessionStatus::Complete));
+    }
+    assert_eq!(
+        paygate::payments::lifecycle::give_back_leftovers(&app.state)
+            .await
+            .unwrap(),
+        0,
+        "nothing left to give back"
+    );
     assert_eq!(provider.refund_calls(), 1);
     app.stop().await;
 }
@@ -171,9 +150,9 @@ async fn an_expired_session_accepts_nothing_and_cancels_its_payment_intent() {
         .create_session(&json!({ "amount": "9.00", "currency": "USD", "expires_in": 60 }))
         .await;
     let sid = s["id"].as_str().unwrap();
-    let intent = json_with_status(widget_post(&app, sid, "stripe/intent").await, 200).await;
+    let intent = json_with_status(app.widget_post(sid, "stripe/intent").await, 200).await;
     app.state.clock.advance(Duration::from_secs(61));
-    let e = json_with_status(widget_post(&app, sid, "stripe/intent").await, 409).await;
+    let e = json_with_status(app.widget_post(sid, "stripe/intent").await, 409).await;
     assert_eq!(e["code"], "session_expired");
     assert_eq!(
         paygate::checkout::expiry::sweep(&app.state).await.unwrap(),
@@ -211,13 +190,9 @@ async fn a_payment_finished_after_the_browser_left_completes_the_session_by_webh
         .create_session(&json!({ "amount": "11.00", "currency": "USD" }))
         .await;
     let sid = s["id"].as_str().unwrap().to_string();
-    let intent = json_with_status(widget_post(&app, &sid, "stripe/intent").await, 200).await;
-    confirm_in_browser(
-        &app,
-        intent["client_secret"].as_str().unwrap(),
-        "pm_card_visa",
-    )
-    .await;
+    let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;
+    app.stripe_js_confirm(intent["client_secret"].as_str().unwrap(), "pm_card_visa")
+        .await;
     // The browser never calls complete: the emulator's signed webhook does the job.
     let app_ref = &app;
     paygate_tests::app::eventually(

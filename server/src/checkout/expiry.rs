@@ -1,53 +1,45 @@
 //! Expired sessions accept nothing, and what they opened at the providers is given up: open
 //! PaymentIntents are canceled, open PayPal orders voided. Run from the reconciliation loop.
+//!
+//! Before a session is marked expired its open payments are re-read from their providers: a
+//! customer who paid just before the deadline, whose browser and webhook were both lost, has
+//! paid, and the re-read completes the session (through the one path) instead of expiring it
+//! and voiding the authorisation they gave. A session whose payments cannot be re-read now is
+//! left for the next pass; the widget already treats it as expired by its deadline.
 
+use super::repo;
 use crate::payments::actions::{self, Action};
-use crate::payments::record::COLUMNS;
-use crate::payments::{Cause, PaymentRecord};
+use crate::payments::{lifecycle, repo as payments_repo, Cause};
 use crate::state::AppState;
-use sqlx::Row;
+use shared::api::PaymentStatus;
+
+const BATCH: i64 = 100;
 
 /// Marks open sessions past their expiry as expired and cancels their open payments. Returns
 /// how many sessions expired.
 pub async fn sweep(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = state.clock.now_ms();
-    let ids: Vec<String> = sqlx::query(
-        "SELECT id FROM checkout_sessions WHERE status = 'open' AND expires_at <= $1 LIMIT 100",
-    )
-    .bind(now)
-    .fetch_all(&state.db.pool)
-    .await?
-    .iter()
-    .map(|r| r.try_get("id"))
-    .collect::<Result<_, _>>()?;
     let mut expired = 0;
-    for id in ids {
-        let done = sqlx::query(
-            "UPDATE checkout_sessions SET status = 'expired', updated_at = $1 WHERE id = $2 AND status = 'open'",
-        )
-        .bind(now)
-        .bind(&id)
-        .execute(&state.db.pool)
-        .await?;
-        if done.rows_affected() == 0 {
+    for id in repo::overdue(&state.db, now, BATCH).await? {
+        let mut unknown = false;
+        for payment in payments_repo::unfinished_for_session(&state.db, &id).await? {
+            if let Err(e) = lifecycle::refresh(state, &payment, Cause::Expiry, "expiry_check").await
+            {
+                tracing::warn!(payment = %payment.id, error = %e, "could not re-read the payment of an overdue session; trying again later");
+                unknown = true;
+            }
+        }
+        if unknown || !repo::expire_if_open(&state.db, &id, now).await? {
             continue;
         }
         expired += 1;
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM payments WHERE checkout_session_id = $1 AND status IN \
-             ('requires_payment_method', 'requires_confirmation', 'requires_action', 'requires_capture')"
-        ))
-        .bind(&id)
-        .fetch_all(&state.db.pool)
-        .await?;
-        for row in rows {
-            let payment = PaymentRecord::from_row(&row)?;
-            if payment.provider_reference.is_none() {
+        for payment in payments_repo::unfinished_for_session(&state.db, &id).await? {
+            // A payment still processing at the provider cannot be canceled; if it succeeds, it
+            // is given back as a payment for a session that no longer accepts one.
+            if payment.status == PaymentStatus::Processing {
                 continue;
             }
-            if let Err(e) =
-                actions::run(state, &payment.id, Action::Cancel, Cause::Reconciliation).await
-            {
+            if let Err(e) = actions::run(state, &payment.id, Action::Cancel, Cause::Expiry).await {
                 tracing::warn!(payment = %payment.id, error = %e, "could not cancel the payment of an expired session");
             }
         }

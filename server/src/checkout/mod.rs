@@ -5,7 +5,6 @@ pub mod record;
 pub mod repo;
 pub mod routes;
 pub mod service;
-pub mod settle;
 pub mod widget;
 pub mod widget_payments;
 

@@ -63,3 +63,88 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<SessionRecord>, sqlx::Error
     .await?;
     row.as_ref().map(SessionRecord::from_row).transpose()
 }
+
+/// The session read inside a transaction that is changing one of its payments.
+pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<SessionRecord>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM checkout_sessions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(SessionRecord::from_row).transpose()
+}
+
+/// Completes the session with `payment_id` if it is still open, in the transaction that
+/// recorded the payment's success (so a paid session can never be left open, then expire).
+/// Returns whether this payment completed it.
+pub async fn complete_if_open(
+    tx: &mut Tx,
+    session_id: &str,
+    payment_id: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let won = sqlx::query(
+        "UPDATE checkout_sessions SET status = 'complete', completed_payment_id = $1, updated_at = $2 \
+         WHERE id = $3 AND status = 'open'",
+    )
+    .bind(payment_id)
+    .bind(now_ms)
+    .bind(session_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if won {
+        outbox::record(
+            tx,
+            "checkout.session.completed",
+            session_id,
+            &json!({ "id": session_id, "payment": payment_id }),
+            now_ms,
+        )
+        .await?;
+    }
+    Ok(won)
+}
+
+/// Open sessions whose time is up, oldest deadline first.
+pub async fn overdue(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM checkout_sessions WHERE status = 'open' AND expires_at <= $1 \
+         ORDER BY expires_at LIMIT $2",
+    )
+    .bind(now_ms)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Marks an overdue session expired unless a payment completed it first. Returns whether it
+/// expired now.
+pub async fn expire_if_open(db: &Db, id: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let expired = sqlx::query(
+        "UPDATE checkout_sessions SET status = 'expired', updated_at = $1 \
+         WHERE id = $2 AND status = 'open' AND expires_at <= $3",
+    )
+    .bind(now_ms)
+    .bind(id)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if expired {
+        outbox::record(
+            &mut tx,
+            "checkout.session.expired",
+            id,
+            &json!({ "id": id }),
+            now_ms,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(expired)
+}

@@ -3,18 +3,20 @@
 //! outcome always comes from the provider, re-read by the server.
 
 use super::record::SessionRecord;
-use super::{repo, settle};
+use super::repo;
 use crate::error::{ApiError, ApiResult};
 use crate::payments::actions::{self, Action};
+use crate::payments::lifecycle;
 use crate::payments::repo as payments_repo;
-use crate::payments::repo::{SessionPayment, Update};
-use crate::payments::{service, Cause, PaymentRecord};
+use crate::payments::repo::SessionPayment;
+use crate::payments::service::{self, Created, NewPayment};
+use crate::payments::{Cause, PaymentRecord};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::Router;
 use shared::api::{
-    CaptureMode, CheckoutSessionStatus, CreatePayment, PaymentStatus, ProviderName, WidgetOutcome,
+    CaptureMode, CheckoutSessionStatus, PaymentStatus, ProviderName, WidgetOutcome,
     WidgetPaypalOrder, WidgetStripeIntent,
 };
 
@@ -85,23 +87,27 @@ async fn new_payment(
     state: &AppState,
     session: &SessionRecord,
     provider: ProviderName,
-) -> Result<PaymentRecord, ApiError> {
+) -> Result<Created, ApiError> {
     let mut metadata = session.metadata.clone();
     metadata.insert("checkout_session".into(), session.id.clone());
-    let body = CreatePayment {
-        provider,
-        amount: session.money.to_decimal_string(),
-        currency: session.money.currency().code().to_string(),
-        description: session.description.clone(),
-        customer: None,
-        metadata,
-        capture_mode: session.capture_mode,
-        return_url: Some(format!(
-            "{}/checkout/{}",
-            state.config.public_url, session.id
-        )),
-    };
-    service::create(state, body, Some(session.id.clone())).await
+    service::create(
+        state,
+        NewPayment {
+            provider,
+            money: session.money,
+            capture_mode: session.capture_mode,
+            description: session.description.clone(),
+            customer: None,
+            metadata,
+            return_url: Some(format!(
+                "{}/checkout/{}",
+                state.config.public_url, session.id
+            )),
+            checkout_session: Some(session.id.clone()),
+            cause: Cause::Widget,
+        },
+    )
+    .await
 }
 
 async fn stripe_intent(
@@ -109,80 +115,68 @@ async fn stripe_intent(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<WidgetStripeIntent>> {
     let session = open_session(&state, &id, ProviderName::Stripe).await?;
-    let payment = match open_payment(&state, &session.id, ProviderName::Stripe).await? {
-        Some(p) => p,
-        None => new_payment(&state, &session, ProviderName::Stripe).await?,
-    };
-    let provider = state
-        .providers
-        .get(ProviderName::Stripe)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::unavailable(
-                "provider_unavailable",
-                "Card payments are not available right now.",
-            )
-        })?;
-    let reference = payment
-        .provider_reference
-        .clone()
-        .ok_or_else(|| ApiError::internal("payment without reference"))?;
-    let pi = provider.retrieve_payment(&reference).await?;
-    let client_secret = pi
-        .client_secret
-        .ok_or_else(|| ApiError::internal("PaymentIntent without client secret"))?;
+    let (payment, client_secret) =
+        match open_payment(&state, &session.id, ProviderName::Stripe).await? {
+            // The customer reloaded the page: the open PaymentIntent's secret is read again
+            // (paygate does not store it).
+            Some(payment) => {
+                let reference = payment
+                    .provider_reference
+                    .clone()
+                    .ok_or_else(|| ApiError::internal("payment without reference"))?;
+                let provider = state.providers.require(ProviderName::Stripe)?;
+                let pi = provider.retrieve_payment(&reference).await?;
+                (payment, pi.client_secret)
+            }
+            None => {
+                let created = new_payment(&state, &session, ProviderName::Stripe).await?;
+                (created.payment, created.client_secret)
+            }
+        };
+    let client_secret =
+        client_secret.ok_or_else(|| ApiError::internal("PaymentIntent without client secret"))?;
     Ok(axum::Json(WidgetStripeIntent {
         client_secret,
         payment: payment.id,
     }))
 }
 
-/// Re-reads the provider's state of `payment`, records it, and settles the session.
+/// What the widget shows after a payment attempt.
+fn widget_outcome(payment: PaymentRecord, session: CheckoutSessionStatus) -> WidgetOutcome {
+    WidgetOutcome {
+        session,
+        payment_status: payment.status,
+        message: payment
+            .last_error
+            .as_ref()
+            .filter(|_| !lifecycle::pays_for_session(&payment))
+            .map(|e| e.message.clone()),
+        payment: payment.id,
+    }
+}
+
+/// Re-reads the provider's state of `payment` and records it (which settles the session).
 async fn outcome(
     state: &AppState,
     session_id: &str,
     payment: PaymentRecord,
 ) -> Result<WidgetOutcome, ApiError> {
-    let provider = state
-        .providers
-        .get(payment.provider)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::unavailable(
-                "provider_unavailable",
-                "The payment provider is not available right now.",
-            )
-        })?;
-    let reference = payment
-        .provider_reference
-        .clone()
-        .ok_or_else(|| ApiError::internal("payment without reference"))?;
-    let fresh = provider.retrieve_payment(&reference).await?;
-    let mut tx = state.db.begin_write().await?;
-    let current = payments_repo::get_locked(&state.db, &mut tx, &payment.id)
+    let applied = lifecycle::refresh(state, &payment, Cause::Widget, "widget_complete").await?;
+    let session = match applied.session {
+        Some(status) => status,
+        None => session_status(state, session_id).await?,
+    };
+    Ok(widget_outcome(applied.payment, session))
+}
+
+async fn session_status(
+    state: &AppState,
+    session_id: &str,
+) -> Result<CheckoutSessionStatus, ApiError> {
+    Ok(repo::get(&state.db, session_id)
         .await?
-        .ok_or_else(|| ApiError::internal("payment row vanished"))?;
-    let (_, updated) = payments_repo::apply_update(
-        &mut tx,
-        &current,
-        Update::from(fresh),
-        Cause::Widget,
-        serde_json::json!({ "operation": "widget_complete" }),
-        state.clock.now_ms(),
-    )
-    .await?;
-    tx.commit().await?;
-    let session = settle::settle(state, session_id, &updated).await?;
-    Ok(WidgetOutcome {
-        session,
-        payment_status: updated.status,
-        message: updated
-            .last_error
-            .as_ref()
-            .filter(|_| !settle::pays(&updated))
-            .map(|e| e.message.clone()),
-        payment: updated.id,
-    })
+        .ok_or_else(|| ApiError::not_found("checkout session"))?
+        .effective_status(state.clock.now_ms()))
 }
 
 async fn stripe_complete(
@@ -215,7 +209,9 @@ async fn paypal_order(
     let session = open_session(&state, &id, ProviderName::Paypal).await?;
     // A new order each time the buyer opens PayPal: an approval window that was closed cannot be
     // resumed, and unapproved orders expire by themselves at PayPal.
-    let payment = new_payment(&state, &session, ProviderName::Paypal).await?;
+    let payment = new_payment(&state, &session, ProviderName::Paypal)
+        .await?
+        .payment;
     let order_id = payment
         .provider_reference
         .clone()
@@ -248,16 +244,8 @@ async fn paypal_capture(
         CaptureMode::Automatic => Action::Capture { amount: None },
         CaptureMode::Manual => Action::Authorize,
     };
+    // The action records the answer through the one path, which settles the session.
     let done = actions::run(&state, &payment.id, action, Cause::Widget).await?;
-    let status = settle::settle(&state, &session.id, &done).await?;
-    Ok(axum::Json(WidgetOutcome {
-        session: status,
-        payment_status: done.status,
-        message: done
-            .last_error
-            .as_ref()
-            .filter(|_| !settle::pays(&done))
-            .map(|e| e.message.clone()),
-        payment: done.id,
-    }))
+    let status = session_status(&state, &session.id).await?;
+    Ok(axum::Json(widget_outcome(done, status)))
 }

@@ -140,3 +140,11 @@ pub async fn set_default_payment_method(
         .await?;
     Ok(())
 }
+
+pub async fn exists(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM customers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .is_some())
+}

@@ -1,14 +1,14 @@
-//! The durable inbox worker: claims due rows, applies them through the payment state machine,
-//! and marks them processed in the same transaction as the change. Rows for payments paygate
+//! The durable inbox worker: claims due rows, hands each effect to the module that owns it
+//! (payments, refunds, subscriptions), and marks the row processed in the same transaction as
+//! the change. Rows for payments paygate
 //! does not know yet are retried with backoff, never dropped. Several instances may run: a row
 //! is claimed with a lease (`locked_until`) so only one applies it at a time.
 
+use super::effect::Applied;
 use crate::db::Tx;
-use crate::payments::repo::{self, Outcome, Update};
-use crate::payments::{timeline, Cause};
 use crate::providers::EventEffect;
 use crate::state::AppState;
-use crate::{outbox, refunds};
+use crate::{payments, refunds, subscriptions};
 use serde_json::json;
 use shared::api::ProviderName;
 use sqlx::Row;
@@ -107,6 +107,7 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
     let detail = json!({ "event_id": event_id, "event_type": event_type });
     let mut outcome = "unchanged";
     let mut payment_id: Option<String> = None;
+    let mut follow_ups = Vec::new();
     for effect in effects {
         match apply_effect(state, &mut tx, provider.name(), effect, &detail).await? {
             Applied::Missing(what) => {
@@ -120,11 +121,16 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
                 )
                 .await;
             }
-            Applied::Done { changed, payment } => {
+            Applied::Done {
+                changed,
+                payment,
+                follow_up,
+            } => {
                 if changed {
                     outcome = "applied";
                 }
                 payment_id = payment_id.or(payment);
+                follow_ups.extend(follow_up);
             }
             Applied::Refused { payment } => {
                 if outcome != "applied" {
@@ -145,15 +151,11 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    // A payment that succeeded by webhook completes its checkout session even if the customer's
-    // browser never came back.
-    if let Some(pid) = payment_id {
-        if let Some(payment) = repo::get(&state.db, &pid).await? {
-            if let Some(session) = payment.checkout_session_id.clone() {
-                if let Err(e) = crate::checkout::settle::settle(state, &session, &payment).await {
-                    tracing::warn!(payment = %pid, error = %e, "could not settle the checkout session");
-                }
-            }
+    // The session was settled in the transaction; giving back a duplicate calls the provider,
+    // so it runs now (and reconciliation retries it if this fails).
+    for follow_up in follow_ups {
+        if let Err(e) = follow_up.run(state).await {
+            tracing::warn!(error = %e, "could not give back a duplicate payment yet");
         }
     }
     Ok(())
@@ -205,18 +207,7 @@ async fn current_state(
     out
 }
 
-enum Applied {
-    Done {
-        changed: bool,
-        payment: Option<String>,
-    },
-    Refused {
-        payment: String,
-    },
-    /// The object the event is about is not (yet) known: retry later.
-    Missing(&'static str),
-}
-
+/// Hands one effect to the module that owns it, inside the event's transaction.
 async fn apply_effect(
     state: &AppState,
     tx: &mut Tx,
@@ -224,7 +215,6 @@ async fn apply_effect(
     effect: EventEffect,
     detail: &serde_json::Value,
 ) -> Result<Applied, sqlx::Error> {
-    let now = state.clock.now_ms();
     match effect {
         EventEffect::PaymentUpdate {
             reference,
@@ -234,35 +224,14 @@ async fn apply_effect(
             authorization,
             capture,
         } => {
-            let Some(current) =
-                repo::find_by_reference(&state.db, tx, provider, &reference).await?
-            else {
-                return Ok(Applied::Missing("payment"));
-            };
-            let update = Update {
-                status: Some(status),
+            let update = payments::webhook::update_from_event(
+                status,
                 captured_minor,
-                last_error: last_error.map(Some),
+                last_error,
                 authorization,
                 capture,
-                ..Update::default()
-            };
-            let (outcome, _) =
-                repo::apply_update(tx, &current, update, Cause::Webhook, detail.clone(), now)
-                    .await?;
-            Ok(match outcome {
-                Outcome::Refused { .. } => Applied::Refused {
-                    payment: current.id,
-                },
-                Outcome::Unchanged => Applied::Done {
-                    changed: false,
-                    payment: Some(current.id),
-                },
-                _ => Applied::Done {
-                    changed: true,
-                    payment: Some(current.id),
-                },
-            })
+            );
+            payments::webhook::apply_update(state, tx, provider, &reference, update, detail).await
         }
         EventEffect::RefundUpdate {
             reference,
@@ -272,53 +241,15 @@ async fn apply_effect(
             amount,
             paygate_refund_id,
         } => {
-            let known = match refunds::repo::find_by_reference(&state.db, tx, &reference).await? {
-                Some(refund) => Some(refund),
-                // One of ours whose provider answer is not recorded yet (the webhook won the
-                // race): found by the id paygate gave the provider.
-                None => match &paygate_refund_id {
-                    Some(id) => refunds::repo::get_locked(&state.db, tx, id)
-                        .await?
-                        .filter(|r| r.provider_reference.is_none()),
-                    None => None,
-                },
-            };
-            let refund = match known {
-                Some(refund) => refund,
-                // Made outside paygate (the provider's dashboard): recorded so the payment's
-                // refunded total stays true.
-                None if paygate_refund_id.is_none() => {
-                    match refunds::external::record(
-                        state,
-                        tx,
-                        provider,
-                        &reference,
-                        payment_reference.as_deref(),
-                        amount,
-                        now,
-                    )
-                    .await?
-                    {
-                        Some(refund) => refund,
-                        None => return Ok(Applied::Missing("payment of the refund")),
-                    }
-                }
-                None => return Ok(Applied::Missing("refund")),
-            };
-            let changed = refunds::repo::apply_status(
-                tx,
-                &refund,
+            let report = refunds::webhook::RefundReport {
+                reference,
+                payment_reference,
                 status,
-                Some(&reference),
-                failure_reason.as_deref(),
-                Cause::Webhook,
-                now,
-            )
-            .await?;
-            Ok(Applied::Done {
-                changed,
-                payment: Some(refund.payment_id),
-            })
+                failure_reason,
+                amount,
+                paygate_refund_id,
+            };
+            refunds::webhook::apply(state, tx, provider, report).await
         }
         EventEffect::Dispute {
             payment_reference,
@@ -326,34 +257,17 @@ async fn apply_effect(
             reason,
             amount_minor,
         } => {
-            let Some(payment) =
-                repo::find_by_reference(&state.db, tx, provider, &payment_reference).await?
-            else {
-                return Ok(Applied::Missing("payment"));
-            };
-            let mut d = detail.clone();
-            if let Some(obj) = d.as_object_mut() {
-                obj.insert(
-                    "dispute".into(),
-                    json!({ "id": dispute_id, "reason": reason, "amount_minor": amount_minor }),
-                );
-            }
-            timeline::append(
+            let dispute =
+                json!({ "id": dispute_id, "reason": reason, "amount_minor": amount_minor });
+            payments::webhook::record_dispute(
+                state,
                 tx,
-                &payment.id,
-                now,
-                Cause::Webhook,
-                "dispute_opened",
-                None,
-                None,
-                &d,
+                provider,
+                &payment_reference,
+                dispute,
+                detail,
             )
-            .await?;
-            outbox::record(tx, "payment.dispute_opened", &payment.id, &d, now).await?;
-            Ok(Applied::Done {
-                changed: true,
-                payment: Some(payment.id),
-            })
+            .await
         }
         EventEffect::SubscriptionUpdate {
             reference,
@@ -361,32 +275,15 @@ async fn apply_effect(
             cancel_at_period_end,
             current_period_end,
         } => {
-            let done = sqlx::query(
-                "UPDATE subscriptions SET status = $1, cancel_at_period_end = $2, current_period_end = $3, updated_at = $4 \
-                 WHERE provider_reference = $5",
-            )
-            .bind(&status)
-            .bind(i64::from(cancel_at_period_end))
-            .bind(current_period_end)
-            .bind(now)
-            .bind(&reference)
-            .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Ok(Applied::Missing("subscription"));
-            }
-            outbox::record(
+            subscriptions::webhook::apply_update(
+                state,
                 tx,
-                "subscription.updated",
                 &reference,
-                &json!({ "status": status, "cancel_at_period_end": cancel_at_period_end }),
-                now,
+                &status,
+                cancel_at_period_end,
+                current_period_end,
             )
-            .await?;
-            Ok(Applied::Done {
-                changed: true,
-                payment: None,
-            })
+            .await
         }
         EventEffect::InvoiceUpdate {
             subscription_reference,
@@ -394,31 +291,15 @@ async fn apply_effect(
             status,
             event_type,
         } => {
-            let done = sqlx::query(
-                "UPDATE subscriptions SET latest_invoice_id = $1, latest_invoice_status = $2, updated_at = $3 \
-                 WHERE provider_reference = $4",
-            )
-            .bind(&invoice_id)
-            .bind(&status)
-            .bind(now)
-            .bind(&subscription_reference)
-            .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Ok(Applied::Missing("subscription"));
-            }
-            outbox::record(
+            subscriptions::webhook::apply_invoice(
+                state,
                 tx,
-                &event_type,
                 &subscription_reference,
-                &json!({ "invoice": invoice_id, "status": status }),
-                now,
+                &invoice_id,
+                &status,
+                &event_type,
             )
-            .await?;
-            Ok(Applied::Done {
-                changed: true,
-                payment: None,
-            })
+            .await
         }
     }
 }

@@ -2,15 +2,14 @@
 //! abstraction with an idempotency key derived from the payment id, recorded on the timeline.
 
 use super::repo::{self, Update};
-use super::{Cause, PaymentRecord};
+use super::{lifecycle, Cause, PaymentRecord};
 use crate::error::ApiError;
 use crate::http::detach::to_completion;
-use crate::providers::{PaymentProvider, ProviderError, ProviderPayment};
+use crate::providers::{ProviderError, ProviderPayment};
 use crate::state::AppState;
 use serde_json::json;
-use shared::api::{PaymentError, PaymentStatus};
+use shared::api::PaymentStatus;
 use shared::Money;
-use std::sync::Arc;
 
 pub enum Action {
     Confirm {
@@ -81,7 +80,11 @@ async fn run_detached(
     if !action.allowed_from(payment.status) && !payment.status.is_terminal() {
         // Our record may lag behind the provider (the buyer approved a moment ago and the
         // webhook is still on its way): ask the provider before refusing.
-        payment = refresh(state, payment, cause).await?;
+        if payment.provider_reference.is_some() {
+            payment = lifecycle::refresh(state, &payment, cause, "refresh")
+                .await?
+                .payment;
+        }
     }
     if !action.allowed_from(payment.status) {
         return Err(ApiError::conflict(
@@ -99,16 +102,7 @@ async fn run_detached(
             "The payment has no provider object yet.",
         ));
     };
-    let provider: Arc<dyn PaymentProvider> = state
-        .providers
-        .get(payment.provider)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::unavailable(
-                "provider_unavailable",
-                "The payment provider is not available right now.",
-            )
-        })?;
+    let provider = state.providers.require(payment.provider)?;
 
     let result = match &action {
         Action::Confirm { payment_method } => {
@@ -162,8 +156,8 @@ async fn run_detached(
     record(state, &payment.id, action.name(), result, cause).await
 }
 
-/// Records the provider's answer (or its refusal) on the payment, then returns the payment or
-/// the error for the caller.
+/// Records the provider's answer (or its refusal) through the one path, then returns the
+/// payment or the error for the caller.
 async fn record(
     state: &AppState,
     payment_id: &str,
@@ -171,90 +165,19 @@ async fn record(
     result: Result<ProviderPayment, ProviderError>,
     cause: Cause,
 ) -> Result<PaymentRecord, ApiError> {
-    let mut tx = state.db.begin_write().await?;
-    let current = repo::get_locked(&state.db, &mut tx, payment_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("payment row vanished"))?;
-    let now = state.clock.now_ms();
-    let (update, error) = match result {
-        Ok(pp) => (Update::from(pp), None),
-        Err(ProviderError::Declined {
-            code,
-            decline_code,
-            message,
-        }) => (
-            // A decline leaves the payment open for another payment method.
-            Update {
-                status: Some(PaymentStatus::RequiresPaymentMethod),
-                last_error: Some(Some(PaymentError {
-                    code: code.clone(),
-                    message: message.clone(),
-                    decline_code: decline_code.clone(),
-                })),
-                ..Update::default()
-            },
-            Some(ProviderError::Declined {
-                code,
-                decline_code,
-                message,
-            }),
-        ),
-        Err(e) => (Update::default(), Some(e)),
-    };
-    let detail = match &error {
-        Some(e) => json!({ "operation": operation, "error": e.to_string() }),
-        None => json!({ "operation": operation }),
-    };
-    let (outcome, updated) =
-        repo::apply_update(&mut tx, &current, update, cause, detail.clone(), now).await?;
-    // A decline already wrote its entry (with the error) through the update; any other failure
-    // changed nothing, so it gets an entry of its own: exactly one per failure.
-    if error.is_some() && outcome == repo::Outcome::Unchanged {
-        super::timeline::append(
-            &mut tx,
+    match result {
+        Ok(answer) => Ok(lifecycle::apply(
+            state,
             payment_id,
-            now,
+            Update::from(answer),
             cause,
-            "provider_error",
-            Some(current.status),
-            None,
-            &detail,
+            json!({ "operation": operation }),
         )
-        .await?;
-    }
-    tx.commit().await?;
-    match error {
-        Some(e) => Err(ApiError::from(e)),
-        None => Ok(updated),
-    }
-}
-
-/// Re-reads the payment from its provider and records what changed.
-async fn refresh(
-    state: &AppState,
-    payment: PaymentRecord,
-    cause: Cause,
-) -> Result<PaymentRecord, ApiError> {
-    let (Some(reference), Some(provider)) = (
-        payment.provider_reference.clone(),
-        state.providers.get(payment.provider).cloned(),
-    ) else {
-        return Ok(payment);
-    };
-    let fresh = provider.retrieve_payment(&reference).await?;
-    let mut tx = state.db.begin_write().await?;
-    let current = repo::get_locked(&state.db, &mut tx, &payment.id)
         .await?
-        .ok_or_else(|| ApiError::internal("payment row vanished"))?;
-    let (_, updated) = repo::apply_update(
-        &mut tx,
-        &current,
-        Update::from(fresh),
-        cause,
-        json!({ "operation": "refresh" }),
-        state.clock.now_ms(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(updated)
+        .payment),
+        Err(e) => {
+            lifecycle::record_failure(state, payment_id, operation, &e, cause).await?;
+            Err(ApiError::from(e))
+        }
+    }
 }

@@ -367,3 +367,73 @@ pub fn decode_cursor(text: &str) -> Option<(i64, String)> {
     let at: i64 = at.parse().ok()?;
     crate::ids::has_shape(id, "pay").then(|| (at, id.to_string()))
 }
+
+/// A checkout session's payments that exist at their provider and have not ended.
+pub async fn unfinished_for_session(
+    db: &Db,
+    session_id: &str,
+) -> Result<Vec<PaymentRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM payments WHERE checkout_session_id = $1 \
+         AND provider_reference IS NOT NULL AND status IN ('requires_payment_method', \
+         'requires_confirmation', 'requires_action', 'processing', 'requires_capture') ORDER BY created_at"
+    ))
+    .bind(session_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(PaymentRecord::from_row).collect()
+}
+
+/// Payments that paid for a checkout session another payment completed (or that expired) and
+/// have not been given back yet: captured ones without any refund, manual-capture ones still
+/// holding their authorisation. Their give-back is retried until it is done.
+pub async fn unreturned_duplicates(db: &Db, limit: i64) -> Result<Vec<PaymentRecord>, sqlx::Error> {
+    let columns = COLUMNS
+        .split(',')
+        .map(|c| format!("p.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {columns} FROM payments p JOIN checkout_sessions s ON s.id = p.checkout_session_id \
+         WHERE s.status IN ('complete', 'expired') \
+         AND (s.completed_payment_id IS NULL OR s.completed_payment_id <> p.id) \
+         AND ((p.status = 'succeeded' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id)) \
+           OR (p.status = 'requires_capture' AND p.capture_mode = 'manual')) \
+         ORDER BY p.updated_at LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(PaymentRecord::from_row).collect()
+}
+
+/// Open payments idle since before `deadline` and not re-read since then, oldest first
+/// (reconciliation).
+pub async fn idle_open(
+    db: &Db,
+    deadline: i64,
+    limit: i64,
+) -> Result<Vec<PaymentRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM payments WHERE status IN \
+         ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', 'requires_capture') \
+         AND updated_at < $1 AND (reconciled_at IS NULL OR reconciled_at < $2) ORDER BY updated_at LIMIT $3"
+    ))
+    .bind(deadline)
+    .bind(deadline)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(PaymentRecord::from_row).collect()
+}
+
+/// Notes that reconciliation looked at the payment (it is not looked at again before the next
+/// deadline).
+pub async fn mark_reconciled(db: &Db, id: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payments SET reconciled_at = $1 WHERE id = $2")
+        .bind(now_ms)
+        .bind(id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}

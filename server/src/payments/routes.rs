@@ -42,8 +42,8 @@ pub async fn create_payment(
     _merchant: Merchant,
     Json(body): Json<CreatePayment>,
 ) -> ApiResult<(StatusCode, axum::Json<Payment>)> {
-    let payment = service::create(&state, body, None).await?;
-    Ok((StatusCode::CREATED, axum::Json(payment.to_api())))
+    let created = service::create(&state, service::NewPayment::from_api(body)?).await?;
+    Ok((StatusCode::CREATED, axum::Json(created.payment.to_api())))
 }
 
 /// List payments, newest first.

@@ -1,4 +1,4 @@
-//! The per-payment timeline (DESIGN.md §4): every change, with what caused it.
+//! The per-payment timeline: every change, with what caused it.
 
 use crate::db::{Db, Tx};
 use serde::Serialize;
@@ -13,6 +13,8 @@ pub enum Cause {
     Admin,
     Reconciliation,
     Widget,
+    /// The sweep that expires overdue checkout sessions.
+    Expiry,
 }
 
 impl Cause {
@@ -23,6 +25,7 @@ impl Cause {
             Cause::Admin => "admin",
             Cause::Reconciliation => "reconciliation",
             Cause::Widget => "widget",
+            Cause::Expiry => "expiry",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod stripe;
 pub use amounts::{check_amount, providers_for_amount};
 pub use error::ProviderError;
 
+use crate::error::ApiError;
 use async_trait::async_trait;
 use axum::http::HeaderMap;
 use shared::api::{CaptureMode, Metadata, NextAction, PaymentError, PaymentStatus, ProviderName};
@@ -260,6 +261,16 @@ impl Providers {
 
     pub fn get(&self, name: ProviderName) -> Option<&Arc<dyn PaymentProvider>> {
         self.by_name.get(&name)
+    }
+
+    /// The provider, or the 503 every caller answers when it is not registered.
+    pub fn require(&self, name: ProviderName) -> Result<Arc<dyn PaymentProvider>, ApiError> {
+        self.by_name.get(&name).cloned().ok_or_else(|| {
+            ApiError::unavailable(
+                "provider_unavailable",
+                format!("{} is not available right now.", name.display_name()),
+            )
+        })
     }
 
     pub fn names(&self) -> Vec<ProviderName> {

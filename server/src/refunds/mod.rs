@@ -7,5 +7,6 @@ pub mod external;
 pub mod repo;
 pub mod routes;
 pub mod service;
+pub mod webhook;
 
 pub use repo::RefundRecord;
