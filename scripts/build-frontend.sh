@@ -4,7 +4,7 @@
 # Two separate Trunk builds so the console never weighs on the widget's download.
 #
 # Needs on PATH: trunk 0.21.14, wasm-bindgen 0.2.130 (equal to the crate in Cargo.lock) and
-# wasm-opt (binaryen >= 119); see ../shared/TOOLCHAIN.md. Trunk runs --offline because its
+# wasm-opt (binaryen >= 119); see docs/TOOLCHAIN.md. Trunk runs --offline because its
 # own downloads of those tools cannot work here, and --offline makes cargo offline too, hence the
 # `cargo fetch` first.
 set -euo pipefail

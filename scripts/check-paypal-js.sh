@@ -4,7 +4,7 @@
 # TypeScript in package-lock.json). Needs node and npm; downloads nothing but those npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=server/src/sandbox/paypal/js/typecheck
+dir=server/sandbox/src/paypal/js/typecheck
 (cd "$dir" && npm ci --silent --no-audit --no-fund)
 npx --prefix "$dir" tsc --noEmit -p "$dir"
 echo "PayPal JS SDK stand-in matches @paypal/paypal-js"

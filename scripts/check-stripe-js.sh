@@ -4,7 +4,7 @@
 # Needs node and npm; downloads nothing but those two npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=server/src/sandbox/stripe/js/typecheck
+dir=server/sandbox/src/stripe/js/typecheck
 (cd "$dir" && npm ci --silent --no-audit --no-fund)
 npx --prefix "$dir" tsc --noEmit -p "$dir"
 echo "Stripe.js stand-in matches @stripe/stripe-js"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what paygate's build and tests need and are missing on this machine, at the versions
-# verified in ../shared/TOOLCHAIN.md. Each step is skipped when the tool is already there.
+# verified in docs/TOOLCHAIN.md. Each step is skipped when the tool is already there.
 #   scripts/setup.sh            tools to build and run (wasm target, Trunk, wasm-bindgen, wasm-opt)
 #   scripts/setup.sh --browser  also Chromium and ChromeDriver (for the browser tests)
 set -euo pipefail
@@ -26,7 +26,7 @@ fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  # Not --locked: its lock file names a webpki-roots release the registry lacks (TOOLCHAIN.md).
+  # Not --locked: its lock file names a webpki-roots release the registry lacks (docs/TOOLCHAIN.md).
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 

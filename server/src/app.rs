@@ -1,4 +1,4 @@
-//! The router: every route of DESIGN.md §3 that exists so far, with its middleware. Kept apart
+//! The router: every route of the merchant, widget and admin APIs that exists so far, with its middleware. Kept apart
 //! from start-up so tests can drive it in-process with `oneshot`.
 
 use crate::auth::require_merchant;

@@ -24,6 +24,11 @@ impl Clock {
         self.now_ms().div_euclid(1000)
     }
 
+    /// The shared offset, for clocks that must move with this one (the sandbox emulators').
+    pub fn offset(&self) -> Arc<AtomicI64> {
+        self.offset_ms.clone()
+    }
+
     /// Moves this clock (and every clone of it) forward; for tests and tools.
     pub fn advance(&self, by: std::time::Duration) {
         self.offset_ms

@@ -1,4 +1,4 @@
-//! Typed configuration (DESIGN.md §8), read from environment variables and an optional TOML file.
+//! Typed configuration, read from environment variables and an optional TOML file.
 //!
 //! Loading is a pure function of a map of variable names to values ([`Config::from_vars`]), so it
 //! is tested without touching the process environment. Secrets are held in `secrecy` types so
@@ -120,15 +120,30 @@ fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-/// The Stripe emulator's documented test keys (sandbox mode without Stripe keys).
-pub const EMULATOR_STRIPE_SECRET_KEY: &str = "sk_test_paygate_sandbox";
-pub const EMULATOR_STRIPE_PUBLISHABLE_KEY: &str = "pk_test_paygate_sandbox";
-pub const EMULATOR_STRIPE_WEBHOOK_SECRET: &str = "whsec_paygate_sandbox";
-
-/// The PayPal emulator's documented test credentials (sandbox mode without PayPal ones).
-pub const EMULATOR_PAYPAL_CLIENT_ID: &str = "paygate-sandbox-client";
-pub const EMULATOR_PAYPAL_CLIENT_SECRET: &str = "paygate-sandbox-secret";
-pub const EMULATOR_PAYPAL_WEBHOOK_ID: &str = "PAYGATESANDBOXWH1";
+/// The emulators' documented test keys and credentials (sandbox mode without provider keys),
+/// defined once, by the emulators.
+#[cfg(feature = "sandbox")]
+pub use paygate_sandbox::defaults::{
+    PAYPAL_CLIENT_ID as EMULATOR_PAYPAL_CLIENT_ID,
+    PAYPAL_CLIENT_SECRET as EMULATOR_PAYPAL_CLIENT_SECRET,
+    PAYPAL_WEBHOOK_ID as EMULATOR_PAYPAL_WEBHOOK_ID,
+    STRIPE_PUBLISHABLE_KEY as EMULATOR_STRIPE_PUBLISHABLE_KEY,
+    STRIPE_SECRET_KEY as EMULATOR_STRIPE_SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET as EMULATOR_STRIPE_WEBHOOK_SECRET,
+};
+// A live-only build has no emulators; sandbox mode is refused below, so these never serve.
+#[cfg(not(feature = "sandbox"))]
+const EMULATOR_STRIPE_SECRET_KEY: &str = "";
+#[cfg(not(feature = "sandbox"))]
+const EMULATOR_STRIPE_PUBLISHABLE_KEY: &str = "";
+#[cfg(not(feature = "sandbox"))]
+const EMULATOR_STRIPE_WEBHOOK_SECRET: &str = "";
+#[cfg(not(feature = "sandbox"))]
+const EMULATOR_PAYPAL_CLIENT_ID: &str = "";
+#[cfg(not(feature = "sandbox"))]
+const EMULATOR_PAYPAL_CLIENT_SECRET: &str = "";
+#[cfg(not(feature = "sandbox"))]
+const EMULATOR_PAYPAL_WEBHOOK_ID: &str = "";
 
 /// The sandbox's documented development key: only ever accepted in sandbox mode.
 pub const SANDBOX_DEV_API_KEY: &str = "sk_test_paygate_dev";
@@ -177,6 +192,12 @@ impl Config {
             }
         };
         let sandbox = mode == Mode::Sandbox;
+        if sandbox && !cfg!(feature = "sandbox") {
+            return Err(err(
+                "PAYGATE_MODE",
+                "this paygate was built without the sandbox (the `sandbox` feature); set PAYGATE_MODE=live".to_string(),
+            ));
+        }
 
         let providers = match get("PAYGATE_PROVIDERS") {
             None => ProviderName::ALL.to_vec(),

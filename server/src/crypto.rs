@@ -1,4 +1,4 @@
-//! Customer personal data at rest (DESIGN.md §6): AES-256-GCM encryption, and a keyed hash
+//! Customer personal data at rest: AES-256-GCM encryption, and a keyed hash
 //! (blind index) beside each email so exact-match search works without decrypting.
 //!
 //! Two sub-keys are derived from the configured data key with HMAC-SHA256 under fixed labels, so

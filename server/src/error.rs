@@ -1,5 +1,5 @@
 //! The one error type of the HTTP layer. Every failure becomes an RFC 9457 problem document
-//! (`application/problem+json`) with a stable `code` (DESIGN.md §3).
+//! (`application/problem+json`) with a stable `code`.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

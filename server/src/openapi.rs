@@ -23,7 +23,7 @@ use utoipa::{Modify, OpenApi};
         crate::subscriptions::routes::create_subscription,
         crate::subscriptions::routes::get_subscription,
         crate::subscriptions::routes::cancel_subscription,
-        crate::events::list_events,
+        crate::events::routes::list_events,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -60,14 +60,12 @@ async fn reconcile_refunds(
     deadline: i64,
     now: i64,
 ) -> Result<usize, sqlx::Error> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM refunds WHERE status = 'pending' AND provider_reference IS NULL \
-         AND updated_at < $1 AND created_at > $2 ORDER BY updated_at LIMIT $3",
+    let ids = crate::refunds::repo::lost_pending(
+        &state.db,
+        deadline,
+        now - CREATE_REPLAY_WINDOW_MS,
+        BATCH,
     )
-    .bind(deadline)
-    .bind(now - CREATE_REPLAY_WINDOW_MS)
-    .bind(BATCH)
-    .fetch_all(&state.db.pool)
     .await?;
     for id in &ids {
         if let Err(e) = crate::refunds::service::resume_pending(state, id).await {

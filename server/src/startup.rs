@@ -3,11 +3,7 @@
 
 use crate::app::app;
 use crate::clock::Clock;
-use crate::config::{
-    Config, ConfigError, Mode, EMULATOR_PAYPAL_CLIENT_ID, EMULATOR_PAYPAL_CLIENT_SECRET,
-    EMULATOR_PAYPAL_WEBHOOK_ID, EMULATOR_STRIPE_PUBLISHABLE_KEY, EMULATOR_STRIPE_SECRET_KEY,
-    EMULATOR_STRIPE_WEBHOOK_SECRET,
-};
+use crate::config::{Config, ConfigError, Mode};
 use crate::crypto::{CryptoError, DataCipher};
 use crate::db::Db;
 use crate::http::idempotency;
@@ -17,9 +13,9 @@ use crate::providers::paypal::webhook::VerifyMode;
 use crate::providers::paypal::PaypalProvider;
 use crate::providers::stripe::StripeProvider;
 use crate::providers::Providers;
-use crate::sandbox::paypal::{PaypalEmulator, PaypalEmulatorConfig};
-use crate::sandbox::stripe::{StripeEmulator, StripeEmulatorConfig};
 use crate::state::AppState;
+#[cfg(feature = "sandbox")]
+use paygate_sandbox::{paypal::PaypalEmulator, stripe::StripeEmulator, Emulators};
 use shared::api::ProviderName;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,8 +57,8 @@ pub struct Application {
 /// they are another origin than the checkout page.
 struct Sandbox {
     listener: TcpListener,
-    stripe: StripeEmulator,
-    paypal: PaypalEmulator,
+    #[cfg(feature = "sandbox")]
+    emulators: Emulators,
 }
 
 /// Stops a running application and waits for it to finish.
@@ -105,38 +101,7 @@ impl Application {
         }
         // Live mode never serves the emulators.
         let sandbox = if config.mode == Mode::Sandbox {
-            let sandbox_listener = TcpListener::bind(config.sandbox_listen)
-                .await
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "cannot listen on {} (PAYGATE_SANDBOX_LISTEN): {e}",
-                        config.sandbox_listen
-                    )
-                })?;
-            let sandbox_addr = sandbox_listener.local_addr()?;
-            config.rebind_sandbox(sandbox_addr);
-            let stripe = StripeEmulator::new(StripeEmulatorConfig {
-                secret_key: EMULATOR_STRIPE_SECRET_KEY.into(),
-                publishable_key: EMULATOR_STRIPE_PUBLISHABLE_KEY.into(),
-                webhook_secret: EMULATOR_STRIPE_WEBHOOK_SECRET.into(),
-                webhook_url: Some(format!("{}/webhooks/stripe", config.public_url)),
-                public_base: format!("http://{sandbox_addr}/stripe"),
-                clock: options.clock.clone(),
-            });
-            let paypal = PaypalEmulator::new(PaypalEmulatorConfig {
-                client_id: EMULATOR_PAYPAL_CLIENT_ID.into(),
-                client_secret: EMULATOR_PAYPAL_CLIENT_SECRET.into(),
-                webhook_id: EMULATOR_PAYPAL_WEBHOOK_ID.into(),
-                webhook_url: Some(format!("{}/webhooks/paypal", config.public_url)),
-                public_base: format!("http://{sandbox_addr}/paypal"),
-                token_ttl: crate::sandbox::paypal::DEFAULT_TOKEN_TTL,
-                clock: options.clock.clone(),
-            });
-            Some(Sandbox {
-                listener: sandbox_listener,
-                stripe,
-                paypal,
-            })
+            Some(start_sandbox(&mut config, &options).await?)
         } else {
             None
         };
@@ -162,13 +127,15 @@ impl Application {
     }
 
     /// The PayPal emulator, in sandbox mode.
+    #[cfg(feature = "sandbox")]
     pub fn paypal_emulator(&self) -> Option<PaypalEmulator> {
-        self.sandbox.as_ref().map(|s| s.paypal.clone())
+        self.sandbox.as_ref().map(|s| s.emulators.paypal.clone())
     }
 
     /// The Stripe emulator, in sandbox mode.
+    #[cfg(feature = "sandbox")]
     pub fn stripe_emulator(&self) -> Option<StripeEmulator> {
-        self.sandbox.as_ref().map(|s| s.stripe.clone())
+        self.sandbox.as_ref().map(|s| s.emulators.stripe.clone())
     }
 
     /// Serves in the background; returns a handle that stops everything gracefully.
@@ -233,26 +200,49 @@ impl Application {
     }
 }
 
+/// Binds the emulators' listener and builds both emulators, sharing the application's clock
+/// and sending their webhooks to this instance's public URL.
+#[cfg(feature = "sandbox")]
+async fn start_sandbox(config: &mut Config, options: &Options) -> anyhow::Result<Sandbox> {
+    let listener = TcpListener::bind(config.sandbox_listen)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {} (PAYGATE_SANDBOX_LISTEN): {e}",
+                config.sandbox_listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    config.rebind_sandbox(addr);
+    let emulators = Emulators::with_defaults(
+        &format!("http://{addr}"),
+        Some(format!("{}/webhooks/stripe", config.public_url)),
+        Some(format!("{}/webhooks/paypal", config.public_url)),
+        paygate_sandbox::Clock::sharing(options.clock.offset()),
+    );
+    Ok(Sandbox {
+        listener,
+        emulators,
+    })
+}
+
+#[cfg(not(feature = "sandbox"))]
+async fn start_sandbox(_config: &mut Config, _options: &Options) -> anyhow::Result<Sandbox> {
+    anyhow::bail!("this paygate was built without the sandbox emulators")
+}
+
+#[cfg(feature = "sandbox")]
 async fn serve_sandbox(sandbox: Sandbox, mut stopped: watch::Receiver<bool>) {
-    let senders = [
-        sandbox.stripe.spawn_webhook_sender(),
-        sandbox.paypal.spawn_webhook_sender(),
-    ];
-    let router = axum::Router::new()
-        .nest("/stripe", sandbox.stripe.router())
-        .nest("/paypal", sandbox.paypal.router());
-    let served = axum::serve(sandbox.listener, router)
-        .with_graceful_shutdown(async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        })
-        .await;
-    if let Err(e) = served {
+    let shutdown = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    if let Err(e) = sandbox.emulators.serve(sandbox.listener, shutdown).await {
         tracing::error!(error = %e, "sandbox emulators stopped");
     }
-    for sender in senders {
-        sender.abort();
-    }
 }
+
+#[cfg(not(feature = "sandbox"))]
+async fn serve_sandbox(_sandbox: Sandbox, _stopped: watch::Receiver<bool>) {}
 
 /// The provider clients the configuration enables.
 pub fn providers_from_config(config: &Config, clock: &Clock) -> Providers {

@@ -12,7 +12,7 @@ fn any_currency() -> impl Strategy<Value = Currency> {
 }
 
 /// Every USD price from $0.01 to $100.00, exhaustively: the range where float conversions are
-/// known to be wrong for 573 of the 10,000 values (reliability-security.md §5).
+/// known to be wrong for 573 of the 10,000 values (see shared/tests/money_props.rs).
 #[test]
 fn every_usd_price_up_to_100_parses_exactly() {
     let mut count = 0;

@@ -1,5 +1,5 @@
 //! A real headless Chromium driven over WebDriver (chromedriver + fantoccini), started with the
-//! flags of TOOLCHAIN.md and a fresh profile. When Chromium or the built front-end is missing,
+//! flags of docs/TOOLCHAIN.md and a fresh profile. When Chromium or the built front-end is missing,
 //! browser tests say so loudly and are skipped, unless `PAYGATE_REQUIRE_BROWSER=1` (set by
 //! `.ci/run`), which makes them fail.
 //!

@@ -48,7 +48,7 @@ pub fn capture_log() -> Sink {
         let writer = sink.clone();
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "paygate=trace,tower_http=trace,axum=trace,sqlx=trace",
+                "paygate=trace,paygate_sandbox=off,tower_http=trace,axum=trace,sqlx=trace",
             ))
             .with_ansi(false)
             .with_writer(move || writer.clone())

@@ -1,5 +1,5 @@
 //! Typed bindings to the PayPal JS SDK v5 buttons: only what the widget uses, with the real
-//! SDK's names and shapes (reference/paypal.md §8, `@paypal/paypal-js` types):
+//! SDK's names and shapes (developer.paypal.com/sdk/js/reference, `@paypal/paypal-js` types):
 //!
 //! ```js
 //! // <script src="https://www.paypal.com/sdk/js?client-id=…&currency=EUR&intent=capture&components=buttons">

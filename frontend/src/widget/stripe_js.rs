@@ -1,6 +1,6 @@
 //! Typed bindings to Stripe.js v3: only the calls the widget makes, with the real API's names
-//! and shapes (docs.stripe.com/js, reference/stripe.md §11; the same calls are type-checked
-//! against `@stripe/stripe-js` in `server/src/sandbox/stripe/js/typecheck/surface.ts`):
+//! and shapes (docs.stripe.com/js; the same calls are type-checked
+//! against `@stripe/stripe-js` in `server/sandbox/src/stripe/js/typecheck/surface.ts`):
 //!
 //! ```js
 //! const stripe = Stripe(publishableKey);

@@ -1,4 +1,4 @@
-//! The audit log of admin actions (DESIGN.md §6): who, what, to what, when, from where.
+//! The audit log of admin actions: who, what, to what, when, from where.
 //! Rows are only ever appended.
 
 use super::session::AdminAuth;

@@ -1,4 +1,4 @@
-//! The admin console's API (`/admin/api/...`, DESIGN.md §3, §6): sign-in with sessions and CSRF
+//! The admin console's API (`/admin/api/...`): sign-in with sessions and CSRF
 //! protection, the payment history with filters and totals, the daily chart, a payment's detail,
 //! refunds, the CSV export and the audit log. Admin accounts are managed from the command line
 //! (`paygate admin`, [`accounts`]). The console's page itself is served by `pages`.

@@ -3,7 +3,7 @@ use crate::db::Db;
 use crate::ids::new_id;
 use rand::Rng;
 
-/// The single merchant a deployment serves (DESIGN.md: one deployment, one merchant).
+/// The single merchant a deployment serves (one deployment, one merchant).
 pub const MERCHANT_ID: &str = "mer_default";
 
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! Merchant authentication: `Authorization: Bearer <secret key>` (DESIGN.md §3).
+//! Merchant authentication: `Authorization: Bearer <secret key>`.
 //!
 //! Keys are random 192-bit strings, so a fast SHA-256 hash is enough to store them (a slow
 //! password hash protects low-entropy secrets; it would only slow every API call here). The

@@ -1,7 +1,7 @@
 use super::record::{SessionRecord, COLUMNS, EMAIL_CONTEXT};
 use crate::crypto::DataCipher;
 use crate::db::{Db, Tx};
-use crate::outbox;
+use crate::events;
 use serde_json::json;
 
 pub async fn insert(
@@ -40,7 +40,7 @@ pub async fn insert(
     .bind(s.created_at)
     .execute(&mut **tx)
     .await?;
-    outbox::record(
+    events::record(
         tx,
         "checkout.session.created",
         &s.id,
@@ -96,7 +96,7 @@ pub async fn complete_if_open(
     .rows_affected()
         == 1;
     if won {
-        outbox::record(
+        events::record(
             tx,
             "checkout.session.completed",
             session_id,
@@ -136,7 +136,7 @@ pub async fn expire_if_open(db: &Db, id: &str, now_ms: i64) -> Result<bool, sqlx
     .rows_affected()
         == 1;
     if expired {
-        outbox::record(
+        events::record(
             &mut tx,
             "checkout.session.expired",
             id,

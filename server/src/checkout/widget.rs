@@ -1,4 +1,4 @@
-//! The widget API (DESIGN.md §3): called from the browser, scoped to one session, no secret key.
+//! The widget API: called from the browser, scoped to one session, no secret key.
 //! The session id is the capability; answers reveal nothing secret.
 
 use super::repo;

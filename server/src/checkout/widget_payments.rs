@@ -1,4 +1,4 @@
-//! The widget's payment routes (DESIGN.md §3): scoped to one checkout session, no secret key.
+//! The widget's payment routes: scoped to one checkout session, no secret key.
 //! The amount always comes from the session the merchant opened, never from the browser; the
 //! outcome always comes from the provider, re-read by the server.
 

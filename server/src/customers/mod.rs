@@ -1,5 +1,5 @@
 //! Customers: personal data (email, name) encrypted at rest, with a keyed hash of the email
-//! for exact-match search (DESIGN.md §6). Mirrored at Stripe (PayPal's Orders API has no
+//! for exact-match search. Mirrored at Stripe (PayPal's Orders API has no
 //! customer object).
 
 pub mod repo;

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on merchant POSTs (DESIGN.md §5, reference/reliability-security.md §1).
+//! `Idempotency-Key` on merchant POSTs (the IETF draft "The Idempotency-Key HTTP Header Field").
 //!
 //! The first request with a key claims it in one statement (`INSERT ... ON CONFLICT DO
 //! NOTHING`), runs, and stores its answer with a fingerprint of the request; a retry gets the

@@ -1,5 +1,5 @@
 //! Browser-facing security headers: the Content-Security-Policy of pages and CORS for the
-//! widget API, both limited to what is in use (DESIGN.md §6).
+//! widget API, both limited to what is in use.
 
 use crate::config::{origin_of, Config};
 use axum::http::{HeaderValue, Method};

@@ -1,4 +1,4 @@
-//! Inbox (DESIGN.md §4): each verified provider webhook is stored raw, deduplicated by the
+//! Inbox: each verified provider webhook is stored raw, deduplicated by the
 //! provider's event id, acknowledged at once, and applied by a durable worker that reads the
 //! stored rows, so an event acknowledged just before a crash is applied after the restart.
 

@@ -4,7 +4,7 @@
 use super::record::{PaymentRecord, COLUMNS};
 use super::timeline::{self, Cause};
 use crate::db::{Db, Tx};
-use crate::outbox;
+use crate::events;
 use crate::providers::ProviderPayment;
 use serde_json::json;
 use shared::api::{ListPaymentsQuery, NextAction, PaymentError, PaymentStatus};
@@ -48,7 +48,7 @@ pub async fn insert(tx: &mut Tx, p: &PaymentRecord, cause: Cause) -> Result<(), 
         &json!({ "amount_minor": p.money.minor(), "currency": p.money.currency().code() }),
     )
     .await?;
-    outbox::record(
+    events::record(
         tx,
         "payment.created",
         &p.id,
@@ -255,7 +255,7 @@ pub async fn apply_update(
         Outcome::Transitioned { to, .. } => format!("payment.{}", to.as_str()),
         _ => "payment.updated".to_string(),
     };
-    outbox::record(tx, &event_type, &next.id, &json!(next.to_api()), now_ms).await?;
+    events::record(tx, &event_type, &next.id, &json!(next.to_api()), now_ms).await?;
     Ok((outcome, next))
 }
 

@@ -5,8 +5,8 @@ use super::lifecycle;
 use super::repo::{self, Outcome, Update};
 use super::{timeline, Cause};
 use crate::db::Tx;
+use crate::events;
 use crate::inbox::effect::Applied;
-use crate::outbox;
 use crate::state::AppState;
 use shared::api::{PaymentError, PaymentStatus, ProviderName};
 
@@ -85,6 +85,6 @@ pub async fn record_dispute(
         &d,
     )
     .await?;
-    outbox::record(tx, "payment.dispute_opened", &payment.id, &d, now).await?;
+    events::record(tx, "payment.dispute_opened", &payment.id, &d, now).await?;
     Ok(Applied::done(true, Some(payment.id)))
 }

@@ -1,5 +1,5 @@
 use crate::db::{Db, Row, Tx};
-use crate::outbox;
+use crate::events;
 use crate::payments::timeline::{self, Cause};
 use crate::providers::RefundStatus;
 use serde_json::json;
@@ -93,7 +93,7 @@ pub async fn insert(tx: &mut Tx, r: &RefundRecord, cause: Cause) -> Result<(), s
         &json!({ "refund": r.id, "amount_minor": r.money.minor(), "status": r.status.as_str() }),
     )
     .await?;
-    outbox::record(
+    events::record(
         tx,
         "refund.created",
         &r.id,
@@ -231,7 +231,7 @@ pub async fn apply_status(
     if let Some(r) = provider_reference {
         updated.provider_reference = Some(r.to_string());
     }
-    outbox::record(
+    events::record(
         tx,
         &format!("refund.{}", status.as_str()),
         &refund.id,
@@ -240,4 +240,24 @@ pub async fn apply_status(
     )
     .await?;
     Ok(true)
+}
+
+/// Refunds still `pending` without the provider's id, idle since before `deadline` and created
+/// after `created_after` (inside the provider's idempotency replay window): their creation's
+/// answer was lost and no webhook told of them.
+pub async fn lost_pending(
+    db: &Db,
+    deadline: i64,
+    created_after: i64,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM refunds WHERE status = 'pending' AND provider_reference IS NULL \
+         AND updated_at < $1 AND created_at > $2 ORDER BY updated_at LIMIT $3",
+    )
+    .bind(deadline)
+    .bind(created_after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
 }

@@ -63,12 +63,7 @@ async fn create_detached(
         }
         None => None,
     };
-    if state.providers.get(payment.provider).is_none() {
-        return Err(ApiError::unavailable(
-            "provider_unavailable",
-            "The payment provider is not available right now.",
-        ));
-    }
+    state.providers.require(payment.provider)?;
 
     // Reserve under the payment's row lock: pending refunds count against what is left.
     let now = state.clock.now_ms();
@@ -179,16 +174,7 @@ async fn call_provider(
     record: &RefundRecord,
     cause: Cause,
 ) -> Result<RefundRecord, ApiError> {
-    let provider = state
-        .providers
-        .get(payment.provider)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::unavailable(
-                "provider_unavailable",
-                "The payment provider is not available right now.",
-            )
-        })?;
+    let provider = state.providers.require(payment.provider)?;
     let request = RefundRequest {
         refund_id: record.id.clone(),
         payment: payment.refs().ok_or_else(|| {

@@ -4,10 +4,10 @@ use super::repo;
 use crate::auth::Merchant;
 use crate::customers;
 use crate::error::{ApiError, ApiResult};
+use crate::events;
 use crate::http::detach::to_completion;
 use crate::http::extract::{Json, Query};
 use crate::ids::new_id;
-use crate::outbox;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -88,7 +88,7 @@ pub async fn create_subscription(
         match &created {
             Ok(s) => {
                 repo::record_provider_state(&mut tx, &id, s, state.clock.now_ms()).await?;
-                outbox::record(
+                events::record(
                     &mut tx,
                     "subscription.created",
                     &id,
@@ -185,7 +185,7 @@ pub async fn cancel_subscription(
             .await?;
         let mut tx = state.db.begin_write().await?;
         repo::record_provider_state(&mut tx, &id, &s, state.clock.now_ms()).await?;
-        outbox::record(
+        events::record(
             &mut tx,
             "subscription.updated",
             &id,

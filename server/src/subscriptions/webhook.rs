@@ -1,8 +1,8 @@
 //! Stripe Billing webhooks: a subscription's state and its latest invoice.
 
 use crate::db::Tx;
+use crate::events;
 use crate::inbox::effect::Applied;
-use crate::outbox;
 use crate::state::AppState;
 use serde_json::json;
 
@@ -30,7 +30,7 @@ pub async fn apply_update(
     if done.rows_affected() == 0 {
         return Ok(Applied::Missing("subscription"));
     }
-    outbox::record(
+    events::record(
         tx,
         "subscription.updated",
         reference,
@@ -64,7 +64,7 @@ pub async fn apply_invoice(
     if done.rows_affected() == 0 {
         return Ok(Applied::Missing("subscription"));
     }
-    outbox::record(
+    events::record(
         tx,
         event_type,
         subscription_reference,

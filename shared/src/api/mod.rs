@@ -1,4 +1,4 @@
-//! The bodies of paygate's HTTP surface (DESIGN.md §3), shared by the server, the widget and the
+//! The bodies of paygate's HTTP surface, shared by the server, the widget and the
 //! console so both sides agree on one definition.
 //!
 //! Request types reject unknown fields (a typo must not be silently ignored in a payment API);

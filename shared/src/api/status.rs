@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-/// The state of a payment, shared by both providers (DESIGN.md §4).
+/// The state of a payment, shared by both providers.
 ///
 /// The allowed moves are an explicit table ([`PaymentStatus::can_transition_to`]); terminal states
 /// (`succeeded`, `failed`, `canceled`) never move, so a late or duplicated webhook cannot undo a

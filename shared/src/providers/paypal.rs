@@ -1,4 +1,4 @@
-//! PayPal's amount rules (`reference/paypal.md` §6): the `value` string of its `money` object,
+//! PayPal's amount rules (developer.paypal.com/docs/reports/reference/paypal-supported-currencies): the `value` string of its `money` object,
 //! with 0 decimals for HUF, JPY and TWD and 2 for the other supported currencies.
 
 use super::{rescale, ProviderAmountError, Rescale};

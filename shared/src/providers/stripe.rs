@@ -1,4 +1,4 @@
-//! Stripe's amount rules (`reference/stripe.md` §10): the integer `amount` in Stripe's own minor
+//! Stripe's amount rules (docs.stripe.com/currencies): the integer `amount` in Stripe's own minor
 //! units, which differ from ISO 4217 for a few currencies, the minimum charge per currency and
 //! the eight-digit maximum.
 
@@ -24,7 +24,7 @@ const THREE_DECIMAL: [Currency; 5] = [BHD, JOD, KWD, OMR, TND];
 /// sent to Stripe even where the exponent would fit.
 const NOT_CHARGEABLE: [Currency; 10] = [BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW, XAD];
 
-/// Minimum charge amounts (stripe.md §10), in ISO minor units of the charge currency. Stripe
+/// Minimum charge amounts (docs.stripe.com/currencies), in ISO minor units of the charge currency. Stripe
 /// applies them to the settlement currency; checking the charge currency is the closest this
 /// side can get and catches the common case (charging in the account's own currency). The
 /// older BGN 1.00 entry is gone: BGN is no longer an ISO code.
@@ -171,7 +171,7 @@ pub fn decode_amount(amount: i64, c: Currency) -> Result<Money, ProviderAmountEr
     }
 }
 
-/// Stripe's minimum charge in `c`, or `None` where stripe.md lists none.
+/// Stripe's minimum charge in `c`, or `None` where Stripe lists none (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
 pub fn minimum_charge(c: Currency) -> Option<Money> {
     MINIMUMS
         .iter()
@@ -188,7 +188,7 @@ pub fn maximum_charge(c: Currency) -> Option<Money> {
 }
 
 /// Everything Stripe checks about an amount before a charge: a supported currency, at most
-/// the maximum, at least the minimum (one smallest unit where stripe.md lists no minimum:
+/// the maximum, at least the minimum (one smallest unit where Stripe lists no minimum:
 /// Stripe charges nothing below that), and an exact encoding. Returns the `amount` to send.
 pub fn check_chargeable(m: Money) -> Result<i64, ProviderAmountError> {
     let c = m.currency();
@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn minimums_match_the_reference() {
-        // stripe.md §10, verbatim.
+        // docs.stripe.com/currencies, verbatim.
         let listed = "0.50 USD · 2.00 AED · 0.50 ARS · 0.50 AUD · 0.50 BRL · 0.50 CAD · 0.50 CHF \
             · 0.50 COP · 15.00 CZK · 2.50 DKK · 0.50 EUR · 0.30 GBP · 4.00 HKD · 175.00 HUF \
             · 0.50 IDR · 0.50 ILS · 0.50 INR · 50 JPY · 50 KRW · 10 MXN · 2.00 MYR · 3.00 NOK \

@@ -1,4 +1,4 @@
-//! PayPal's REST protocol over reqwest (reference/paypal.md §1–§5): OAuth2 client credentials
+//! PayPal's REST protocol over reqwest (developer.paypal.com/api/rest/requests, developer.paypal.com/api/rest/responses): OAuth2 client credentials
 //! with the token cached until shortly before `expires_in` and fetched again once on a 401;
 //! JSON bodies; `PayPal-Request-Id` on every POST (given by the caller, derived from paygate's
 //! record ids); `Prefer: return=representation`; bounded retries with backoff on 429, 5xx and

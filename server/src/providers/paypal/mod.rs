@@ -70,7 +70,7 @@ fn money_json(m: Money) -> Result<Value, ProviderError> {
     Ok(json!({ "currency_code": m.currency().code(), "value": value }))
 }
 
-/// PayPal's answers in paygate's terms (reference/paypal.md §5). The `debug_id` stays in the
+/// PayPal's answers in paygate's terms (developer.paypal.com/api/rest/responses). The `debug_id` stays in the
 /// message, which the payment timeline records.
 pub(crate) fn map_error(e: PaypalError) -> ProviderError {
     match e {

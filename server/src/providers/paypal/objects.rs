@@ -1,7 +1,7 @@
 //! The parts of PayPal's orders, captures, authorizations and refunds paygate reads, parsed
 //! leniently, and their meaning in paygate's state machine. Success is decided from
 //! `purchase_units[].payments.captures[].status`, never from the order status alone
-//! (reference/paypal.md §3.3).
+//! (developer.paypal.com/docs/api/orders/v2).
 
 use crate::providers::ProviderPayment;
 use serde::Deserialize;
@@ -60,7 +60,7 @@ pub struct PurchaseUnit {
 #[serde(default)]
 pub struct Order {
     pub id: String,
-    /// Optional: orders whose only capture was declined may lack it (paypal.md §3.6).
+    /// Optional: orders whose only capture was declined may lack it (developer.paypal.com/docs/api/orders/v2).
     pub status: Option<String>,
     pub intent: Option<String>,
     pub purchase_units: Vec<PurchaseUnit>,

@@ -1,4 +1,4 @@
-//! PayPal webhook verification (reference/paypal.md §7.3–§7.4), chosen by configuration:
+//! PayPal webhook verification (developer.paypal.com/docs/api/webhooks/v1, developer.paypal.com/api/rest/webhooks/rest), chosen by configuration:
 //! - offline: SHA256withRSA over `transmission_id|transmission_time|webhook_id|crc32(raw body)`
 //!   (CRC-32 as an unsigned decimal) with the certificate at `PAYPAL-CERT-URL`, which is fetched
 //!   only from `https://*.paypal.com` or the configured sandbox origin, checked for validity and

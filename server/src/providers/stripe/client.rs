@@ -1,4 +1,4 @@
-//! Stripe's wire protocol over reqwest (reference/stripe.md §1–§6): Bearer secret key, form
+//! Stripe's wire protocol over reqwest (docs.stripe.com/api/authentication, docs.stripe.com/error-low-level): Bearer secret key, form
 //! bodies, a pinned `Stripe-Version`, an `Idempotency-Key` on every POST (given by the caller,
 //! derived from paygate's own record ids), timeouts, and bounded retries with backoff and jitter
 //! where Stripe says it is safe. Nothing here knows about the sandbox emulator.
@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// Pinned API version. Pre-"basil" so a subscription's first invoice exposes its PaymentIntent
-/// (`expand[]=latest_invoice.payment_intent`), as reference/stripe.md §8 describes.
+/// (`expand[]=latest_invoice.payment_intent`), as docs.stripe.com/api describes.
 pub const STRIPE_VERSION: &str = "2024-06-20";
 
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        // stripe.md §6: min(0.5 s × 2^(n−1), 5 s), jitter in [½, 1]×, never below 0.5 s.
+        // docs.stripe.com/error-low-level: min(0.5 s × 2^(n−1), 5 s), jitter in [½, 1]×, never below 0.5 s.
         RetryPolicy {
             max_retries: 3,
             base_delay: Duration::from_millis(500),

@@ -1,4 +1,4 @@
-//! What each Stripe event type means for paygate (reference/stripe.md §9.3). Unknown types are
+//! What each Stripe event type means for paygate (docs.stripe.com/api/events/types). Unknown types are
 //! stored and acknowledged by the inbox but have no effect.
 
 use super::decode;

@@ -1,5 +1,5 @@
 //! Stripe's form encoding with bracket nesting (`metadata[order]=42`, `items[0][price]=...`,
-//! `expand[]=...`), reference/stripe.md §2. Written by hand because the general crates either
+//! `expand[]=...`), docs.stripe.com/api (form-encoded requests) Written by hand because the general crates either
 //! do not nest (serde_urlencoded) or pick their own list syntax; this builder states each key
 //! exactly as Stripe documents it.
 

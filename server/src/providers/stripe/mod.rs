@@ -100,7 +100,7 @@ fn encode(money: Money) -> Result<i64, ProviderError> {
     })
 }
 
-/// Stripe's answers in paygate's terms (reference/stripe.md §5).
+/// Stripe's answers in paygate's terms (docs.stripe.com/api/errors).
 pub(crate) fn map_error(e: StripeError) -> ProviderError {
     match e {
         StripeError::Transport(m) => ProviderError::Unavailable { message: m },

@@ -1,4 +1,4 @@
-//! `Stripe-Signature` verification (reference/stripe.md §9.1): `t=<unix>,v1=<hex>[,v1=...]`,
+//! `Stripe-Signature` verification (docs.stripe.com/webhooks#verify-manually): `t=<unix>,v1=<hex>[,v1=...]`,
 //! HMAC-SHA256 over `"{t}.{raw body}"` keyed with the whole `whsec_...` string, compared in
 //! constant time against every `v1` (several during secret rotation) for every configured
 //! secret; only `v1` counts (ignoring `v0` prevents downgrades); timestamps older than the

@@ -1,0 +1,98 @@
+//! Fault knobs for tests (`POST /_emulator/faults`): added latency, forced error statuses,
+//! dropped connections before execution ("reset") and after it ("lost response"); the
+//! shared knobs are `common::faults`. Stripe's own: the statuses it answers with (429 and
+//! 500–504), `Stripe-Should-Retry` on forced failures, and two knobs the store keeps
+//! (`processing_next`, `redirect_next`).
+
+use crate::common::faults::{self, Knobs, Statuses};
+use serde::{Deserialize, Serialize};
+
+/// Stripe's knobs beyond the shared ones.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StripeKnobs {
+    /// `Stripe-Should-Retry` on forced failures, when set.
+    pub should_retry: Option<bool>,
+}
+
+pub type Faults = faults::Faults<StripeKnobs>;
+
+/// What Stripe answers with when it fails: 429 (rate limit) and 500–504.
+pub const STATUSES: Statuses = Statuses {
+    allows: |s| s == 429 || (500..=504).contains(&s),
+    named: "429 or 500-504",
+};
+
+/// The knob request; every field optional, combinable.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsRequest {
+    pub latency_ms: Option<u64>,
+    pub fail_next: Option<u32>,
+    pub status: Option<u16>,
+    pub should_retry: Option<bool>,
+    pub retry_after: Option<u64>,
+    pub reset_next: Option<u32>,
+    pub lose_response_next: Option<u32>,
+    /// The next N successful charges pass through `processing` (kept by the store).
+    pub processing_next: Option<u32>,
+    /// The next N 3-D Secure challenges redirect (`redirect_to_url`) instead of opening in
+    /// Stripe.js's modal (kept by the store).
+    pub redirect_next: Option<u32>,
+}
+
+/// Sets the knobs `r` names (the store's two excepted); a refused request changes nothing.
+pub fn apply(faults: &mut Faults, r: &FaultsRequest) -> Result<(), String> {
+    let knobs = Knobs {
+        latency_ms: r.latency_ms,
+        fail_next: r.fail_next,
+        status: r.status,
+        retry_after: r.retry_after,
+        reset_next: r.reset_next,
+        lose_response_next: r.lose_response_next,
+    };
+    faults.apply(&knobs, STATUSES)?;
+    if r.should_retry.is_some() {
+        faults.extra.should_retry = r.should_retry;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(json: &str) -> FaultsRequest {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn knobs() {
+        let mut f = Faults::default();
+        assert_eq!(
+            apply(&mut f, &req(r#"{"fail_next": 1}"#)),
+            Err("fail_next needs a status (429 or 500-504)".into())
+        );
+        assert_eq!(
+            apply(&mut f, &req(r#"{"status": 505, "should_retry": true}"#)),
+            Err("status must be 429 or 500-504, not 505".into())
+        );
+        assert_eq!(
+            f.extra.should_retry, None,
+            "a refused request changes nothing"
+        );
+        apply(
+            &mut f,
+            &req(r#"{"fail_next": 1, "status": 504, "should_retry": false}"#),
+        )
+        .unwrap();
+        assert_eq!(f.plan().fail, Some((504, None)));
+        assert_eq!(f.extra.should_retry, Some(false));
+        assert_eq!(
+            serde_json::to_value(&f).unwrap(),
+            serde_json::json!({"latency_ms": 0, "fail_next": 0, "fail_status": 504,
+                "should_retry": false, "retry_after": null, "reset_next": 0,
+                "lose_response_next": 0})
+        );
+        assert!(serde_json::from_str::<FaultsRequest>(r#"{"expire_tokens": true}"#).is_err());
+    }
+}

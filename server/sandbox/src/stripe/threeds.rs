@@ -1,0 +1,213 @@
+//! The 3-D Secure challenge page, like Stripe's test page: "Complete authentication" or "Fail
+//! authentication". No key: possession of the PaymentIntent's client secret is the
+//! capability, passed along in the forms. Completing runs the payment (succeeded, or
+//! requires_capture, or the card's post-authentication decline); failing returns the
+//! PaymentIntent to `requires_payment_method` with `payment_intent_authentication_failure`.
+//! Afterwards the page redirects to the `return_url` when the challenge was handed out as
+//! `redirect_to_url`; otherwise it shows "done" and, when it runs in a frame of the Stripe.js
+//! stand-in, tells the parent page by `postMessage` to the origin the stand-in named.
+
+use super::charging::{attempt, authentication_failed, AttemptOptions};
+use super::http::new_request_id;
+use super::store::{Origin, PaymentIntent};
+use super::App;
+use crate::common::pages::{self, escape, see_other};
+use crate::common::util::origin_of;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct ChallengeQuery {
+    client_secret: Option<String>,
+    origin: Option<String>,
+}
+
+/// `Some(origin)` when `s` is exactly an http(s) origin.
+pub fn valid_origin(s: &str) -> Option<String> {
+    origin_of(s).filter(|origin| origin == s)
+}
+
+fn render(app: &App, status: StatusCode, body: &str, extra_form_origin: Option<&str>) -> Response {
+    let base = escape(app.config.public_base.trim_end_matches('/'));
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>3D Secure 2 Test Page</title><link rel=\"stylesheet\" href=\"{base}/js/3ds.css\"></head>\
+         {body}</html>"
+    );
+    let own = app.config.origin();
+    let csp = format!(
+        "default-src 'none'; script-src 'self' {own}; style-src 'self' {own}; img-src 'self' data:; \
+         form-action 'self' {own} {}; base-uri 'none'; frame-ancestors *",
+        extra_form_origin.unwrap_or("")
+    );
+    // Framed by the Stripe.js stand-in on merchant pages: any ancestor.
+    pages::page(status, html, &csp)
+}
+
+fn invalid(app: &App) -> Response {
+    render(
+        app,
+        StatusCode::NOT_FOUND,
+        "<body><main class=\"card\"><h1>Authentication link not valid</h1>\
+         <p>This authentication link is not valid, or has expired.</p></main></body>",
+        None,
+    )
+}
+
+fn money_text(pi: &PaymentIntent) -> String {
+    shared::Currency::from_code(&pi.currency.to_ascii_uppercase())
+        .ok()
+        .and_then(|c| shared::providers::stripe::decode_amount(pi.amount, c).ok())
+        .map_or_else(
+            || format!("{} {}", pi.amount, pi.currency),
+            |m| format!("{} {}", m.display(), m.currency()),
+        )
+}
+
+/// The "done" page: tells a parent frame, if any, which PaymentIntent finished.
+fn done(app: &App, pi_id: &str, status: &str, origin: Option<&str>) -> Response {
+    let body = format!(
+        "<body data-pi=\"{}\" data-status=\"{}\" data-origin=\"{}\"><main class=\"card\">\
+         <h1>Authentication done</h1><p id=\"result\">The payment is now <b>{}</b>. You can close this window.</p>\
+         </main><script src=\"{}/js/3ds.js\"></script></body>",
+        escape(pi_id),
+        escape(status),
+        escape(origin.unwrap_or("")),
+        escape(status),
+        escape(app.config.public_base.trim_end_matches('/'))
+    );
+    render(app, StatusCode::OK, &body, None)
+}
+
+fn lookup(app: &App, pi_id: &str, secret: Option<&str>) -> Option<PaymentIntent> {
+    let store = app.store.lock().expect("store lock");
+    let pi = store.payment_intents.get(pi_id)?;
+    (Some(pi.client_secret.as_str()) == secret).then(|| pi.clone())
+}
+
+pub async fn page_handler(app: &App, pi_id: &str, q: ChallengeQuery) -> Response {
+    let Some(pi) = lookup(app, pi_id, q.client_secret.as_deref()) else {
+        return invalid(app);
+    };
+    let origin = q.origin.as_deref().and_then(valid_origin);
+    if pi.status != "requires_action" {
+        return done(app, pi_id, pi.status, origin.as_deref());
+    }
+    let return_origin = pi
+        .return_url
+        .as_deref()
+        .filter(|_| pi.redirect_flow)
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization());
+    let hidden = format!(
+        "<input type=\"hidden\" name=\"client_secret\" value=\"{}\">\
+         <input type=\"hidden\" name=\"origin\" value=\"{}\">",
+        escape(&pi.client_secret),
+        escape(origin.as_deref().unwrap_or(""))
+    );
+    let id = format!(
+        "{}/3ds/{}",
+        escape(app.config.public_base.trim_end_matches('/')),
+        escape(&pi.id)
+    );
+    let body = format!(
+        "<body><main class=\"card\"><p class=\"badge\">TEST MODE</p><h1>3D Secure 2 Test Page</h1>\
+         <p>paygate sandbox is asking your bank to confirm a payment of <b>{}</b>.</p>\
+         <p class=\"hint\">This page emulates the challenge a card issuer shows. No bank is contacted.</p>\
+         <div class=\"actions\">\
+         <form method=\"post\" action=\"{id}/complete\">{hidden}<button type=\"submit\" id=\"complete\" class=\"primary\">Complete authentication</button></form>\
+         <form method=\"post\" action=\"{id}/fail\">{hidden}<button type=\"submit\" id=\"fail\">Fail authentication</button></form>\
+         </div></main></body>",
+        escape(&money_text(&pi))
+    );
+    render(app, StatusCode::OK, &body, return_origin.as_deref())
+}
+
+pub async fn page(
+    State(app): State<App>,
+    Path(pi_id): Path<String>,
+    Query(q): Query<ChallengeQuery>,
+) -> Response {
+    page_handler(&app, &pi_id, q).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ChallengeForm {
+    client_secret: Option<String>,
+    origin: Option<String>,
+}
+
+async fn finish(app: App, pi_id: String, body: Bytes, complete: bool) -> Response {
+    app.bodies.record(&body);
+    let form: ChallengeForm = serde_urlencoded::from_bytes(&body).unwrap_or(ChallengeForm {
+        client_secret: None,
+        origin: None,
+    });
+    let Some(pi) = lookup(&app, &pi_id, form.client_secret.as_deref()) else {
+        return invalid(&app);
+    };
+    let origin = form.origin.as_deref().and_then(valid_origin);
+    if pi.status != "requires_action" {
+        return done(&app, &pi_id, pi.status, origin.as_deref());
+    }
+    let request = Origin {
+        request_id: Some(new_request_id()),
+        idempotency_key: None,
+    };
+    let base = app.config.public_base.clone();
+    let status = app.run(|store| {
+        let Some(pi) = store.payment_intents.get(&pi_id) else {
+            return "requires_payment_method";
+        };
+        if pi.status != "requires_action" {
+            return pi.status;
+        }
+        match (complete, pi.authenticating.clone()) {
+            (true, Some(pm)) => {
+                let _ = attempt(
+                    store,
+                    &request,
+                    &pi_id,
+                    &pm,
+                    &AttemptOptions {
+                        authenticated: true,
+                        off_session: false,
+                        use_stripe_sdk: false,
+                        public_base: &base,
+                    },
+                );
+            }
+            _ => authentication_failed(store, &request, &pi_id),
+        }
+        store.payment_intents[&pi_id].status
+    });
+    if let (true, Some(return_url)) = (pi.redirect_flow, pi.return_url.as_deref()) {
+        if let Ok(mut url) = url::Url::parse(return_url) {
+            let outcome = match status {
+                "succeeded" | "requires_capture" => "succeeded",
+                "processing" => "pending",
+                _ => "failed",
+            };
+            url.query_pairs_mut()
+                .append_pair("payment_intent", &pi.id)
+                .append_pair("payment_intent_client_secret", &pi.client_secret)
+                .append_pair("redirect_status", outcome);
+            if let Some(response) = see_other(url.as_str()) {
+                return response;
+            }
+        }
+    }
+    done(&app, &pi_id, status, origin.as_deref())
+}
+
+pub async fn complete(State(app): State<App>, Path(pi_id): Path<String>, body: Bytes) -> Response {
+    finish(app, pi_id, body, true).await
+}
+
+pub async fn fail(State(app): State<App>, Path(pi_id): Path<String>, body: Bytes) -> Response {
+    finish(app, pi_id, body, false).await
+}

@@ -1,0 +1,66 @@
+//! SQL for the outbox: events are appended in the transaction of the change they describe, and
+//! listed newest first.
+
+use crate::db::{Db, Tx};
+use crate::ids::new_id;
+use shared::api::Event;
+use sqlx::Row;
+
+/// Appends an event in the caller's transaction, so it commits (or not) with its change.
+pub async fn record(
+    tx: &mut Tx,
+    kind: &str,
+    object_id: &str,
+    data: &serde_json::Value,
+    now_ms: i64,
+) -> Result<String, sqlx::Error> {
+    let id = new_id("evt");
+    sqlx::query(
+        "INSERT INTO events (id, type, object_id, data, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(kind)
+    .bind(object_id)
+    .bind(data.to_string())
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Up to `limit` events older than the sequence number `before`, newest first, optionally only
+/// about one object or of one type; each with its sequence number (the next page's cursor).
+pub async fn list(
+    db: &Db,
+    before: i64,
+    object_id: Option<&str>,
+    kind: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(i64, Event)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT seq, id, type, data, created_at FROM events WHERE seq < $1 \
+         AND ($2 = '' OR object_id = $3) AND ($4 = '' OR type = $5) ORDER BY seq DESC LIMIT $6",
+    )
+    .bind(before)
+    .bind(object_id.unwrap_or_default())
+    .bind(object_id.unwrap_or_default())
+    .bind(kind.unwrap_or_default())
+    .bind(kind.unwrap_or_default())
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let text: String = row.try_get("data")?;
+            Ok((
+                row.try_get::<i64, _>("seq")?,
+                Event {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("type")?,
+                    data: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+                    created: row.try_get::<i64, _>("created_at")?.div_euclid(1000),
+                },
+            ))
+        })
+        .collect()
+}

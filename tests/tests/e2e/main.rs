@@ -1,0 +1,26 @@
+//! paygate's end-to-end tests, as one test binary: the real server on 127.0.0.1:0 against a fresh
+//! SQLite file or PostgreSQL database per test, real HTTP to the provider emulators, and real
+//! headless Chromium for the browser tests. One binary instead of one per file, so that a change
+//! to the server links the tests once (see docs/BENCHMARKS.md for the build times). Helpers live
+//! in `tests/src/`; `on_both_databases!` runs a test on SQLite and on PostgreSQL.
+
+mod admin_api;
+mod admin_browser;
+mod checkout_sessions;
+mod cross_site;
+mod csp_detector;
+mod demo_shop;
+mod idempotency;
+mod inbox;
+mod operations;
+mod payments;
+mod paypal_emulator;
+mod paypal_end_to_end;
+mod reconciliation;
+mod refunds_and_actions;
+mod storage;
+mod stripe_emulator;
+mod stripe_end_to_end;
+mod stripe_webhooks;
+mod widget_api;
+mod widget_browser;

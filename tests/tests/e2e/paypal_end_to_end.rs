@@ -1,0 +1,682 @@
+//! paygate's PayPal client against the sandbox PayPal emulator over real HTTP: orders through the
+//! merchant and widget APIs, approval on the emulator's buyer page, capture, authorization,
+//! refunds, declines, token expiry, faults, and webhooks verified with the emulator's
+//! certificate. The client code is the one that talks to api-m.paypal.com.
+
+use paygate_tests::app::{eventually, json_with_status};
+use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+on_both_databases!(
+    approve_capture_and_refund,
+    decline_at_capture_then_another_funding_source
+);
+
+fn base(app: &TestApp) -> String {
+    app.state.config.paypal.api_base.clone()
+}
+
+async fn approve(app: &TestApp, order: &str, funding: &str) {
+    let res = app
+        .client
+        .post(format!("{}/checkoutnow/{order}/approve", base(app)))
+        .form(&[("funding", funding)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_redirection() || res.status().is_success(),
+        "approval: {}",
+        res.status()
+    );
+}
+
+async fn faults(app: &TestApp, body: Value) {
+    let res = app
+        .client
+        .post(format!("{}/_emulator/faults", base(app)))
+        .basic_auth(
+            paygate::config::EMULATOR_PAYPAL_CLIENT_ID,
+            Some(paygate::config::EMULATOR_PAYPAL_CLIENT_SECRET),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_success(),
+        "faults: {}",
+        res.text().await.unwrap()
+    );
+}
+
+async fn order(app: &TestApp, amount: &str, currency: &str, manual: bool) -> Value {
+    json_with_status(
+        app.post(
+            "/v1/payments",
+            &json!({ "provider": "paypal", "amount": amount, "currency": currency,
+                     "capture_mode": if manual { "manual" } else { "automatic" },
+                     "return_url": "https://shop.example/back" }),
+        )
+        .await,
+        201,
+    )
+    .await
+}
+
+async fn approve_capture_and_refund(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let paypal = app.paypal.clone().unwrap();
+    let p = order(&app, "19.99", "USD", false).await;
+    let id = p["id"].as_str().unwrap();
+    let order_id = p["provider_reference"].as_str().unwrap();
+    assert_eq!(p["status"], "requires_action");
+    assert_eq!(p["next_action"]["type"], "redirect_to_url");
+    assert!(p["next_action"]["url"].as_str().unwrap().contains(order_id));
+    let at_paypal = paypal.order(order_id).unwrap();
+    assert_eq!(at_paypal["purchase_units"][0]["amount"]["value"], "19.99");
+    assert_eq!(at_paypal["purchase_units"][0]["reference_id"], id);
+    assert_eq!(at_paypal["intent"], "CAPTURE");
+
+    approve(&app, order_id, "balance").await;
+    let captured = json_with_status(
+        app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(captured["status"], "succeeded");
+    assert_eq!(captured["captured_minor"], 1999);
+    assert_eq!(paypal.captures_count(), 1);
+
+    let r = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id, "amount": "5.00" }))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(r["status"], "succeeded");
+    let e = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id, "amount": "15.00" }))
+            .await,
+        400,
+    )
+    .await;
+    assert_eq!(e["code"], "refund_exceeds_remaining");
+    let rest = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id })).await,
+        201,
+    )
+    .await;
+    assert_eq!(rest["amount_minor"], 1499);
+    let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_eq!(after["refunded_minor"], 1999);
+    app.stop().await;
+}
+
+async fn decline_at_capture_then_another_funding_source(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let p = order(&app, "1000", "JPY", false).await;
+    let id = p["id"].as_str().unwrap();
+    let order_id = p["provider_reference"].as_str().unwrap();
+    assert_eq!(
+        app.paypal.as_ref().unwrap().order(order_id).unwrap()["purchase_units"][0]["amount"]
+            ["value"],
+        "1000",
+        "1000 JPY is sent as \"1000\""
+    );
+    approve(&app, order_id, "instrument_declined").await;
+    let e = json_with_status(
+        app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
+            .await,
+        402,
+    )
+    .await;
+    assert_eq!(e["code"], "payment_declined");
+    assert!(
+        e["detail"].as_str().unwrap().contains("funding source"),
+        "{e}"
+    );
+    let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_eq!(after["status"], "requires_payment_method");
+    // The buyer picks another source for the same order (actions.restart()).
+    approve(&app, order_id, "balance").await;
+    // The approval comes back by webhook (CHECKOUT.ORDER.APPROVED) or on the next read.
+    let app_ref = &app;
+    let id2 = id.to_string();
+    eventually("approval recorded", Duration::from_secs(10), || {
+        let id2 = id2.clone();
+        async move {
+            json_with_status(app_ref.get(&format!("/v1/payments/{id2}")).await, 200).await["status"]
+                == "requires_confirmation"
+        }
+    })
+    .await;
+    let ok = json_with_status(
+        app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(ok["status"], "succeeded");
+    assert_eq!(ok["captured_minor"], 1000);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amounts_paypal_cannot_take_are_refused_before_any_call() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let before = app.paypal.as_ref().unwrap().received_request_bodies().len();
+    for (amount, currency) in [("1.50", "HUF"), ("1.230", "KWD"), ("10.5", "JPY")] {
+        let e = json_with_status(
+            app.post(
+                "/v1/payments",
+                &json!({ "provider": "paypal", "amount": amount, "currency": currency }),
+            )
+            .await,
+            400,
+        )
+        .await;
+        assert!(
+            e["code"] == "amount_not_supported" || e["code"] == "invalid_request",
+            "{amount} {currency}: {e}"
+        );
+    }
+    assert_eq!(
+        app.paypal.as_ref().unwrap().received_request_bodies().len(),
+        before
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_capture_part_and_void() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let paypal = app.paypal.clone().unwrap();
+    // Partial capture of an authorization.
+    let p = order(&app, "10.00", "EUR", true).await;
+    let id = p["id"].as_str().unwrap();
+    assert_eq!(
+        paypal
+            .order(p["provider_reference"].as_str().unwrap())
+            .unwrap()["intent"],
+        "AUTHORIZE"
+    );
+    approve(&app, p["provider_reference"].as_str().unwrap(), "balance").await;
+    let c = json_with_status(
+        app.post(
+            &format!("/v1/payments/{id}/capture"),
+            &json!({ "amount": "6.00" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(c["status"], "succeeded");
+    assert_eq!(c["captured_minor"], 600);
+
+    // Authorised through the widget (manual-capture session), then voided by the merchant.
+    let s = app.create_session(&json!({ "amount": "7.00", "currency": "EUR", "capture_mode": "manual", "providers": ["paypal"] })).await;
+    let sid = s["id"].as_str().unwrap();
+    let o = json_with_status(
+        app.client
+            .post(format!(
+                "{}/checkout/api/sessions/{sid}/paypal/orders",
+                app.url
+            ))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let oid = o["order_id"].as_str().unwrap();
+    approve(&app, oid, "balance").await;
+    let outcome = json_with_status(
+        app.client
+            .post(format!(
+                "{}/checkout/api/sessions/{sid}/paypal/orders/{oid}/capture",
+                app.url
+            ))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(outcome["payment_status"], "requires_capture");
+    assert_eq!(
+        outcome["session"], "complete",
+        "an authorisation pays a manual-capture session"
+    );
+    let pid = outcome["payment"].as_str().unwrap();
+    let v = json_with_status(
+        app.post(&format!("/v1/payments/{pid}/cancel"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(v["status"], "canceled");
+    let at_paypal = paypal.order(oid).unwrap();
+    assert_eq!(
+        at_paypal["purchase_units"][0]["payments"]["authorizations"][0]["status"],
+        "VOIDED"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_tokens_faults_and_lost_responses() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let paypal = app.paypal.clone().unwrap();
+    let first = order(&app, "3.00", "USD", false).await;
+    let tokens = paypal.tokens_issued();
+    order(&app, "3.00", "USD", false).await;
+    assert_eq!(paypal.tokens_issued(), tokens, "the token is cached");
+    faults(&app, json!({ "expire_tokens": true })).await;
+    order(&app, "3.00", "USD", false).await;
+    assert_eq!(
+        paypal.tokens_issued(),
+        tokens + 1,
+        "a 401 fetches a new token once"
+    );
+
+    faults(&app, json!({ "fail_next": 2, "status": 500 })).await;
+    order(&app, "4.00", "USD", false).await;
+    faults(&app, json!({ "fail_next": 1, "status": 429 })).await;
+    order(&app, "4.00", "USD", false).await;
+
+    // The capture is made but its answer is lost: the retry replays it, one capture only.
+    let id = first["id"].as_str().unwrap();
+    approve(
+        &app,
+        first["provider_reference"].as_str().unwrap(),
+        "balance",
+    )
+    .await;
+    let before = paypal.captures_count();
+    faults(&app, json!({ "lose_response_next": 1 })).await;
+    let c = json_with_status(
+        app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(c["status"], "succeeded");
+    assert_eq!(paypal.captures_count(), before + 1, "exactly one capture");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_verified_with_the_certificate() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let p = order(&app, "12.00", "USD", false).await;
+    let order_id = p["provider_reference"].as_str().unwrap().to_string();
+    approve(&app, &order_id, "balance").await;
+    // The emulator's CHECKOUT.ORDER.APPROVED arrives signed, is verified offline and applied.
+    let db2 = app.state.db.clone();
+    eventually("approval webhook applied", Duration::from_secs(15), || {
+        let db2 = db2.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM provider_events WHERE provider = 'paypal' AND event_type = 'CHECKOUT.ORDER.APPROVED' AND processed_at IS NOT NULL",
+            )
+            .fetch_one(&db2.pool)
+            .await
+            .unwrap()
+                >= 1
+        }
+    })
+    .await;
+    assert_eq!(
+        json_with_status(
+            app.get(&format!("/v1/payments/{}", p["id"].as_str().unwrap()))
+                .await,
+            200
+        )
+        .await["status"],
+        "requires_confirmation"
+    );
+
+    // Forged deliveries: a certificate from elsewhere, over plain HTTP, or a bad signature.
+    assert!(app
+        .paypal
+        .as_ref()
+        .unwrap()
+        .delivery_attempts()
+        .iter()
+        .any(|a| a.status == Some(200)));
+    let headers = |cert: &str| {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(
+            "paypal-transmission-id",
+            "11111111-2222-3333-4444-555555555555".parse().unwrap(),
+        );
+        h.insert(
+            "paypal-transmission-time",
+            "2026-11-27T10:00:00Z".parse().unwrap(),
+        );
+        h.insert("paypal-transmission-sig", "c2lnbmF0dXJl".parse().unwrap());
+        h.insert("paypal-cert-url", cert.parse().unwrap());
+        h.insert("paypal-auth-algo", "SHA256withRSA".parse().unwrap());
+        h
+    };
+    let body = json!({ "id": "WH-FORGED", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": { "id": "X", "status": "COMPLETED" } }).to_string();
+    for cert in [
+        "https://evil.example/cert.pem",
+        "http://api.paypal.com/cert",
+        &app.paypal.as_ref().unwrap().certificate_url(),
+    ] {
+        let res = app
+            .client
+            .post(format!("{}/webhooks/paypal", app.url))
+            .headers(headers(cert))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let e = json_with_status(res, 400).await;
+        assert_eq!(e["code"], "webhook_unverified", "{cert}");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM provider_events WHERE event_id = 'WH-FORGED'")
+            .await,
+        0
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn online_verification_through_the_api() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            vars: vec![("PAYPAL_WEBHOOK_VERIFY", "online".into())],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let p = order(&app, "12.00", "USD", false).await;
+    approve(&app, p["provider_reference"].as_str().unwrap(), "balance").await;
+    let db2 = app.state.db.clone();
+    eventually(
+        "approval webhook verified online",
+        Duration::from_secs(15),
+        || {
+            let db2 = db2.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM provider_events WHERE provider = 'paypal'",
+                )
+                .fetch_one(&db2.pool)
+                .await
+                .unwrap()
+                    >= 1
+            }
+        },
+    )
+    .await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unapproved_order_can_be_canceled() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let p = order(&app, "2.00", "USD", false).await;
+    let id = p["id"].as_str().unwrap();
+    let c = json_with_status(
+        app.post(&format!("/v1/payments/{id}/cancel"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(c["status"], "canceled");
+    // The buyer approving afterwards changes nothing: paygate never captures it.
+    approve(&app, p["provider_reference"].as_str().unwrap(), "balance").await;
+    let e = json_with_status(
+        app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(e["code"], "invalid_state");
+    assert_eq!(app.paypal.as_ref().unwrap().captures_count(), 0);
+    app.stop().await;
+}
+
+/// A delivery signed with the sandbox's PayPal test key, as the emulator signs its own.
+async fn deliver(app: &TestApp, body: &str, transmission: &str) -> reqwest::Response {
+    let time = "2026-11-27T10:00:00Z";
+    let sig = paygate_sandbox::paypal::sign_webhook(
+        transmission,
+        time,
+        paygate::config::EMULATOR_PAYPAL_WEBHOOK_ID,
+        body.as_bytes(),
+    );
+    app.client
+        .post(format!("{}/webhooks/paypal", app.url))
+        .header("paypal-transmission-id", transmission)
+        .header("paypal-transmission-time", time)
+        .header("paypal-transmission-sig", sig)
+        .header(
+            "paypal-cert-url",
+            app.paypal.as_ref().unwrap().certificate_url(),
+        )
+        .header("paypal-auth-algo", "SHA256withRSA")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn processed(app: &TestApp, event_id: &str) -> paygate::inbox::store::EventState {
+    let db = app.state.db.clone();
+    eventually("event processed", Duration::from_secs(10), || {
+        let db = db.clone();
+        let event_id = event_id.to_string();
+        async move {
+            paygate::inbox::store::state_of(&db, shared::api::ProviderName::Paypal, &event_id)
+                .await
+                .unwrap()
+                .is_some_and(|s| s.processed)
+        }
+    })
+    .await;
+    paygate::inbox::store::state_of(&app.state.db, shared::api::ProviderName::Paypal, event_id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn capture_completed(event_id: &str, order_id: &str, capture_id: &str) -> String {
+    json!({ "id": event_id, "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource_type": "capture",
+            "resource": { "id": capture_id, "status": "COMPLETED", "amount": { "currency_code": "USD", "value": "12.00" },
+                          "supplementary_data": { "related_ids": { "order_id": order_id } } } })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_and_out_of_order_webhooks_and_a_restart() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            inbox_worker: false,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let p = order(&app, "12.00", "USD", false).await;
+    let (id, order_id) = (
+        p["id"].as_str().unwrap().to_string(),
+        p["provider_reference"].as_str().unwrap().to_string(),
+    );
+    // Acknowledged while the worker is stopped, then paygate stops.
+    let completed = capture_completed("WH-TEST-COMPLETED", &order_id, "CAPTURE1");
+    let ack = json_with_status(deliver(&app, &completed, "t-1").await, 200).await;
+    assert_eq!(ack["duplicate"], false);
+    let again = json_with_status(deliver(&app, &completed, "t-2").await, 200).await;
+    assert_eq!(
+        again["duplicate"], true,
+        "the same event id twice is one event"
+    );
+    app.stop().await;
+
+    let app = spawn_app(&db, AppOptions::default()).await;
+    assert_eq!(
+        processed(&app, "WH-TEST-COMPLETED")
+            .await
+            .outcome
+            .as_deref(),
+        Some("applied")
+    );
+    let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_eq!(after["status"], "succeeded");
+    assert_eq!(after["captured_minor"], 1200);
+    // An older approval event arriving late does not move it back.
+    let approved = json!({ "id": "WH-TEST-APPROVED", "event_type": "CHECKOUT.ORDER.APPROVED", "resource_type": "checkout-order",
+        "resource": { "id": order_id, "status": "APPROVED", "intent": "CAPTURE" } }).to_string();
+    json_with_status(deliver(&app, &approved, "t-3").await, 200).await;
+    assert_eq!(
+        processed(&app, "WH-TEST-APPROVED").await.outcome.as_deref(),
+        Some("refused_transition")
+    );
+    assert_eq!(
+        json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await["status"],
+        "succeeded"
+    );
+    // A tampered body fails the signature.
+    let tampered = completed.replace("12.00", "1.00");
+    let res = app
+        .client
+        .post(format!("{}/webhooks/paypal", app.url))
+        .header("paypal-transmission-id", "t-4")
+        .header("paypal-transmission-time", "2026-11-27T10:00:00Z")
+        .header(
+            "paypal-transmission-sig",
+            paygate_sandbox::paypal::sign_webhook(
+                "t-4",
+                "2026-11-27T10:00:00Z",
+                paygate::config::EMULATOR_PAYPAL_WEBHOOK_ID,
+                completed.as_bytes(),
+            ),
+        )
+        .header(
+            "paypal-cert-url",
+            app.paypal.as_ref().unwrap().certificate_url(),
+        )
+        .header("paypal-auth-algo", "SHA256withRSA")
+        .body(tampered)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_with_status(res, 400).await["code"],
+        "webhook_unverified"
+    );
+    app.stop().await;
+}
+
+/// A refund made in PayPal itself (not through paygate) arrives by webhook and is recorded, so
+/// the payment's refunded total stays true and paygate never refunds more than what is left.
+/// paygate's own refunds (their `invoice_id` is paygate's refund id) are not recorded twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_made_in_paypal_is_recorded_once() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let p = order(&app, "20.00", "USD", false).await;
+    let id = p["id"].as_str().unwrap();
+    approve(&app, p["provider_reference"].as_str().unwrap(), "balance").await;
+    json_with_status(
+        app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let capture: String = sqlx::query_scalar("SELECT provider_capture FROM payments WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+
+    // The merchant refunds 5.00 in PayPal's own interface (the REST call it makes).
+    let token: Value = app
+        .client
+        .post(format!("{}/v1/oauth2/token", base(&app)))
+        .basic_auth(
+            paygate::config::EMULATOR_PAYPAL_CLIENT_ID,
+            Some(paygate::config::EMULATOR_PAYPAL_CLIENT_SECRET),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .post(format!(
+            "{}/v2/payments/captures/{capture}/refund",
+            base(&app)
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&json!({ "amount": { "value": "5.00", "currency_code": "USD" } }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+
+    eventually(
+        "the PayPal refund recorded",
+        Duration::from_secs(10),
+        || async {
+            json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await
+                ["refunded_minor"]
+                == 500
+        },
+    )
+    .await;
+    let (source, status, amount): (String, String, i64) =
+        sqlx::query_as("SELECT metadata, status, amount_minor FROM refunds WHERE payment_id = $1")
+            .bind(id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert!(source.contains("\"source\":\"provider\""), "{source}");
+    assert_eq!((status.as_str(), amount), ("succeeded", 500));
+
+    // What is left is 15.00: more is refused, exactly that succeeds.
+    let e = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id, "amount": "15.01" }))
+            .await,
+        400,
+    )
+    .await;
+    assert_eq!(e["code"], "refund_exceeds_remaining");
+    let rest = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id })).await,
+        201,
+    )
+    .await;
+    assert_eq!(rest["amount_minor"], 1500);
+    // Once every webhook is applied: two refunds, not three.
+    eventually("every webhook applied", Duration::from_secs(10), || async {
+        app.count("SELECT COUNT(*) FROM provider_events WHERE processed_at IS NULL")
+            .await
+            == 0
+            && app.count("SELECT COUNT(*) FROM provider_events").await >= 3
+    })
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 2);
+    let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_eq!(after["refunded_minor"], 2000);
+    app.stop().await;
+}
