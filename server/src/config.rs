@@ -45,7 +45,6 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYPAL_API_BASE", "PayPal API base URL (default: https://api-m.paypal.com in live mode)."),
     ("PAYPAL_WEBHOOK_VERIFY", "How PayPal webhooks are verified: offline (certificate, default) or online (PayPal's verification API)."),
     ("PAYPAL_SDK_URL", "PayPal JS SDK URL (default: https://www.paypal.com/sdk/js)."),
-    ("RABBITMQ_URL", "Optional AMQP URL of the event bus (amqp://...)."),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +101,6 @@ pub struct Config {
     pub log_filter: String,
     pub stripe: StripeConfig,
     pub paypal: PaypalConfig,
-    pub rabbitmq_url: Option<SecretString>,
 }
 
 /// A configuration problem, always naming the variable at fault.
@@ -399,13 +397,6 @@ impl Config {
             }
         }
 
-        let rabbitmq_url = match get("RABBITMQ_URL") {
-            Some(u) if !(u.starts_with("amqp://") || u.starts_with("amqps://")) => {
-                return Err(err("RABBITMQ_URL", "expected amqp://... or amqps://..."))
-            }
-            other => other.map(SecretString::from),
-        };
-
         Ok(Config {
             mode,
             providers,
@@ -427,7 +418,6 @@ impl Config {
             log_filter: get("PAYGATE_LOG").unwrap_or_else(|| "info".into()),
             stripe,
             paypal,
-            rabbitmq_url,
         })
     }
 
@@ -601,7 +591,6 @@ mod tests {
             ("PAYGATE_WIDGET_RATE_LIMIT", "-3"),
             ("PAYGATE_DEV_API_KEY", "short"),
             ("STRIPE_API_BASE", "not a url"),
-            ("RABBITMQ_URL", "http://x"),
         ] {
             let e = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(e.variable, name, "{name}={value}: {e}");

@@ -1,3 +1,6 @@
+//! The inbox's table, `provider_events`: verified webhooks stored once each, then leased, applied
+//! and marked by the worker.
+
 use crate::db::Db;
 use shared::api::ProviderName;
 use sqlx::Row;
@@ -91,4 +94,100 @@ pub async fn requeue(
     .execute(&db.pool)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Unprocessed events due now and not leased by a worker, oldest first.
+pub async fn due(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM provider_events WHERE processed_at IS NULL AND next_attempt_at <= $1 \
+         AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3",
+    )
+    .bind(now_ms)
+    .bind(now_ms)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Leases the event to this worker until `until_ms` unless another holds a live lease or it
+/// was processed meanwhile. Returns whether this worker got it.
+pub async fn claim(db: &Db, id: i64, now_ms: i64, until_ms: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE provider_events SET locked_until = $1 WHERE id = $2 AND processed_at IS NULL \
+         AND (locked_until IS NULL OR locked_until < $3)",
+    )
+    .bind(until_ms)
+    .bind(id)
+    .bind(now_ms)
+    .execute(&db.pool)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// A stored event as the worker applies it.
+pub struct StoredEvent {
+    pub provider: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+pub async fn load(db: &Db, id: i64) -> Result<StoredEvent, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT provider, event_id, event_type, payload, attempts FROM provider_events WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(StoredEvent {
+        provider: row.try_get("provider")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        payload: row.try_get("payload")?,
+        attempts: row.try_get("attempts")?,
+    })
+}
+
+/// Marks the event processed with its outcome; inside the transaction of its effects when it
+/// had any, so the change and "processed" commit together.
+pub async fn mark_processed<'e, E>(
+    executor: E,
+    id: i64,
+    outcome: &str,
+    payment_id: Option<&str>,
+    error: Option<&str>,
+    now_ms: i64,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "UPDATE provider_events SET processed_at = $1, outcome = $2, payment_id = $3, \
+         attempts = attempts + 1, locked_until = NULL, last_error = $4 WHERE id = $5",
+    )
+    .bind(now_ms)
+    .bind(outcome)
+    .bind(payment_id)
+    .bind(error)
+    .bind(id)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// Releases the event's lease and schedules its next attempt (the object it is about is not
+/// known yet, or its provider is not enabled).
+pub async fn retry_at(db: &Db, id: i64, at_ms: i64, reason: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE provider_events SET attempts = attempts + 1, next_attempt_at = $1, \
+         locked_until = NULL, last_error = $2 WHERE id = $3",
+    )
+    .bind(at_ms)
+    .bind(reason)
+    .bind(id)
+    .execute(&db.pool)
+    .await
+    .map(|_| ())
 }

@@ -5,13 +5,13 @@
 //! is claimed with a lease (`locked_until`) so only one applies it at a time.
 
 use super::effect::Applied;
+use super::store;
 use crate::db::Tx;
 use crate::providers::EventEffect;
 use crate::state::AppState;
 use crate::{payments, refunds, subscriptions};
 use serde_json::json;
 use shared::api::ProviderName;
-use sqlx::Row;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -41,32 +41,11 @@ pub async fn run(state: AppState, poll: Duration, mut shutdown: watch::Receiver<
 /// Applies every due event once; returns how many were handled.
 pub async fn process_due(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = state.clock.now_ms();
-    let ids: Vec<i64> = sqlx::query(
-        "SELECT id FROM provider_events WHERE processed_at IS NULL AND next_attempt_at <= $1 \
-         AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3",
-    )
-    .bind(now)
-    .bind(now)
-    .bind(BATCH)
-    .fetch_all(&state.db.pool)
-    .await?
-    .iter()
-    .map(|r| r.try_get::<i64, _>("id"))
-    .collect::<Result<_, _>>()?;
+    let ids = store::due(&state.db, now, BATCH).await?;
 
     let mut handled = 0;
     for id in ids {
-        let claimed = sqlx::query(
-            "UPDATE provider_events SET locked_until = $1 WHERE id = $2 AND processed_at IS NULL \
-             AND (locked_until IS NULL OR locked_until < $3)",
-        )
-        .bind(now + LEASE_MS)
-        .bind(id)
-        .bind(now)
-        .execute(&state.db.pool)
-        .await?
-        .rows_affected()
-            == 1;
+        let claimed = store::claim(&state.db, id, now, now + LEASE_MS).await?;
         if claimed {
             apply_one(state, id).await?;
             handled += 1;
@@ -76,17 +55,13 @@ pub async fn process_due(state: &AppState) -> Result<usize, sqlx::Error> {
 }
 
 async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT provider, event_id, event_type, payload, attempts FROM provider_events WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_one(&state.db.pool)
-    .await?;
-    let provider_name: String = row.try_get("provider")?;
-    let event_id: String = row.try_get("event_id")?;
-    let event_type: String = row.try_get("event_type")?;
-    let payload: String = row.try_get("payload")?;
-    let attempts: i64 = row.try_get("attempts")?;
+    let store::StoredEvent {
+        provider: provider_name,
+        event_id,
+        event_type,
+        payload,
+        attempts,
+    } = store::load(&state.db, id).await?;
 
     let Some(provider) = ProviderName::parse(&provider_name).and_then(|p| state.providers.get(p))
     else {
@@ -140,15 +115,14 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
             }
         }
     }
-    sqlx::query(
-        "UPDATE provider_events SET processed_at = $1, outcome = $2, payment_id = $3, \
-         attempts = attempts + 1, locked_until = NULL, last_error = NULL WHERE id = $4",
+    store::mark_processed(
+        &mut *tx,
+        id,
+        outcome,
+        payment_id.as_deref(),
+        None,
+        state.clock.now_ms(),
     )
-    .bind(state.clock.now_ms())
-    .bind(outcome)
-    .bind(&payment_id)
-    .bind(id)
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     // The session was settled in the transaction; giving back a duplicate calls the provider,
@@ -311,18 +285,15 @@ async fn finish(
     payment_id: Option<&str>,
     error: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE provider_events SET processed_at = $1, outcome = $2, payment_id = $3, \
-         attempts = attempts + 1, locked_until = NULL, last_error = $4 WHERE id = $5",
+    store::mark_processed(
+        &state.db.pool,
+        id,
+        outcome,
+        payment_id,
+        error,
+        state.clock.now_ms(),
     )
-    .bind(state.clock.now_ms())
-    .bind(outcome)
-    .bind(payment_id)
-    .bind(error)
-    .bind(id)
-    .execute(&state.db.pool)
     .await
-    .map(|_| ())
 }
 
 async fn retry_later(
@@ -332,14 +303,5 @@ async fn retry_later(
     reason: &str,
 ) -> Result<(), sqlx::Error> {
     let backoff = (1000_i64 << attempts.clamp(0, 12)).min(MAX_BACKOFF_MS);
-    sqlx::query(
-        "UPDATE provider_events SET attempts = attempts + 1, next_attempt_at = $1, \
-         locked_until = NULL, last_error = $2 WHERE id = $3",
-    )
-    .bind(state.clock.now_ms() + backoff)
-    .bind(reason)
-    .bind(id)
-    .execute(&state.db.pool)
-    .await
-    .map(|_| ())
+    store::retry_at(&state.db, id, state.clock.now_ms() + backoff, reason).await
 }

@@ -19,7 +19,8 @@ on_both_databases!(
     a_lost_creation_answer_is_recovered_without_a_second_object,
     a_paid_session_whose_browser_and_webhook_were_lost_is_completed_by_reconciliation,
     a_manual_capture_session_keeps_its_authorisation_when_only_reconciliation_saw_it,
-    a_session_paid_just_before_its_deadline_is_completed_not_expired
+    a_session_paid_just_before_its_deadline_is_completed_not_expired,
+    an_interrupted_give_back_is_finished_by_reconciliation
 );
 
 async fn a_lost_webhook_is_made_up_for(db: TestDb) {
@@ -84,26 +85,13 @@ async fn a_lost_creation_answer_is_recovered_without_a_second_object(db: TestDb)
     .await;
     // The row was written, then the process died before the provider's answer was recorded.
     let now = app.state.clock.now_ms();
-    let record = PaymentRecord {
-        id: paygate::ids::new_id("pay"),
-        provider: ProviderName::Paypal,
-        provider_reference: None,
-        provider_authorization: None,
-        provider_capture: None,
-        status: PaymentStatus::RequiresPaymentMethod,
-        money: Money::from_minor(700, Currency::from_code("USD").unwrap()),
-        captured_minor: 0,
-        refunded_minor: 0,
-        capture_mode: CaptureMode::Automatic,
-        description: None,
-        customer_id: None,
-        checkout_session_id: None,
-        last_error: None,
-        next_action: None,
-        metadata: Default::default(),
-        created_at: now,
-        updated_at: now,
-    };
+    let record = stored(
+        Money::from_minor(700, Currency::from_code("USD").unwrap()),
+        PaymentStatus::RequiresPaymentMethod,
+        None,
+        None,
+        now,
+    );
     let mut tx = app.state.db.begin_write().await.unwrap();
     repo::insert(&mut tx, &record, Cause::Api).await.unwrap();
     tx.commit().await.unwrap();
@@ -332,5 +320,135 @@ async fn the_timeline_names_the_actor_of_each_change() {
         .await
         .unwrap();
     assert_eq!(entry(&by_webhook, "completed_session").cause, "webhook");
+    app.stop().await;
+}
+
+/// A payment row as paygate writes it, for states a test reaches by interrupting paygate.
+fn stored(
+    money: Money,
+    status: PaymentStatus,
+    provider_reference: Option<String>,
+    checkout_session_id: Option<String>,
+    now: i64,
+) -> PaymentRecord {
+    let captured = if status == PaymentStatus::Succeeded {
+        money.minor()
+    } else {
+        0
+    };
+    PaymentRecord {
+        id: paygate::ids::new_id("pay"),
+        provider: ProviderName::Paypal,
+        provider_reference,
+        provider_authorization: None,
+        provider_capture: None,
+        status,
+        money,
+        captured_minor: captured,
+        refunded_minor: 0,
+        capture_mode: CaptureMode::Automatic,
+        description: None,
+        customer_id: None,
+        checkout_session_id,
+        last_error: None,
+        next_action: None,
+        metadata: Default::default(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Two payments paid one session; the second's success was recorded, then paygate died before
+/// giving it back. Reconciliation finds it and refunds it, once.
+async fn an_interrupted_give_back_is_finished_by_reconciliation(db: TestDb) {
+    use paygate::payments::service::{self, NewPayment};
+    use paygate::providers::{CreateRequest, PaymentProvider};
+    let provider = Arc::new(TestProvider::new(ProviderName::Paypal));
+    *provider.initial_status.lock().unwrap() = PaymentStatus::Succeeded;
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            providers: vec![provider.clone()],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let s = app
+        .create_session(&json!({ "amount": "6.00", "currency": "USD", "providers": ["paypal"] }))
+        .await;
+    let sid = s["id"].as_str().unwrap().to_string();
+    let money = Money::from_minor(600, Currency::from_code("USD").unwrap());
+    let first = service::create(
+        &app.state,
+        NewPayment {
+            provider: ProviderName::Paypal,
+            money,
+            capture_mode: CaptureMode::Automatic,
+            description: None,
+            customer: None,
+            metadata: Default::default(),
+            return_url: None,
+            checkout_session: Some(sid.clone()),
+            cause: Cause::Widget,
+        },
+    )
+    .await
+    .unwrap()
+    .payment;
+    assert_eq!(
+        session_of(&app, &sid).await["payment"]["id"],
+        first.id.as_str()
+    );
+
+    let now = app.state.clock.now_ms();
+    let second = stored(
+        money,
+        PaymentStatus::Succeeded,
+        None,
+        Some(sid.clone()),
+        now,
+    );
+    let made = provider
+        .create_payment(&CreateRequest {
+            payment_id: second.id.clone(),
+            money,
+            capture_mode: CaptureMode::Automatic,
+            description: None,
+            metadata: Default::default(),
+            return_url: None,
+            stripe_customer: None,
+            idempotency_key: format!("{}-create", second.id),
+        })
+        .await
+        .unwrap();
+    let second = PaymentRecord {
+        provider_reference: Some(made.reference),
+        ..second
+    };
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    repo::insert(&mut tx, &second, Cause::Widget).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(provider.refund_calls(), 0);
+
+    reconcile_once(&app.state).await.unwrap();
+    assert_eq!(provider.refund_calls(), 1);
+    let after = json_with_status(app.get(&format!("/v1/payments/{}", second.id)).await, 200).await;
+    assert_eq!(after["refunded_minor"], 600);
+    let timeline = timeline::list(&app.state.db, &second.id).await.unwrap();
+    assert_eq!(
+        entry(&timeline, "duplicate_for_session").cause,
+        "reconciliation"
+    );
+    // Done is done: the next passes give nothing back again.
+    reconcile_once(&app.state).await.unwrap();
+    app.state.clock.advance(Duration::from_secs(3600));
+    reconcile_once(&app.state).await.unwrap();
+    assert_eq!(provider.refund_calls(), 1);
+    let first_after =
+        json_with_status(app.get(&format!("/v1/payments/{}", first.id)).await, 200).await;
+    assert_eq!(
+        first_after["refunded_minor"], 0,
+        "the payment that completed the session is kept"
+    );
     app.stop().await;
 }
