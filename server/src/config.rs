@@ -506,7 +506,7 @@ pub fn origin_of(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sandbox"))]
 mod tests {
     use super::*;
 
@@ -633,5 +633,19 @@ mod tests {
             read_toml_file(bad.to_str().unwrap()).unwrap_err().variable,
             "PAYGATE_CONFIG"
         );
+    }
+}
+
+/// A live-only build (`--no-default-features`) has no emulators, so it cannot run in sandbox
+/// mode; CI runs these with the feature off.
+#[cfg(all(test, not(feature = "sandbox")))]
+mod live_only_tests {
+    use super::*;
+
+    #[test]
+    fn a_build_without_the_sandbox_refuses_sandbox_mode() {
+        let e = Config::from_vars(&BTreeMap::new()).unwrap_err();
+        assert_eq!(e.variable, "PAYGATE_MODE");
+        assert!(e.message.contains("without the sandbox"), "{e}");
     }
 }

@@ -231,6 +231,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "sandbox")]
     fn the_sandbox_allows_its_stand_ins_and_its_own_demo_shop() {
         let sandbox = config(&[]);
         let csp = checkout_csp(&sandbox, "N");
