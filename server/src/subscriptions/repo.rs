@@ -75,3 +75,13 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Subscription>, sqlx::Error>
     .await?;
     row.as_ref().map(from_row).transpose()
 }
+
+/// Stripe refused the subscription for good: the row says so instead of staying `incomplete`.
+pub async fn mark_failed(tx: &mut Tx, id: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE subscriptions SET status = 'failed', updated_at = $1 WHERE id = $2")
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}

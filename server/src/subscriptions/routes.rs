@@ -98,13 +98,7 @@ pub async fn create_subscription(
                 .await?;
             }
             Err(_) => {
-                sqlx::query(
-                    "UPDATE subscriptions SET status = 'failed', updated_at = $1 WHERE id = $2",
-                )
-                .bind(state.clock.now_ms())
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+                repo::mark_failed(&mut tx, &id, state.clock.now_ms()).await?;
             }
         }
         tx.commit().await?;
