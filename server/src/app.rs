@@ -1,5 +1,5 @@
-//! The router: every route of the merchant, widget and admin APIs that exists so far, with its middleware. Kept apart
-//! from start-up so tests can drive it in-process with `oneshot`.
+//! The router: every route of the merchant, widget and admin APIs that exists so far, with its
+//! middleware. Kept apart from start-up so tests can drive it in-process with `oneshot`.
 
 use crate::auth::require_merchant;
 use crate::error::ApiError;

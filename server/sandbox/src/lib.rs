@@ -5,11 +5,11 @@
 //! them.
 //!
 //! The emulators must behave as the real providers do: the same requests, answers, error
-//! bodies, headers, idempotency rules, webhook signatures and retries, as the reference notes
-//! cited in each module describe (docs.stripe.com/api, PayPal's REST docs and the OpenAPI
-//! specs in PayPal's OpenAPI specs (github.com/paypal/paypal-rest-api-specifications)). Where the providers document nothing the modules say what the
-//! emulator chose. Anything paygate gets right against an emulator must be right against the
-//! provider.
+//! bodies, headers, idempotency rules, webhook signatures and retries, as the provider
+//! documentation cited in each module describes (docs.stripe.com/api; developer.paypal.com and
+//! PayPal's OpenAPI specs, github.com/paypal/paypal-rest-api-specifications). Where the
+//! providers document nothing the modules say what the emulator chose. Anything paygate gets
+//! right against an emulator must be right against the provider.
 //!
 //! Each emulator keeps its state in memory only: objects, idempotency keys and queued webhook
 //! deliveries are gone when the process stops, as a fresh test account would be.

@@ -1,5 +1,6 @@
-//! PayPal's amount rules (developer.paypal.com/docs/reports/reference/paypal-supported-currencies): the `value` string of its `money` object,
-//! with 0 decimals for HUF, JPY and TWD and 2 for the other supported currencies.
+//! PayPal's amount rules (developer.paypal.com/docs/reports/reference/paypal-supported-currencies):
+//! the `value` string of its `money` object, with 0 decimals for HUF, JPY and TWD and 2 for the
+//! other supported currencies.
 
 use super::{rescale, ProviderAmountError, Rescale};
 use crate::money::parse::{split, to_minor, ScaleError};

@@ -24,10 +24,10 @@ const THREE_DECIMAL: [Currency; 5] = [BHD, JOD, KWD, OMR, TND];
 /// sent to Stripe even where the exponent would fit.
 const NOT_CHARGEABLE: [Currency; 10] = [BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW, XAD];
 
-/// Minimum charge amounts (docs.stripe.com/currencies), in ISO minor units of the charge currency. Stripe
-/// applies them to the settlement currency; checking the charge currency is the closest this
-/// side can get and catches the common case (charging in the account's own currency). The
-/// older BGN 1.00 entry is gone: BGN is no longer an ISO code.
+/// Minimum charge amounts (docs.stripe.com/currencies), in ISO minor units of the charge currency.
+/// Stripe applies them to the settlement currency; checking the charge currency is the closest this
+/// side can get and catches the common case (charging in the account's own currency). The older BGN
+/// 1.00 entry is gone: BGN is no longer an ISO code.
 const MINIMUMS: [(Currency, i64); 31] = [
     (USD, 50),
     (AED, 200),
@@ -171,7 +171,8 @@ pub fn decode_amount(amount: i64, c: Currency) -> Result<Money, ProviderAmountEr
     }
 }
 
-/// Stripe's minimum charge in `c`, or `None` where Stripe lists none (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
+/// Stripe's minimum charge in `c`, or `None` where Stripe lists none
+/// (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
 pub fn minimum_charge(c: Currency) -> Option<Money> {
     MINIMUMS
         .iter()

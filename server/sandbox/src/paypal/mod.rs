@@ -1,8 +1,8 @@
-//! A faithful, stateful emulator of PayPal's REST APIs (PayPal's REST docs, the OpenAPI specs
-//! in PayPal's OpenAPI specs (github.com/paypal/paypal-rest-api-specifications)), served in sandbox mode on paygate's second port under a
-//! path prefix (e.g. `/paypal`), so that paygate's PayPal client, the widget (through a PayPal
-//! JS SDK stand-in) and the webhook handler can be exercised over real HTTP exactly as against
-//! PayPal's sandbox.
+//! A faithful, stateful emulator of PayPal's REST APIs (developer.paypal.com/api/rest and the
+//! OpenAPI specs at github.com/paypal/paypal-rest-api-specifications), served in sandbox mode
+//! on paygate's second port under a path prefix (e.g. `/paypal`), so that paygate's PayPal
+//! client, the widget (through a PayPal JS SDK stand-in) and the webhook handler can be exercised
+//! over real HTTP exactly as against PayPal's sandbox.
 //!
 //! What it covers: OAuth2 client credentials with expiring tokens; Orders v2 (create with
 //! PayPal's validation and issue codes, get, capture, authorize) and Payments v2

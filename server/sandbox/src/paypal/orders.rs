@@ -112,7 +112,8 @@ fn opt_object<'a>(
     }
 }
 
-/// BCP 47 as the spec's `language` pattern: `^[a-z]{2}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?$`.
+/// BCP 47 as the spec's `language` pattern:
+/// `^[a-z]{2}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?$`.
 fn locale_ok(s: &str) -> bool {
     let mut parts = s.split('-');
     let Some(lang) = parts.next() else {

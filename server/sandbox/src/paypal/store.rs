@@ -1,6 +1,7 @@
 //! The emulator's state (orders, authorizations, captures, refunds, events, queued webhook
-//! deliveries) and how PayPal renders each object (developer.paypal.com/docs/api/orders/v2, developer.paypal.com/docs/api/payments/v2, developer.paypal.com/api/rest/webhooks/event-names; the
-//! specs' `order`, `capture`, `authorization`, `refund` and `event` schemas).
+//! deliveries) and how PayPal renders each object (developer.paypal.com/docs/api/orders/v2,
+//! developer.paypal.com/docs/api/payments/v2, developer.paypal.com/api/rest/webhooks/event-names;
+//! the specs' `order`, `capture`, `authorization`, `refund` and `event` schemas).
 
 use super::money::{fee_units, Amount};
 use super::util::{event_id, rfc3339};

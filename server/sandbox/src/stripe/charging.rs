@@ -1,6 +1,6 @@
-//! The charge engine behind PaymentIntent confirmation, 3-D Secure completion and invoice
-//! payment: one attempt of a PaymentMethod against a PaymentIntent, with the card's test
-//! behaviour (docs.stripe.com/api, docs.stripe.com/testing), the Charge it leaves, and the events it emits.
+//! The charge engine behind PaymentIntent confirmation, 3-D Secure completion and invoice payment:
+//! one attempt of a PaymentMethod against a PaymentIntent, with the card's test behaviour
+//! (docs.stripe.com/api, docs.stripe.com/testing), the Charge it leaves, and the events it emits.
 //! Also the amount rules of §10 and the read-only Charge and Dispute endpoints.
 
 use super::cards::{Decline, AUTHENTICATION_REQUIRED};

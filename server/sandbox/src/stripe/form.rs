@@ -1,7 +1,7 @@
-//! Stripe's form encoding, decoded (docs.stripe.com/api (form-encoded requests)): bracket-nested keys
-//! (`metadata[k]=v`, `items[0][price]=p`, `expand[]=x`) become a tree; lists are maps whose keys
-//! are indexes, so `payment_method_types[]=card` and `payment_method_types[0]=card` are the same
-//! parameters. Accessors report errors the way Stripe does (`parameter_missing`,
+//! Stripe's form encoding, decoded (docs.stripe.com/api (form-encoded requests)): bracket-nested
+//! keys (`metadata[k]=v`, `items[0][price]=p`, `expand[]=x`) become a tree; lists are maps whose
+//! keys are indexes, so `payment_method_types[]=card` and `payment_method_types[0]=card` are the
+//! same parameters. Accessors report errors the way Stripe does (`parameter_missing`,
 //! `parameter_unknown`, `Invalid integer: ...`), each naming its `param`.
 
 use super::error::ApiError;

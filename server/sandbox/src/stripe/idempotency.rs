@@ -1,8 +1,8 @@
-//! Stripe's `Idempotency-Key` layer (docs.stripe.com/api/idempotent_requests): the status and body of the first
-//! request made with a key "after endpoint execution begins" are saved and replayed for 24
-//! hours; the same key with other parameters, or on another endpoint, is an
-//! `idempotency_error`; a retry while the first is still executing gets 409. The store itself
-//! is the common one (`common::replay`); Stripe's rules and messages are here.
+//! Stripe's `Idempotency-Key` layer (docs.stripe.com/api/idempotent_requests): the status and body
+//! of the first request made with a key "after endpoint execution begins" are saved and replayed
+//! for 24 hours; the same key with other parameters, or on another endpoint, is an
+//! `idempotency_error`; a retry while the first is still executing gets 409. The store itself is
+//! the common one (`common::replay`); Stripe's rules and messages are here.
 
 use super::error::ApiError;
 use crate::common::replay::{self, ReplayStore};

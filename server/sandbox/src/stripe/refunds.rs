@@ -1,6 +1,7 @@
-//! Refunds (docs.stripe.com/api, docs.stripe.com/testing): never more than what is left on the charge (pending
-//! refunds count), `charge_already_refunded` when nothing is; `pm_card_pendingRefund` refunds
-//! are `pending` and succeed shortly after, `pm_card_refundFail` ones succeed and then fail.
+//! Refunds (docs.stripe.com/api, docs.stripe.com/testing): never more than what is left on the
+//! charge (pending refunds count), `charge_already_refunded` when nothing is;
+//! `pm_card_pendingRefund` refunds are `pending` and succeed shortly after, `pm_card_refundFail`
+//! ones succeed and then fail.
 
 use super::cards::RefundMode;
 use super::error::{ok, ApiError, ApiResult};

@@ -1,8 +1,9 @@
-//! PayPal's REST protocol over reqwest (developer.paypal.com/api/rest/requests, developer.paypal.com/api/rest/responses): OAuth2 client credentials
-//! with the token cached until shortly before `expires_in` and fetched again once on a 401;
-//! JSON bodies; `PayPal-Request-Id` on every POST (given by the caller, derived from paygate's
-//! record ids); `Prefer: return=representation`; bounded retries with backoff on 429, 5xx and
-//! connection errors, reusing the same request id. Nothing here knows about the emulator.
+//! PayPal's REST protocol over reqwest (developer.paypal.com/api/rest/requests,
+//! developer.paypal.com/api/rest/responses): OAuth2 client credentials with the token cached until
+//! shortly before `expires_in` and fetched again once on a 401; JSON bodies; `PayPal-Request-Id` on
+//! every POST (given by the caller, derived from paygate's record ids); `Prefer:
+//! return=representation`; bounded retries with backoff on 429, 5xx and connection errors, reusing
+//! the same request id. Nothing here knows about the emulator.
 
 use rand::Rng;
 use reqwest::{Method, StatusCode};
@@ -27,7 +28,8 @@ pub struct ErrorDetail {
     pub description: Option<String>,
 }
 
-/// Both error shapes: OAuth's `{error, error_description}` and `{name, message, debug_id, details}`.
+/// Both error shapes: OAuth's `{error, error_description}` and `{name, message, debug_id,
+/// details}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct ErrorBody {

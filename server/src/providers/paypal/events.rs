@@ -1,5 +1,6 @@
-//! What each PayPal webhook means for paygate (developer.paypal.com/api/rest/webhooks/event-names). The resource's own
-//! status is what counts, not the event name alone; unknown types have no effect.
+//! What each PayPal webhook means for paygate (developer.paypal.com/api/rest/webhooks/event-names).
+//! The resource's own status is what counts, not the event name alone; unknown types have no
+//! effect.
 
 use super::objects::{authorization_status, capture_status, related_order_id, Money, Order};
 use crate::providers::{EventEffect, ProviderError, RefundStatus};
@@ -19,7 +20,8 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
         "CHECKOUT.ORDER.APPROVED" => {
             let order: Order = serde_json::from_value(resource)
                 .map_err(|e| ProviderError::Malformed(e.to_string()))?;
-            // A "approved" event may carry an order that is already completed (developer.paypal.com/api/rest/webhooks/event-names).
+            // A "approved" event may carry an order that is already completed
+            // (developer.paypal.com/api/rest/webhooks/event-names).
             let mut pp = order.to_provider_payment();
             if pp.status == PaymentStatus::RequiresAction {
                 pp.status = PaymentStatus::RequiresConfirmation;

@@ -70,8 +70,8 @@ fn money_json(m: Money) -> Result<Value, ProviderError> {
     Ok(json!({ "currency_code": m.currency().code(), "value": value }))
 }
 
-/// PayPal's answers in paygate's terms (developer.paypal.com/api/rest/responses). The `debug_id` stays in the
-/// message, which the payment timeline records.
+/// PayPal's answers in paygate's terms (developer.paypal.com/api/rest/responses). The `debug_id`
+/// stays in the message, which the payment timeline records.
 pub(crate) fn map_error(e: PaypalError) -> ProviderError {
     match e {
         PaypalError::Transport(m) => ProviderError::Unavailable { message: m },

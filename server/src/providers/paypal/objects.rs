@@ -60,7 +60,8 @@ pub struct PurchaseUnit {
 #[serde(default)]
 pub struct Order {
     pub id: String,
-    /// Optional: orders whose only capture was declined may lack it (developer.paypal.com/docs/api/orders/v2).
+    /// Optional: orders whose only capture was declined may lack it
+    /// (developer.paypal.com/docs/api/orders/v2).
     pub status: Option<String>,
     pub intent: Option<String>,
     pub purchase_units: Vec<PurchaseUnit>,

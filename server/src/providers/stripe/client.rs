@@ -1,7 +1,8 @@
-//! Stripe's wire protocol over reqwest (docs.stripe.com/api/authentication, docs.stripe.com/error-low-level): Bearer secret key, form
-//! bodies, a pinned `Stripe-Version`, an `Idempotency-Key` on every POST (given by the caller,
-//! derived from paygate's own record ids), timeouts, and bounded retries with backoff and jitter
-//! where Stripe says it is safe. Nothing here knows about the sandbox emulator.
+//! Stripe's wire protocol over reqwest (docs.stripe.com/api/authentication,
+//! docs.stripe.com/error-low-level): Bearer secret key, form bodies, a pinned `Stripe-Version`, an
+//! `Idempotency-Key` on every POST (given by the caller, derived from paygate's own record ids),
+//! timeouts, and bounded retries with backoff and jitter where Stripe says it is safe. Nothing here
+//! knows about the sandbox emulator.
 
 use super::form::Form;
 use rand::Rng;
@@ -26,7 +27,8 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        // docs.stripe.com/error-low-level: min(0.5 s × 2^(n−1), 5 s), jitter in [½, 1]×, never below 0.5 s.
+        // docs.stripe.com/error-low-level: min(0.5 s × 2^(n−1), 5 s), jitter in [½, 1]×, never
+        // below 0.5 s.
         RetryPolicy {
             max_retries: 3,
             base_delay: Duration::from_millis(500),

@@ -1,5 +1,5 @@
-//! What each Stripe event type means for paygate (docs.stripe.com/api/events/types). Unknown types are
-//! stored and acknowledged by the inbox but have no effect.
+//! What each Stripe event type means for paygate (docs.stripe.com/api/events/types). Unknown types
+//! are stored and acknowledged by the inbox but have no effect.
 
 use super::decode;
 use super::objects::{map_status, Event, PaymentIntent, Refund};

@@ -1,7 +1,7 @@
 //! Stripe's form encoding with bracket nesting (`metadata[order]=42`, `items[0][price]=...`,
-//! `expand[]=...`), docs.stripe.com/api (form-encoded requests) Written by hand because the general crates either
-//! do not nest (serde_urlencoded) or pick their own list syntax; this builder states each key
-//! exactly as Stripe documents it.
+//! `expand[]=...`), docs.stripe.com/api (form-encoded requests). Written by hand because the general
+//! crates either do not nest (serde_urlencoded) or pick their own list syntax; this builder states
+//! each key exactly as Stripe documents it.
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Form(Vec<(String, String)>);

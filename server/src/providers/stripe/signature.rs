@@ -1,8 +1,8 @@
-//! `Stripe-Signature` verification (docs.stripe.com/webhooks#verify-manually): `t=<unix>,v1=<hex>[,v1=...]`,
-//! HMAC-SHA256 over `"{t}.{raw body}"` keyed with the whole `whsec_...` string, compared in
-//! constant time against every `v1` (several during secret rotation) for every configured
-//! secret; only `v1` counts (ignoring `v0` prevents downgrades); timestamps older than the
-//! tolerance are refused.
+//! `Stripe-Signature` verification (docs.stripe.com/webhooks#verify-manually):
+//! `t=<unix>,v1=<hex>[,v1=...]`, HMAC-SHA256 over `"{t}.{raw body}"` keyed with the whole
+//! `whsec_...` string, compared in constant time against every `v1` (several during secret
+//! rotation) for every configured secret; only `v1` counts (ignoring `v0` prevents downgrades);
+//! timestamps older than the tolerance are refused.
 
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
