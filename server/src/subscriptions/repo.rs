@@ -85,3 +85,47 @@ pub async fn mark_failed(tx: &mut Tx, id: &str, now_ms: i64) -> Result<(), sqlx:
         .await
         .map(|_| ())
 }
+
+/// A subscription's state reported by a Stripe webhook. Returns whether paygate knows it.
+pub async fn apply_provider_update(
+    tx: &mut Tx,
+    reference: &str,
+    status: &str,
+    cancel_at_period_end: bool,
+    current_period_end: Option<i64>,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE subscriptions SET status = $1, cancel_at_period_end = $2, current_period_end = $3, updated_at = $4 \
+         WHERE provider_reference = $5",
+    )
+    .bind(status)
+    .bind(i64::from(cancel_at_period_end))
+    .bind(current_period_end)
+    .bind(now_ms)
+    .bind(reference)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The latest invoice of a subscription (paid or failed). Returns whether paygate knows it.
+pub async fn record_invoice(
+    tx: &mut Tx,
+    subscription_reference: &str,
+    invoice_id: &str,
+    status: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE subscriptions SET latest_invoice_id = $1, latest_invoice_status = $2, updated_at = $3 \
+         WHERE provider_reference = $4",
+    )
+    .bind(invoice_id)
+    .bind(status)
+    .bind(now_ms)
+    .bind(subscription_reference)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

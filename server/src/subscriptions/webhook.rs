@@ -1,5 +1,6 @@
 //! Stripe Billing webhooks: a subscription's state and its latest invoice.
 
+use super::repo;
 use crate::db::Tx;
 use crate::events;
 use crate::inbox::effect::Applied;
@@ -16,18 +17,16 @@ pub async fn apply_update(
     current_period_end: Option<i64>,
 ) -> Result<Applied, sqlx::Error> {
     let now = state.clock.now_ms();
-    let done = sqlx::query(
-        "UPDATE subscriptions SET status = $1, cancel_at_period_end = $2, current_period_end = $3, updated_at = $4 \
-         WHERE provider_reference = $5",
+    let found = repo::apply_provider_update(
+        tx,
+        reference,
+        status,
+        cancel_at_period_end,
+        current_period_end,
+        now,
     )
-    .bind(status)
-    .bind(i64::from(cancel_at_period_end))
-    .bind(current_period_end)
-    .bind(now)
-    .bind(reference)
-    .execute(&mut **tx)
     .await?;
-    if done.rows_affected() == 0 {
+    if !found {
         return Ok(Applied::Missing("subscription"));
     }
     events::record(
@@ -51,17 +50,8 @@ pub async fn apply_invoice(
     event_type: &str,
 ) -> Result<Applied, sqlx::Error> {
     let now = state.clock.now_ms();
-    let done = sqlx::query(
-        "UPDATE subscriptions SET latest_invoice_id = $1, latest_invoice_status = $2, updated_at = $3 \
-         WHERE provider_reference = $4",
-    )
-    .bind(invoice_id)
-    .bind(status)
-    .bind(now)
-    .bind(subscription_reference)
-    .execute(&mut **tx)
-    .await?;
-    if done.rows_affected() == 0 {
+    let found = repo::record_invoice(tx, subscription_reference, invoice_id, status, now).await?;
+    if !found {
         return Ok(Applied::Missing("subscription"));
     }
     events::record(

@@ -186,8 +186,8 @@ mod tests {
         for bad in [
             "+1", "1e3", "1E3", "1,000", "1 000", ".5", "5.", ".", "-", "-.5", "0x10", "1.2.3",
             " 1", "1 ", "1\n", "١٢", "１", "½", "$1", "1.5USD", "NaN", "inf", "--1", "1-",
-            // rust_decimal's parser takes these three; paygate's grammar does not (see
-            // docs/ARCHITECTURE.md, "Why not rust_decimal").
+            // rust_decimal's parser takes these (and "+1" and "5." above); paygate's grammar
+            // does not (see docs/ARCHITECTURE.md, "Why not rust_decimal").
             "1_000", "1__0",
         ] {
             assert_eq!(
