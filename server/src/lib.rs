@@ -1,5 +1,8 @@
 //! paygate's server: the axum service, its CLI, storage, provider abstraction and workers.
 //! `app::app` builds the router; `startup::Application` runs it.
+//!
+//! The map of the modules, the life of a payment through them (every provider answer goes
+//! through [`payments::lifecycle`]) and where each rule is enforced: docs/ARCHITECTURE.md.
 
 pub mod admin;
 pub mod app;
