@@ -7,6 +7,7 @@ pub mod app;
 pub mod browser;
 pub mod csp;
 pub mod db;
+pub mod emulator;
 pub mod evidence;
 pub mod merchant;
 pub mod provider;
