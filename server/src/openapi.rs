@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         crate::subscriptions::routes::get_subscription,
         crate::subscriptions::routes::cancel_subscription,
         crate::events::routes::list_events,
+        crate::events::routes::list_event_types,
     ),
     modifiers(&BearerAuth),
     tags(

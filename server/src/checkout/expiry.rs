@@ -29,7 +29,7 @@ pub async fn sweep(state: &AppState) -> Result<usize, sqlx::Error> {
                 unknown = true;
             }
         }
-        if unknown || !repo::expire_if_open(&state.db, &id, now).await? {
+        if unknown || !repo::expire_if_open(&state.db, &id, &state.config.public_url, now).await? {
             continue;
         }
         expired += 1;

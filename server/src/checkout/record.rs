@@ -86,18 +86,33 @@ impl SessionRecord {
         now_ms: i64,
         payment: Option<Payment>,
     ) -> CheckoutSession {
+        let email = self.customer_email_ciphertext.as_deref().and_then(|ct| {
+            cipher
+                .decrypt(ct, EMAIL_CONTEXT)
+                .map_err(|e| tracing::error!(session = %self.id, error = %e, "cannot decrypt customer email"))
+                .ok()
+        });
+        CheckoutSession {
+            customer_email: email,
+            ..self.event_object(public_url, now_ms, payment)
+        }
+    }
+
+    /// The session as events carry it: the merchant API's object without the customer's email,
+    /// which stays encrypted at rest (the events table is not).
+    pub fn event_object(
+        &self,
+        public_url: &str,
+        now_ms: i64,
+        payment: Option<Payment>,
+    ) -> CheckoutSession {
         CheckoutSession {
             id: self.id.clone(),
             status: self.effective_status(now_ms),
             amount: Amount::from(self.money),
             line_items: self.line_items.clone(),
             description: self.description.clone(),
-            customer_email: self.customer_email_ciphertext.as_deref().and_then(|ct| {
-                cipher
-                    .decrypt(ct, EMAIL_CONTEXT)
-                    .map_err(|e| tracing::error!(session = %self.id, error = %e, "cannot decrypt customer email"))
-                    .ok()
-            }),
+            customer_email: None,
             metadata: self.metadata.clone(),
             success_url: self.success_url.clone(),
             cancel_url: self.cancel_url.clone(),

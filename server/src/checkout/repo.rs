@@ -2,6 +2,7 @@ use super::record::{SessionRecord, COLUMNS, EMAIL_CONTEXT};
 use crate::crypto::DataCipher;
 use crate::db::{Db, Tx};
 use crate::events;
+use crate::payments::PaymentRecord;
 use serde_json::json;
 
 pub async fn insert(
@@ -9,6 +10,7 @@ pub async fn insert(
     s: &SessionRecord,
     customer_email: Option<&str>,
     cipher: &DataCipher,
+    public_url: &str,
 ) -> Result<(), sqlx::Error> {
     let providers = s
         .providers
@@ -44,7 +46,7 @@ pub async fn insert(
         tx,
         "checkout.session.created",
         &s.id,
-        &json!({ "id": s.id, "amount_minor": s.money.minor(), "currency": s.money.currency().code() }),
+        &json!(s.event_object(public_url, s.created_at, None)),
         s.created_at,
     )
     .await?;
@@ -81,14 +83,15 @@ pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<SessionRecord>, sqlx
 pub async fn complete_if_open(
     tx: &mut Tx,
     session_id: &str,
-    payment_id: &str,
+    payment: &PaymentRecord,
+    public_url: &str,
     now_ms: i64,
 ) -> Result<bool, sqlx::Error> {
     let won = sqlx::query(
         "UPDATE checkout_sessions SET status = 'complete', completed_payment_id = $1, updated_at = $2 \
          WHERE id = $3 AND status = 'open'",
     )
-    .bind(payment_id)
+    .bind(&payment.id)
     .bind(now_ms)
     .bind(session_id)
     .execute(&mut **tx)
@@ -96,14 +99,17 @@ pub async fn complete_if_open(
     .rows_affected()
         == 1;
     if won {
-        events::record(
-            tx,
-            "checkout.session.completed",
-            session_id,
-            &json!({ "id": session_id, "payment": payment_id }),
-            now_ms,
-        )
-        .await?;
+        if let Some(session) = get_in(tx, session_id).await? {
+            let object = session.event_object(public_url, now_ms, Some(payment.to_api()));
+            events::record(
+                tx,
+                "checkout.session.completed",
+                session_id,
+                &json!(object),
+                now_ms,
+            )
+            .await?;
+        }
     }
     Ok(won)
 }
@@ -122,7 +128,12 @@ pub async fn overdue(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<String>, sq
 
 /// Marks an overdue session expired unless a payment completed it first. Returns whether it
 /// expired now.
-pub async fn expire_if_open(db: &Db, id: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+pub async fn expire_if_open(
+    db: &Db,
+    id: &str,
+    public_url: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let expired = sqlx::query(
         "UPDATE checkout_sessions SET status = 'expired', updated_at = $1 \
@@ -136,14 +147,17 @@ pub async fn expire_if_open(db: &Db, id: &str, now_ms: i64) -> Result<bool, sqlx
     .rows_affected()
         == 1;
     if expired {
-        events::record(
-            &mut tx,
-            "checkout.session.expired",
-            id,
-            &json!({ "id": id }),
-            now_ms,
-        )
-        .await?;
+        if let Some(session) = get_in(&mut tx, id).await? {
+            let object = session.event_object(public_url, now_ms, None);
+            events::record(
+                &mut tx,
+                "checkout.session.expired",
+                id,
+                &json!(object),
+                now_ms,
+            )
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(expired)

@@ -163,7 +163,14 @@ pub async fn create(
     };
     let email = body.customer_email.as_deref().map(str::trim);
     let mut tx = state.db.begin_write().await?;
-    repo::insert(&mut tx, &record, email, &state.cipher).await?;
+    repo::insert(
+        &mut tx,
+        &record,
+        email,
+        &state.cipher,
+        &state.config.public_url,
+    )
+    .await?;
     tx.commit().await?;
     Ok(record)
 }

@@ -3,6 +3,7 @@
 use super::repo::{self, CustomerRecord, NewCustomer};
 use crate::auth::Merchant;
 use crate::error::{ApiError, ApiResult};
+use crate::events;
 use crate::http::detach::to_completion;
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -11,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
+use serde_json::json;
 use shared::api::{CreateCustomer, Customer, Problem};
 
 pub fn router() -> Router<AppState> {
@@ -90,10 +92,24 @@ pub async fn create_customer(
             )
             .await?;
         let mut tx = state.db.begin_write().await?;
-        repo::set_stripe_customer_id(&mut tx, &customer.id, &stripe_id, state.clock.now_ms())
-            .await?;
-        tx.commit().await?;
+        let now = state.clock.now_ms();
+        repo::set_stripe_customer_id(&mut tx, &customer.id, &stripe_id, now).await?;
         customer.stripe_customer_id = Some(stripe_id.clone());
+        // Without the email and name, which stay encrypted at rest (the events table is not).
+        let object = Customer {
+            email: None,
+            name: None,
+            ..to_api(&customer)
+        };
+        events::record(
+            &mut tx,
+            "customer.created",
+            &customer.id,
+            &json!(object),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
 
         if let Some(pm) = &body.payment_method {
             let attached = stripe

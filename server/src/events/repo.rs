@@ -3,26 +3,45 @@
 
 use crate::db::{Db, Tx};
 use crate::ids::new_id;
-use shared::api::Event;
+use serde_json::json;
+use shared::api::{Event, EVENTS_API_VERSION};
 use sqlx::Row;
 
-/// Appends an event in the caller's transaction, so it commits (or not) with its change.
+/// Appends an event about `object` (its full public form) in the caller's transaction, so it
+/// commits (or not) with its change.
 pub async fn record(
+    tx: &mut Tx,
+    kind: &str,
+    object_id: &str,
+    object: &serde_json::Value,
+    now_ms: i64,
+) -> Result<String, sqlx::Error> {
+    record_data(tx, kind, object_id, &json!({ "object": object }), now_ms).await
+}
+
+/// [`record`] with a `data` of the caller's making: `{"object": ..., <more>}`.
+pub async fn record_data(
     tx: &mut Tx,
     kind: &str,
     object_id: &str,
     data: &serde_json::Value,
     now_ms: i64,
 ) -> Result<String, sqlx::Error> {
+    debug_assert!(
+        super::types::is_known(kind),
+        "event type {kind} is missing from events::types::CATALOG"
+    );
     let id = new_id("evt");
     sqlx::query(
-        "INSERT INTO events (id, type, object_id, data, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO events (id, type, object_id, data, created_at, api_version) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&id)
     .bind(kind)
     .bind(object_id)
     .bind(data.to_string())
     .bind(now_ms)
+    .bind(EVENTS_API_VERSION)
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -38,7 +57,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<(i64, Event)>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT seq, id, type, data, created_at FROM events WHERE seq < $1 \
+        "SELECT seq, id, type, data, created_at, api_version FROM events WHERE seq < $1 \
          AND ($2 = '' OR object_id = $3) AND ($4 = '' OR type = $5) ORDER BY seq DESC LIMIT $6",
     )
     .bind(before)
@@ -59,6 +78,7 @@ pub async fn list(
                     kind: row.try_get("type")?,
                     data: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
                     created: row.try_get::<i64, _>("created_at")?.div_euclid(1000),
+                    api_version: row.try_get("api_version")?,
                 },
             ))
         })

@@ -1,4 +1,5 @@
-//! `GET /v1/events`: the events paygate emitted (the outbox), newest first.
+//! `GET /v1/events`: the events paygate emitted (the outbox), newest first; `GET
+//! /v1/event_types`: every type it emits.
 
 use super::repo;
 use crate::auth::Merchant;
@@ -9,10 +10,12 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use shared::api::{Event, List, Problem};
+use shared::api::{Event, EventType, List, Problem};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/events", get(list_events))
+    Router::new()
+        .route("/v1/events", get(list_events))
+        .route("/v1/event_types", get(list_event_types))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -78,4 +81,18 @@ pub async fn list_events(
             None
         },
     }))
+}
+
+/// Every type of event paygate emits, with the object it carries and when it fires.
+#[utoipa::path(
+    get, path = "/v1/event_types", tag = "events",
+    responses((status = 200, body = List<EventType>), (status = 401, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn list_event_types(_merchant: Merchant) -> axum::Json<List<EventType>> {
+    axum::Json(List {
+        data: super::types::all(),
+        has_more: false,
+        next_cursor: None,
+    })
 }

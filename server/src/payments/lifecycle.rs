@@ -107,7 +107,10 @@ pub async fn apply_locked(
     let now = state.clock.now_ms();
     let (outcome, payment) = repo::apply_update(tx, current, update, cause, detail, now).await?;
     let (session, give_back) = match payment.checkout_session_id.clone() {
-        Some(session_id) => settle_session(tx, &session_id, &payment, cause, now).await?,
+        Some(session_id) => {
+            let public_url = &state.config.public_url;
+            settle_session(tx, public_url, &session_id, &payment, cause, now).await?
+        }
         None => (None, None),
     };
     Ok(FollowUp {
@@ -200,13 +203,14 @@ pub async fn record_failure(
 /// else completed, that session's id (to give the payment back after the commit).
 async fn settle_session(
     tx: &mut Tx,
+    public_url: &str,
     session_id: &str,
     payment: &PaymentRecord,
     cause: Cause,
     now: i64,
 ) -> Result<(Option<CheckoutSessionStatus>, Option<String>), sqlx::Error> {
     if pays_for_session(payment)
-        && checkout::repo::complete_if_open(tx, session_id, &payment.id, now).await?
+        && checkout::repo::complete_if_open(tx, session_id, payment, public_url, now).await?
     {
         timeline::append(
             tx,

@@ -251,12 +251,36 @@ pub async fn apply_update(
         &detail,
     )
     .await?;
-    let event_type = match outcome {
-        Outcome::Transitioned { to, .. } => format!("payment.{}", to.as_str()),
-        _ => "payment.updated".to_string(),
-    };
-    events::record(tx, &event_type, &next.id, &json!(next.to_api()), now_ms).await?;
+    events::record(
+        tx,
+        event_type(current, &next),
+        &next.id,
+        &json!(next.to_api()),
+        now_ms,
+    )
+    .await?;
     Ok((outcome, next))
+}
+
+/// The event a change from `before` to `after` emits: the new status, except that an attempt
+/// that failed with a new error and left the payment waiting for a payment method (a decline)
+/// is `payment.failed`, and a change without a new status is `payment.updated`.
+fn event_type(before: &PaymentRecord, after: &PaymentRecord) -> &'static str {
+    let new_error = after.last_error.is_some() && after.last_error != before.last_error;
+    match after.status {
+        PaymentStatus::RequiresPaymentMethod | PaymentStatus::Failed if new_error => {
+            "payment.failed"
+        }
+        status if status == before.status => "payment.updated",
+        PaymentStatus::RequiresPaymentMethod => "payment.requires_payment_method",
+        PaymentStatus::RequiresConfirmation => "payment.requires_confirmation",
+        PaymentStatus::RequiresAction => "payment.requires_action",
+        PaymentStatus::Processing => "payment.processing",
+        PaymentStatus::RequiresCapture => "payment.requires_capture",
+        PaymentStatus::Succeeded => "payment.succeeded",
+        PaymentStatus::Failed => "payment.failed",
+        PaymentStatus::Canceled => "payment.canceled",
+    }
 }
 
 /// Which of a checkout session's payments through one provider to find.

@@ -85,6 +85,7 @@ pub async fn record_dispute(
         &d,
     )
     .await?;
-    events::record(tx, "payment.dispute_opened", &payment.id, &d, now).await?;
+    let data = serde_json::json!({ "object": payment.to_api(), "dispute": d["dispute"] });
+    events::record_data(tx, "payment.dispute_opened", &payment.id, &data, now).await?;
     Ok(Applied::done(true, Some(payment.id)))
 }

@@ -109,15 +109,31 @@ pub async fn apply_provider_update(
     Ok(done.rows_affected() > 0)
 }
 
-/// The latest invoice of a subscription (paid or failed). Returns whether paygate knows it.
+/// The latest invoice of a subscription (paid or failed). `None` when paygate does not know
+/// the subscription; `Some(false)` when it already had this invoice in this state (Stripe sends
+/// both `invoice.paid` and `invoice.payment_succeeded` for one payment).
 pub async fn record_invoice(
     tx: &mut Tx,
     subscription_reference: &str,
     invoice_id: &str,
     status: &str,
     now_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+) -> Result<Option<bool>, sqlx::Error> {
+    let Some(row) = sqlx::query(
+        "SELECT latest_invoice_id, latest_invoice_status FROM subscriptions WHERE provider_reference = $1",
+    )
+    .bind(subscription_reference)
+    .fetch_optional(&mut **tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let known_id: Option<String> = row.try_get("latest_invoice_id")?;
+    let known_status: Option<String> = row.try_get("latest_invoice_status")?;
+    if known_id.as_deref() == Some(invoice_id) && known_status.as_deref() == Some(status) {
+        return Ok(Some(false));
+    }
+    sqlx::query(
         "UPDATE subscriptions SET latest_invoice_id = $1, latest_invoice_status = $2, updated_at = $3 \
          WHERE provider_reference = $4",
     )
@@ -127,5 +143,30 @@ pub async fn record_invoice(
     .bind(subscription_reference)
     .execute(&mut **tx)
     .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(Some(true))
+}
+
+/// The subscription as the caller's transaction sees it (for the event of a change).
+pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<Subscription>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// [`get_in`] by Stripe's id.
+pub async fn get_by_reference_in(
+    tx: &mut Tx,
+    reference: &str,
+) -> Result<Option<Subscription>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE provider_reference = $1"
+    ))
+    .bind(reference)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(from_row).transpose()
 }

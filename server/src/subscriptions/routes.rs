@@ -88,14 +88,10 @@ pub async fn create_subscription(
         match &created {
             Ok(s) => {
                 repo::record_provider_state(&mut tx, &id, s, state.clock.now_ms()).await?;
-                events::record(
-                    &mut tx,
-                    "subscription.created",
-                    &id,
-                    &json!({ "status": s.status, "price": body.price }),
-                    now,
-                )
-                .await?;
+                if let Some(object) = repo::get_in(&mut tx, &id).await? {
+                    events::record(&mut tx, "subscription.created", &id, &json!(object), now)
+                        .await?;
+                }
             }
             Err(_) => {
                 repo::mark_failed(&mut tx, &id, state.clock.now_ms()).await?;
@@ -179,14 +175,10 @@ pub async fn cancel_subscription(
             .await?;
         let mut tx = state.db.begin_write().await?;
         repo::record_provider_state(&mut tx, &id, &s, state.clock.now_ms()).await?;
-        events::record(
-            &mut tx,
-            "subscription.updated",
-            &id,
-            &json!({ "status": s.status, "cancel_at_period_end": s.cancel_at_period_end }),
-            state.clock.now_ms(),
-        )
-        .await?;
+        if let Some(object) = repo::get_in(&mut tx, &id).await? {
+            let now = state.clock.now_ms();
+            events::record(&mut tx, "subscription.updated", &id, &json!(object), now).await?;
+        }
         tx.commit().await?;
         let s = repo::get(&state.db, &id)
             .await?

@@ -29,14 +29,7 @@ pub async fn apply_update(
     if !found {
         return Ok(Applied::Missing("subscription"));
     }
-    events::record(
-        tx,
-        "subscription.updated",
-        reference,
-        &json!({ "status": status, "cancel_at_period_end": cancel_at_period_end }),
-        now,
-    )
-    .await?;
+    record_event(tx, "subscription.updated", reference, now).await?;
     Ok(Applied::done(true, None))
 }
 
@@ -47,20 +40,37 @@ pub async fn apply_invoice(
     subscription_reference: &str,
     invoice_id: &str,
     status: &str,
-    event_type: &str,
+    provider_event_type: &str,
 ) -> Result<Applied, sqlx::Error> {
     let now = state.clock.now_ms();
-    let found = repo::record_invoice(tx, subscription_reference, invoice_id, status, now).await?;
-    if !found {
+    let Some(changed) =
+        repo::record_invoice(tx, subscription_reference, invoice_id, status, now).await?
+    else {
         return Ok(Applied::Missing("subscription"));
+    };
+    if !changed {
+        return Ok(Applied::done(false, None));
     }
-    events::record(
-        tx,
-        event_type,
-        subscription_reference,
-        &json!({ "invoice": invoice_id, "status": status }),
-        now,
-    )
-    .await?;
+    // paygate's own names: Stripe's `invoice.paid` and `invoice.payment_succeeded` both mean
+    // the invoice was paid (and only the first of the two changes anything).
+    let kind = if provider_event_type == "invoice.payment_failed" {
+        "subscription.invoice_payment_failed"
+    } else {
+        "subscription.invoice_paid"
+    };
+    record_event(tx, kind, subscription_reference, now).await?;
     Ok(Applied::done(true, None))
+}
+
+/// The event of a change, carrying the subscription as it is now.
+async fn record_event(
+    tx: &mut Tx,
+    kind: &str,
+    reference: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if let Some(subscription) = repo::get_by_reference_in(tx, reference).await? {
+        events::record(tx, kind, &subscription.id, &json!(subscription), now).await?;
+    }
+    Ok(())
 }

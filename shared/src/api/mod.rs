@@ -22,7 +22,7 @@ pub use checkout::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, LineItem, LineItemRequest,
 };
 pub use error::{FieldError, Problem};
-pub use event::Event;
+pub use event::{Event, EventType, EVENTS_API_VERSION};
 pub use list::{List, ListPaymentsQuery};
 pub use payment::{
     CaptureMode, CapturePayment, ConfirmPayment, CreatePayment, NextAction, Payment, PaymentError,

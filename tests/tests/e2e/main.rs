@@ -10,6 +10,7 @@ mod checkout_sessions;
 mod cross_site;
 mod csp_detector;
 mod demo_shop;
+mod events;
 mod idempotency;
 mod inbox;
 mod operations;

@@ -296,7 +296,11 @@ async fn events_are_emitted_in_the_same_transaction(db: TestDb) {
         .map(|e| e["type"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(types, vec!["payment.succeeded", "payment.created"]);
-    assert_eq!(events["data"][0]["data"]["status"], "succeeded");
+    assert_eq!(events["data"][0]["data"]["object"]["status"], "succeeded");
+    assert_eq!(
+        events["data"][0]["api_version"],
+        shared::api::EVENTS_API_VERSION
+    );
     let page = json_with_status(app.get("/v1/events?limit=1").await, 200).await;
     assert_eq!(page["has_more"], true);
     let next = page["next_cursor"].as_str().unwrap();

@@ -1,0 +1,48 @@
+//! Every type of event paygate emits, with the object it carries and when it fires
+//! (`GET /v1/event_types`; docs/EVENTS.md has an example of each). An event type is added here
+//! before any code records it: `events::record` refuses unknown types in debug builds, and a
+//! test checks that every event a full run of the suite's flows emits is listed.
+
+use shared::api::EventType;
+
+/// `(type, object, when it fires)`.
+pub const CATALOG: &[(&str, &str, &str)] = &[
+    ("checkout.session.created", "checkout.session", "A checkout session was opened."),
+    ("checkout.session.completed", "checkout.session", "A payment paid the session (captured, or authorised in manual-capture mode); `payment` names it. Fulfil the order on this event."),
+    ("checkout.session.expired", "checkout.session", "The session's time ran out unpaid; its open payments are canceled."),
+    ("payment.created", "payment", "A payment was created (before the provider is asked)."),
+    ("payment.requires_payment_method", "payment", "The payment waits for a (new) payment method, without an error."),
+    ("payment.requires_confirmation", "payment", "The payment waits to be confirmed (a PayPal order the buyer approved)."),
+    ("payment.requires_action", "payment", "The customer must act: 3-D Secure, or approval at PayPal."),
+    ("payment.processing", "payment", "The provider is processing the payment."),
+    ("payment.requires_capture", "payment", "The payment is authorised and waits to be captured."),
+    ("payment.succeeded", "payment", "The payment is captured."),
+    ("payment.failed", "payment", "An attempt failed: a decline that leaves the payment open for another payment method (`last_error` says why), or a payment that ended failed."),
+    ("payment.canceled", "payment", "The payment was canceled or its authorisation voided."),
+    ("payment.updated", "payment", "Something other than the status changed (a provider reference, the captured amount, the next action)."),
+    ("payment.dispute_opened", "payment", "The customer disputed the payment; `data.dispute` has the provider's dispute id, reason and amount."),
+    ("refund.created", "refund", "A refund was created and sent to the provider."),
+    ("refund.pending", "refund", "The provider accepted the refund and has not finished it."),
+    ("refund.succeeded", "refund", "The refund is done; the payment's `refunded_minor` includes it."),
+    ("refund.failed", "refund", "The provider refused or failed the refund; its amount can be refunded again."),
+    ("subscription.created", "subscription", "A subscription was created at Stripe."),
+    ("subscription.updated", "subscription", "A subscription's status, period or cancellation changed."),
+    ("subscription.invoice_paid", "subscription", "An invoice of the subscription was paid."),
+    ("subscription.invoice_payment_failed", "subscription", "Paying an invoice of the subscription failed."),
+    ("customer.created", "customer", "A customer was created (and mirrored at Stripe)."),
+];
+
+pub fn is_known(kind: &str) -> bool {
+    CATALOG.iter().any(|(k, _, _)| *k == kind)
+}
+
+pub fn all() -> Vec<EventType> {
+    CATALOG
+        .iter()
+        .map(|(kind, object, description)| EventType {
+            kind: kind.to_string(),
+            object: object.to_string(),
+            description: description.to_string(),
+        })
+        .collect()
+}
