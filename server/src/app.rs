@@ -27,6 +27,7 @@ pub fn app(state: AppState) -> Router {
         .merge(checkout::routes::router())
         .merge(payments::routes::router())
         .merge(refunds::routes::router())
+        .merge(crate::merchant_webhooks::router())
         .merge(customers::routes::router())
         .merge(subscriptions::routes::router())
         .merge(events::router())

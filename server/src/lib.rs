@@ -19,6 +19,7 @@ pub mod events;
 pub mod http;
 pub mod ids;
 pub mod inbox;
+pub mod merchant_webhooks;
 pub mod openapi;
 pub mod pages;
 pub mod payments;

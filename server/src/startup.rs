@@ -150,6 +150,11 @@ impl Application {
                 stopped.clone(),
             )));
         }
+        workers.push(tokio::spawn(crate::merchant_webhooks::relay::run(
+            self.state.clone(),
+            Duration::from_millis(250),
+            stopped.clone(),
+        )));
         workers.push(tokio::spawn(housekeeping(
             self.state.clone(),
             stopped.clone(),

@@ -249,6 +249,19 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A card checkout through the widget against the Stripe emulator, paid with `pm_card_visa`
+    /// and reported back by the browser; the session's and the payment's ids.
+    pub async fn card_checkout(&self, session: &Value) -> (String, String) {
+        let s = self.create_session(session).await;
+        let sid = s["id"].as_str().unwrap().to_string();
+        let intent = json_with_status(self.widget_post(&sid, "stripe/intent").await, 200).await;
+        self.stripe_js_confirm(intent["client_secret"].as_str().unwrap(), "pm_card_visa")
+            .await;
+        let done = json_with_status(self.widget_post(&sid, "stripe/complete").await, 200).await;
+        assert_eq!(done["session"], "complete", "{done}");
+        (sid, intent["payment"].as_str().unwrap().to_string())
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&self.state.db.pool)

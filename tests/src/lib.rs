@@ -13,6 +13,7 @@ pub mod merchant;
 pub mod provider;
 pub mod seed;
 pub mod shop;
+pub mod standard_webhooks;
 
 pub use app::{spawn_app, AppOptions, TestApp};
 pub use db::TestDb;

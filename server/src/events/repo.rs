@@ -84,3 +84,23 @@ pub async fn list(
         })
         .collect()
 }
+
+/// One event in its envelope.
+pub async fn get(db: &Db, id: &str) -> Result<Option<Event>, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT id, type, data, created_at, api_version FROM events WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+    row.map(|row| {
+        let text: String = row.try_get("data")?;
+        Ok(Event {
+            id: row.try_get("id")?,
+            kind: row.try_get("type")?,
+            data: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+            created: row.try_get::<i64, _>("created_at")?.div_euclid(1000),
+            api_version: row.try_get("api_version")?,
+        })
+    })
+    .transpose()
+}

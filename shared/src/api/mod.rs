@@ -14,6 +14,7 @@ mod list;
 mod payment;
 mod refund;
 mod status;
+mod webhook_endpoint;
 mod widget;
 
 pub use amount::Amount;
@@ -30,6 +31,10 @@ pub use payment::{
 };
 pub use refund::{CreateRefund, Refund, RefundReason};
 pub use status::PaymentStatus;
+pub use webhook_endpoint::{
+    CreateWebhookEndpoint, ResendEvent, UpdateWebhookEndpoint, WebhookAttempt, WebhookDelivery,
+    WebhookEndpoint,
+};
 pub use widget::{
     WidgetOutcome, WidgetPaypalOrder, WidgetProvider, WidgetSession, WidgetStripeIntent,
 };

@@ -13,6 +13,7 @@ mod demo_shop;
 mod events;
 mod idempotency;
 mod inbox;
+mod merchant_webhooks;
 mod operations;
 mod payments;
 mod paypal_emulator;

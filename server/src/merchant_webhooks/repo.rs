@@ -1,0 +1,409 @@
+//! SQL for merchant webhook endpoints, their deliveries and the attempts of each.
+
+use crate::db::{Db, Row, Tx};
+use crate::ids::new_id;
+use serde_json::json;
+use shared::api::{WebhookAttempt, WebhookDelivery, WebhookEndpoint};
+use sqlx::Row as _;
+
+#[derive(Debug, Clone)]
+pub struct EndpointRecord {
+    pub id: String,
+    pub url: String,
+    pub description: Option<String>,
+    pub enabled_events: Vec<String>,
+    pub status: String,
+    pub secret_ciphertext: String,
+    pub previous_secret_ciphertext: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const ENDPOINT_COLUMNS: &str = "id, url, description, enabled_events, status, secret_ciphertext, \
+    previous_secret_ciphertext, previous_secret_expires_at, created_at, updated_at";
+
+impl EndpointRecord {
+    fn from_row(row: &Row) -> Result<EndpointRecord, sqlx::Error> {
+        let events: String = row.try_get("enabled_events")?;
+        Ok(EndpointRecord {
+            id: row.try_get("id")?,
+            url: row.try_get("url")?,
+            description: row.try_get("description")?,
+            enabled_events: serde_json::from_str(&events).map_err(|e| {
+                sqlx::Error::Decode(format!("webhook_endpoints.enabled_events: {e}").into())
+            })?,
+            status: row.try_get("status")?,
+            secret_ciphertext: row.try_get("secret_ciphertext")?,
+            previous_secret_ciphertext: row.try_get("previous_secret_ciphertext")?,
+            previous_secret_expires_at: row.try_get("previous_secret_expires_at")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+
+    /// The API's view; `secret` only in the answer that made it.
+    pub fn to_api(&self, secret: Option<String>) -> WebhookEndpoint {
+        WebhookEndpoint {
+            id: self.id.clone(),
+            url: self.url.clone(),
+            description: self.description.clone(),
+            enabled_events: self.enabled_events.clone(),
+            status: self.status.clone(),
+            secret,
+            created: self.created_at.div_euclid(1000),
+        }
+    }
+
+    /// Whether events of `kind` go to this endpoint: `*`, the exact type, or a `prefix.*`.
+    pub fn wants(&self, kind: &str) -> bool {
+        self.enabled_events.iter().any(|pattern| {
+            pattern == "*"
+                || pattern == kind
+                || pattern
+                    .strip_suffix('*')
+                    .is_some_and(|prefix| prefix.ends_with('.') && kind.starts_with(prefix))
+        })
+    }
+}
+
+pub async fn insert(db: &Db, e: &EndpointRecord) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO webhook_endpoints (id, url, description, enabled_events, status, \
+         secret_ciphertext, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&e.id)
+    .bind(&e.url)
+    .bind(&e.description)
+    .bind(json!(e.enabled_events).to_string())
+    .bind(&e.status)
+    .bind(&e.secret_ciphertext)
+    .bind(e.created_at)
+    .bind(e.updated_at)
+    .execute(&db.pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<EndpointRecord>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.as_ref().map(EndpointRecord::from_row).transpose()
+}
+
+/// Every endpoint, oldest first (a merchant has a handful).
+pub async fn list(db: &Db) -> Result<Vec<EndpointRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY created_at, id"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(EndpointRecord::from_row).collect()
+}
+
+/// Writes the endpoint's url, description, events, status and secrets.
+pub async fn update(db: &Db, e: &EndpointRecord) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE webhook_endpoints SET url = $1, description = $2, enabled_events = $3, status = $4, \
+         secret_ciphertext = $5, previous_secret_ciphertext = $6, previous_secret_expires_at = $7, \
+         updated_at = $8 WHERE id = $9",
+    )
+    .bind(&e.url)
+    .bind(&e.description)
+    .bind(json!(e.enabled_events).to_string())
+    .bind(&e.status)
+    .bind(&e.secret_ciphertext)
+    .bind(&e.previous_secret_ciphertext)
+    .bind(e.previous_secret_expires_at)
+    .bind(e.updated_at)
+    .bind(&e.id)
+    .execute(&db.pool)
+    .await
+    .map(|_| ())
+}
+
+/// Deletes the endpoint with its deliveries and their attempts. Returns whether it existed.
+pub async fn delete(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "DELETE FROM webhook_attempts WHERE delivery_id IN \
+         (SELECT id FROM webhook_deliveries WHERE endpoint_id = $1)",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM webhook_deliveries WHERE endpoint_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let gone = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    tx.commit().await?;
+    Ok(gone)
+}
+
+/// Events not fanned out to the endpoints yet, in commit-independent order of writing. Each is
+/// marked on its own row when fanned out: an event whose transaction committed late (after
+/// later ones were fanned out) is still found here.
+pub async fn unfanned_events(db: &Db, limit: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT id, type FROM events WHERE published_at IS NULL ORDER BY seq LIMIT $1")
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("type")?)))
+        .collect()
+}
+
+/// Makes one pending delivery per endpoint that wants the event, and marks the event fanned
+/// out, in one transaction. A repeat (another instance, a crash before the mark) adds nothing.
+pub async fn fan_out(
+    tx: &mut Tx,
+    event_id: &str,
+    event_type: &str,
+    endpoints: &[EndpointRecord],
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    for endpoint in endpoints.iter().filter(|e| e.wants(event_type)) {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, status, attempts, \
+             next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7) \
+             ON CONFLICT (endpoint_id, event_id) DO NOTHING",
+        )
+        .bind(new_id("whd"))
+        .bind(&endpoint.id)
+        .bind(event_id)
+        .bind(event_type)
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("UPDATE events SET published_at = $1 WHERE id = $2 AND published_at IS NULL")
+        .bind(now_ms)
+        .bind(event_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The enabled endpoints, read in the fan-out's transaction.
+pub async fn enabled_endpoints(tx: &mut Tx) -> Result<Vec<EndpointRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE status = 'enabled'"
+    ))
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(EndpointRecord::from_row).collect()
+}
+
+/// Pending deliveries due now and not leased, oldest first.
+pub async fn due(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
+         AND (locked_until IS NULL OR locked_until < $2) ORDER BY created_at, id LIMIT $3",
+    )
+    .bind(now_ms)
+    .bind(now_ms)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Leases a delivery to this sender until `until_ms`, unless another sender holds it.
+pub async fn claim(db: &Db, id: &str, now_ms: i64, until_ms: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE webhook_deliveries SET locked_until = $1 WHERE id = $2 AND status = 'pending' \
+         AND (locked_until IS NULL OR locked_until < $3)",
+    )
+    .bind(until_ms)
+    .bind(id)
+    .bind(now_ms)
+    .execute(&db.pool)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// What a sender needs of a claimed delivery.
+pub struct Claimed {
+    pub id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub attempts: i64,
+}
+
+pub async fn load(db: &Db, id: &str) -> Result<Option<Claimed>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, endpoint_id, event_id, attempts FROM webhook_deliveries WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| {
+        Ok(Claimed {
+            id: r.try_get("id")?,
+            endpoint_id: r.try_get("endpoint_id")?,
+            event_id: r.try_get("event_id")?,
+            attempts: r.try_get("attempts")?,
+        })
+    })
+    .transpose()
+}
+
+/// Records one attempt and the delivery's next state (`delivered`, `failed`, or `pending` with
+/// the time of the next attempt), releasing the lease.
+pub async fn record_attempt(
+    db: &Db,
+    delivery_id: &str,
+    attempt: &WebhookAttempt,
+    status: &str,
+    next_attempt_at: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO webhook_attempts (delivery_id, at, http_status, error, latency_ms, response_body) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(delivery_id)
+    .bind(attempt.at)
+    .bind(attempt.http_status.map(i64::from))
+    .bind(&attempt.error)
+    .bind(attempt.latency_ms)
+    .bind(&attempt.response_body)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, \
+         locked_until = NULL, updated_at = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(next_attempt_at)
+    .bind(attempt.at)
+    .bind(delivery_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Queues the event again for the endpoint (a new delivery, or the existing one made pending
+/// and due now). Returns the delivery's id.
+pub async fn requeue(
+    db: &Db,
+    event_id: &str,
+    event_type: &str,
+    endpoint_id: &str,
+    now_ms: i64,
+) -> Result<String, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, status, attempts, \
+         next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7) \
+         ON CONFLICT (endpoint_id, event_id) DO UPDATE SET status = 'pending', next_attempt_at = $8, \
+         locked_until = NULL, updated_at = $9",
+    )
+    .bind(new_id("whd"))
+    .bind(endpoint_id)
+    .bind(event_id)
+    .bind(event_type)
+    .bind(now_ms)
+    .bind(now_ms)
+    .bind(now_ms)
+    .bind(now_ms)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    let id: String = sqlx::query_scalar(
+        "SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 AND event_id = $2",
+    )
+    .bind(endpoint_id)
+    .bind(event_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A page of an endpoint's deliveries, newest first, each with its attempts; filters by status
+/// and event type; the cursor is the last delivery's id of the previous page.
+pub async fn deliveries(
+    db: &Db,
+    endpoint_id: &str,
+    status: Option<&str>,
+    event_type: Option<&str>,
+    before: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<(i64, WebhookDelivery)>, sqlx::Error> {
+    let (before_at, before_id) = before.unwrap_or((i64::MAX, String::new()));
+    let rows = sqlx::query(
+        "SELECT id, event_id, event_type, status, next_attempt_at, created_at FROM webhook_deliveries \
+         WHERE endpoint_id = $1 AND ($2 = '' OR status = $3) AND ($4 = '' OR event_type = $5) \
+         AND (created_at < $6 OR (created_at = $7 AND id < $8)) \
+         ORDER BY created_at DESC, id DESC LIMIT $9",
+    )
+    .bind(endpoint_id)
+    .bind(status.unwrap_or_default())
+    .bind(status.unwrap_or_default())
+    .bind(event_type.unwrap_or_default())
+    .bind(event_type.unwrap_or_default())
+    .bind(before_at)
+    .bind(before_at)
+    .bind(before_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        let status: String = r.try_get("status")?;
+        let created_at: i64 = r.try_get("created_at")?;
+        let next: i64 = r.try_get("next_attempt_at")?;
+        out.push((
+            created_at,
+            WebhookDelivery {
+                attempts: attempts(db, &id).await?,
+                next_attempt_at: (status == "pending").then(|| next.div_euclid(1000)),
+                id,
+                endpoint: endpoint_id.to_string(),
+                event: r.try_get("event_id")?,
+                event_type: r.try_get("event_type")?,
+                status,
+                created: created_at.div_euclid(1000),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+async fn attempts(db: &Db, delivery_id: &str) -> Result<Vec<WebhookAttempt>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT at, http_status, error, latency_ms, response_body FROM webhook_attempts \
+         WHERE delivery_id = $1 ORDER BY id",
+    )
+    .bind(delivery_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(WebhookAttempt {
+                at: r.try_get("at")?,
+                http_status: r
+                    .try_get::<Option<i64>, _>("http_status")?
+                    .and_then(|s| u16::try_from(s).ok()),
+                error: r.try_get("error")?,
+                latency_ms: r.try_get("latency_ms")?,
+                response_body: r.try_get("response_body")?,
+            })
+        })
+        .collect()
+}

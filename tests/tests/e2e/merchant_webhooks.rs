@@ -1,0 +1,360 @@
+//! Merchant webhook endpoints end to end: paygate delivers its events to a receiver on
+//! 127.0.0.1 over real HTTP, signed so that the official Standard Webhooks verifier accepts
+//! them; failures are retried on the schedule (driven by the test clock) and every attempt is
+//! in the delivery log; secret rotation, disabling, deleting and resending. On SQLite and
+//! PostgreSQL.
+
+use paygate_tests::app::{eventually, json_with_status};
+use paygate_tests::emulator::webhook_receiver;
+use paygate_tests::standard_webhooks::{verify, Delivery};
+use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+on_both_databases!(
+    a_purchase_reaches_the_endpoint_signed_and_verifiable,
+    a_receiver_failing_three_times_gets_the_event_four_times,
+    a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends,
+    endpoints_are_validated_disabled_deleted_and_events_resent
+);
+
+type Received = Arc<Mutex<Vec<Delivery>>>;
+
+async fn receiver(fail_first: usize) -> (String, Received) {
+    webhook_receiver("/hooks", fail_first, Delivery::from_request).await
+}
+
+async fn endpoint(app: &TestApp, url: &str, events: Value) -> Value {
+    json_with_status(
+        app.post(
+            "/v1/webhook_endpoints",
+            &json!({ "url": url, "enabled_events": events, "description": "orders" }),
+        )
+        .await,
+        201,
+    )
+    .await
+}
+
+async fn wait_for(received: &Received, what: &str, done: impl Fn(&[Delivery]) -> bool) {
+    let received = received.clone();
+    let done = &done;
+    eventually(what, Duration::from_secs(15), || {
+        let received = received.clone();
+        async move { done(&received.lock().unwrap()) }
+    })
+    .await;
+}
+
+fn types(deliveries: &[Delivery]) -> Vec<String> {
+    deliveries
+        .iter()
+        .map(|d| {
+            serde_json::from_str::<Value>(&d.body).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+async fn a_purchase_reaches_the_endpoint_signed_and_verifiable(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let (url, received) = receiver(0).await;
+    let created = endpoint(&app, &url, json!(["checkout.*", "payment.succeeded"])).await;
+    let secret = created["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"), "{created}");
+    let id = created["id"].as_str().unwrap();
+    let read = json_with_status(app.get(&format!("/v1/webhook_endpoints/{id}")).await, 200).await;
+    assert!(
+        read.get("secret").is_none(),
+        "the secret is shown once: {read}"
+    );
+
+    let (sid, pid) = app
+        .card_checkout(&json!({ "amount": "12.00", "currency": "USD" }))
+        .await;
+    wait_for(&received, "the purchase's events", |d| {
+        types(d).contains(&"checkout.session.completed".to_string())
+            && types(d).contains(&"payment.succeeded".to_string())
+    })
+    .await;
+    let deliveries = received.lock().unwrap().clone();
+    let kinds = types(&deliveries);
+    // Only the enabled types: no payment.created, no refund events.
+    assert!(
+        kinds
+            .iter()
+            .all(|k| k.starts_with("checkout.") || k == "payment.succeeded"),
+        "{kinds:?}"
+    );
+    for d in &deliveries {
+        let body: Value = serde_json::from_str(&d.body).unwrap();
+        assert_eq!(
+            d.id,
+            body["id"].as_str().unwrap(),
+            "webhook-id is the event id"
+        );
+        assert!([
+            "checkout.session.created",
+            "checkout.session.completed",
+            "payment.succeeded"
+        ]
+        .contains(&body["type"].as_str().unwrap()));
+        let object_id = body["data"]["object"]["id"].as_str().unwrap();
+        assert!(object_id == sid || object_id == pid, "{body}");
+        // The same envelope as GET /v1/events.
+        let listed = json_with_status(
+            app.get(&format!("/v1/events?object_id={object_id}")).await,
+            200,
+        )
+        .await;
+        assert!(listed["data"].as_array().unwrap().contains(&body), "{body}");
+    }
+
+    // The official verifier accepts every delivery, and refuses a tampered body or another key.
+    if let Some(ok) = verify(&secret, &deliveries) {
+        assert!(ok.iter().all(|v| *v), "{ok:?}");
+        let mut tampered = deliveries[0].clone();
+        tampered.body = tampered.body.replace("12.00", "1.00");
+        assert_ne!(tampered.body, deliveries[0].body);
+        let other = paygate::merchant_webhooks::signing::new_secret();
+        assert_eq!(verify(&secret, &[tampered]), Some(vec![false]));
+        assert_eq!(verify(&other, &deliveries[..1]), Some(vec![false]));
+    }
+    app.stop().await;
+}
+
+async fn a_receiver_failing_three_times_gets_the_event_four_times(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let (url, received) = receiver(3).await;
+    let we = endpoint(&app, &url, json!(["payment.created"])).await;
+    let we = we["id"].as_str().unwrap().to_string();
+    let p = json_with_status(
+        app.post(
+            "/v1/payments",
+            &json!({ "provider": "stripe", "amount": "4.00", "currency": "USD" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let mut expected = 1;
+    wait_for(&received, "the first attempt", |d| d.len() == 1).await;
+    // Each retry is due after its delay (plus at most 10% of jitter), on paygate's clock.
+    for delay_ms in &paygate::merchant_webhooks::relay::RETRY_DELAYS_MS[..3] {
+        let not_yet = Duration::from_millis((*delay_ms as u64) / 2);
+        app.state.clock.advance(not_yet);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(
+            received.lock().unwrap().len(),
+            expected,
+            "not before its time"
+        );
+        app.state
+            .clock
+            .advance(Duration::from_millis((*delay_ms as u64) * 7 / 10 + 1000));
+        expected += 1;
+        let n = expected;
+        wait_for(&received, "the next attempt", move |d| d.len() == n).await;
+    }
+    assert_eq!(expected, 4);
+    let deliveries = received.lock().unwrap().clone();
+    assert!(
+        deliveries.iter().all(|d| d.id == deliveries[0].id),
+        "one event, four times"
+    );
+    let body: Value = serde_json::from_str(&deliveries[0].body).unwrap();
+    assert_eq!(body["data"]["object"]["id"], p["id"]);
+
+    let log = json_with_status(
+        app.get(&format!("/v1/webhook_endpoints/{we}/deliveries"))
+            .await,
+        200,
+    )
+    .await;
+    let delivery = &log["data"][0];
+    assert_eq!(log["data"].as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(delivery["status"], "delivered");
+    assert_eq!(delivery["event_type"], "payment.created");
+    let statuses: Vec<_> = delivery["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["http_status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [500, 500, 500, 200]);
+    // Delivered is done: nothing more arrives.
+    app.state.clock.advance(Duration::from_secs(24 * 3600));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(received.lock().unwrap().len(), 4);
+    let failed = json_with_status(
+        app.get(&format!(
+            "/v1/webhook_endpoints/{we}/deliveries?status=failed"
+        ))
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(failed["data"].as_array().unwrap().len(), 0);
+    app.stop().await;
+}
+
+async fn a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let (url, received) = receiver(0).await;
+    let created = endpoint(&app, &url, json!(["payment.created"])).await;
+    let (we, old) = (
+        created["id"].as_str().unwrap().to_string(),
+        created["secret"].as_str().unwrap().to_string(),
+    );
+    let rotated = json_with_status(
+        app.post(
+            &format!("/v1/webhook_endpoints/{we}/rotate_secret"),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let new = rotated["secret"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    let body = json!({ "provider": "stripe", "amount": "2.00", "currency": "USD" });
+    let pay = || app.post("/v1/payments", &body);
+    pay().await;
+    wait_for(&received, "a delivery during the overlap", |d| d.len() == 1).await;
+    let during = received.lock().unwrap()[0].clone();
+    assert_eq!(
+        during.signature.split(' ').count(),
+        2,
+        "{}",
+        during.signature
+    );
+    let during = std::slice::from_ref(&during);
+    if verify(&old, during).is_some() {
+        assert_eq!(verify(&old, during), Some(vec![true]));
+        assert_eq!(verify(&new, during), Some(vec![true]));
+    }
+    // The day of overlap has passed (without moving the clock, which the verifier checks
+    // timestamps against): only the new secret signs.
+    sqlx::query("UPDATE webhook_endpoints SET previous_secret_expires_at = 0")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    pay().await;
+    wait_for(&received, "a delivery after the overlap", |d| d.len() == 2).await;
+    let after = received.lock().unwrap()[1].clone();
+    assert_eq!(after.signature.split(' ').count(), 1, "{}", after.signature);
+    let after = std::slice::from_ref(&after);
+    if verify(&old, after).is_some() {
+        assert_eq!(verify(&old, after), Some(vec![false]));
+        assert_eq!(verify(&new, after), Some(vec![true]));
+    }
+    app.stop().await;
+}
+
+async fn endpoints_are_validated_disabled_deleted_and_events_resent(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    for (body, param) in [
+        (
+            json!({ "url": "ftp://shop.example/x", "enabled_events": ["*"] }),
+            "url",
+        ),
+        (
+            json!({ "url": "https://shop.example/x", "enabled_events": [] }),
+            "enabled_events",
+        ),
+        (
+            json!({ "url": "https://shop.example/x", "enabled_events": ["payment.paid"] }),
+            "enabled_events",
+        ),
+        (
+            json!({ "url": "https://shop.example/x", "enabled_events": ["nothing.*"] }),
+            "enabled_events",
+        ),
+    ] {
+        let e = json_with_status(app.post("/v1/webhook_endpoints", &body).await, 400).await;
+        assert_eq!(e["param"], param, "{body}: {e}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM webhook_endpoints").await, 0);
+
+    let (url, received) = receiver(0).await;
+    let we = endpoint(&app, &url, json!(["*"])).await;
+    let we = we["id"].as_str().unwrap().to_string();
+    let list = json_with_status(app.get("/v1/webhook_endpoints").await, 200).await;
+    assert_eq!(list["data"][0]["id"], we.as_str());
+    assert!(list["data"][0].get("secret").is_none());
+
+    // Disabled: events made meanwhile are not delivered to it.
+    let off = json_with_status(
+        app.post(
+            &format!("/v1/webhook_endpoints/{we}"),
+            &json!({ "status": "disabled" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(off["status"], "disabled");
+    let s = app
+        .create_session(&json!({ "amount": "3.00", "currency": "USD" }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(received.lock().unwrap().len(), 0);
+
+    // Resend that event to it: it arrives.
+    let events = json_with_status(
+        app.get(&format!(
+            "/v1/events?object_id={}",
+            s["id"].as_str().unwrap()
+        ))
+        .await,
+        200,
+    )
+    .await;
+    let event = events["data"][0]["id"].as_str().unwrap().to_string();
+    json_with_status(
+        app.post(
+            &format!("/v1/webhook_endpoints/{we}"),
+            &json!({ "status": "enabled" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    json_with_status(
+        app.post(
+            &format!("/v1/events/{event}/resend"),
+            &json!({ "endpoint": we }),
+        )
+        .await,
+        202,
+    )
+    .await;
+    wait_for(&received, "the resent event", |d| d.len() == 1).await;
+    assert_eq!(received.lock().unwrap()[0].id, event);
+    let e = json_with_status(
+        app.post("/v1/events/evt_nope/resend", &json!({ "endpoint": we }))
+            .await,
+        404,
+    )
+    .await;
+    assert_eq!(e["code"], "resource_missing");
+
+    let gone = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/v1/webhook_endpoints/{we}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 204);
+    json_with_status(app.get(&format!("/v1/webhook_endpoints/{we}")).await, 404).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM webhook_deliveries").await,
+        0
+    );
+    app.stop().await;
+}
