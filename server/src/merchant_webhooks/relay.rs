@@ -83,13 +83,7 @@ pub async fn fan_out(state: &AppState) -> Result<usize, sqlx::Error> {
 /// Sends every due delivery this instance can claim, several at a time.
 pub async fn send_due(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = state.clock.now_ms();
-    let ids = repo::due(&state.db, now, BATCH).await?;
-    let mut claimed = Vec::new();
-    for id in ids {
-        if repo::claim(&state.db, &id, now, now + LEASE_MS).await? {
-            claimed.push(id);
-        }
-    }
+    let claimed = repo::claim_due(&state.db, now, now + LEASE_MS, BATCH).await?;
     let count = claimed.len();
     futures::stream::iter(claimed)
         .for_each_concurrent(CONCURRENCY, |id| async move {

@@ -207,32 +207,28 @@ pub async fn enabled_endpoints(tx: &mut Tx) -> Result<Vec<EndpointRecord>, sqlx:
     rows.iter().map(EndpointRecord::from_row).collect()
 }
 
-/// Pending deliveries due now and not leased, oldest first.
-pub async fn due(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+/// Leases up to `limit` due pending deliveries (oldest first) to this sender until `until_ms`,
+/// in one statement; returns their ids. Under concurrency each row is leased by one sender:
+/// the outer condition is checked again on the locked row.
+pub async fn claim_due(
+    db: &Db,
+    now_ms: i64,
+    until_ms: i64,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
-         AND (locked_until IS NULL OR locked_until < $2) ORDER BY created_at, id LIMIT $3",
+        "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN (SELECT id FROM webhook_deliveries \
+         WHERE status = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $3) \
+         ORDER BY created_at, id LIMIT $4) AND status = 'pending' \
+         AND (locked_until IS NULL OR locked_until < $5) RETURNING id",
     )
+    .bind(until_ms)
     .bind(now_ms)
     .bind(now_ms)
     .bind(limit)
+    .bind(now_ms)
     .fetch_all(&db.pool)
     .await
-}
-
-/// Leases a delivery to this sender until `until_ms`, unless another sender holds it.
-pub async fn claim(db: &Db, id: &str, now_ms: i64, until_ms: i64) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE webhook_deliveries SET locked_until = $1 WHERE id = $2 AND status = 'pending' \
-         AND (locked_until IS NULL OR locked_until < $3)",
-    )
-    .bind(until_ms)
-    .bind(id)
-    .bind(now_ms)
-    .execute(&db.pool)
-    .await?
-    .rows_affected()
-        == 1)
 }
 
 /// What a sender needs of a claimed delivery.
