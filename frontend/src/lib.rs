@@ -7,8 +7,11 @@
 //! The widget splits fetching ([`CheckoutPage`]) from rendering ([`CheckoutView`], which takes a
 //! [`CheckoutState`] and a [`PayState`] value), so the rendering can be tested in a browser
 //! without a server or a provider.
+//!
+//! Both apps read ids and failed responses through one module, `http` (private).
 
 pub mod console;
+mod http;
 mod widget;
 
 pub use console::ConsoleApp;

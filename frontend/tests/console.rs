@@ -10,9 +10,9 @@
 
 use leptos::mount::mount_to;
 use leptos::prelude::*;
-use paygate_frontend::console::audit::AuditTable;
+use paygate_frontend::console::audit::{AuditPage as AuditLog, AuditTable};
 use paygate_frontend::console::chart::{DailyChart, PLOT_HEIGHT};
-use paygate_frontend::console::detail::PaymentDetailView;
+use paygate_frontend::console::detail::{PaymentDetailView, PaymentPage};
 use paygate_frontend::console::history::Totals;
 use paygate_frontend::console::query::{export_csv_url, history_from_search, history_to_search};
 use paygate_frontend::console::{Console, Route, SessionState};
@@ -525,6 +525,8 @@ async fn a_bad_filter_is_explained_next_to_the_filters() {
     );
     assert!(find(&root, "#pc-f-currency[aria-invalid]").is_none());
     assert!(find(&root, "#pc-history-table").is_none());
+    // Shown under the form only: no second alert (and no "Try again") in the results.
+    assert!(find(&root, ".pc-results .pc-load-error").is_none());
     drop(app);
     root.remove();
 }
@@ -1058,6 +1060,197 @@ async fn a_refund_is_reviewed_then_confirmed_with_csrf_and_one_idempotency_key()
         find(&root, "#pc-filters").is_some()
     })
     .await;
+    drop(app);
+    root.remove();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading, failed, loaded
+
+/// Waits until `selector` (inside `root`) is there.
+async fn until_present(root: &HtmlElement, selector: &str) {
+    until(selector, root, || find(root, selector).is_some()).await;
+}
+
+/// Clicks "Try again" in the load error inside `scope` and waits for `loaded`: the page asked a
+/// second time, and the error is gone.
+async fn try_again(root: &HtmlElement, scope: &str, calls: &Cell<u32>, loaded: &str) {
+    click(root, &format!("{scope} .pc-load-error > button"));
+    until_present(root, loaded).await;
+    assert_eq!(calls.get(), 2);
+    assert!(find(root, &format!("{scope} .pc-load-error")).is_none());
+}
+
+/// A proxy's error page: not a problem document.
+fn bad_gateway() -> Reply {
+    Reply {
+        status: 502,
+        body: "<html><body><h1>502 Bad Gateway</h1></body></html>".to_string(),
+        headers: vec![("content-type", "text/html".to_string())],
+    }
+}
+
+/// Mounts `page` alone, in a console, against an API whose first answer to `path` is a proxy's
+/// error page and whose later ones are `then`. Checks the announced `loading` notice first,
+/// then waits for the alert with its "Try again". Returns the count of calls to `path`.
+async fn page_after_bad_gateway<V: IntoView + 'static>(
+    path: &'static str,
+    then: impl Fn() -> Reply + 'static,
+    route: Route,
+    loading: &str,
+    page: impl Fn() -> V + 'static,
+) -> (
+    Rc<Cell<u32>>,
+    HtmlElement,
+    leptos::mount::UnmountHandle<V::State>,
+) {
+    let count = Rc::new(Cell::new(0));
+    let counter = count.clone();
+    serve(move |call| match call.path() {
+        p if p == path => {
+            counter.set(counter.get() + 1);
+            if counter.get() == 1 {
+                bad_gateway()
+            } else {
+                then()
+            }
+        }
+        _ => reply(200, SESSION),
+    });
+    let root = container();
+    let app = mount_to(root.clone(), move || {
+        let console = Console::new(route.clone(), SessionState::Checking);
+        provide_context(Console {
+            use_history_api: false,
+            ..console
+        });
+        page()
+    });
+    // Before any answer: an announced notice.
+    assert_eq!(text(&root, "p.pc-notice[role='status']"), loading);
+    until_present(&root, ".pc-load-error").await;
+    // Not a problem document: the status is all there is to tell.
+    assert_eq!(
+        text(&root, ".pc-load-error > p.pc-error[role='alert']"),
+        "paygate answered with HTTP status 502. Try again."
+    );
+    assert_eq!(
+        texts(&root, ".pc-load-error > button.pc-button[type='button']"),
+        ["Try again"]
+    );
+    (count, root, app)
+}
+
+#[wasm_bindgen_test]
+async fn a_payment_that_failed_to_load_can_be_asked_for_again() {
+    let (count, root, app) = page_after_bad_gateway(
+        "/admin/api/payments/pay_1",
+        || reply(200, &detail_json(0, 1999, "")),
+        Route::Payment("pay_1".into()),
+        "Loading the payment…",
+        || view! { <PaymentPage id="pay_1".to_string() /> },
+    )
+    .await;
+    assert!(find(&root, "p.pc-notice[role='status']").is_none());
+    assert!(find(&root, "#pc-facts").is_none());
+
+    try_again(&root, "", &count, "#pc-facts").await;
+    assert_eq!(text(&root, "#pc-amount"), "$19.99");
+    drop(app);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_payment_that_does_not_exist_offers_no_retry() {
+    serve(|call| match call.path() {
+        "/admin/api/session" => reply(200, SESSION),
+        _ => problem(404, "resource_missing", "There is no such payment.", None),
+    });
+    let root = container();
+    let app = mount_to(root.clone(), || {
+        provide_context(Console::new(
+            Route::Payment("pay_404".into()),
+            SessionState::Checking,
+        ));
+        view! { <PaymentPage id="pay_404".to_string() /> }
+    });
+    until_present(&root, ".pc-load-error").await;
+    assert_eq!(
+        text(&root, ".pc-load-error > p.pc-error[role='alert']"),
+        "There is no such payment."
+    );
+    assert!(find(&root, ".pc-load-error button").is_none());
+    drop(app);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn history_and_chart_failures_show_where_they_happened() {
+    let _url = AtUrl::new("/admin");
+    let count = Rc::new(Cell::new(0));
+    let counter = count.clone();
+    serve(move |call| match call.path() {
+        "/admin/api/session" => reply(200, SESSION),
+        "/admin/api/payments" => {
+            counter.set(counter.get() + 1);
+            if counter.get() == 1 {
+                problem(503, "unavailable", "The database is busy.", None)
+            } else {
+                reply(200, HISTORY)
+            }
+        }
+        "/admin/api/stats/daily" => problem(500, "internal", "Something broke.", None),
+        _ => problem(404, "resource_missing", "No such thing.", None),
+    });
+    let root = container();
+    let app = mount_to(root.clone(), ConsoleApp);
+    until("the errors", &root, || {
+        find(&root, ".pc-results .pc-load-error").is_some()
+            && find(&root, ".pc-chart-section .pc-error").is_some()
+    })
+    .await;
+    assert_eq!(
+        text(
+            &root,
+            ".pc-results .pc-load-error > p.pc-error[role='alert']"
+        ),
+        "The database is busy."
+    );
+    assert_eq!(attrs(&root, ".pc-results", "aria-busy"), ["false"]);
+    assert_eq!(text(&root, "#pc-results-status"), "");
+    // The chart is a secondary part: a plain line, no alert, no button.
+    assert_eq!(
+        text(&root, ".pc-chart-section p.pc-error"),
+        "The chart could not be loaded: Something broke."
+    );
+    assert!(find(&root, ".pc-chart-section [role='alert']").is_none());
+    assert!(find(&root, ".pc-chart-section button").is_none());
+    assert!(find(&root, ".pc-chart-section .pc-load-error").is_none());
+
+    try_again(&root, ".pc-results", &count, "#pc-history-table").await;
+    assert_eq!(
+        attrs(&root, "#pc-history-table tbody tr", "data-id"),
+        ["pay_1", "pay_2"]
+    );
+    drop(app);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_audit_log_says_it_is_loading_and_can_be_asked_for_again() {
+    let (count, root, app) = page_after_bad_gateway(
+        "/admin/api/audit",
+        || reply(200, r#"{"data": []}"#),
+        Route::Audit { before: None },
+        "Loading the audit log…",
+        || view! { <AuditLog before=Signal::stored(None::<i64>) /> },
+    )
+    .await;
+    // The audit page's own loading line stays, empty.
+    assert_eq!(texts(&root, "p.pc-notice[role='status']"), [""]);
+
+    try_again(&root, "", &count, "nav.pc-paging").await;
+    assert!(texts(&root, "p.pc-notice").contains(&"No entries.".to_string()));
     drop(app);
     root.remove();
 }

@@ -3,14 +3,14 @@
 //! whose `detail` is shown to the admin.
 
 use super::query::{audit_api_query, history_api_query, stats_api_query};
-use super::route::plausible_id;
+use crate::http::{plausible_id, Problem};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use shared::api::admin::{
     AdminRefund, AdminSession, AuditPage, DailyStats, DailyStatsQuery, HistoryPage, HistoryQuery,
     PaymentDetail, SignIn, CSRF_HEADER,
 };
-use shared::api::{Problem, Refund};
+use shared::api::Refund;
 use web_sys::RequestCredentials;
 
 /// Why an admin API call failed.
@@ -71,6 +71,29 @@ impl ApiError {
     }
 }
 
+impl From<Problem> for ApiError {
+    /// Any failure but a 401 or a 429. Without a detail to show (the body was not a problem
+    /// document: a proxy's error page, say), the status is all there is to tell.
+    fn from(problem: Problem) -> ApiError {
+        let Problem {
+            status,
+            code,
+            detail,
+            param,
+        } = problem;
+        ApiError::Problem {
+            status,
+            code,
+            detail: if detail.is_empty() {
+                format!("paygate answered with HTTP status {status}. Try again.")
+            } else {
+                detail
+            },
+            param,
+        }
+    }
+}
+
 /// `Retry-After` in seconds (the delay form; an HTTP date is not worth a countdown).
 pub fn retry_after_seconds(value: Option<&str>) -> Option<u64> {
     value?.trim().parse().ok()
@@ -99,25 +122,7 @@ async fn failure(response: Response) -> ApiError {
         429 => ApiError::RateLimited {
             retry_after: retry_after_seconds(response.headers().get("retry-after").as_deref()),
         },
-        _ => match response.json::<Problem>().await {
-            Ok(problem) => ApiError::Problem {
-                status,
-                code: problem.code,
-                detail: if problem.detail.is_empty() {
-                    problem.title
-                } else {
-                    problem.detail
-                },
-                param: problem.param,
-            },
-            // Not a problem document (a proxy's error page, say): the status is all we know.
-            Err(_) => ApiError::Problem {
-                status,
-                code: String::new(),
-                detail: format!("paygate answered with HTTP status {status}. Try again."),
-                param: None,
-            },
-        },
+        _ => Problem::read(response).await.into(),
     }
 }
 
@@ -154,11 +159,7 @@ pub async fn session() -> Result<Option<AdminSession>, ApiError> {
 pub async fn sign_in(body: &SignIn) -> Result<AdminSession, ApiError> {
     let response = send(same_origin(Request::post("/admin/api/session")).json(body)).await?;
     if response.status() == 401 {
-        let detail = response
-            .json::<Problem>()
-            .await
-            .ok()
-            .map(|problem| problem.detail)
+        let detail = Some(Problem::read(response).await.detail)
             .filter(|detail| !detail.is_empty())
             .unwrap_or_else(|| "Wrong email or password.".to_string());
         return Err(ApiError::Problem {
@@ -277,5 +278,29 @@ mod tests {
             None
         );
         assert_eq!(retry_after_seconds(None), None);
+    }
+
+    #[test]
+    fn problems_become_errors() {
+        let problem = Problem::from_body(
+            400,
+            r#"{"title": "Bad Request", "detail": "Unknown status.", "code": "invalid_request",
+                "param": "status"}"#,
+        );
+        let error = ApiError::from(problem);
+        assert_eq!(error.message(), "Unknown status.");
+        assert_eq!(error.param(), Some("status"));
+        assert_eq!(error.status(), Some(400));
+
+        let proxy = ApiError::from(Problem::from_body(502, "<html>Bad Gateway</html>"));
+        assert_eq!(
+            proxy,
+            ApiError::Problem {
+                status: 502,
+                code: String::new(),
+                detail: "paygate answered with HTTP status 502. Try again.".to_string(),
+                param: None,
+            }
+        );
     }
 }

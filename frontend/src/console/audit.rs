@@ -1,10 +1,11 @@
 //! The audit log (`/admin/audit`): who did what, when, to what, from where; newest first, 50 a
 //! page, "Older entries" follows `next_before`.
 
-use super::api::{self, ApiError};
+use super::api;
 use super::format;
-use super::route::plausible_id;
+use super::loaded::Loaded;
 use super::{use_console, Link, Route};
+use crate::http::plausible_id;
 use leptos::prelude::*;
 use shared::api::admin::{AuditEntry, AuditPage as Page};
 
@@ -25,19 +26,13 @@ pub fn AuditPage(#[prop(into)] before: Signal<Option<i64>>) -> impl IntoView {
             <p class="pc-notice" role="status">
                 {move || if loading() { "Loading the audit log…" } else { "" }}
             </p>
-            {move || match page.get().map(|(_, result)| result) {
-                None | Some(Err(ApiError::SessionEnded)) => ().into_any(),
-                Some(Ok(page)) => view! { <AuditTable page before /> }.into_any(),
-                Some(Err(error)) => {
-                    view! {
-                        <div class="pc-load-error">
-                            <p class="pc-error" role="alert">{error.message()}</p>
-                            <button type="button" class="pc-button" on:click=move |_| page.refetch()>"Try again"</button>
-                        </div>
-                    }
-                        .into_any()
-                }
-            }}
+            <Loaded
+                read=move || page.get().map(|(_, result)| result)
+                refetch=move || page.refetch()
+                let:page
+            >
+                <AuditTable page before />
+            </Loaded>
         </div>
     }
 }

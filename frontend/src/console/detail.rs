@@ -1,8 +1,9 @@
 //! One payment (`/admin/payments/{id}`): its facts, the refund form, its timeline (with what
 //! caused each change), refunds, provider references and the raw provider events.
 
-use super::api::{self, ApiError};
+use super::api;
 use super::format;
+use super::loaded::{Failed, Loaded, Pending};
 use super::refund::RefundForm;
 use super::{focus_soon, use_console, Link, Route};
 use leptos::prelude::*;
@@ -35,31 +36,16 @@ pub fn PaymentPage(id: String) -> impl IntoView {
             <p id="pc-refund-status" class="pc-success" role="status" tabindex="-1">
                 {move || refunded.get()}
             </p>
-            {move || match detail.get() {
-                None => view! { <p class="pc-notice" role="status">"Loading the payment…"</p> }.into_any(),
-                Some(Ok(detail_value)) => {
-                    view! {
-                        <PaymentDetailView
-                            detail=detail_value
-                            on_refunded=on_refunded
-                        />
-                    }
-                        .into_any()
-                }
-                Some(Err(ApiError::SessionEnded)) => ().into_any(),
-                Some(Err(error)) => {
-                    let retry = error.status() != Some(404);
-                    view! {
-                        <div class="pc-load-error">
-                            <p class="pc-error" role="alert">{error.message()}</p>
-                            {retry.then(|| view! {
-                                <button type="button" class="pc-button" on:click=move |_| detail.refetch()>"Try again"</button>
-                            })}
-                        </div>
-                    }
-                        .into_any()
-                }
-            }}
+            // No "Try again" for a payment that does not exist.
+            <Loaded
+                read=move || detail.get()
+                refetch=move || detail.refetch()
+                pending=Pending::Status("Loading the payment…")
+                failed=|error| if error.status() == Some(404) { Failed::Alert } else { Failed::Retry }
+                let:detail_value
+            >
+                <PaymentDetailView detail=detail_value on_refunded=on_refunded />
+            </Loaded>
         </div>
     }
 }

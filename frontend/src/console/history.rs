@@ -5,6 +5,7 @@
 use super::api::{self, ApiError};
 use super::chart::DailyChart;
 use super::format;
+use super::loaded::{Failed, Loaded, Pending};
 use super::query::{
     export_csv_url, has_filters, history_from_search, join, stats_query, without_cursor,
 };
@@ -75,25 +76,17 @@ pub fn HistoryPage(#[prop(into)] query: Signal<HistoryQuery>) -> impl IntoView {
                         }
                     }}
                 </p>
-                {move || match answer() {
-                    Some((answered, Ok(page))) => {
-                        view! { <Results page answered /> }.into_any()
+                // The previous rows stay while the next page loads (`aria-busy`, the status
+                // line); a 400 is about a filter and shows under the form.
+                <Loaded
+                    read=move || answer().map(|(answered, result)| result.map(|page| (answered, page)))
+                    refetch=move || page.refetch()
+                    failed=|error| match error {
+                        ApiError::Problem { status: 400, .. } => Failed::Elsewhere,
+                        _ => Failed::Retry,
                     }
-                    Some((_, Err(ApiError::Problem { status: 400, .. })))
-                    | Some((_, Err(ApiError::SessionEnded)))
-                    | None => ().into_any(),
-                    Some((_, Err(error))) => {
-                        view! {
-                            <div class="pc-load-error">
-                                <p class="pc-error" role="alert">{error.message()}</p>
-                                <button type="button" class="pc-button" on:click=move |_| page.refetch()>
-                                    "Try again"
-                                </button>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                }}
+                    children=|(answered, page)| view! { <Results page answered /> }
+                />
             </section>
         </div>
     }
@@ -441,15 +434,15 @@ fn ChartSection(#[prop(into)] query: Signal<HistoryQuery>) -> impl IntoView {
                         .flatten()
                 }}
             </h2>
-            {move || match stats.get() {
-                None => view! { <p class="pc-notice">"Loading the chart…"</p> }.into_any(),
-                Some(Ok(stats)) => view! { <DailyChart stats /> }.into_any(),
-                Some(Err(ApiError::SessionEnded)) => ().into_any(),
-                Some(Err(error)) => {
-                    view! { <p class="pc-error">{format!("The chart could not be loaded: {}", error.message())}</p> }
-                        .into_any()
-                }
-            }}
+            <Loaded
+                read=move || stats.get()
+                refetch=move || stats.refetch()
+                pending=Pending::Notice("Loading the chart…")
+                failed=|_| Failed::Line("The chart could not be loaded: ")
+                let:stats
+            >
+                <DailyChart stats />
+            </Loaded>
         </section>
     }
 }

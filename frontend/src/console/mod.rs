@@ -4,8 +4,8 @@
 //! [`ConsoleApp`] checks the session, then shows the page of the URL ([`Route`]); pages link
 //! to each other through the History API, so every view has a URL that can be shared or
 //! reloaded. One file per job: [`api`] (HTTP), [`query`] (filters in URLs), [`route`],
-//! [`format`], and a file per page or part ([`signin`], [`history`], [`chart`], [`detail`],
-//! [`refund`], [`audit`]).
+//! [`format`], [`loaded`] (a page's loading, failed and loaded states), and a file per page or
+//! part ([`signin`], [`history`], [`chart`], [`detail`], [`refund`], [`audit`]).
 
 pub mod api;
 pub mod audit;
@@ -13,6 +13,7 @@ pub mod chart;
 pub mod detail;
 pub mod format;
 pub mod history;
+pub mod loaded;
 pub mod query;
 pub mod refund;
 pub mod route;

@@ -4,6 +4,7 @@
 //! - `/admin/audit?before=...`: the audit log.
 
 use super::query::{history_from_search, history_to_search, pairs};
+use crate::http::plausible_id;
 use shared::api::admin::HistoryQuery;
 
 /// Where the console's pages live.
@@ -90,15 +91,6 @@ pub enum Section {
     Payments,
     Audit,
     None,
-}
-
-/// An id that may go into an API path: no `/`, `?`, `#`, `%` or `..` can steer the request.
-pub fn plausible_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]

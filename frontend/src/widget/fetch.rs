@@ -1,20 +1,15 @@
 use super::LoadError;
+use crate::http::{plausible_id, Problem};
 use gloo_net::http::Request;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use shared::api::WidgetSession;
 
 /// The session id is the last segment of `/checkout/{session_id}`. Anything that is not a
-/// plausible id (`cs_` + URL-safe characters) is rejected here, so a crafted path can never
+/// session id (`cs_` and a [`plausible_id`]) is rejected here, so a crafted path can never
 /// steer the API request elsewhere (`..`, `?`, `#`).
 pub fn session_id_from_path(path: &str) -> Option<&str> {
     let id = path.trim_end_matches('/').rsplit('/').next()?;
-    let plausible = id.starts_with("cs_")
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    plausible.then_some(id)
+    (id.starts_with("cs_") && plausible_id(id)).then_some(id)
 }
 
 /// `GET /checkout/api/sessions/{id}` on the page's own origin.
@@ -39,7 +34,8 @@ pub async fn fetch_session(id: &str) -> Result<WidgetSession, LoadError> {
 /// Why a widget API call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
-    /// An RFC 9457 problem document from paygate.
+    /// An answer that is not a success, with its problem document's fields (empty when the body
+    /// was not one).
     Problem {
         status: u16,
         code: String,
@@ -73,14 +69,14 @@ impl ApiError {
     }
 }
 
-/// Only what the widget reads of a problem document; everything else is optional, so a proxy's
-/// bare error page still yields a status.
-#[derive(Deserialize, Default)]
-struct ProblemBody {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    detail: String,
+impl From<Problem> for ApiError {
+    fn from(problem: Problem) -> ApiError {
+        ApiError::Problem {
+            status: problem.status,
+            code: problem.code,
+            detail: problem.detail,
+        }
+    }
 }
 
 /// `POST /checkout/api/sessions/{id}/{action}` without a body: the server decides everything
@@ -96,34 +92,29 @@ pub async fn post<T: DeserializeOwned>(session_id: &str, action: &str) -> Result
     if (200..300).contains(&status) {
         return response.json::<T>().await.map_err(|_| ApiError::Network);
     }
-    let body = response.json::<ProblemBody>().await.unwrap_or_default();
-    Err(ApiError::Problem {
-        status,
-        code: body.code,
-        detail: body.detail,
-    })
-}
-
-/// A provider id that may go into a path segment (PayPal order ids are upper-case
-/// alphanumerics): nothing that could change the request's path or query.
-pub fn plausible_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    Err(Problem::read(response).await.into())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{plausible_id, session_id_from_path};
+    use super::{session_id_from_path, ApiError, Problem};
 
     #[test]
-    fn order_ids_cannot_leave_their_path_segment() {
-        assert!(plausible_id("5O190127TN364715T"));
-        for id in ["", "a/b", "..", "a?b", "a#b", "a%2Fb"] {
-            assert!(!plausible_id(id), "{id}");
-        }
+    fn problems_become_errors() {
+        let declined = ApiError::from(Problem::from_body(
+            402,
+            r#"{"title": "Payment Required", "detail": "Your card was declined.",
+                "code": "payment_declined"}"#,
+        ));
+        assert_eq!(declined.status(), Some(402));
+        assert_eq!(declined.code(), Some("payment_declined"));
+        assert_eq!(declined.detail(), Some("Your card was declined."));
+
+        // A proxy's page: the status alone, and no text to show.
+        let proxy = ApiError::from(Problem::from_body(502, "<html>Bad Gateway</html>"));
+        assert_eq!(proxy.status(), Some(502));
+        assert_eq!(proxy.code(), Some(""));
+        assert_eq!(proxy.detail(), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! back to the choice.
 
 use super::embed::{Embed, EmbedEvent};
-use super::fetch::{self, plausible_id, ApiError};
+use super::fetch::{self, ApiError};
 use super::js;
 use super::paypal_js::{self, ApproveActions, ApproveData, ButtonStyle, PaypalButtons};
 use super::state::*;
@@ -22,6 +22,7 @@ use super::stripe_js::{
     Appearance, ChallengeWatcher, ChangeEvent, Elements, PaymentElement, Stripe, StripeError,
 };
 use super::view::PayActions;
+use crate::http::plausible_id;
 use js_sys::Promise;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
