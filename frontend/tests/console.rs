@@ -1,5 +1,5 @@
 //! The admin console in headless Chromium. Parts are mounted on their own with fixed data
-//! (totals, chart, detail, audit); whole flows mount [`ConsoleApp`] against a stand-in for the
+//! (totals, chart, detail, audit, webhook pages); whole flows mount [`ConsoleApp`] against a stand-in for the
 //! browser's `fetch` that answers as the admin API does (bodies written as the JSON the server
 //! sends, so these tests also pin the wire format) and records every request.
 //!
@@ -12,9 +12,11 @@ use leptos::mount::mount_to;
 use leptos::prelude::*;
 use paygate_frontend::console::audit::{AuditPage as AuditLog, AuditTable};
 use paygate_frontend::console::chart::{DailyChart, PLOT_HEIGHT};
+use paygate_frontend::console::deliveries::EndpointPage;
 use paygate_frontend::console::detail::{PaymentDetailView, PaymentPage};
 use paygate_frontend::console::history::Totals;
 use paygate_frontend::console::query::{export_csv_url, history_from_search, history_to_search};
+use paygate_frontend::console::webhooks::WebhooksPage;
 use paygate_frontend::console::{Console, Route, SessionState};
 use paygate_frontend::ConsoleApp;
 use shared::api::admin::{AuditPage, CurrencyTotal, DailyStats, HistoryQuery, PaymentDetail};
@@ -1317,4 +1319,401 @@ fn export_url_never_carries_the_page() {
         export_csv_url(&query),
         "/admin/api/payments/export.csv?provider=paypal&email=ann%40example.com"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook endpoints and their deliveries
+
+const ENDPOINTS: &str = r#"{"data": [
+    {"id": "we_1", "url": "https://shop.example/hooks", "description": "orders",
+     "enabled_events": ["payment.*", "checkout.session.completed"], "status": "enabled",
+     "created": 1793664000},
+    {"id": "we_2", "url": "https://erp.example/in", "enabled_events": ["*"],
+     "status": "disabled", "created": 1793660000}
+], "has_more": false}"#;
+
+const ENDPOINT_1: &str = r#"{"id": "we_1", "url": "https://shop.example/hooks",
+    "description": "orders", "enabled_events": ["payment.*", "checkout.session.completed"],
+    "status": "enabled", "created": 1793664000}"#;
+
+/// The first page of we_1's deliveries, newest first, as the server writes it; whd_1's status
+/// is `whd_1_status` (pending again after a resend).
+fn deliveries_page_1(whd_1_status: &str) -> String {
+    let next = if whd_1_status == "pending" {
+        r#""next_attempt_at": 1793667700,"#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"data": [
+        {{"id": "whd_2", "endpoint": "we_1", "event": "evt_2", "event_type": "payment.failed",
+          "status": "pending", "next_attempt_at": 1793667600,
+          "attempts": [{{"at": 1793664100000, "error": "connection refused", "latency_ms": 3}}],
+          "created": 1793664100}},
+        {{"id": "whd_1", "endpoint": "we_1", "event": "evt_1", "event_type": "payment.succeeded",
+          "status": "{whd_1_status}", {next}
+          "attempts": [
+            {{"at": 1793664000000, "http_status": 500, "latency_ms": 41, "response_body": "oops"}},
+            {{"at": 1793664060000, "http_status": 200, "latency_ms": 12,
+              "response_body": "{{\"received\": true}}"}}
+          ],
+          "created": 1793664000}}
+    ], "has_more": true, "next_cursor": "1793664000000:whd_1"}}"#
+    )
+}
+
+const DELIVERIES_PAGE_2: &str = r#"{"data": [
+    {"id": "whd_0", "endpoint": "we_1", "event": "evt_0", "event_type": "checkout.session.completed",
+     "status": "failed", "attempts": [{"at": 1793600000000, "http_status": 410, "latency_ms": 8}],
+     "created": 1793600000}
+], "has_more": false}"#;
+
+#[wasm_bindgen_test]
+async fn webhook_endpoints_are_listed_and_lead_to_their_deliveries() {
+    let _url = AtUrl::new("/admin/webhooks");
+    let calls = serve(|call| match (call.method.as_str(), call.path()) {
+        ("GET", "/admin/api/session") => reply(200, SESSION),
+        ("GET", "/admin/api/webhook_endpoints") => reply(200, ENDPOINTS),
+        ("GET", "/admin/api/webhook_endpoints/we_1") => reply(200, ENDPOINT_1),
+        ("GET", "/admin/api/webhook_endpoints/we_1/deliveries") => {
+            reply(200, &deliveries_page_1("delivered"))
+        }
+        _ => problem(404, "resource_missing", "No such thing.", None),
+    });
+    let root = container();
+    let app = mount_to(root.clone(), ConsoleApp);
+    until_present(&root, "#pc-endpoints").await;
+    assert_eq!(text(&root, "#pc-main h1"), "Webhook endpoints");
+    assert_eq!(document().title(), "Webhooks · paygate admin");
+    assert_eq!(
+        attrs(&root, "#pc-nav-webhooks", "aria-current"),
+        ["page".to_string()]
+    );
+    assert_eq!(
+        attrs(&root, "#pc-endpoints tbody tr", "data-id"),
+        ["we_1", "we_2"]
+    );
+    assert_eq!(
+        texts(&root, "#pc-endpoints .pc-badge"),
+        ["Enabled", "Disabled"]
+    );
+    assert_eq!(
+        attrs(&root, "#pc-endpoints .pc-badge", "data-status"),
+        ["enabled", "disabled"]
+    );
+    assert_eq!(
+        texts(&root, "#pc-endpoints .pc-endpoint-events"),
+        ["payment.*, checkout.session.completed", "*"]
+    );
+    let first = texts(&root, "#pc-endpoints tbody tr:first-child td");
+    assert!(first[0].contains("https://shop.example/hooks"), "{first:?}");
+    assert_eq!(first[1], "orders");
+    assert_eq!(
+        attrs(&root, "#pc-endpoints a", "href"),
+        ["/admin/webhooks/we_1", "/admin/webhooks/we_2"]
+    );
+    assert_eq!(
+        calls_to(&calls, "GET", "/admin/api/webhook_endpoints")[0].credentials,
+        "SameOrigin"
+    );
+
+    // The endpoint's page: its facts, then its deliveries.
+    click(&root, "#pc-endpoints a[href='/admin/webhooks/we_1']");
+    assert_eq!(location().0, "/admin/webhooks/we_1");
+    until_present(&root, "#pc-deliveries").await;
+    until_focused(&root, "#pc-main h1").await;
+    assert_eq!(text(&root, "#pc-main h1"), "Webhook endpoint we_1");
+    assert_eq!(
+        text(&root, "#pc-endpoint-url"),
+        "https://shop.example/hooks"
+    );
+    assert_eq!(text(&root, "#pc-endpoint-status"), "Enabled");
+    assert_eq!(
+        attrs(&root, "#pc-deliveries tbody.pc-delivery", "data-id"),
+        ["whd_2", "whd_1"]
+    );
+    assert_eq!(
+        calls_to(
+            &calls,
+            "GET",
+            "/admin/api/webhook_endpoints/we_1/deliveries"
+        )[0]
+        .url,
+        "/admin/api/webhook_endpoints/we_1/deliveries"
+    );
+    // Back to the list.
+    click(&root, "#pc-back");
+    assert_eq!(location().0, "/admin/webhooks");
+    until_present(&root, "#pc-endpoints").await;
+    drop(app);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn no_webhook_endpoints_says_so() {
+    serve(|call| match call.path() {
+        "/admin/api/webhook_endpoints" => reply(200, r#"{"data": [], "has_more": false}"#),
+        _ => reply(200, SESSION),
+    });
+    let root = container();
+    let app = mount_to(root.clone(), || {
+        provide_context(Console::new(Route::Webhooks, SessionState::Checking));
+        view! { <WebhooksPage /> }
+    });
+    until_present(&root, "#pc-no-endpoints").await;
+    assert_eq!(text(&root, "#pc-no-endpoints"), "No webhook endpoints yet.");
+    assert!(find(&root, "#pc-endpoints").is_none());
+    drop(app);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn deliveries_open_to_their_attempts_page_on_filter_and_resend_with_csrf() {
+    let _url = AtUrl::new("/admin/webhooks/we_1");
+    let resent = Rc::new(Cell::new(false));
+    let state = resent.clone();
+    let calls = serve(move |call| match (call.method.as_str(), call.path()) {
+        ("GET", "/admin/api/session") => reply(200, SESSION),
+        ("GET", "/admin/api/webhook_endpoints/we_1") => reply(200, ENDPOINT_1),
+        ("GET", "/admin/api/webhook_endpoints/we_1/deliveries") => {
+            if call.url.contains("starting_after=") {
+                reply(200, DELIVERIES_PAGE_2)
+            } else if call.url.contains("status=failed") {
+                reply(200, r#"{"data": [], "has_more": false}"#)
+            } else if state.get() {
+                reply(200, &deliveries_page_1("pending"))
+            } else {
+                reply(200, &deliveries_page_1("delivered"))
+            }
+        }
+        ("POST", "/admin/api/webhook_endpoints/we_1/deliveries/whd_1/resend") => {
+            state.set(true);
+            reply(
+                202,
+                r#"{"delivery": "whd_1", "event": "evt_1", "endpoint": "we_1"}"#,
+            )
+        }
+        ("POST", "/admin/api/webhook_endpoints/we_1/deliveries/whd_2/resend") => {
+            problem(404, "resource_missing", "No such webhook delivery.", None)
+        }
+        _ => problem(404, "resource_missing", "No such thing.", None),
+    });
+    let root = container();
+    let app = mount_to(root.clone(), ConsoleApp);
+    until_present(&root, "#pc-deliveries").await;
+    assert_eq!(document().title(), "Webhook endpoint we_1 · paygate admin");
+
+    // Each delivery: event type, event, status, attempts count, next attempt.
+    let row = |id: &str| format!("#pc-deliveries tbody[data-id='{id}']");
+    assert_eq!(
+        texts(&root, "#pc-deliveries .pc-delivery-type"),
+        ["payment.failed", "payment.succeeded"]
+    );
+    assert_eq!(
+        texts(&root, "#pc-deliveries .pc-delivery-event"),
+        ["evt_2", "evt_1"]
+    );
+    assert_eq!(
+        texts(&root, "#pc-deliveries tbody > tr:first-child .pc-badge"),
+        ["Pending", "Delivered"]
+    );
+    assert_eq!(
+        texts(&root, "#pc-deliveries .pc-attempts-toggle"),
+        ["1 attempt", "2 attempts"]
+    );
+    assert_eq!(
+        attrs(
+            &root,
+            &format!("{} .pc-next-attempt time", row("whd_2")),
+            "datetime"
+        ),
+        ["2026-11-03T01:00:00.000Z"]
+    );
+    assert_eq!(
+        text(&root, &format!("{} .pc-next-attempt", row("whd_1"))),
+        "—"
+    );
+
+    // Attempts are hidden until the delivery is opened.
+    let attempts = format!("{} tr.pc-attempts", row("whd_1"));
+    let toggle = format!("{} .pc-attempts-toggle", row("whd_1"));
+    assert!(get::<HtmlElement>(&root, &attempts).hidden());
+    assert_eq!(attrs(&root, &toggle, "aria-expanded"), ["false"]);
+    assert_eq!(
+        attrs(&root, &toggle, "aria-controls"),
+        [get::<HtmlElement>(&root, &attempts).id()]
+    );
+    click(&root, &toggle);
+    until("the attempts", &root, || {
+        !get::<HtmlElement>(&root, &attempts).hidden()
+    })
+    .await;
+    assert_eq!(attrs(&root, &toggle, "aria-expanded"), ["true"]);
+    assert_eq!(
+        texts(&root, &format!("{attempts} .pc-attempt-result")),
+        ["HTTP 500", "HTTP 200"]
+    );
+    assert_eq!(
+        attrs(&root, &format!("{attempts} tr.pc-attempt"), "data-ok"),
+        ["false", "true"]
+    );
+    assert_eq!(
+        texts(&root, &format!("{attempts} .pc-attempt-latency")),
+        ["41 ms", "12 ms"]
+    );
+    assert_eq!(
+        texts(&root, &format!("{attempts} .pc-attempt-response")),
+        ["oops", r#"{"received": true}"#]
+    );
+    assert_eq!(
+        attrs(&root, &format!("{attempts} time"), "datetime"),
+        ["2026-11-03T00:00:00.000Z", "2026-11-03T00:01:00.000Z"]
+    );
+    // An attempt without an answer says why.
+    let other = format!("{} tr.pc-attempts", row("whd_2"));
+    assert!(get::<HtmlElement>(&root, &other).hidden());
+    click(&root, &format!("{} .pc-attempts-toggle", row("whd_2")));
+    until("the other attempts", &root, || {
+        !get::<HtmlElement>(&root, &other).hidden()
+    })
+    .await;
+    assert_eq!(
+        texts(&root, &format!("{other} .pc-attempt-result")),
+        ["connection refused"]
+    );
+
+    // "More deliveries" appends the next page, asked for with the cursor.
+    click(&root, "#pc-deliveries-more");
+    until("the second page", &root, || {
+        find(&root, &row("whd_0")).is_some()
+    })
+    .await;
+    assert_eq!(
+        attrs(&root, "#pc-deliveries tbody.pc-delivery", "data-id"),
+        ["whd_2", "whd_1", "whd_0"]
+    );
+    let deliveries = calls_to(
+        &calls,
+        "GET",
+        "/admin/api/webhook_endpoints/we_1/deliveries",
+    );
+    assert_eq!(
+        deliveries[1].url,
+        "/admin/api/webhook_endpoints/we_1/deliveries?starting_after=1793664000000%3Awhd_1"
+    );
+    assert!(
+        find(&root, "#pc-deliveries-more").is_none(),
+        "the last page"
+    );
+
+    // Resend: a POST with the CSRF token and no body; the page says so and reloads.
+    let before = deliveries.len();
+    click(&root, &format!("{} .pc-resend", row("whd_1")));
+    until("the resend message", &root, || {
+        !text(&root, "#pc-resend-status").is_empty()
+    })
+    .await;
+    assert_eq!(
+        text(&root, "#pc-resend-status"),
+        "Event evt_1 is queued for delivery again."
+    );
+    let posts = calls_to(
+        &calls,
+        "POST",
+        "/admin/api/webhook_endpoints/we_1/deliveries/whd_1/resend",
+    );
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].csrf.as_deref(), Some("csrf_tok_1"));
+    assert_eq!(posts[0].credentials, "SameOrigin");
+    assert_eq!(posts[0].body, "");
+    until("the reloaded deliveries", &root, || {
+        text(&root, &format!("{} tr:first-child .pc-badge", row("whd_1"))) == "Pending"
+    })
+    .await;
+    assert!(
+        calls_to(
+            &calls,
+            "GET",
+            "/admin/api/webhook_endpoints/we_1/deliveries"
+        )
+        .len()
+            > before
+    );
+    // Opened deliveries stay open across the reload.
+    assert!(!get::<HtmlElement>(&root, &attempts).hidden());
+    assert_eq!(text(&root, "#pc-resend-error"), "");
+
+    // A resend the server refuses is explained.
+    click(&root, &format!("{} .pc-resend", row("whd_2")));
+    until("the resend error", &root, || {
+        !text(&root, "#pc-resend-error").is_empty()
+    })
+    .await;
+    assert_eq!(
+        text(&root, "#pc-resend-error"),
+        "Resending failed: No such webhook delivery."
+    );
+    assert_eq!(text(&root, "#pc-resend-status"), "");
+
+    // The status filter lives in the URL and in the request.
+    choose(&root, "#pc-d-status", "failed");
+    assert_eq!(
+        location(),
+        (
+            "/admin/webhooks/we_1".to_string(),
+            "?status=failed".to_string()
+        )
+    );
+    until_present(&root, "#pc-no-deliveries").await;
+    assert_eq!(
+        text(&root, "#pc-no-deliveries"),
+        "No deliveries with this status."
+    );
+    assert_eq!(
+        calls_to(
+            &calls,
+            "GET",
+            "/admin/api/webhook_endpoints/we_1/deliveries"
+        )
+        .last()
+        .unwrap()
+        .url,
+        "/admin/api/webhook_endpoints/we_1/deliveries?status=failed"
+    );
+    drop(app);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_webhook_endpoint_that_does_not_exist_offers_no_retry() {
+    let calls = serve(|call| match call.path() {
+        "/admin/api/session" => reply(200, SESSION),
+        _ => problem(404, "resource_missing", "No such webhook endpoint.", None),
+    });
+    let root = container();
+    let app = mount_to(root.clone(), || {
+        provide_context(Console::new(
+            Route::WebhookEndpoint {
+                id: "we_404".into(),
+                status: None,
+            },
+            SessionState::Checking,
+        ));
+        view! { <EndpointPage id="we_404".to_string() status=Signal::stored(None::<String>) /> }
+    });
+    until_present(&root, ".pc-load-error").await;
+    assert_eq!(
+        text(&root, ".pc-load-error > p.pc-error[role='alert']"),
+        "No such webhook endpoint."
+    );
+    assert!(find(&root, ".pc-load-error button").is_none());
+    // One error, not two: the deliveries are not asked for.
+    assert!(calls_to(
+        &calls,
+        "GET",
+        "/admin/api/webhook_endpoints/we_404/deliveries"
+    )
+    .is_empty());
+    drop(app);
+    root.remove();
 }

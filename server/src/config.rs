@@ -45,6 +45,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYPAL_API_BASE", "PayPal API base URL (default: https://api-m.paypal.com in live mode)."),
     ("PAYPAL_WEBHOOK_VERIFY", "How PayPal webhooks are verified: offline (certificate, default) or online (PayPal's verification API)."),
     ("PAYPAL_SDK_URL", "PayPal JS SDK URL (default: https://www.paypal.com/sdk/js)."),
+    ("RABBITMQ_URL", "amqp:// or amqps:// URL of a RabbitMQ broker: every event is also published there (default: none, no bus)."),
+    ("RABBITMQ_EXCHANGE", "The durable topic exchange events are published to, routing key = event type (default: paygate.events)."),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +103,49 @@ pub struct Config {
     pub log_filter: String,
     pub stripe: StripeConfig,
     pub paypal: PaypalConfig,
+    /// The RabbitMQ event bus (`RABBITMQ_URL`); `None`: no bus, nothing about it runs.
+    pub event_bus: Option<EventBusConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventBusConfig {
+    /// `amqp://` or `amqps://`, with credentials: a secret.
+    pub url: SecretString,
+    /// The durable topic exchange events are published to.
+    pub exchange: String,
+}
+
+/// `RABBITMQ_URL` and `RABBITMQ_EXCHANGE`: checked here so a typo stops the start, not the
+/// first publication.
+fn event_bus(get: &impl Fn(&str) -> Option<String>) -> Result<Option<EventBusConfig>, ConfigError> {
+    let exchange = get("RABBITMQ_EXCHANGE").unwrap_or_else(|| "paygate.events".into());
+    let Some(url) = get("RABBITMQ_URL") else {
+        if get("RABBITMQ_EXCHANGE").is_some() {
+            return Err(err("RABBITMQ_EXCHANGE", "set without RABBITMQ_URL"));
+        }
+        return Ok(None);
+    };
+    match url::Url::parse(&url) {
+        Ok(u) if u.scheme() == "amqp" || u.scheme() == "amqps" => {}
+        // The message never repeats the URL: it holds a password.
+        _ => return Err(err("RABBITMQ_URL", "not an amqp:// or amqps:// URL")),
+    }
+    // AMQP exchange names: at most 255 of letters, digits, '-', '_', '.', ':'.
+    if exchange.is_empty()
+        || exchange.len() > 255
+        || !exchange
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+    {
+        return Err(err(
+            "RABBITMQ_EXCHANGE",
+            "1 to 255 letters, digits, '-', '_', '.' or ':'",
+        ));
+    }
+    Ok(Some(EventBusConfig {
+        url: SecretString::from(url),
+        exchange,
+    }))
 }
 
 /// A configuration problem, always naming the variable at fault.
@@ -397,6 +442,8 @@ impl Config {
             }
         }
 
+        let event_bus = event_bus(&get)?;
+
         Ok(Config {
             mode,
             providers,
@@ -418,6 +465,7 @@ impl Config {
             log_filter: get("PAYGATE_LOG").unwrap_or_else(|| "info".into()),
             stripe,
             paypal,
+            event_bus,
         })
     }
 
@@ -531,6 +579,34 @@ mod tests {
         assert!(c.stripe.emulated);
         assert_eq!(c.stripe.api_base, "http://127.0.0.1:8081/stripe");
         assert_eq!(c.stripe.js_url, "http://127.0.0.1:8081/stripe/js/v3/");
+    }
+
+    #[test]
+    fn the_event_bus_is_off_unless_configured_and_checked_when_it_is() {
+        assert!(Config::from_vars(&BTreeMap::new())
+            .unwrap()
+            .event_bus
+            .is_none());
+        let on = Config::from_vars(&vars(&[("RABBITMQ_URL", "amqp://u:p@127.0.0.1:5672/%2f")]))
+            .unwrap()
+            .event_bus
+            .unwrap();
+        assert_eq!(on.exchange, "paygate.events");
+        for (pairs, variable) in [
+            (
+                vec![("RABBITMQ_URL", "http://u:hunter2@broker")],
+                "RABBITMQ_URL",
+            ),
+            (vec![("RABBITMQ_EXCHANGE", "x")], "RABBITMQ_EXCHANGE"),
+            (
+                vec![("RABBITMQ_URL", "amqp://b"), ("RABBITMQ_EXCHANGE", "a b")],
+                "RABBITMQ_EXCHANGE",
+            ),
+        ] {
+            let e = Config::from_vars(&vars(&pairs)).unwrap_err();
+            assert_eq!(e.variable, variable);
+            assert!(!e.to_string().contains("hunter2"), "{e}");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod customers;
 pub mod db;
 pub mod error;
+pub mod event_bus;
 pub mod events;
 pub mod http;
 pub mod ids;

@@ -110,6 +110,7 @@ impl Application {
             None => providers_from_config(&config, &options.clock),
         };
         let state = AppState::new(config, db, providers, options.clock.clone());
+        crate::pages::demo_shop::register(&state).await;
         Ok(Application {
             listener,
             state,
@@ -155,6 +156,14 @@ impl Application {
             Duration::from_millis(250),
             stopped.clone(),
         )));
+        if let Some(bus) = self.state.config.event_bus.clone() {
+            workers.push(tokio::spawn(crate::event_bus::run(
+                self.state.clone(),
+                bus,
+                Duration::from_millis(250),
+                stopped.clone(),
+            )));
+        }
         workers.push(tokio::spawn(housekeeping(
             self.state.clone(),
             stopped.clone(),

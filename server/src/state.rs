@@ -22,6 +22,8 @@ pub struct AppState {
     pub inbox_wakeup: Arc<Notify>,
     pub metrics: Arc<Metrics>,
     pub rate_limits: Arc<RateLimits>,
+    /// Whether the RabbitMQ event bus is connected, for `/metrics`.
+    pub bus_health: Arc<crate::event_bus::BusHealth>,
     /// SHA-256 (hex) of the configured development key, if any.
     pub dev_key_hash: Option<String>,
 }
@@ -32,6 +34,7 @@ impl AppState {
             .dev_api_key
             .as_ref()
             .map(|k| sha256_hex(k.expose_secret().as_bytes()));
+        let event_bus = config.event_bus.is_some();
         AppState {
             cipher: DataCipher::new(&config.data_key),
             rate_limits: Arc::new(RateLimits::new(
@@ -43,7 +46,8 @@ impl AppState {
             clock,
             providers,
             inbox_wakeup: Arc::new(Notify::new()),
-            metrics: Arc::new(Metrics::new()),
+            metrics: Arc::new(Metrics::new(event_bus)),
+            bus_health: Arc::default(),
             dev_key_hash,
         }
     }

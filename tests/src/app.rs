@@ -254,12 +254,20 @@ impl TestApp {
     pub async fn card_checkout(&self, session: &Value) -> (String, String) {
         let s = self.create_session(session).await;
         let sid = s["id"].as_str().unwrap().to_string();
-        let intent = json_with_status(self.widget_post(&sid, "stripe/intent").await, 200).await;
+        let payment = self.pay_by_card(&sid).await;
+        (sid, payment)
+    }
+
+    /// Pays the open session `sid` as the widget does (a PaymentIntent confirmed with
+    /// `pm_card_visa`, reported back by the browser); the session is then complete. Returns the
+    /// payment's id.
+    pub async fn pay_by_card(&self, sid: &str) -> String {
+        let intent = json_with_status(self.widget_post(sid, "stripe/intent").await, 200).await;
         self.stripe_js_confirm(intent["client_secret"].as_str().unwrap(), "pm_card_visa")
             .await;
-        let done = json_with_status(self.widget_post(&sid, "stripe/complete").await, 200).await;
+        let done = json_with_status(self.widget_post(sid, "stripe/complete").await, 200).await;
         assert_eq!(done["session"], "complete", "{done}");
-        (sid, intent["payment"].as_str().unwrap().to_string())
+        intent["payment"].as_str().unwrap().to_string()
     }
 
     pub async fn count(&self, sql: &str) -> i64 {

@@ -11,6 +11,7 @@ pub mod emulator;
 pub mod evidence;
 pub mod merchant;
 pub mod provider;
+pub mod rabbitmq;
 pub mod seed;
 pub mod shop;
 pub mod standard_webhooks;

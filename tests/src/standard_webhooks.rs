@@ -16,6 +16,10 @@ pub struct Delivery {
     pub timestamp: String,
     pub signature: String,
     pub body: String,
+    /// When the receiver got it, in unix seconds on the receiver's clock; `None` for real time.
+    /// A test that moves paygate's clock receives on that clock, and the verifier's timestamp
+    /// tolerance (5 minutes) is checked against it.
+    pub received_at: Option<i64>,
 }
 
 impl Delivery {
@@ -32,6 +36,7 @@ impl Delivery {
             timestamp: h("webhook-timestamp"),
             signature: h("webhook-signature"),
             body,
+            received_at: None,
         }
     }
 }
@@ -59,16 +64,28 @@ pub fn verify(secret: &str, deliveries: &[Delivery]) -> Option<Vec<bool>> {
     let input: Vec<Value> = deliveries
         .iter()
         .map(|d| {
-            json!({ "secret": secret, "body": d.body, "headers": {
+            json!({ "secret": secret, "body": d.body, "now": d.received_at, "headers": {
                 "webhook-id": d.id, "webhook-timestamp": d.timestamp, "webhook-signature": d.signature,
             }})
         })
         .collect();
     let script = r#"
 import json, sys
+from datetime import datetime
+import standardwebhooks.webhooks as library
 from standardwebhooks.webhooks import Webhook
+
+class ReceiverClock(datetime):
+    """The library reads the time with datetime.now: this answers the receiver's time."""
+    at = None
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.now(tz) if cls.at is None else datetime.fromtimestamp(cls.at, tz)
+
+library.datetime = ReceiverClock
 out = []
 for d in json.load(sys.stdin):
+    ReceiverClock.at = d["now"]
     try:
         Webhook(d["secret"]).verify(d["body"], d["headers"])
         out.append(True)

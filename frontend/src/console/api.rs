@@ -8,9 +8,9 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use shared::api::admin::{
     AdminRefund, AdminSession, AuditPage, DailyStats, DailyStatsQuery, HistoryPage, HistoryQuery,
-    PaymentDetail, SignIn, CSRF_HEADER,
+    PaymentDetail, SignIn, WebhookResent, CSRF_HEADER,
 };
-use shared::api::Refund;
+use shared::api::{List, Refund, WebhookDelivery, WebhookEndpoint};
 use web_sys::RequestCredentials;
 
 /// Why an admin API call failed.
@@ -195,11 +195,12 @@ pub async fn daily_stats(query: &DailyStatsQuery) -> Result<DailyStats, ApiError
     get("/admin/api/stats/daily", stats_api_query(query)).await
 }
 
-fn not_found() -> ApiError {
+/// What the server would answer for an id that cannot be one (never sent).
+fn not_found(what: &str) -> ApiError {
     ApiError::Problem {
         status: 404,
         code: "resource_missing".to_string(),
-        detail: "There is no such payment.".to_string(),
+        detail: format!("There is no such {what}."),
         param: None,
     }
 }
@@ -207,7 +208,7 @@ fn not_found() -> ApiError {
 /// `GET /admin/api/payments/{id}`.
 pub async fn payment(id: &str) -> Result<PaymentDetail, ApiError> {
     if !plausible_id(id) {
-        return Err(not_found());
+        return Err(not_found("payment"));
     }
     get(&format!("/admin/api/payments/{id}"), Vec::new()).await
 }
@@ -221,7 +222,7 @@ pub async fn refund(
     idempotency_key: &str,
 ) -> Result<Refund, ApiError> {
     if !plausible_id(id) {
-        return Err(not_found());
+        return Err(not_found("payment"));
     }
     let request = same_origin(Request::post(&format!("/admin/api/payments/{id}/refunds")))
         .header(CSRF_HEADER, csrf_token)
@@ -233,6 +234,61 @@ pub async fn refund(
 /// `GET /admin/api/audit?before=...&limit=50`.
 pub async fn audit(before: Option<i64>) -> Result<AuditPage, ApiError> {
     get("/admin/api/audit", audit_api_query(before)).await
+}
+
+/// `GET /admin/api/webhook_endpoints`: every endpoint (no secrets).
+pub async fn webhook_endpoints() -> Result<List<WebhookEndpoint>, ApiError> {
+    get("/admin/api/webhook_endpoints", Vec::new()).await
+}
+
+/// `GET /admin/api/webhook_endpoints/{id}`.
+pub async fn webhook_endpoint(id: &str) -> Result<WebhookEndpoint, ApiError> {
+    if !plausible_id(id) {
+        return Err(not_found("webhook endpoint"));
+    }
+    get(&format!("/admin/api/webhook_endpoints/{id}"), Vec::new()).await
+}
+
+/// `GET /admin/api/webhook_endpoints/{id}/deliveries?status=...&starting_after=...`: a page of
+/// the endpoint's deliveries, newest first, each with every attempt.
+pub async fn deliveries(
+    id: &str,
+    status: Option<&str>,
+    starting_after: Option<&str>,
+) -> Result<List<WebhookDelivery>, ApiError> {
+    if !plausible_id(id) {
+        return Err(not_found("webhook endpoint"));
+    }
+    let mut query = Vec::new();
+    if let Some(status) = status {
+        query.push(("status", status.to_string()));
+    }
+    if let Some(cursor) = starting_after {
+        query.push(("starting_after", cursor.to_string()));
+    }
+    get(
+        &format!("/admin/api/webhook_endpoints/{id}/deliveries"),
+        query,
+    )
+    .await
+}
+
+/// `POST /admin/api/webhook_endpoints/{endpoint}/deliveries/{delivery}/resend` with the CSRF
+/// token: the delivery's event is queued again for the endpoint.
+pub async fn resend(
+    endpoint: &str,
+    delivery: &str,
+    csrf_token: &str,
+) -> Result<WebhookResent, ApiError> {
+    if !plausible_id(endpoint) || !plausible_id(delivery) {
+        return Err(not_found("webhook delivery"));
+    }
+    let request = same_origin(Request::post(&format!(
+        "/admin/api/webhook_endpoints/{endpoint}/deliveries/{delivery}/resend"
+    )))
+    .header(CSRF_HEADER, csrf_token)
+    .build();
+    json(send(request).await?).await
 }
 
 /// A fresh idempotency key: 128 random bits from `crypto.getRandomValues` (`Math.random` only

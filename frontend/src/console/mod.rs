@@ -1,15 +1,18 @@
 //! The admin console served at `/admin`: sign-in, payment history with filters, totals and a
-//! daily chart, payment detail with refunds, and the audit log.
+//! daily chart, payment detail with refunds, the merchant's webhook endpoints with their
+//! deliveries (and resend), and the audit log.
 //!
 //! [`ConsoleApp`] checks the session, then shows the page of the URL ([`Route`]); pages link
 //! to each other through the History API, so every view has a URL that can be shared or
 //! reloaded. One file per job: [`api`] (HTTP), [`query`] (filters in URLs), [`route`],
 //! [`format`], [`loaded`] (a page's loading, failed and loaded states), and a file per page or
-//! part ([`signin`], [`history`], [`chart`], [`detail`], [`refund`], [`audit`]).
+//! part ([`signin`], [`history`], [`chart`], [`detail`], [`refund`], [`webhooks`],
+//! [`deliveries`], [`audit`]).
 
 pub mod api;
 pub mod audit;
 pub mod chart;
+pub mod deliveries;
 pub mod detail;
 pub mod format;
 pub mod history;
@@ -18,6 +21,7 @@ pub mod query;
 pub mod refund;
 pub mod route;
 pub mod signin;
+pub mod webhooks;
 
 pub use route::Route;
 
@@ -216,6 +220,8 @@ enum Phase {
 enum PageKey {
     History,
     Payment(String),
+    Webhooks,
+    WebhookEndpoint(String),
     Audit,
     NotFound,
 }
@@ -238,6 +244,8 @@ pub fn ConsoleShell(#[prop(optional)] on_retry: Option<Callback<()>>) -> impl In
             Route::History(_) => PageKey::History,
             Route::Payment(id) => PageKey::Payment(id.clone()),
             Route::Audit { .. } => PageKey::Audit,
+            Route::Webhooks => PageKey::Webhooks,
+            Route::WebhookEndpoint { id, .. } => PageKey::WebhookEndpoint(id.clone()),
             Route::NotFound => PageKey::NotFound,
         })
     });
@@ -301,6 +309,16 @@ pub fn ConsoleShell(#[prop(optional)] on_retry: Option<Callback<()>>) -> impl In
                 })
             });
             view! { <audit::AuditPage before /> }.into_any()
+        }
+        PageKey::Webhooks => view! { <webhooks::WebhooksPage /> }.into_any(),
+        PageKey::WebhookEndpoint(id) => {
+            let status = Memo::new(move |_| {
+                console.route.with(|route| match route {
+                    Route::WebhookEndpoint { status, .. } => status.clone(),
+                    _ => None,
+                })
+            });
+            view! { <deliveries::EndpointPage id status /> }.into_any()
         }
         PageKey::NotFound => view! { <NotFound /> }.into_any(),
     };
@@ -394,6 +412,15 @@ fn Header() -> impl IntoView {
                             current=Signal::derive(move || section.get() == Section::Payments)
                         >
                             "Payments"
+                        </Link>
+                    </li>
+                    <li>
+                        <Link
+                            to=Route::Webhooks
+                            id="pc-nav-webhooks"
+                            current=Signal::derive(move || section.get() == Section::Webhooks)
+                        >
+                            "Webhooks"
                         </Link>
                     </li>
                     <li>

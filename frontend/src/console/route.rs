@@ -1,9 +1,11 @@
 //! The console's pages and their URLs (History API routing under `/admin`):
 //! - `/admin?status=...&currency=...`: the payment history, filters in the query;
 //! - `/admin/payments/{id}`: one payment;
-//! - `/admin/audit?before=...`: the audit log.
+//! - `/admin/audit?before=...`: the audit log;
+//! - `/admin/webhooks`: the merchant's webhook endpoints;
+//! - `/admin/webhooks/{id}?status=...`: one endpoint and its deliveries, filtered by status.
 
-use super::query::{history_from_search, history_to_search, pairs};
+use super::query::{encode, history_from_search, history_to_search, pairs};
 use crate::http::plausible_id;
 use shared::api::admin::HistoryQuery;
 
@@ -14,9 +16,20 @@ pub const BASE: &str = "/admin";
 pub enum Route {
     History(HistoryQuery),
     Payment(String),
-    Audit { before: Option<i64> },
+    Audit {
+        before: Option<i64>,
+    },
+    Webhooks,
+    /// `status`: `pending`, `delivered` or `failed`; `None` shows every delivery.
+    WebhookEndpoint {
+        id: String,
+        status: Option<String>,
+    },
     NotFound,
 }
+
+/// The delivery statuses the server knows; anything else in a URL is dropped (every delivery).
+pub const DELIVERY_STATUSES: [&str; 3] = ["pending", "delivered", "failed"];
 
 impl Route {
     /// The page of a path and query string (`location.pathname`, `location.search`).
@@ -32,6 +45,14 @@ impl Route {
                 before: pairs(search)
                     .find(|(key, _)| key == "before")
                     .and_then(|(_, value)| value.parse().ok()),
+            },
+            ["webhooks"] => Route::Webhooks,
+            ["webhooks", id] if plausible_id(id) => Route::WebhookEndpoint {
+                id: (*id).to_string(),
+                status: pairs(search)
+                    .find(|(key, _)| key == "status")
+                    .map(|(_, value)| value)
+                    .filter(|value| DELIVERY_STATUSES.contains(&value.as_str())),
             },
             _ => Route::NotFound,
         }
@@ -62,6 +83,12 @@ impl Route {
             Route::Audit {
                 before: Some(before),
             } => format!("{BASE}/audit?before={before}"),
+            Route::Webhooks => format!("{BASE}/webhooks"),
+            Route::WebhookEndpoint { id, status: None } => format!("{BASE}/webhooks/{id}"),
+            Route::WebhookEndpoint {
+                id,
+                status: Some(status),
+            } => format!("{BASE}/webhooks/{id}?status={}", encode(status)),
             Route::NotFound => BASE.to_string(),
         }
     }
@@ -72,6 +99,8 @@ impl Route {
             Route::History(_) => "Payments · paygate admin".to_string(),
             Route::Payment(id) => format!("Payment {id} · paygate admin"),
             Route::Audit { .. } => "Audit log · paygate admin".to_string(),
+            Route::Webhooks => "Webhooks · paygate admin".to_string(),
+            Route::WebhookEndpoint { id, .. } => format!("Webhook endpoint {id} · paygate admin"),
             Route::NotFound => "Not found · paygate admin".to_string(),
         }
     }
@@ -81,6 +110,7 @@ impl Route {
         match self {
             Route::History(_) | Route::Payment(_) => Section::Payments,
             Route::Audit { .. } => Section::Audit,
+            Route::Webhooks | Route::WebhookEndpoint { .. } => Section::Webhooks,
             Route::NotFound => Section::None,
         }
     }
@@ -89,6 +119,7 @@ impl Route {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Payments,
+    Webhooks,
     Audit,
     None,
 }
@@ -123,7 +154,25 @@ mod tests {
             Route::parse("/admin/audit", ""),
             Route::Audit { before: None }
         );
+        assert_eq!(Route::parse("/admin/webhooks", ""), Route::Webhooks);
+        assert_eq!(
+            Route::parse("/admin/webhooks/we_1", "?status=failed"),
+            Route::WebhookEndpoint {
+                id: "we_1".into(),
+                status: Some("failed".into())
+            }
+        );
+        // An unknown status shows every delivery rather than failing the page.
+        assert_eq!(
+            Route::parse("/admin/webhooks/we_1", "?status=lost"),
+            Route::WebhookEndpoint {
+                id: "we_1".into(),
+                status: None
+            }
+        );
         for (path, search) in [
+            ("/admin/webhooks/we_1%2F..", ""),
+            ("/admin/webhooks/we_1/deliveries", ""),
             ("/admin/payments/pay_1%2F..", ""),
             ("/admin/payments/", ""),
             ("/admin/nope", ""),
@@ -147,6 +196,15 @@ mod tests {
             Route::Payment("pay_9".into()),
             Route::Audit { before: None },
             Route::Audit { before: Some(5) },
+            Route::Webhooks,
+            Route::WebhookEndpoint {
+                id: "we_9".into(),
+                status: None,
+            },
+            Route::WebhookEndpoint {
+                id: "we_9".into(),
+                status: Some("pending".into()),
+            },
         ];
         for route in routes {
             let href = route.href();

@@ -1,6 +1,7 @@
 //! The admin console's API (`/admin/api/...`): sign-in with sessions and CSRF
 //! protection, the payment history with filters and totals, the daily chart, a payment's detail,
-//! refunds, the CSV export and the audit log. Admin accounts are managed from the command line
+//! refunds, the CSV export, the audit log, and the merchant webhook endpoints with their delivery
+//! log and resend. Admin accounts are managed from the command line
 //! (`paygate admin`, [`accounts`]). The console's page itself is served by `pages`.
 
 pub mod accounts;
@@ -13,6 +14,7 @@ mod history;
 pub mod session;
 mod sign_in;
 mod stats;
+mod webhooks;
 
 use crate::error::ApiError;
 use crate::http::idempotency::{self, IdempotencyScope};
@@ -45,6 +47,16 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/api/payments/{id}", get(detail::show))
         .route("/admin/api/stats/daily", get(stats::daily))
         .route("/admin/api/audit", get(audit::list))
+        .route("/admin/api/webhook_endpoints", get(webhooks::list))
+        .route("/admin/api/webhook_endpoints/{id}", get(webhooks::show))
+        .route(
+            "/admin/api/webhook_endpoints/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/admin/api/webhook_endpoints/{id}/deliveries/{delivery}/resend",
+            post(webhooks::resend),
+        )
         .merge(refunds)
         // Payment data and CSRF tokens must not linger in caches.
         .layer(SetResponseHeaderLayer::overriding(

@@ -1,4 +1,7 @@
-//! Prometheus metrics: requests by route and status, and a latency histogram by route.
+//! Prometheus metrics: requests by route and status, a latency histogram by route, the merchant
+//! webhook deliveries waiting, and (with `RABBITMQ_URL`) the event bus's backlog and state. The
+//! backlogs are counted in the database at each scrape: they are the durable truth, shared by
+//! every instance.
 
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -8,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::sync::Mutex;
@@ -30,16 +34,25 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
+    webhook_backlog: Gauge,
+    bus: Option<BusGauges>,
+}
+
+struct BusGauges {
+    connected: Gauge,
+    backlog: Gauge,
+    published: Gauge,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
-        Metrics::new()
+        Metrics::new(false)
     }
 }
 
 impl Metrics {
-    pub fn new() -> Metrics {
+    /// `event_bus`: whether `RABBITMQ_URL` is set (the bus's gauges exist only then).
+    pub fn new(event_bus: bool) -> Metrics {
         let mut registry = Registry::with_prefix("paygate");
         let requests = Family::<RequestLabels, Counter>::default();
         // 1 ms .. ~16 s; the histogram counts seconds, as Prometheus expects. Bucket bounds
@@ -57,10 +70,41 @@ impl Metrics {
             "HTTP request latency by route",
             latency.clone(),
         );
+        let webhook_backlog = Gauge::default();
+        registry.register(
+            "webhook_deliveries_pending",
+            "Merchant webhook deliveries not yet delivered or failed",
+            webhook_backlog.clone(),
+        );
+        let bus = event_bus.then(|| {
+            let gauges = BusGauges {
+                connected: Gauge::default(),
+                backlog: Gauge::default(),
+                published: Gauge::default(),
+            };
+            registry.register(
+                "event_bus_connected",
+                "1 while the RabbitMQ event bus is connected, 0 otherwise",
+                gauges.connected.clone(),
+            );
+            registry.register(
+                "event_bus_backlog",
+                "Events waiting to be published on the event bus",
+                gauges.backlog.clone(),
+            );
+            registry.register(
+                "event_bus_published",
+                "Events this process published on the event bus (confirmed by the broker)",
+                gauges.published.clone(),
+            );
+            gauges
+        });
         Metrics {
             registry: Mutex::new(registry),
             requests,
             latency,
+            webhook_backlog,
+            bus,
         }
     }
 
@@ -103,6 +147,18 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 pub async fn render(State(state): State<AppState>) -> Response {
+    // A database that cannot answer leaves the last values; the scrape itself still works.
+    if let Ok(n) = crate::merchant_webhooks::repo::pending_count(&state.db).await {
+        state.metrics.webhook_backlog.set(n);
+    }
+    if let Some(bus) = &state.metrics.bus {
+        bus.connected.set(i64::from(state.bus_health.connected()));
+        bus.published
+            .set(i64::try_from(state.bus_health.published()).unwrap_or(i64::MAX));
+        if let Ok(n) = crate::event_bus::repo::backlog(&state.db).await {
+            bus.backlog.set(n);
+        }
+    }
     let mut res = state.metrics.encode().into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

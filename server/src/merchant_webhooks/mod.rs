@@ -6,6 +6,7 @@
 pub mod relay;
 pub mod repo;
 pub mod routes;
+pub mod service;
 pub mod signing;
 pub mod url;
 

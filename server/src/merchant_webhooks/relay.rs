@@ -61,7 +61,8 @@ pub async fn pass(state: &AppState) -> Result<usize, sqlx::Error> {
     Ok(fan_out(state).await? + send_due(state).await?)
 }
 
-/// Makes the deliveries of events not fanned out yet.
+/// Makes the deliveries of events not fanned out yet, and (with `RABBITMQ_URL`) their
+/// publications on the event bus, in the transaction that marks each event fanned out.
 pub async fn fan_out(state: &AppState) -> Result<usize, sqlx::Error> {
     let events = repo::unfanned_events(&state.db, BATCH).await?;
     for (event_id, event_type) in &events {
@@ -75,6 +76,9 @@ pub async fn fan_out(state: &AppState) -> Result<usize, sqlx::Error> {
             state.clock.now_ms(),
         )
         .await?;
+        if state.config.event_bus.is_some() {
+            crate::event_bus::repo::enqueue(&mut tx, event_id, state.clock.now_ms()).await?;
+        }
         tx.commit().await?;
     }
     Ok(events.len())

@@ -231,6 +231,13 @@ pub async fn claim_due(
     .await
 }
 
+/// How many deliveries are still pending (for `/metrics`).
+pub async fn pending_count(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'")
+        .fetch_one(&db.pool)
+        .await
+}
+
 /// What a sender needs of a claimed delivery.
 pub struct Claimed {
     pub id: String,

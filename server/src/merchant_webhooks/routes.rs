@@ -3,13 +3,11 @@
 
 use super::relay::ROTATION_OVERLAP_MS;
 use super::repo::{self, EndpointRecord};
-use super::{signing, url, SECRET_CONTEXT};
+use super::{service, signing, SECRET_CONTEXT};
 use crate::auth::Merchant;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
-use crate::ids::new_id;
 use crate::state::AppState;
-use crate::validate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -43,34 +41,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/events/{id}/resend", post(resend_event))
 }
 
-/// `enabled_events`: at least one; each `*`, a listed type, or `prefix.*` matching one.
-fn validate_events(events: &[String]) -> Result<(), ApiError> {
-    if events.is_empty() || events.len() > 100 {
-        return Err(ApiError::invalid(
-            "enabled_events",
-            "enabled_events must list 1 to 100 event types.",
-        ));
-    }
-    for pattern in events {
-        let known = pattern == "*"
-            || crate::events::types::is_known(pattern)
-            || pattern.strip_suffix('*').is_some_and(|prefix| {
-                prefix.ends_with('.')
-                    && crate::events::types::CATALOG
-                        .iter()
-                        .any(|(kind, _, _)| kind.starts_with(prefix))
-            });
-        if !known {
-            return Err(ApiError::invalid(
-                "enabled_events",
-                format!("{pattern:?} is not an event type (see GET /v1/event_types), `*` or a `prefix.*`."),
-            ));
-        }
-    }
-    Ok(())
-}
-
-async fn found(state: &AppState, id: &str) -> Result<EndpointRecord, ApiError> {
+/// The endpoint, or 404 in the error envelope.
+pub async fn found(state: &AppState, id: &str) -> Result<EndpointRecord, ApiError> {
     repo::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))
@@ -88,24 +60,7 @@ pub async fn create_endpoint(
     _merchant: Merchant,
     Json(body): Json<CreateWebhookEndpoint>,
 ) -> ApiResult<(StatusCode, axum::Json<WebhookEndpoint>)> {
-    url::validate(&body.url, state.config.mode)?;
-    validate_events(&body.enabled_events)?;
-    validate::optional_text("description", body.description.as_deref(), 500)?;
-    let secret = signing::new_secret();
-    let now = state.clock.now_ms();
-    let record = EndpointRecord {
-        id: new_id("we"),
-        url: body.url,
-        description: body.description,
-        enabled_events: body.enabled_events,
-        status: "enabled".into(),
-        secret_ciphertext: state.cipher.encrypt(&secret, SECRET_CONTEXT),
-        previous_secret_ciphertext: None,
-        previous_secret_expires_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    repo::insert(&state.db, &record).await?;
+    let (record, secret) = service::create(&state, body).await?;
     Ok((StatusCode::CREATED, axum::Json(record.to_api(Some(secret)))))
 }
 
@@ -160,30 +115,7 @@ pub async fn update_endpoint(
     Path(id): Path<String>,
     Json(body): Json<UpdateWebhookEndpoint>,
 ) -> ApiResult<axum::Json<WebhookEndpoint>> {
-    let mut endpoint = found(&state, &id).await?;
-    if let Some(u) = body.url {
-        url::validate(&u, state.config.mode)?;
-        endpoint.url = u;
-    }
-    if let Some(events) = body.enabled_events {
-        validate_events(&events)?;
-        endpoint.enabled_events = events;
-    }
-    if let Some(d) = body.description {
-        validate::optional_text("description", Some(&d), 500)?;
-        endpoint.description = Some(d);
-    }
-    if let Some(status) = body.status {
-        if status != "enabled" && status != "disabled" {
-            return Err(ApiError::invalid(
-                "status",
-                "status must be enabled or disabled.",
-            ));
-        }
-        endpoint.status = status;
-    }
-    endpoint.updated_at = state.clock.now_ms();
-    repo::update(&state.db, &endpoint).await?;
+    let endpoint = service::update(&state, &id, body).await?;
     Ok(axum::Json(endpoint.to_api(None)))
 }
 
@@ -256,7 +188,18 @@ pub async fn list_deliveries(
     Path(id): Path<String>,
     Query(q): Query<DeliveriesQuery>,
 ) -> ApiResult<axum::Json<List<WebhookDelivery>>> {
-    found(&state, &id).await?;
+    Ok(axum::Json(deliveries_page(&state, &id, &q).await?))
+}
+
+/// One page of an endpoint's delivery log for `q`: 404 for an unknown endpoint, 400 for a bad
+/// filter, limit or cursor. Shared with the admin console's view of the same log, so both
+/// answer alike.
+pub async fn deliveries_page(
+    state: &AppState,
+    id: &str,
+    q: &DeliveriesQuery,
+) -> ApiResult<List<WebhookDelivery>> {
+    found(state, id).await?;
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid(
@@ -284,7 +227,7 @@ pub async fn list_deliveries(
     };
     let page = repo::deliveries(
         &state.db,
-        &id,
+        id,
         q.status.as_deref(),
         q.event_type.as_deref(),
         before,
@@ -298,11 +241,11 @@ pub async fn list_deliveries(
         cursor = Some(format!("{created_at}:{}", delivery.id));
         data.push(delivery);
     }
-    Ok(axum::Json(List {
+    Ok(List {
         data,
         has_more,
         next_cursor: if has_more { cursor } else { None },
-    }))
+    })
 }
 
 /// Deliver one event again to one endpoint (whatever became of earlier deliveries).

@@ -1,18 +1,18 @@
-//! HTML pages: the checkout widget, the admin console, and the sandbox demo landing page. The
-//! widget and console are Trunk builds under `PAYGATE_ASSETS_DIR` (`dist/widget`,
-//! `dist/console`); their `index.html` is served here with a per-response CSP nonce.
+//! HTML pages: the checkout widget, the admin console, and the landing page (the demo shop in
+//! sandbox mode, see `demo_shop`). The widget and console are Trunk builds under
+//! `PAYGATE_ASSETS_DIR` (`dist/widget`, `dist/console`); their `index.html` is served here with
+//! a per-response CSP nonce.
 
-use crate::checkout;
+pub mod demo_shop;
+
 use crate::config::Mode;
-use crate::error::ApiError;
 use crate::http::security;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
-use shared::api::CreateCheckoutSession;
 use tower_http::services::ServeDir;
 
 /// Trunk writes this into the inline bootstrap script when built with a nonce; the server
@@ -21,15 +21,12 @@ pub const NONCE_PLACEHOLDER: &str = "{{__TRUNK NONCE__}}";
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let assets = &state.config.assets_dir;
-    Router::new()
+    let router = Router::new()
         .route("/checkout/{id}", get(checkout_page))
         .route("/admin", get(console_page))
         // The console routes in the browser (/admin/payments/{id}, /admin/audit, ...).
         .route("/admin/{*path}", get(console_subpage))
         .route("/", get(home))
-        .route("/demo/checkout", post(demo_checkout))
-        .route("/demo/shop.js", get(shop_js))
-        .route("/demo/shop.css", get(shop_css))
         .route("/embed.js", get(embed_js))
         // scripts/build-frontend.sh writes a .gz beside each file; browsers get that one.
         .nest_service(
@@ -39,7 +36,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .nest_service(
             "/assets/console",
             ServeDir::new(assets.join("console")).precompressed_gzip(),
-        )
+        );
+    // Live mode has no demo shop: its routes answer 404 like any unknown route.
+    if state.config.mode == Mode::Sandbox {
+        router.merge(demo_shop::router())
+    } else {
+        router
+    }
 }
 
 async fn render_bundle(
@@ -102,108 +105,12 @@ async fn console_subpage(
     console_page(State(state)).await
 }
 
-/// The demo shop's catalogue: prices are the server's, never the browser's.
-const DEMO_PRODUCTS: &[(&str, &str, &str)] = &[
-    ("tee", "Organic cotton T-shirt", "19.99"),
-    ("mug", "Stoneware mug", "8.10"),
-    ("tea", "Sencha green tea, 100 g", "0.29"),
-];
-
 async fn home(State(state): State<AppState>) -> Response {
     if state.config.mode != Mode::Sandbox {
         return Html("<!doctype html><title>paygate</title><p>paygate is running.</p>")
             .into_response();
     }
-    let name = html_escape(&state.config.merchant_name);
-    let products: String = DEMO_PRODUCTS
-        .iter()
-        .map(|(sku, title, price)| {
-            let money =
-                shared::Money::parse(price, shared::Currency::USD).expect("demo prices are valid");
-            format!(
-                "<li data-sku=\"{sku}\" data-name=\"{t}\" data-minor=\"{m}\"><h3>{t}</h3><p>{d}</p>\
-                 <button type=\"button\">Add to cart</button></li>",
-                t = html_escape(title),
-                m = money.minor(),
-                d = html_escape(&money.display()),
-            )
-        })
-        .collect();
-    let mut res = Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{name} — paygate sandbox</title><link rel=\"stylesheet\" href=\"/demo/shop.css\"></head><body><main>\
-         <h1>{name}</h1><p class=\"note\">paygate is running in <strong>sandbox mode</strong>: pay with the card \
-         4242 4242 4242 4242 (any future date, any CVC) or the PayPal stand-in. No real money moves.</p>\
-         <ul class=\"products\">{products}</ul>\
-         <section class=\"cart\" aria-labelledby=\"cart-title\"><h2 id=\"cart-title\">Cart</h2><ul id=\"cart-lines\"></ul>\
-         <p id=\"cart-total\"></p><button id=\"pay\" type=\"button\" disabled>Pay</button>\
-         <p id=\"shop-status\" role=\"status\" aria-live=\"polite\"></p></section>\
-         <div id=\"checkout\"></div>\
-         <p class=\"note\"><a href=\"/admin\">Admin console</a> · <a href=\"/openapi.json\">OpenAPI</a> · <a href=\"/healthz\">Health</a></p>\
-         </main><script src=\"/embed.js\"></script><script src=\"/demo/shop.js\"></script></body></html>"
-    ))
-    .into_response();
-    res.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-src 'self'; \
-             img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-    res
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DemoCart {
-    items: Vec<DemoItem>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DemoItem {
-    sku: String,
-    quantity: i64,
-}
-
-/// Sandbox only: opens a checkout session for the cart on the merchant's behalf, as a merchant
-/// back end would with its secret key. The browser sends SKUs and quantities, never prices.
-async fn demo_checkout(
-    State(state): State<AppState>,
-    crate::http::extract::Json(cart): crate::http::extract::Json<DemoCart>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    if state.config.mode != Mode::Sandbox {
-        return Err(ApiError::not_found("page"));
-    }
-    let mut line_items = Vec::new();
-    for item in &cart.items {
-        let (_, title, price) = DEMO_PRODUCTS
-            .iter()
-            .find(|(sku, _, _)| *sku == item.sku)
-            .ok_or_else(|| {
-                ApiError::invalid("items", format!("Unknown product {:?}.", item.sku))
-            })?;
-        line_items.push(shared::api::LineItemRequest {
-            name: (*title).to_string(),
-            unit_amount: (*price).to_string(),
-            quantity: item.quantity,
-        });
-    }
-    let body = CreateCheckoutSession {
-        amount: None,
-        currency: "USD".into(),
-        line_items,
-        description: Some(format!("{} demo order", state.config.merchant_name)),
-        customer_email: None,
-        metadata: Default::default(),
-        success_url: None,
-        cancel_url: None,
-        providers: None,
-        capture_mode: Default::default(),
-        expires_in: Some(3600),
-    };
-    let session = checkout::service::create(&state, body).await?;
-    Ok(axum::Json(serde_json::json!({ "id": session.id })))
+    demo_shop::page::render(&state)
 }
 
 /// The embed loader merchants include with one script tag.
@@ -212,17 +119,6 @@ async fn embed_js() -> Response {
         include_str!("assets/embed.js"),
         "text/javascript; charset=utf-8",
     )
-}
-
-async fn shop_js() -> Response {
-    static_asset(
-        include_str!("assets/shop.js"),
-        "text/javascript; charset=utf-8",
-    )
-}
-
-async fn shop_css() -> Response {
-    static_asset(include_str!("assets/shop.css"), "text/css; charset=utf-8")
 }
 
 fn static_asset(body: &'static str, content_type: &'static str) -> Response {
@@ -243,12 +139,4 @@ fn static_asset(body: &'static str, content_type: &'static str) -> Response {
         HeaderValue::from_static("*"),
     );
     res
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }

@@ -1,4 +1,5 @@
-//! The admin console's API (`/admin/api/...`): sign-in, payment history, detail, refunds, audit.
+//! The admin console's API (`/admin/api/...`): sign-in, payment history, detail, refunds, audit,
+//! merchant webhook endpoints and their deliveries (which use the merchant API's types).
 //! Same-origin only, behind a session cookie; every state-changing call carries the session's
 //! CSRF token in the `X-CSRF-Token` header.
 
@@ -219,8 +220,8 @@ pub struct AuditEntry {
     pub at: i64,
     /// The admin's email, or `cli` for command-line changes.
     pub actor: String,
-    /// `sign_in`, `sign_in_failed`, `sign_out`, `refund`, `export`, `admin_created`,
-    /// `admin_disabled`.
+    /// `sign_in`, `sign_in_failed`, `sign_out`, `refund`, `refund_failed`, `export`,
+    /// `webhook_resend`, `admin_created`, `admin_disabled`.
     pub action: String,
     pub target: Option<String>,
     pub detail: serde_json::Value,
@@ -234,4 +235,16 @@ pub struct AuditPage {
     /// Pass as `before` for the next page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_before: Option<i64>,
+}
+
+/// Answer (202) of `POST /admin/api/webhook_endpoints/{endpoint}/deliveries/{delivery}/resend`
+/// (needs `X-CSRF-Token`): the event is queued again for the endpoint; the relay sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookResent {
+    /// `whd_...`, now pending and due.
+    pub delivery: String,
+    /// `evt_...`
+    pub event: String,
+    /// `we_...`
+    pub endpoint: String,
 }

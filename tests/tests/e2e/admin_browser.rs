@@ -1,13 +1,16 @@
 //! The admin console in a real headless Chromium against paygate in sandbox mode (real Stripe
 //! emulator over HTTP): sign-in (a wrong password, then the right one), the history with a
 //! filter that lives in the URL and survives a reload, the totals, a payment's detail and
-//! timeline, a partial refund in two steps that the server and the emulator both record, the
-//! audit log, and sign-out. Any CSP violation fails the test (`Browser::close`).
+//! timeline, a partial refund in two steps that the server and the emulator both record, a
+//! merchant webhook endpoint's deliveries with their attempts and a resend, the audit log, and
+//! sign-out. Any CSP violation fails the test (`Browser::close`).
 
 use paygate_tests::admin::{create_admin, PASSWORD};
-use paygate_tests::app::json_with_status;
+use paygate_tests::app::{eventually, json_with_status};
+use paygate_tests::emulator::webhook_receiver;
 use paygate_tests::{browser, spawn_app, AppOptions, TestApp, TestDb};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 const ADMIN: &str = "ops@shop.example";
 
@@ -78,6 +81,24 @@ async fn admin_signs_in_filters_refunds_and_signs_out() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db, AppOptions::default()).await;
     create_admin(&app, ADMIN).await;
+    // A merchant endpoint for the payments' successes, made before them.
+    let (hooks, received) = webhook_receiver("/hooks", 0, |headers, _| {
+        headers["webhook-id"]
+            .to_str()
+            .unwrap_or_default()
+            .to_string()
+    })
+    .await;
+    let endpoint = json_with_status(
+        app.post(
+            "/v1/webhook_endpoints",
+            &json!({ "url": hooks, "enabled_events": ["payment.succeeded"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let endpoint = endpoint["id"].as_str().unwrap().to_string();
     let paid = card_payment(&app, "25.00", "USD", true).await;
     assert_eq!(paid["status"], "succeeded");
     card_payment(&app, "9.99", "USD", false).await;
@@ -239,7 +260,66 @@ async fn admin_signs_in_filters_refunds_and_signs_out() {
     assert_eq!(at_stripe["amount"], 1000);
     assert_eq!(at_stripe["status"], "succeeded");
 
-    // The audit log shows the refund and the sign-in; then sign out.
+    // The webhook endpoint's deliveries, once both successes were delivered: a delivery opens
+    // to its attempt, and "Resend" (with the session's CSRF token) sends the event again.
+    let log = format!("/v1/webhook_endpoints/{endpoint}/deliveries?status=delivered");
+    eventually("both deliveries", Duration::from_secs(15), || async {
+        let log = json_with_status(app.get(&log).await, 200).await;
+        log["data"].as_array().unwrap().len() == 2
+    })
+    .await;
+    browser
+        .wait_for("#pc-nav-webhooks")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for(&format!("#pc-endpoints tr[data-id={endpoint}] a"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let delivery = "#pc-deliveries tbody.pc-delivery[data-status=delivered]";
+    browser.wait_for(delivery).await;
+    browser
+        .wait_for(&format!("{delivery} .pc-attempts-toggle"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_text(&format!("{delivery} .pc-attempt-result"), |t| {
+            t == "HTTP 200"
+        })
+        .await;
+    let event = browser
+        .wait_text(&format!("{delivery} .pc-delivery-event"), |t| {
+            t.starts_with("evt_")
+        })
+        .await;
+    browser
+        .wait_for(&format!("{delivery} .pc-resend"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let said = browser
+        .wait_text("#pc-resend-status", |t| !t.is_empty())
+        .await;
+    assert!(said.contains(&event), "{said}");
+    eventually("the event again", Duration::from_secs(15), || async {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|id| **id == event)
+            .count()
+            == 2
+    })
+    .await;
+
+    // The audit log shows the refund, the resend and the sign-in; then sign out.
     browser
         .wait_for("#pc-nav-audit")
         .await
@@ -248,6 +328,9 @@ async fn admin_signs_in_filters_refunds_and_signs_out() {
         .unwrap();
     browser
         .wait_for("#pc-audit-table tr[data-action=refund]")
+        .await;
+    browser
+        .wait_for("#pc-audit-table tr[data-action=webhook_resend]")
         .await;
     browser
         .wait_for("#pc-audit-table tr[data-action=sign_in_failed]")

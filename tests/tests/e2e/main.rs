@@ -6,10 +6,12 @@
 
 mod admin_api;
 mod admin_browser;
+mod admin_webhooks;
 mod checkout_sessions;
 mod cross_site;
 mod csp_detector;
 mod demo_shop;
+mod event_bus;
 mod events;
 mod idempotency;
 mod inbox;

@@ -1,6 +1,9 @@
 /* The sandbox demo shop: a cart in the page; "Pay" asks the shop's back end (here, paygate's
- * /demo/checkout, standing in for the merchant's server) to open a checkout session with the
- * merchant key, then embeds the widget with Paygate.mount. Prices live on the server. */
+ * /demo/checkout, standing in for the merchant's server) to record an order and open a checkout
+ * session for it, then embeds the widget with Paygate.mount. Prices live on the server.
+ * The widget's onSuccess is not proof of payment (anyone can run script in their own browser):
+ * the page only waits there, polling the order, which the shop's back end marks paid when
+ * paygate's signed checkout.session.completed webhook arrives. */
 (function () {
   'use strict';
   var cart = {};
@@ -31,6 +34,28 @@
     pay.disabled = sum === 0;
   }
 
+  var POLL_MS = 1000;
+  var POLL_TRIES = 60;
+
+  // Follows the order until the shop's back end has heard from paygate, or gives up saying so.
+  function confirm(order, tries) {
+    fetch('/demo/orders/' + encodeURIComponent(order), { headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : { status: 'unknown' }; })
+      .catch(function () { return { status: 'unknown' }; })
+      .then(function (o) {
+        if (o.status === 'paid') {
+          status.textContent = 'Thank you! Order ' + order + ' is paid (confirmed by paygate\'s signed webhook).';
+        } else if (o.status === 'expired') {
+          status.textContent = 'Order ' + order + ' expired before its payment was confirmed.';
+        } else if (tries <= 1) {
+          status.textContent = 'Payment received; paygate has not confirmed order ' + order +
+            ' yet. The shop marks it paid when paygate\'s signed webhook arrives.';
+        } else {
+          setTimeout(function () { confirm(order, tries - 1); }, POLL_MS);
+        }
+      });
+  }
+
   pay.addEventListener('click', function () {
     pay.disabled = true;
     status.textContent = 'Opening the checkout…';
@@ -46,7 +71,12 @@
         checkout.textContent = '';
         Paygate.mount(checkout, {
           session: session.id,
-          onSuccess: function () { status.textContent = 'Thank you! Your order is paid.'; cart = {}; render(); },
+          onSuccess: function () {
+            status.textContent = 'Payment received — confirming…';
+            cart = {};
+            render();
+            confirm(session.order, POLL_TRIES);
+          },
           onCancel: function () { status.textContent = 'Checkout canceled.'; pay.disabled = false; },
           onError: function (e) { status.textContent = 'The payment did not go through (' + (e.code || 'error') + ').'; pay.disabled = false; },
         });
