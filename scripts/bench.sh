@@ -4,7 +4,8 @@
 # database on 127.0.0.1, then the widget's time to interactive in headless Chromium (needs the
 # built front-end and Chromium; skipped with a message otherwise), then the admin history with
 # a million seeded payments on SQLite and PostgreSQL (`scripts/bench.sh history` runs only
-# that; HISTORY_ROWS changes the count). Results go in
+# that; HISTORY_ROWS changes the count), then merchant webhook delivery draining a backlog of
+# 100,000 events (`scripts/bench.sh webhooks` alone; WEBHOOK_EVENTS). Results go in
 # docs/BENCHMARKS.md by hand, with the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +23,24 @@ history_bench() { # the admin history with HISTORY_ROWS payments, SQLite then Po
   fi
 }
 
-# `scripts/bench.sh history` runs only the admin history benchmark.
+webhook_bench() { # merchant webhook delivery: WEBHOOK_EVENTS drained, SQLite then PostgreSQL
+  cargo build --release -p paygate-tests --bin webhook_bench
+  target/release/webhook_bench --backend sqlite --events "${WEBHOOK_EVENTS:-100000}"
+  if pg_isready -q -h 127.0.0.1 -p 5432; then
+    target/release/webhook_bench --backend postgres --events "${WEBHOOK_EVENTS:-100000}"
+  else
+    echo "skipped PostgreSQL: nothing answers on 127.0.0.1:5432" >&2
+  fi
+}
+
+# `scripts/bench.sh history` runs only the admin history benchmark, `scripts/bench.sh webhooks`
+# only the webhook delivery benchmark.
 if [ "${1:-}" = "history" ]; then
   history_bench
+  exit 0
+fi
+if [ "${1:-}" = "webhooks" ]; then
+  webhook_bench
   exit 0
 fi
 
@@ -58,3 +74,6 @@ fi
 
 echo "==> admin history, ${HISTORY_ROWS:-1000000} payments (alone: scripts/bench.sh history)"
 history_bench
+
+echo "==> merchant webhooks, ${WEBHOOK_EVENTS:-100000} events (alone: scripts/bench.sh webhooks)"
+webhook_bench

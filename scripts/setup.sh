@@ -36,12 +36,18 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
 fi
 
 if [ "${1:-}" = "--browser" ]; then
-  # The official Standard Webhooks verifier (PyPI), which the tests use to check paygate's
+  # The official Standard Webhooks verifiers (PyPI and npm), which the tests use to check paygate's
   # merchant webhook signatures with code no one here wrote.
   if ! .tools/py/bin/python -c 'import standardwebhooks' 2>/dev/null; then
     say "installing the standardwebhooks verifier (Python, in .tools/py)"
     python3 -m venv .tools/py
     .tools/py/bin/pip install -q standardwebhooks==1.3.0
+  fi
+  # The same library's JavaScript package (npm): both must accept every delivery.
+  if [ ! -f .tools/node/node_modules/standardwebhooks/package.json ]; then
+    say "installing the standardwebhooks verifier (npm, in .tools/node)"
+    mkdir -p .tools/node
+    npm install --silent --no-audit --no-fund --prefix .tools/node standardwebhooks@1.3.0
   fi
 
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then

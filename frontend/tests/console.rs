@@ -1327,9 +1327,10 @@ fn export_url_never_carries_the_page() {
 const ENDPOINTS: &str = r#"{"data": [
     {"id": "we_1", "url": "https://shop.example/hooks", "description": "orders",
      "enabled_events": ["payment.*", "checkout.session.completed"], "status": "enabled",
-     "created": 1793664000},
+     "failing_since": 1793664100, "created": 1793664000},
     {"id": "we_2", "url": "https://erp.example/in", "enabled_events": ["*"],
-     "status": "disabled", "created": 1793660000}
+     "status": "disabled", "disabled_reason": "failing", "failing_since": 1793000000,
+     "created": 1793660000}
 ], "has_more": false}"#;
 
 const ENDPOINT_1: &str = r#"{"id": "we_1", "url": "https://shop.example/hooks",
@@ -1404,6 +1405,14 @@ async fn webhook_endpoints_are_listed_and_lead_to_their_deliveries() {
     assert_eq!(
         texts(&root, "#pc-endpoints .pc-endpoint-events"),
         ["payment.*, checkout.session.completed", "*"]
+    );
+    // One failing for now, one paygate disabled after five days of failures.
+    let health = texts(&root, "#pc-endpoints .pc-endpoint-health");
+    assert_eq!(health.len(), 2, "{health:?}");
+    assert!(health[0].starts_with("Failing since "), "{health:?}");
+    assert_eq!(
+        health[1],
+        "Disabled by paygate: every delivery failed for 5 days."
     );
     let first = texts(&root, "#pc-endpoints tbody tr:first-child td");
     assert!(first[0].contains("https://shop.example/hooks"), "{first:?}");

@@ -45,6 +45,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYPAL_API_BASE", "PayPal API base URL (default: https://api-m.paypal.com in live mode)."),
     ("PAYPAL_WEBHOOK_VERIFY", "How PayPal webhooks are verified: offline (certificate, default) or online (PayPal's verification API)."),
     ("PAYPAL_SDK_URL", "PayPal JS SDK URL (default: https://www.paypal.com/sdk/js)."),
+    ("PAYGATE_WEBHOOK_ALLOW_LOCAL", "Let merchant webhook endpoints be on loopback, link-local or private addresses: true or false (default: true in sandbox mode, false in live mode)."),
     ("RABBITMQ_URL", "amqp:// or amqps:// URL of a RabbitMQ broker: every event is also published there (default: none, no bus)."),
     ("RABBITMQ_EXCHANGE", "The durable topic exchange events are published to, routing key = event type (default: paygate.events)."),
 ];
@@ -103,6 +104,9 @@ pub struct Config {
     pub log_filter: String,
     pub stripe: StripeConfig,
     pub paypal: PaypalConfig,
+    /// Merchant webhook endpoints may be on this machine or a private network
+    /// (`PAYGATE_WEBHOOK_ALLOW_LOCAL`): for development only, off by default in live mode.
+    pub webhook_allow_local: bool,
     /// The RabbitMQ event bus (`RABBITMQ_URL`); `None`: no bus, nothing about it runs.
     pub event_bus: Option<EventBusConfig>,
 }
@@ -443,6 +447,17 @@ impl Config {
         }
 
         let event_bus = event_bus(&get)?;
+        let webhook_allow_local = match get("PAYGATE_WEBHOOK_ALLOW_LOCAL").as_deref() {
+            None => sandbox,
+            Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(err(
+                    "PAYGATE_WEBHOOK_ALLOW_LOCAL",
+                    format!("expected true or false, got {other:?}"),
+                ))
+            }
+        };
 
         Ok(Config {
             mode,
@@ -465,6 +480,7 @@ impl Config {
             log_filter: get("PAYGATE_LOG").unwrap_or_else(|| "info".into()),
             stripe,
             paypal,
+            webhook_allow_local,
             event_bus,
         })
     }
@@ -653,6 +669,23 @@ mod tests {
         .unwrap();
         assert!(c.dev_api_key.is_none());
         assert_eq!(c.stripe.webhook_secrets.len(), 2);
+        assert!(
+            !c.webhook_allow_local,
+            "live mode keeps webhooks off local addresses"
+        );
+    }
+
+    #[test]
+    fn local_webhook_destinations_are_a_sandbox_default_and_an_explicit_setting() {
+        assert!(
+            Config::from_vars(&BTreeMap::new())
+                .unwrap()
+                .webhook_allow_local
+        );
+        let off = vars(&[("PAYGATE_WEBHOOK_ALLOW_LOCAL", "false")]);
+        assert!(!Config::from_vars(&off).unwrap().webhook_allow_local);
+        let e = Config::from_vars(&vars(&[("PAYGATE_WEBHOOK_ALLOW_LOCAL", "yes")])).unwrap_err();
+        assert_eq!(e.variable, "PAYGATE_WEBHOOK_ALLOW_LOCAL");
     }
 
     #[test]

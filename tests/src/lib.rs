@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod bench;
 pub mod browser;
 pub mod csp;
 pub mod db;

@@ -36,7 +36,7 @@ pub fn WebhooksPage() -> impl IntoView {
 }
 
 /// The endpoints' table. Ids: `#pc-endpoints` (rows `tr[data-id]`, links to each endpoint's
-/// page), `.pc-badge[data-status]`, `.pc-endpoint-events`.
+/// page), `.pc-badge[data-status]`, `.pc-endpoint-health`, `.pc-endpoint-events`.
 #[component]
 pub fn EndpointsTable(endpoints: Vec<WebhookEndpoint>) -> impl IntoView {
     if endpoints.is_empty() {
@@ -49,6 +49,7 @@ pub fn EndpointsTable(endpoints: Vec<WebhookEndpoint>) -> impl IntoView {
         .into_iter()
         .map(|endpoint| {
             let ms = format::millis(endpoint.created);
+            let health = health(&endpoint);
             // The server's ids always pass; the check keeps a link's path what it seems.
             let url = if plausible_id(&endpoint.id) {
                 let to = Route::WebhookEndpoint {
@@ -70,6 +71,7 @@ pub fn EndpointsTable(endpoints: Vec<WebhookEndpoint>) -> impl IntoView {
                         <span class="pc-badge" data-status=endpoint.status.clone()>
                             {format::words(&endpoint.status)}
                         </span>
+                        {health}
                     </td>
                     <td class="pc-wrap pc-endpoint-events">{endpoint.enabled_events.join(", ")}</td>
                     <td><time datetime=format::iso(ms)>{format::datetime(ms)}</time></td>
@@ -94,4 +96,16 @@ pub fn EndpointsTable(endpoints: Vec<WebhookEndpoint>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// Why paygate disabled the endpoint, or since when it has been failing (five days of failures
+/// disable it); nothing for a healthy endpoint.
+fn health(endpoint: &WebhookEndpoint) -> Option<impl IntoView> {
+    let text = if endpoint.disabled_reason.as_deref() == Some("failing") {
+        "Disabled by paygate: every delivery failed for 5 days.".to_string()
+    } else {
+        let since = endpoint.failing_since?;
+        format!("Failing since {}.", format::datetime(format::millis(since)))
+    };
+    Some(view! { <div class="pc-sub pc-endpoint-health">{text}</div> })
 }

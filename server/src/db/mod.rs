@@ -10,6 +10,15 @@ use std::time::Duration;
 pub type Tx = Transaction<'static, Any>;
 pub type Row = AnyRow;
 
+/// `"$from, $from+1, ..."`: `count` numbered placeholders, for an `IN (...)` list or one row of
+/// a multi-row `VALUES`, bound in order by the caller.
+pub fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -106,4 +115,14 @@ impl Db {
 
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    #[test]
+    fn placeholders_are_numbered_from_the_given_one() {
+        assert_eq!(super::placeholders(1, 3), "$1, $2, $3");
+        assert_eq!(super::placeholders(7, 2), "$7, $8");
+        assert_eq!(super::placeholders(1, 0), "");
+    }
 }

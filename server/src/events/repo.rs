@@ -85,6 +85,41 @@ pub async fn list(
         .collect()
 }
 
+/// The events `ids` in their envelopes, by id (those that exist).
+pub async fn get_many(
+    db: &Db,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, Event>, sqlx::Error> {
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT id, type, data, created_at, api_version FROM events WHERE id IN ({})",
+        crate::db::placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    for row in query.fetch_all(&db.pool).await? {
+        let event = event_from_row(&row)?;
+        out.insert(event.id.clone(), event);
+    }
+    Ok(out)
+}
+
+fn event_from_row(row: &crate::db::Row) -> Result<Event, sqlx::Error> {
+    let text: String = row.try_get("data")?;
+    Ok(Event {
+        id: row.try_get("id")?,
+        kind: row.try_get("type")?,
+        data: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        created: row.try_get::<i64, _>("created_at")?.div_euclid(1000),
+        api_version: row.try_get("api_version")?,
+    })
+}
+
 /// One event in its envelope.
 pub async fn get(db: &Db, id: &str) -> Result<Option<Event>, sqlx::Error> {
     let row =
@@ -92,15 +127,5 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Event>, sqlx::Error> {
             .bind(id)
             .fetch_optional(&db.pool)
             .await?;
-    row.map(|row| {
-        let text: String = row.try_get("data")?;
-        Ok(Event {
-            id: row.try_get("id")?,
-            kind: row.try_get("type")?,
-            data: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
-            created: row.try_get::<i64, _>("created_at")?.div_euclid(1000),
-            api_version: row.try_get("api_version")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(event_from_row).transpose()
 }

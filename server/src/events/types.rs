@@ -30,6 +30,7 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("subscription.invoice_paid", "subscription", "An invoice of the subscription was paid."),
     ("subscription.invoice_payment_failed", "subscription", "Paying an invoice of the subscription failed."),
     ("customer.created", "customer", "A customer was created (and mirrored at Stripe)."),
+    ("webhook_endpoint.disabled", "webhook_endpoint", "paygate disabled a webhook endpoint whose every attempt had failed for 5 days (`disabled_reason`: `failing`); sent to the other endpoints. Enable it again with `POST /v1/webhook_endpoints/{id}` and `status: enabled`."),
 ];
 
 pub fn is_known(kind: &str) -> bool {

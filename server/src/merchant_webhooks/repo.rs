@@ -1,10 +1,11 @@
 //! SQL for merchant webhook endpoints, their deliveries and the attempts of each.
 
-use crate::db::{Db, Row, Tx};
+use crate::db::{placeholders, Db, Row, Tx};
 use crate::ids::new_id;
 use serde_json::json;
 use shared::api::{WebhookAttempt, WebhookDelivery, WebhookEndpoint};
 use sqlx::Row as _;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 pub struct EndpointRecord {
@@ -16,12 +17,17 @@ pub struct EndpointRecord {
     pub secret_ciphertext: String,
     pub previous_secret_ciphertext: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
+    /// Unix ms of the first failed attempt since the last successful one.
+    pub failing_since: Option<i64>,
+    /// `failing` when paygate disabled the endpoint.
+    pub disabled_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const ENDPOINT_COLUMNS: &str = "id, url, description, enabled_events, status, secret_ciphertext, \
-    previous_secret_ciphertext, previous_secret_expires_at, created_at, updated_at";
+    previous_secret_ciphertext, previous_secret_expires_at, failing_since, disabled_reason, \
+    created_at, updated_at";
 
 impl EndpointRecord {
     fn from_row(row: &Row) -> Result<EndpointRecord, sqlx::Error> {
@@ -37,6 +43,8 @@ impl EndpointRecord {
             secret_ciphertext: row.try_get("secret_ciphertext")?,
             previous_secret_ciphertext: row.try_get("previous_secret_ciphertext")?,
             previous_secret_expires_at: row.try_get("previous_secret_expires_at")?,
+            failing_since: row.try_get("failing_since")?,
+            disabled_reason: row.try_get("disabled_reason")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })
@@ -50,6 +58,8 @@ impl EndpointRecord {
             description: self.description.clone(),
             enabled_events: self.enabled_events.clone(),
             status: self.status.clone(),
+            disabled_reason: self.disabled_reason.clone(),
+            failing_since: self.failing_since.map(|ms| ms.div_euclid(1000)),
             secret,
             created: self.created_at.div_euclid(1000),
         }
@@ -110,7 +120,7 @@ pub async fn update(db: &Db, e: &EndpointRecord) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE webhook_endpoints SET url = $1, description = $2, enabled_events = $3, status = $4, \
          secret_ciphertext = $5, previous_secret_ciphertext = $6, previous_secret_expires_at = $7, \
-         updated_at = $8 WHERE id = $9",
+         disabled_reason = $8, failing_since = $9, updated_at = $10 WHERE id = $11",
     )
     .bind(&e.url)
     .bind(&e.description)
@@ -119,6 +129,8 @@ pub async fn update(db: &Db, e: &EndpointRecord) -> Result<(), sqlx::Error> {
     .bind(&e.secret_ciphertext)
     .bind(&e.previous_secret_ciphertext)
     .bind(e.previous_secret_expires_at)
+    .bind(&e.disabled_reason)
+    .bind(e.failing_since)
     .bind(e.updated_at)
     .bind(&e.id)
     .execute(&db.pool)
@@ -207,8 +219,11 @@ pub async fn enabled_endpoints(tx: &mut Tx) -> Result<Vec<EndpointRecord>, sqlx:
     rows.iter().map(EndpointRecord::from_row).collect()
 }
 
-/// Leases up to `limit` due pending deliveries (oldest first) to this sender until `until_ms`,
-/// in one statement; returns their ids. Under concurrency each row is leased by one sender:
+/// Leases up to `limit` due pending deliveries (the longest due first: a first attempt is due
+/// from its fan-out, so events go out in the order they were fanned out) to this sender until
+/// `until_ms`, in one statement; returns their ids. The order is the `(status,
+/// next_attempt_at)` index's, so the database reads only the rows it returns, however long the
+/// backlog. Under concurrency each row is leased by one sender:
 /// the outer condition is checked again on the locked row.
 pub async fn claim_due(
     db: &Db,
@@ -219,7 +234,7 @@ pub async fn claim_due(
     sqlx::query_scalar(
         "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN (SELECT id FROM webhook_deliveries \
          WHERE status = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $3) \
-         ORDER BY created_at, id LIMIT $4) AND status = 'pending' \
+         ORDER BY next_attempt_at LIMIT $4) AND status = 'pending' \
          AND (locked_until IS NULL OR locked_until < $5) RETURNING id",
     )
     .bind(until_ms)
@@ -247,56 +262,162 @@ pub struct Claimed {
 }
 
 pub async fn load(db: &Db, id: &str) -> Result<Option<Claimed>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id, endpoint_id, event_id, attempts FROM webhook_deliveries WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?;
-    row.map(|r| {
-        Ok(Claimed {
-            id: r.try_get("id")?,
-            endpoint_id: r.try_get("endpoint_id")?,
-            event_id: r.try_get("event_id")?,
-            attempts: r.try_get("attempts")?,
-        })
-    })
-    .transpose()
+    Ok(load_many(db, &[id.to_string()]).await?.pop())
 }
 
-/// Records one attempt and the delivery's next state (`delivered`, `failed`, or `pending` with
-/// the time of the next attempt), releasing the lease.
-pub async fn record_attempt(
-    db: &Db,
-    delivery_id: &str,
-    attempt: &WebhookAttempt,
-    status: &str,
-    next_attempt_at: i64,
-) -> Result<(), sqlx::Error> {
+/// The claimed deliveries `ids` (those that still exist).
+pub async fn load_many(db: &Db, ids: &[String]) -> Result<Vec<Claimed>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, endpoint_id, event_id, attempts FROM webhook_deliveries WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(&db.pool).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Claimed {
+                id: r.try_get("id")?,
+                endpoint_id: r.try_get("endpoint_id")?,
+                event_id: r.try_get("event_id")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect()
+}
+
+/// An endpoint whose every attempt has failed for this long is disabled.
+pub const DISABLE_AFTER_FAILING_MS: i64 = 5 * 24 * 3_600_000;
+
+/// One attempt made, and the delivery's next state (`delivered`, `failed`, or `pending` with
+/// the time of the next attempt).
+pub struct Attempted {
+    pub delivery: Claimed,
+    pub attempt: WebhookAttempt,
+    pub status: &'static str,
+    pub next_attempt_at: i64,
+}
+
+/// Records a batch of attempts and each delivery's next state, releasing the leases, in one
+/// transaction; and each endpoint's health: a success clears `failing_since`, a failure sets it
+/// if unset, and a failure 5 days after it disables the endpoint and records
+/// `webhook_endpoint.disabled` (which the fan-out sends to the other endpoints). Returns the
+/// endpoints this batch disabled.
+pub async fn record_attempts(db: &Db, attempts: &[Attempted]) -> Result<Vec<String>, sqlx::Error> {
+    let mut disabled = Vec::new();
+    if attempts.is_empty() {
+        return Ok(disabled);
+    }
     let mut tx = db.begin_write().await?;
+    insert_attempts(&mut tx, attempts).await?;
+    for a in attempts {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, \
+             next_attempt_at = $2, locked_until = NULL, updated_at = $3 WHERE id = $4",
+        )
+        .bind(a.status)
+        .bind(a.next_attempt_at)
+        .bind(a.attempt.at)
+        .bind(&a.delivery.id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // Health, once per endpoint of the batch: any success means it answers; otherwise its
+    // earliest failure here counts.
+    let mut health: BTreeMap<&str, (bool, i64)> = BTreeMap::new();
+    for a in attempts {
+        let entry = health
+            .entry(a.delivery.endpoint_id.as_str())
+            .or_insert((false, a.attempt.at));
+        entry.0 |= a.status == "delivered";
+        entry.1 = entry.1.min(a.attempt.at);
+    }
+    for (endpoint_id, (answered, first_failure)) in health {
+        if answered {
+            sqlx::query(
+                "UPDATE webhook_endpoints SET failing_since = NULL \
+                 WHERE id = $1 AND failing_since IS NOT NULL",
+            )
+            .bind(endpoint_id)
+            .execute(&mut *tx)
+            .await?;
+        } else if note_failure(&mut tx, endpoint_id, first_failure).await? {
+            disabled.push(endpoint_id.to_string());
+        }
+    }
+    tx.commit().await?;
+    Ok(disabled)
+}
+
+/// The attempts of a batch in one multi-row INSERT.
+async fn insert_attempts(tx: &mut Tx, attempts: &[Attempted]) -> Result<(), sqlx::Error> {
+    const COLUMNS: usize = 6;
+    let rows = (0..attempts.len())
+        .map(|r| format!("({})", placeholders(r * COLUMNS + 1, COLUMNS)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO webhook_attempts (delivery_id, at, http_status, error, latency_ms, \
+         response_body) VALUES {rows}"
+    );
+    let mut query = sqlx::query(&sql);
+    for a in attempts {
+        query = query
+            .bind(&a.delivery.id)
+            .bind(a.attempt.at)
+            .bind(a.attempt.http_status.map(i64::from))
+            .bind(&a.attempt.error)
+            .bind(a.attempt.latency_ms)
+            .bind(&a.attempt.response_body);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// A failed attempt at `at`: starts the endpoint's failing period if none is running, and
+/// disables the endpoint once the period reaches [`DISABLE_AFTER_FAILING_MS`].
+async fn note_failure(tx: &mut Tx, endpoint_id: &str, at: i64) -> Result<bool, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO webhook_attempts (delivery_id, at, http_status, error, latency_ms, response_body) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "UPDATE webhook_endpoints SET failing_since = $1 WHERE id = $2 AND failing_since IS NULL",
     )
-    .bind(delivery_id)
-    .bind(attempt.at)
-    .bind(attempt.http_status.map(i64::from))
-    .bind(&attempt.error)
-    .bind(attempt.latency_ms)
-    .bind(&attempt.response_body)
-    .execute(&mut *tx)
+    .bind(at)
+    .bind(endpoint_id)
+    .execute(&mut **tx)
     .await?;
-    sqlx::query(
-        "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, \
-         locked_until = NULL, updated_at = $3 WHERE id = $4",
+    let disabled = sqlx::query(
+        "UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = 'failing', \
+         updated_at = $1 WHERE id = $2 AND status = 'enabled' AND failing_since <= $3",
     )
-    .bind(status)
-    .bind(next_attempt_at)
-    .bind(attempt.at)
-    .bind(delivery_id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
+    .bind(at)
+    .bind(endpoint_id)
+    .bind(at - DISABLE_AFTER_FAILING_MS)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if disabled {
+        let row = sqlx::query(&format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"
+        ))
+        .bind(endpoint_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let endpoint = EndpointRecord::from_row(&row)?.to_api(None);
+        crate::events::repo::record(
+            tx,
+            "webhook_endpoint.disabled",
+            endpoint_id,
+            &json!(endpoint),
+            at,
+        )
+        .await?;
+    }
+    Ok(disabled)
 }
 
 /// Queues the event again for the endpoint (a new delivery, or the existing one made pending

@@ -43,7 +43,7 @@ pub async fn create(
     state: &AppState,
     body: CreateWebhookEndpoint,
 ) -> ApiResult<(EndpointRecord, String)> {
-    url::validate(&body.url, state.config.mode)?;
+    url::validate_endpoint(&body.url, url::Policy::of(&state.config)).await?;
     validate_events(&body.enabled_events)?;
     validate::optional_text("description", body.description.as_deref(), 500)?;
     let secret = signing::new_secret();
@@ -57,6 +57,8 @@ pub async fn create(
         secret_ciphertext: state.cipher.encrypt(&secret, SECRET_CONTEXT),
         previous_secret_ciphertext: None,
         previous_secret_expires_at: None,
+        failing_since: None,
+        disabled_reason: None,
         created_at: now,
         updated_at: now,
     };
@@ -74,7 +76,7 @@ pub async fn update(
         .await?
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
     if let Some(u) = body.url {
-        url::validate(&u, state.config.mode)?;
+        url::validate_endpoint(&u, url::Policy::of(&state.config)).await?;
         endpoint.url = u;
     }
     if let Some(events) = body.enabled_events {
@@ -92,6 +94,12 @@ pub async fn update(
                 "status must be enabled or disabled.",
             ));
         }
+        // Enabling starts afresh (the five days of failures count again from the next one);
+        // a merchant's own disabling carries no reason.
+        if status == "enabled" && endpoint.status != "enabled" {
+            endpoint.failing_since = None;
+        }
+        endpoint.disabled_reason = None;
         endpoint.status = status;
     }
     endpoint.updated_at = state.clock.now_ms();

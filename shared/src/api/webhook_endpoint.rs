@@ -14,6 +14,14 @@ pub struct WebhookEndpoint {
     pub enabled_events: Vec<String>,
     /// `enabled` or `disabled`.
     pub status: String,
+    /// Why paygate itself disabled the endpoint: `failing` (every attempt failed for 5 days).
+    /// Absent while enabled, or when the merchant disabled it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    /// Unix seconds of the first failed attempt since the last successful one; absent while the
+    /// endpoint answers. Five days of failures from here disable it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<i64>,
     /// The signing secret (`whsec_` + base64): only in the answer that made it (creation or
     /// rotation), never again.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,33 +11,11 @@
 
 use paygate_tests::admin::{create_admin, AdminClient};
 use paygate_tests::seed::{self, DAY_MS};
-use paygate_tests::{spawn_app, AppOptions, TestDb};
+use paygate_tests::{spawn_app, AppOptions};
 use std::time::{Duration, Instant};
 
 const ITERATIONS: usize = 30;
 const DAYS: i64 = 90;
-
-struct Args {
-    backend: String,
-    rows: usize,
-}
-
-fn parse_args() -> Args {
-    let mut args = Args {
-        backend: "sqlite".into(),
-        rows: 1_000_000,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
-        match flag.as_str() {
-            "--backend" => args.backend = value,
-            "--rows" => args.rows = value.parse().expect("--rows takes a number"),
-            other => panic!("unknown flag {other} (--backend sqlite|postgres, --rows N)"),
-        }
-    }
-    args
-}
 
 fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_micros() as f64 / 1000.0)
@@ -45,14 +23,8 @@ fn ms(d: Duration) -> String {
 
 #[tokio::main]
 async fn main() {
-    let args = parse_args();
-    let db = match args.backend.as_str() {
-        "sqlite" => TestDb::sqlite().await,
-        "postgres" => TestDb::postgres()
-            .await
-            .expect("PostgreSQL at 127.0.0.1:5432 is needed for --backend postgres"),
-        other => panic!("unknown backend {other}"),
-    };
+    let args = paygate_tests::bench::args("--rows", 1_000_000);
+    let db = paygate_tests::bench::database(&args.backend).await;
     let app = spawn_app(&db, AppOptions::default()).await;
     let now = app.state.clock.now_ms();
     let end = (now / DAY_MS + 1) * DAY_MS;
@@ -60,15 +32,16 @@ async fn main() {
     let started = Instant::now();
     let mut emails_seeded = 0;
     // Seeded in slices so memory stays flat and progress shows.
-    let slice = 100_000.min(args.rows.max(1));
+    let slice = 100_000.min(args.count.max(1));
     let mut probe = None;
-    for (k, start) in (0..args.rows).step_by(slice).enumerate() {
-        let n = slice.min(args.rows - start);
-        let window_end = end - (DAYS * DAY_MS) * (args.rows - start - n) as i64 / args.rows as i64;
-        let window_days = ((DAYS * n as i64) / args.rows as i64).max(1);
+    for (k, start) in (0..args.count).step_by(slice).enumerate() {
+        let n = slice.min(args.count - start);
+        let window_end =
+            end - (DAYS * DAY_MS) * (args.count - start - n) as i64 / args.count as i64;
+        let window_days = ((DAYS * n as i64) / args.count as i64).max(1);
         let rows = seed::generate(n, k as u64 + 1, window_end, window_days, 5_000);
-        if start <= args.rows / 2 && args.rows / 2 < start + n {
-            probe = rows.get(args.rows / 2 - start).cloned();
+        if start <= args.count / 2 && args.count / 2 < start + n {
+            probe = rows.get(args.count / 2 - start).cloned();
         }
         seed::insert(&app.state.db, &app.state.cipher, &rows)
             .await
@@ -149,7 +122,7 @@ async fn main() {
 
     println!(
         "history benchmark: {} backend, {} payments seeded in {:.1?}; {ITERATIONS} sequential requests per query (page of 50 + totals)",
-        args.backend, args.rows, seeding
+        args.backend, args.count, seeding
     );
     println!("| query | p50 ms | p95 ms | max ms | rows |");
     println!("|---|---|---|---|---|");

@@ -26,5 +26,6 @@ mod storage;
 mod stripe_emulator;
 mod stripe_end_to_end;
 mod stripe_webhooks;
+mod webhook_destinations;
 mod widget_api;
 mod widget_browser;

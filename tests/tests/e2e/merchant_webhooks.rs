@@ -19,7 +19,8 @@ on_both_databases!(
     a_receiver_failing_three_times_gets_the_event_four_times,
     a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends,
     endpoints_are_validated_disabled_deleted_and_events_resent,
-    a_backlog_built_while_the_receiver_is_down_is_delivered_whole
+    a_backlog_built_while_the_receiver_is_down_is_delivered_whole,
+    an_endpoint_failing_for_five_days_is_disabled_and_the_others_told
 );
 
 type Received = Arc<Mutex<Vec<Delivery>>>;
@@ -531,4 +532,112 @@ async fn two_instances_deliver_each_event_once() {
     );
     second.stop().await;
     first.stop().await;
+}
+
+async fn endpoint_state(app: &TestApp, id: &str) -> Value {
+    json_with_status(app.get(&format!("/v1/webhook_endpoints/{id}")).await, 200).await
+}
+
+/// An endpoint that fails every attempt for 5 days (on paygate's clock) is disabled, says why,
+/// and the endpoints that listen for it receive `webhook_endpoint.disabled`; one that failed
+/// once and then answered is left alone; enabling it again starts afresh.
+async fn an_endpoint_failing_for_five_days_is_disabled_and_the_others_told(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let (broken_url, broken) = receiver(usize::MAX).await;
+    let (flaky_url, flaky) = receiver(1).await;
+    let (watcher_url, watcher) = receiver(0).await;
+    let id = |v: Value| v["id"].as_str().unwrap().to_string();
+    let broken_we = id(endpoint(&app, &broken_url, json!(["payment.created"])).await);
+    let flaky_we = id(endpoint(&app, &flaky_url, json!(["payment.created"])).await);
+    endpoint(&app, &watcher_url, json!(["webhook_endpoint.*"])).await;
+    let body = json!({ "provider": "stripe", "amount": "3.00", "currency": "USD" });
+    json_with_status(app.post("/v1/payments", &body).await, 201).await;
+    wait_for(&broken, "the first failed attempt", |d| d.len() == 1).await;
+    wait_for(&flaky, "the first failed attempt", |d| d.len() == 1).await;
+    let first_failure = app.state.clock.now_ms() / 1000;
+    eventually("the failure recorded", Duration::from_secs(15), || async {
+        endpoint_state(&app, &broken_we).await["failing_since"].is_i64()
+    })
+    .await;
+
+    // The 5 s retry: the flaky receiver answers now, the broken one does not.
+    app.state.clock.advance(Duration::from_millis(
+        RETRY_DELAYS_MS[0] as u64 * 11 / 10 + 1000,
+    ));
+    wait_for(&flaky, "the retry", |d| d.len() == 2).await;
+    wait_for(&broken, "the retry", |d| d.len() == 2).await;
+    eventually(
+        "the flaky endpoint healthy again",
+        Duration::from_secs(15),
+        || async {
+            endpoint_state(&app, &flaky_we)
+                .await
+                .get("failing_since")
+                .is_none()
+        },
+    )
+    .await;
+    let state = endpoint_state(&app, &broken_we).await;
+    assert_eq!(
+        state["status"], "enabled",
+        "failing, not for 5 days yet: {state}"
+    );
+    let since = state["failing_since"].as_i64().unwrap();
+    assert!(
+        (since - first_failure).abs() <= 2,
+        "{since} vs {first_failure}"
+    );
+    assert!(state.get("disabled_reason").is_none(), "{state}");
+    assert!(watcher.lock().unwrap().is_empty(), "nothing disabled yet");
+
+    // Five days later the next retry fails too: the endpoint is disabled.
+    app.state
+        .clock
+        .advance(Duration::from_secs(5 * 24 * 3600 + 60));
+    eventually("the endpoint disabled", Duration::from_secs(20), || async {
+        endpoint_state(&app, &broken_we).await["status"] == "disabled"
+    })
+    .await;
+    let state = endpoint_state(&app, &broken_we).await;
+    assert_eq!(state["disabled_reason"], "failing", "{state}");
+    assert_eq!(endpoint_state(&app, &flaky_we).await["status"], "enabled");
+    wait_for(&watcher, "the disabled event", |d| !d.is_empty()).await;
+    let told: Vec<Value> = watcher
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|d| serde_json::from_str(&d.body).unwrap())
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["type"], "webhook_endpoint.disabled");
+    let object = &told[0]["data"]["object"];
+    assert_eq!(object["id"], broken_we.as_str());
+    assert_eq!(object["status"], "disabled");
+    assert_eq!(object["disabled_reason"], "failing");
+    assert!(object.get("secret").is_none(), "never the secret: {object}");
+    assert_eq!(
+        broken
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|d| d.body.contains("webhook_endpoint.disabled"))
+            .count(),
+        0,
+        "not told to itself"
+    );
+
+    // Enabled again by the merchant: no reason, and the count starts afresh.
+    let enabled = json_with_status(
+        app.post(
+            &format!("/v1/webhook_endpoints/{broken_we}"),
+            &json!({ "status": "enabled" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(enabled["status"], "enabled");
+    assert!(enabled.get("disabled_reason").is_none(), "{enabled}");
+    assert!(enabled.get("failing_since").is_none(), "{enabled}");
+    app.stop().await;
 }
