@@ -13,8 +13,8 @@
 //! `/purchase_units/@reference_id=='default'/amount/value`.
 //!
 //! Status after create: `PAYER_ACTION_REQUIRED` with a `payer-action` link when the request
-//! has `payment_source.paypal`, else `CREATED` with an `approve` link (§3.3); both links open
-//! the emulator's approval page.
+//! has `payment_source.paypal`, else `CREATED` with an `approve` link, as PayPal's create
+//! answers; both links open the emulator's approval page.
 
 use super::error::{Api, ApiError, ApiResult};
 use super::http::{json_body, render, Ctx};
