@@ -219,29 +219,47 @@ pub async fn enabled_endpoints(tx: &mut Tx) -> Result<Vec<EndpointRecord>, sqlx:
     rows.iter().map(EndpointRecord::from_row).collect()
 }
 
-/// Leases up to `limit` due pending deliveries (the longest due first: a first attempt is due
-/// from its fan-out, so events go out in the order they were fanned out) to this sender until
-/// `until_ms`, in one statement; returns their ids. The order is the `(status,
-/// next_attempt_at)` index's, so the database reads only the rows it returns, however long the
-/// backlog. Under concurrency each row is leased by one sender:
-/// the outer condition is checked again on the locked row.
+/// The endpoints with a delivery due and not leased now (a disabled endpoint's pending
+/// deliveries are still sent). A read, one index seek per endpoint, so an idle relay takes no
+/// write lock: only endpoints with work are claimed from.
+pub async fn endpoints_with_due(db: &Db, now_ms: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT e.id FROM webhook_endpoints e WHERE EXISTS (SELECT 1 FROM webhook_deliveries d \
+         WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1 \
+         AND (d.locked_until IS NULL OR d.locked_until < $2)) ORDER BY e.created_at, e.id",
+    )
+    .bind(now_ms)
+    .bind(now_ms)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Leases up to `limit` of the endpoint's due pending deliveries (the longest due first: a
+/// first attempt is due from its fan-out, so events go out in the order they were fanned out)
+/// to this sender until `until_ms`, in one statement; returns their ids. The order is the
+/// `(endpoint_id, status, next_attempt_at)` index's, so the database reads only the rows it
+/// returns, however long the backlog. Under concurrency each row is leased by one sender: the
+/// outer condition is checked again on the locked row.
 pub async fn claim_due(
     db: &Db,
+    endpoint_id: &str,
     now_ms: i64,
     until_ms: i64,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN (SELECT id FROM webhook_deliveries \
-         WHERE status = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $3) \
-         ORDER BY next_attempt_at LIMIT $4) AND status = 'pending' \
-         AND (locked_until IS NULL OR locked_until < $5) RETURNING id",
+        "UPDATE webhook_deliveries SET locked_until = $1 WHERE status = 'pending' \
+         AND (locked_until IS NULL OR locked_until < $2) AND id IN (SELECT id \
+         FROM webhook_deliveries WHERE endpoint_id = $3 AND status = 'pending' \
+         AND next_attempt_at <= $4 AND (locked_until IS NULL OR locked_until < $5) \
+         ORDER BY next_attempt_at LIMIT $6) RETURNING id",
     )
     .bind(until_ms)
     .bind(now_ms)
+    .bind(endpoint_id)
+    .bind(now_ms)
     .bind(now_ms)
     .bind(limit)
-    .bind(now_ms)
     .fetch_all(&db.pool)
     .await
 }

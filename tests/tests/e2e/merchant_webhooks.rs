@@ -4,7 +4,7 @@
 //! in the delivery log; secret rotation, disabling, deleting and resending. On SQLite and
 //! PostgreSQL.
 
-use paygate::merchant_webhooks::relay::RETRY_DELAYS_MS;
+use paygate::merchant_webhooks::relay::{PER_ENDPOINT, RETRY_DELAYS_MS};
 use paygate_tests::app::{eventually, json_with_status};
 use paygate_tests::emulator::{serve_local, webhook_receiver};
 use paygate_tests::standard_webhooks::{verify, Delivery};
@@ -639,5 +639,71 @@ async fn an_endpoint_failing_for_five_days_is_disabled_and_the_others_told(db: T
     assert_eq!(enabled["status"], "enabled");
     assert!(enabled.get("disabled_reason").is_none(), "{enabled}");
     assert!(enabled.get("failing_since").is_none(), "{enabled}");
+    app.stop().await;
+}
+
+/// A receiver that takes requests and never answers in time: it holds at most
+/// `PER_ENDPOINT` of paygate's senders, and every event reaches another endpoint before the
+/// first of its attempts has even timed out (paygate waits 10 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_never_answers_holds_up_no_other_endpoint() {
+    // More than the silent receiver's share, so its limit is what stops it taking more.
+    const EVENTS: usize = 2 * PER_ENDPOINT + 16;
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = held.clone();
+    let hanging = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let addr = serve_local(hanging).await;
+    let slow = endpoint(
+        &app,
+        &format!("http://{addr}/hooks"),
+        json!(["payment.created"]),
+    )
+    .await;
+    let slow = slow["id"].as_str().unwrap().to_string();
+    let (url, received) = receiver(0).await;
+    endpoint(&app, &url, json!(["payment.created"])).await;
+    let body = json!({ "provider": "stripe", "amount": "2.00", "currency": "USD" });
+    for _ in 0..EVENTS {
+        json_with_status(app.post("/v1/payments", &body).await, 201).await;
+    }
+    wait_for(&received, "every event at the answering endpoint", |d| {
+        d.len() == EVENTS
+    })
+    .await;
+    let log = json_with_status(
+        app.get(&format!(
+            "/v1/webhook_endpoints/{slow}/deliveries?limit=100"
+        ))
+        .await,
+        200,
+    )
+    .await;
+    let recorded: usize = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["attempts"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        recorded, 0,
+        "no attempt at the silent receiver has ended yet: {log}"
+    );
+    let in_flight = held.load(Ordering::SeqCst);
+    assert!(
+        (1..=PER_ENDPOINT).contains(&in_flight),
+        "{in_flight} requests held by the silent receiver"
+    );
     app.stop().await;
 }
