@@ -12,12 +12,13 @@ use crate::{
     admin, checkout, customers, events, inbox, openapi, pages, payments, refunds, subscriptions,
 };
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::json;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub fn app(state: AppState) -> Router {
@@ -41,7 +42,7 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), widget_origin_guard))
         .layer(widget_cors(&state.config));
 
-    Router::new()
+    let router = Router::new()
         .merge(merchant_api)
         .merge(widget_api)
         .merge(inbox::routes::router())
@@ -56,8 +57,18 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), time_limit))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(TraceLayer::new_for_http());
+    // Served over https: browsers are told to use nothing else for two years (the preload
+    // list's minimum is one; hstspreload.org). Over plain HTTP the header would be ignored.
+    let router = if state.config.public_url.starts_with("https://") {
+        router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 async fn healthz() -> axum::Json<serde_json::Value> {

@@ -46,6 +46,14 @@ pub enum KeysCommand {
         #[arg(long)]
         name: String,
     },
+    /// List the merchant keys: id, prefix, name, creation time, and whether revoked.
+    List,
+    /// Revoke a key by its id (from `keys list`): every instance refuses it from the next
+    /// request; the audit log records it.
+    Revoke {
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

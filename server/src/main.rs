@@ -57,6 +57,47 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Keys {
+            command: KeysCommand::List,
+        } => {
+            let db = connect_and_migrate(&config).await?;
+            let keys = paygate::auth::list_keys(&db).await;
+            db.pool.close().await;
+            let keys = keys?;
+            if keys.is_empty() {
+                println!("no keys yet: paygate keys create --name NAME");
+            }
+            for k in keys {
+                let state = match k.revoked_at {
+                    Some(at) => format!("revoked {}", utc(at)),
+                    None => "active".to_string(),
+                };
+                println!(
+                    "{}\t{}…\t{}\tcreated {}\t{state}",
+                    k.id,
+                    k.prefix,
+                    k.name,
+                    utc(k.created_at)
+                );
+            }
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Revoke { id },
+        } => {
+            use paygate::auth::Revocation;
+            let db = connect_and_migrate(&config).await?;
+            let outcome = paygate::auth::revoke_key(&db, &id, Clock::default().now_ms()).await;
+            db.pool.close().await;
+            match outcome? {
+                Revocation::Revoked => {
+                    println!("revoked {id}; every instance refuses it from its next request");
+                    Ok(())
+                }
+                Revocation::AlreadyRevoked => anyhow::bail!("{id} was already revoked"),
+                Revocation::Unknown => anyhow::bail!("no key {id} (see paygate keys list)"),
+            }
+        }
         Command::Admin { command } => {
             let db = connect_and_migrate(&config).await?;
             let result = admin(&db, command.unwrap_or(AdminCommand::List)).await;
@@ -108,6 +149,17 @@ async fn admin(db: &paygate::db::Db, command: AdminCommand) -> anyhow::Result<()
         }
     }
     Ok(())
+}
+
+/// A UTC time for the command line, from Unix milliseconds.
+fn utc(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ms.to_string())
 }
 
 /// The new admin's password: prompted twice on a terminal (not echoed), else one line of stdin.

@@ -1,5 +1,5 @@
 //! The `paygate` binary as an operator uses it: `--help`, configuration errors, `migrate`,
-//! `keys create`, `admin create/list/disable`.
+//! `keys create/list/revoke`, `admin create/list/disable`.
 
 use std::process::Command;
 
@@ -119,6 +119,73 @@ fn keys_create_prints_the_key_once_and_stores_only_its_hash() {
         .output()
         .unwrap();
     assert_ne!(String::from_utf8(again.stdout).unwrap().trim(), key);
+}
+
+/// `keys list` shows each key by id, prefix and name (never its text); `keys revoke` marks it
+/// revoked once, with an audit entry, and refuses an unknown id or a second revocation.
+#[test]
+fn keys_are_listed_and_revoked_with_an_audit_entry() {
+    let dir = tempdir();
+    let (ok, out, _) = run_with_stdin(&dir, &["keys", "list"], "");
+    assert!(ok && out.starts_with("no keys yet"), "{out}");
+    let (ok, first, err) = run_with_stdin(&dir, &["keys", "create", "--name", "backend"], "");
+    assert!(ok, "{err}");
+    let (ok, second, err) = run_with_stdin(&dir, &["keys", "create", "--name", "reports"], "");
+    assert!(ok, "{err}");
+    let (ok, listed, err) = run_with_stdin(&dir, &["keys", "list"], "");
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    for (line, (key, name)) in lines
+        .iter()
+        .zip([(&first, "backend"), (&second, "reports")])
+    {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert!(fields[0].starts_with("key_"), "{line}");
+        assert!(
+            key.trim().starts_with(fields[1].trim_end_matches('…')),
+            "{line}"
+        );
+        assert_eq!(fields[2], name);
+        assert!(fields[3].starts_with("created 20"), "{line}");
+        assert_eq!(fields[4], "active");
+        assert!(!line.contains(key.trim()), "the key's text is never shown");
+    }
+    let id = lines[0].split('\t').next().unwrap();
+
+    let (ok, out, err) = run_with_stdin(&dir, &["keys", "revoke", "--id", id], "");
+    assert!(ok && out.contains("revoked"), "{out}{err}");
+    let (ok, _, err) = run_with_stdin(&dir, &["keys", "revoke", "--id", id], "");
+    assert!(!ok && err.contains("already revoked"), "{err}");
+    let (ok, _, err) = run_with_stdin(&dir, &["keys", "revoke", "--id", "key_nope"], "");
+    assert!(!ok && err.contains("no key"), "{err}");
+    let (_, listed, _) = run_with_stdin(&dir, &["keys", "list"], "");
+    let states: Vec<&str> = listed
+        .lines()
+        .map(|l| l.rsplit('\t').next().unwrap())
+        .collect();
+    assert!(
+        states[0].starts_with("revoked 20") && states[1] == "active",
+        "{listed}"
+    );
+
+    let url = secrecy::SecretString::from(format!("sqlite://{}", dir.join("cli.db").display()));
+    let audit: Vec<(String, String, Option<String>)> =
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let db = paygate::db::Db::connect(&url).await.unwrap();
+            sqlx::query_as("SELECT actor, action, target FROM admin_audit ORDER BY id")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap()
+        });
+    assert_eq!(
+        audit,
+        vec![(
+            "cli".to_string(),
+            "api_key_revoked".to_string(),
+            Some(id.to_string())
+        )]
+    );
 }
 
 /// Runs `paygate <args>` with `stdin` piped in; returns (success, stdout, stderr).

@@ -65,6 +65,27 @@ pub fn assets_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist")
 }
 
+/// The variables of a complete live-mode configuration that reaches no provider: Stripe only,
+/// with live-shaped keys and its API on a closed local port; a data key made now (live mode
+/// refuses any written in the source); plain HTTP allowed on this machine only.
+pub fn live_mode_vars() -> Vec<(&'static str, String)> {
+    use rand::Rng;
+    let key: [u8; 32] = rand::thread_rng().gen();
+    vec![
+        ("PAYGATE_MODE", "live".into()),
+        ("PAYGATE_PROVIDERS", "stripe".into()),
+        ("STRIPE_SECRET_KEY", "sk_live_unused".into()),
+        ("STRIPE_PUBLISHABLE_KEY", "pk_live_unused".into()),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_unused".into()),
+        ("STRIPE_API_BASE", "http://127.0.0.1:9".into()),
+        (
+            "PAYGATE_DATA_KEY",
+            key.iter().map(|b| format!("{b:02x}")).collect(),
+        ),
+        ("PAYGATE_ALLOW_HTTP_LOOPBACK", "true".into()),
+    ]
+}
+
 pub async fn spawn_app(db: &TestDb, options: AppOptions) -> TestApp {
     let mut vars = BTreeMap::new();
     vars.insert("DATABASE_URL".to_string(), db.url.clone());

@@ -143,7 +143,8 @@ pub async fn refund(
     if let Some(n) = note {
         metadata.insert("note".to_string(), n.to_string());
     }
-    let result = refunds::service::create(
+    // The `refund` entry is written with the refund's row, in its transaction.
+    let result = refunds::service::create_audited(
         &state,
         CreateRefund {
             payment: payment.id.clone(),
@@ -153,39 +154,31 @@ pub async fn refund(
         },
         Cause::Admin,
         key,
+        refunds::service::RefundAudit {
+            actor: admin.email.clone(),
+            ip: admin.ip.clone(),
+            note: note.map(str::to_string),
+        },
     )
     .await;
     // Attempts that failed are audited too, with the error's code.
-    let detail = match &result {
-        Ok(created) => json!({
-            "refund": created.id,
-            "amount": created.money.to_decimal_string(),
-            "currency": created.money.currency().code(),
-            "status": created.status.as_str(),
-            "reason": body.reason.as_str(),
-            "note": note,
-        }),
-        Err(e) => json!({
+    if let Err(e) = &result {
+        let detail = json!({
             "error": e.code,
             "amount": body.amount,
             "reason": body.reason.as_str(),
             "note": note,
-        }),
-    };
-    let action = if result.is_ok() {
-        "refund"
-    } else {
-        "refund_failed"
-    };
-    audit::record(
-        &state.db,
-        &admin.email,
-        action,
-        Some(&payment.id),
-        &detail,
-        admin.ip.as_deref(),
-        state.clock.now_ms(),
-    )
-    .await?;
+        });
+        audit::record(
+            &state.db,
+            &admin.email,
+            "refund_failed",
+            Some(&payment.id),
+            &detail,
+            admin.ip.as_deref(),
+            state.clock.now_ms(),
+        )
+        .await?;
+    }
     Ok((StatusCode::CREATED, axum::Json(result?.to_api())))
 }

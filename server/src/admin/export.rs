@@ -32,13 +32,38 @@ const HEADER: [&str; 10] = [
     "description",
 ];
 
-/// A cell as a spreadsheet will not evaluate it: text starting with `=`, `+`, `-`, `@`, tab or
-/// carriage return gets a leading apostrophe.
+/// Characters that make a spreadsheet read a cell as a formula when they start it.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+/// Characters a spreadsheet may split cells or lines at when it imports the file (its locale's
+/// separator may be `;`, a user may choose tab or `|`), so text after one can start a cell.
+const SEPARATORS: [char; 6] = [',', ';', '\t', '|', '\r', '\n'];
+
+/// A cell as a spreadsheet will not evaluate it: every place a cell could start (the beginning,
+/// and after any separator) that holds `=`, `+`, `-`, `@`, tab or carriage return gets an
+/// apostrophe before it (OWASP "CSV Injection").
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
-        _ => cell.into(),
+    let mut could_start = true;
+    let mut risky = false;
+    for c in cell.chars() {
+        if could_start && FORMULA_STARTS.contains(&c) {
+            risky = true;
+            break;
+        }
+        could_start = SEPARATORS.contains(&c);
     }
+    if !risky {
+        return cell.into();
+    }
+    let mut out = String::with_capacity(cell.len() + 4);
+    let mut could_start = true;
+    for c in cell.chars() {
+        if could_start && FORMULA_STARTS.contains(&c) {
+            out.push('\'');
+        }
+        out.push(c);
+        could_start = SEPARATORS.contains(&c);
+    }
+    out.into()
 }
 
 fn csv_chunk(rows: &[HistoryRow], with_header: bool) -> Result<Bytes, csv::Error> {
@@ -147,6 +172,17 @@ mod tests {
             ("plain", "plain"),
             ("19.99", "19.99"),
             ("", ""),
+            // After any separator a spreadsheet may split at, not only at the start.
+            ("gift;=cmd|' /C calc'!A0", "gift;'=cmd|' /C calc'!A0"),
+            ("a,+1", "a,'+1"),
+            ("a|@SUM(A1)", "a|'@SUM(A1)"),
+            ("first line\n-2+3", "first line\n'-2+3"),
+            ("tab\t=1", "tab\t'=1"),
+            ("=1;=2", "'=1;'=2"),
+            // Not after a separator: kept as written.
+            ("5-3", "5-3"),
+            ("a, -5", "a, -5"),
+            ("me@shop.example", "me@shop.example"),
         ] {
             assert_eq!(neutralise(cell), expected);
         }

@@ -87,9 +87,14 @@ impl Filters {
             let currency = currency.ok_or_else(|| {
                 ApiError::invalid(param, "Choose a currency to filter by amount.")
             })?;
-            Money::parse(text, currency)
-                .map(|m| Some(m.minor()))
-                .map_err(|e| ApiError::invalid(param, e.to_string()))
+            let minor = Money::parse(text, currency)
+                .map(|m| m.minor())
+                .map_err(|e| ApiError::invalid(param, e.to_string()))?;
+            // The totals look one minor unit past each bound (`outside_amount_range`).
+            if minor == i64::MAX {
+                return Err(ApiError::invalid(param, format!("{param} is too large.")));
+            }
+            Ok(Some(minor))
         };
         let amount_min = amount(&q.amount_min, "amount_min")?;
         let amount_max = amount(&q.amount_max, "amount_max")?;
@@ -141,15 +146,15 @@ impl Filters {
     pub fn outside_amount_range(&self) -> Vec<Filters> {
         let base = self.without_amount_range();
         let mut out = Vec::new();
-        if let Some(min) = self.amount_min {
+        if let Some(below) = self.amount_min.and_then(|min| min.checked_sub(1)) {
             out.push(Filters {
-                amount_max: Some(min - 1),
+                amount_max: Some(below),
                 ..base.clone()
             });
         }
-        if let Some(max) = self.amount_max {
+        if let Some(above) = self.amount_max.and_then(|max| max.checked_add(1)) {
             out.push(Filters {
-                amount_min: Some(max + 1),
+                amount_min: Some(above),
                 ..base.clone()
             });
         }

@@ -50,3 +50,75 @@ pub async fn create_key(
     .await?;
     Ok((key, record))
 }
+
+/// A stored key as `paygate keys list` shows it: never its text, which is not kept.
+#[derive(Debug, Clone)]
+pub struct ApiKeyListing {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn list_keys(db: &Db) -> Result<Vec<ApiKeyListing>, sqlx::Error> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT id, name, prefix, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ApiKeyListing {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                prefix: r.try_get("prefix")?,
+                created_at: r.try_get("created_at")?,
+                revoked_at: r.try_get("revoked_at")?,
+            })
+        })
+        .collect()
+}
+
+/// What `revoke_key` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Revocation {
+    Revoked,
+    AlreadyRevoked,
+    Unknown,
+}
+
+/// Revokes the key with this id, with its audit entry in the same transaction. Keys are checked
+/// against the database on every request, so every instance refuses it from the next one.
+pub async fn revoke_key(db: &Db, id: &str, now_ms: i64) -> Result<Revocation, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let revoked =
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    if revoked.rows_affected() == 0 {
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM api_keys WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        return Ok(match exists {
+            Some(_) => Revocation::AlreadyRevoked,
+            None => Revocation::Unknown,
+        });
+    }
+    crate::admin::audit::record_in(
+        &mut tx,
+        "cli",
+        "api_key_revoked",
+        Some(id),
+        &serde_json::json!({}),
+        None,
+        now_ms,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Revocation::Revoked)
+}

@@ -7,5 +7,7 @@
 mod keys;
 mod middleware;
 
-pub use keys::{create_key, generate_key, ApiKeyRecord};
+pub use keys::{
+    create_key, generate_key, list_keys, revoke_key, ApiKeyListing, ApiKeyRecord, Revocation,
+};
 pub use middleware::{require_merchant, Merchant};

@@ -105,6 +105,7 @@ async fn new_payment(
             )),
             checkout_session: Some(session.id.clone()),
             cause: Cause::Widget,
+            id: None,
         },
     )
     .await

@@ -201,7 +201,7 @@ mod tests {
         let live = config(&[
             ("PAYGATE_MODE", "live"),
             ("PAYGATE_PUBLIC_URL", "https://pay.shop.example"),
-            ("PAYGATE_DATA_KEY", &"ab".repeat(32)),
+            ("PAYGATE_DATA_KEY", &crate::config::random_data_key()),
             ("DATABASE_URL", "sqlite://x.db"),
             ("STRIPE_SECRET_KEY", "sk_live_x"),
             ("STRIPE_PUBLISHABLE_KEY", "pk_live_x"),

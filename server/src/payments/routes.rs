@@ -7,6 +7,7 @@ use super::Cause;
 use crate::auth::Merchant;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
+use crate::http::idempotency::RequestKey;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -40,9 +41,12 @@ pub fn router() -> Router<AppState> {
 pub async fn create_payment(
     State(state): State<AppState>,
     _merchant: Merchant,
+    key: Option<RequestKey>,
     Json(body): Json<CreatePayment>,
 ) -> ApiResult<(StatusCode, axum::Json<Payment>)> {
-    let created = service::create(&state, service::NewPayment::from_api(body)?).await?;
+    let mut new = service::NewPayment::from_api(body)?;
+    new.id = key.map(|k| k.derive_id("pay"));
+    let created = service::create(&state, new).await?;
     Ok((StatusCode::CREATED, axum::Json(created.payment.to_api())))
 }
 

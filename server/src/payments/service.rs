@@ -29,6 +29,9 @@ pub struct NewPayment {
     pub checkout_session: Option<String>,
     /// Who asked: the merchant API or the widget (on the timeline).
     pub cause: Cause,
+    /// The payment's id when the request carried an `Idempotency-Key` (derived from it, so a
+    /// retry whose first answer was lost finds the same payment); `None`: a fresh id.
+    pub id: Option<String>,
 }
 
 impl NewPayment {
@@ -53,6 +56,7 @@ impl NewPayment {
             return_url: body.return_url,
             checkout_session: None,
             cause: Cause::Api,
+            id: None,
         })
     }
 }
@@ -93,16 +97,26 @@ async fn create_detached(state: AppState, new: NewPayment) -> Result<Created, Ap
         )
         .with_param("provider"));
     }
-    let provider = state.providers.require(new.provider)?;
+    state.providers.require(new.provider)?;
     if let Some(customer) = &new.customer {
         if !crate::customers::repo::exists(&state.db, customer).await? {
             return Err(ApiError::not_found("customer").with_param("customer"));
         }
     }
 
+    // Only an id derived from a key can exist already (a retry); a fresh one cannot.
+    let id = match &new.id {
+        Some(id) => {
+            if let Some(existing) = repo::get(&state.db, id).await? {
+                return resume(state, existing, new).await;
+            }
+            id.clone()
+        }
+        None => new_id("pay"),
+    };
     let now = state.clock.now_ms();
     let record = PaymentRecord {
-        id: new_id("pay"),
+        id,
         provider: new.provider,
         provider_reference: None,
         provider_authorization: None,
@@ -126,7 +140,53 @@ async fn create_detached(state: AppState, new: NewPayment) -> Result<Created, Ap
     let mut tx = state.db.begin_write().await?;
     repo::insert(&mut tx, &record, new.cause).await?;
     tx.commit().await?;
+    ask_provider(state, &record, new).await
+}
 
+/// A retry of a creation whose answer the caller never got (a timeout, a 5xx: the
+/// `Idempotency-Key` was released), found by the id derived from that key. If the provider's
+/// answer never arrived either, the provider is asked again with the same idempotency key, so
+/// it returns the object it may already have made instead of making a second one; otherwise
+/// the payment as it stands is the answer.
+async fn resume(
+    state: &AppState,
+    existing: PaymentRecord,
+    new: NewPayment,
+) -> Result<Created, ApiError> {
+    let same_request = existing.provider == new.provider
+        && existing.money == new.money
+        && existing.capture_mode == new.capture_mode
+        && existing.description == new.description
+        && existing.customer_id == new.customer
+        && existing.metadata == new.metadata
+        && existing.checkout_session_id == new.checkout_session;
+    if !same_request {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "This Idempotency-Key was used for a payment with other parameters.",
+        ));
+    }
+    if existing.provider_reference.is_some()
+        || existing.status != PaymentStatus::RequiresPaymentMethod
+    {
+        return Ok(Created {
+            payment: existing,
+            client_secret: None,
+        });
+    }
+    ask_provider(state, &existing, new).await
+}
+
+/// Asks the provider to make the payment (its idempotency key is the payment's id, so asking
+/// again cannot make a second one) and records the answer.
+async fn ask_provider(
+    state: &AppState,
+    record: &PaymentRecord,
+    new: NewPayment,
+) -> Result<Created, ApiError> {
+    let provider = state.providers.require(new.provider)?;
+    let money = new.money;
     let request = CreateRequest {
         payment_id: record.id.clone(),
         money,

@@ -24,7 +24,34 @@ pub async fn create(
     cause: Cause,
     key: Option<RequestKey>,
 ) -> Result<RefundRecord, ApiError> {
-    to_completion(create_detached(state.clone(), body, cause, key)).await
+    to_completion(create_detached(state.clone(), body, cause, key, None)).await
+}
+
+/// Who asked for a refund in the console, for the audit log.
+#[derive(Debug, Clone)]
+pub struct RefundAudit {
+    pub actor: String,
+    pub ip: Option<String>,
+    pub note: Option<String>,
+}
+
+/// [`create`], with the audit entry written in the transaction that makes the refund's row, so
+/// no refund exists without the entry that says who asked for it.
+pub async fn create_audited(
+    state: &AppState,
+    body: CreateRefund,
+    cause: Cause,
+    key: Option<RequestKey>,
+    audit: RefundAudit,
+) -> Result<RefundRecord, ApiError> {
+    to_completion(create_detached(
+        state.clone(),
+        body,
+        cause,
+        key,
+        Some(audit),
+    ))
+    .await
 }
 
 async fn create_detached(
@@ -32,6 +59,7 @@ async fn create_detached(
     body: CreateRefund,
     cause: Cause,
     key: Option<RequestKey>,
+    audit: Option<RefundAudit>,
 ) -> Result<RefundRecord, ApiError> {
     let state = &state;
     validate::metadata(&body.metadata)?;
@@ -113,6 +141,25 @@ async fn create_detached(
         updated_at: now,
     };
     repo::insert(&mut tx, &record, cause).await?;
+    if let Some(audit) = &audit {
+        let detail = serde_json::json!({
+            "refund": record.id,
+            "amount": record.money.to_decimal_string(),
+            "currency": record.money.currency().code(),
+            "reason": record.reason,
+            "note": audit.note,
+        });
+        crate::admin::audit::record_in(
+            &mut tx,
+            &audit.actor,
+            "refund",
+            Some(&payment.id),
+            &detail,
+            audit.ip.as_deref(),
+            now,
+        )
+        .await?;
+    }
     tx.commit().await?;
     call_provider(state, &payment, &record, cause).await
 }

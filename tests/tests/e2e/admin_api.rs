@@ -596,6 +596,11 @@ async fn history_filters_search_and_totals_match_the_seeded_rows(db: TestDb) {
         ("amount_min=10", Some("amount_min")),
         ("currency=USD&amount_min=1.234", Some("amount_min")),
         ("currency=USD&amount_min=5&amount_max=4", Some("amount_min")),
+        // One past it would overflow when the totals look beyond the bound.
+        (
+            "currency=USD&amount_max=92233720368547758.07",
+            Some("amount_max"),
+        ),
         ("email=not-an-email", Some("email")),
         ("limit=0", Some("limit")),
         ("cursor=garbage", Some("cursor")),
@@ -610,6 +615,18 @@ async fn history_filters_search_and_totals_match_the_seeded_rows(db: TestDb) {
             assert_eq!(e["param"], p, "{query}");
         }
     }
+    // The largest bound that is not refused filters out nothing.
+    let all = admin.get("/admin/api/payments?currency=USD").await;
+    let all = json_with_status(all, 200).await;
+    let near_max = admin
+        .get("/admin/api/payments?currency=USD&amount_max=92233720368547758.06")
+        .await;
+    let near_max = json_with_status(near_max, 200).await;
+    assert!(
+        all["totals"].as_array().is_some_and(|t| !t.is_empty()),
+        "{all}"
+    );
+    assert_eq!(near_max["totals"], all["totals"]);
     app.stop().await;
 }
 

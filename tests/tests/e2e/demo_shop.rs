@@ -7,7 +7,7 @@
 use paygate::merchant_webhooks::signing;
 use paygate::pages::demo_shop::registration::endpoint_and_secret;
 use paygate::pages::demo_shop::{ENABLED_EVENTS, ENDPOINT_DESCRIPTION};
-use paygate_tests::app::{eventually, json_with_status};
+use paygate_tests::app::{eventually, json_with_status, live_mode_vars};
 use paygate_tests::{browser, on_both_databases, spawn_app, AppOptions, TestApp, TestDb};
 use reqwest::Response;
 use serde_json::{json, Value};
@@ -410,14 +410,7 @@ async fn live_mode_has_no_demo_shop() {
     let app = spawn_app(
         &db,
         AppOptions {
-            vars: vec![
-                ("PAYGATE_MODE", "live".into()),
-                ("PAYGATE_PROVIDERS", "stripe".into()),
-                ("STRIPE_SECRET_KEY", "sk_test_unused".into()),
-                ("STRIPE_PUBLISHABLE_KEY", "pk_test_unused".into()),
-                ("STRIPE_WEBHOOK_SECRET", "whsec_unused".into()),
-                ("PAYGATE_DATA_KEY", "11".repeat(32)),
-            ],
+            vars: live_mode_vars(),
             ..AppOptions::default()
         },
     )

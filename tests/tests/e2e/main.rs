@@ -7,6 +7,7 @@
 mod admin_api;
 mod admin_browser;
 mod admin_webhooks;
+mod api_keys;
 mod checkout_sessions;
 mod cross_site;
 mod csp_detector;
@@ -16,6 +17,7 @@ mod events;
 mod idempotency;
 mod inbox;
 mod merchant_webhooks;
+mod modes;
 mod operations;
 mod payments;
 mod paypal_emulator;

@@ -390,6 +390,7 @@ async fn an_interrupted_give_back_is_finished_by_reconciliation(db: TestDb) {
             return_url: None,
             checkout_session: Some(sid.clone()),
             cause: Cause::Widget,
+            id: None,
         },
     )
     .await

@@ -74,6 +74,18 @@ async fn card_paid(app: &TestApp, amount: &str, currency: &str) -> (String, Stri
 }
 
 /// The refunds Stripe (the emulator) holds for a PaymentIntent.
+/// Every PaymentIntent at the emulator.
+async fn stripe_intents(app: &TestApp) -> Vec<Value> {
+    let list = emulator(
+        app,
+        reqwest::Method::GET,
+        "/v1/payment_intents?limit=100",
+        None,
+    )
+    .await;
+    list["data"].as_array().cloned().unwrap_or_default()
+}
+
 async fn stripe_refunds(app: &TestApp, pi: &str) -> Vec<Value> {
     let list = emulator(
         app,
@@ -632,6 +644,49 @@ async fn a_refund_retried_after_an_unknown_outcome_refunds_once() {
         .await
         .unwrap();
     assert_eq!(refunds, 2);
+    app.stop().await;
+}
+
+/// A payment whose creation the caller never learnt (Stripe's answers lost, so paygate answers
+/// 5xx and releases the Idempotency-Key) is retried with the same key: the payment's id is
+/// derived from the key, so the retry finds the same payment and asks Stripe again with the
+/// same idempotency key: one PaymentIntent, one payment. The same key with another amount is
+/// refused and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_retried_after_an_unknown_outcome_is_made_once() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let body = json!({ "provider": "stripe", "amount": "12.00", "currency": "EUR" });
+    faults(&app, json!({ "lose_response_next": 20 })).await;
+    let lost = app.post_idem("/v1/payments", &body, "order-77").await;
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    emulator(&app, reqwest::Method::DELETE, "/_emulator/faults", None).await;
+    let at_stripe = stripe_intents(&app).await;
+    assert_eq!(at_stripe.len(), 1, "Stripe made it: {at_stripe:?}");
+
+    let again = json_with_status(app.post_idem("/v1/payments", &body, "order-77").await, 201).await;
+    assert_eq!(again["provider_reference"], at_stripe[0]["id"]);
+    assert_eq!(again["status"], "requires_payment_method");
+    let at_stripe = stripe_intents(&app).await;
+    assert_eq!(at_stripe.len(), 1, "still one PaymentIntent: {at_stripe:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
+
+    // Another lost answer, then the same key with another amount: nothing was stored for the
+    // key, and the payment it names was asked for with other parameters: refused, no change.
+    faults(&app, json!({ "lose_response_next": 20 })).await;
+    let lost = app.post_idem("/v1/payments", &body, "order-78").await;
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    emulator(&app, reqwest::Method::DELETE, "/_emulator/faults", None).await;
+    let other = json!({ "provider": "stripe", "amount": "13.00", "currency": "EUR" });
+    let refused =
+        json_with_status(app.post_idem("/v1/payments", &other, "order-78").await, 422).await;
+    assert_eq!(refused["code"], "idempotency_key_reused");
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 2);
+    assert_eq!(stripe_intents(&app).await.len(), 2);
+    // A new key is a new payment.
+    json_with_status(app.post_idem("/v1/payments", &body, "order-79").await, 201).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 3);
+    assert_eq!(stripe_intents(&app).await.len(), 3);
     app.stop().await;
 }
 

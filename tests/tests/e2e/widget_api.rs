@@ -101,6 +101,7 @@ async fn a_second_successful_payment_is_refunded(db: TestDb) {
         return_url: None,
         checkout_session: Some(sid.clone()),
         cause: Cause::Widget,
+        id: None,
     };
     // Two payments for one session both succeeded (two tabs, two methods, at once): recording
     // the first completes the session, recording the second gives it back.

@@ -4,6 +4,10 @@
 //! is tested without touching the process environment. Secrets are held in `secrecy` types so
 //! they cannot be logged by accident (`Debug` prints `[REDACTED]`).
 
+mod mode_checks;
+#[cfg(test)]
+pub(crate) use mode_checks::random_data_key;
+
 use crate::crypto::DataKey;
 use secrecy::SecretString;
 use shared::api::ProviderName;
@@ -19,12 +23,13 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_PROVIDERS", "Enabled providers, comma-separated (default: stripe,paypal)."),
     ("PAYGATE_LISTEN", "Address to listen on (default: 127.0.0.1:8080)."),
     ("PAYGATE_SANDBOX_LISTEN", "Sandbox mode: address of the provider emulators, a second origin like js.stripe.com (default: 127.0.0.1:8081)."),
-    ("PAYGATE_PUBLIC_URL", "URL customers and merchants reach paygate at (default: http://<PAYGATE_LISTEN>)."),
+    ("PAYGATE_PUBLIC_URL", "URL customers and merchants reach paygate at (default: http://<PAYGATE_LISTEN>; live mode: https)."),
+    ("PAYGATE_ALLOW_HTTP_LOOPBACK", "Live mode: accept an http:// public URL and allowed origins on this machine (localhost, 127.0.0.0/8, ::1), to try a live build locally: true or false (default: false)."),
     ("DATABASE_URL", "sqlite://FILE (default: sqlite://paygate.db) or postgres://..."),
     ("PAYGATE_MERCHANT_NAME", "Merchant display name shown in the checkout (default: Demo Shop)."),
-    ("PAYGATE_DEV_API_KEY", "A merchant secret key accepted without `paygate keys create` (sandbox default: sk_test_paygate_dev; live: none)."),
+    ("PAYGATE_DEV_API_KEY", "Sandbox mode: a merchant secret key accepted without `paygate keys create` (default: sk_test_paygate_dev); refused in live mode."),
     ("PAYGATE_ALLOWED_ORIGINS", "Merchant site origins allowed to embed the widget, comma-separated (default: the public URL's origin)."),
-    ("PAYGATE_DATA_KEY", "32-byte key (64 hex chars) encrypting customer personal data at rest; required in live mode."),
+    ("PAYGATE_DATA_KEY", "32-byte key (64 hex chars, e.g. `openssl rand -hex 32`) encrypting customer personal data at rest; required in live mode, where the sandbox's key and typed patterns are refused."),
     ("PAYGATE_ASSETS_DIR", "Folder holding the built widget and console (default: dist)."),
     ("PAYGATE_MERCHANT_RATE_LIMIT", "Merchant API requests per second per API key, 0 = unlimited (default: 100)."),
     ("PAYGATE_WIDGET_RATE_LIMIT", "Widget API requests per second per client address, 0 = unlimited (default: 20)."),
@@ -36,13 +41,13 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("STRIPE_SECRET_KEY", "Stripe secret key (sk_...); required in live mode when Stripe is enabled."),
     ("STRIPE_PUBLISHABLE_KEY", "Stripe publishable key (pk_...) given to the widget."),
     ("STRIPE_WEBHOOK_SECRET", "Stripe endpoint secret(s) (whsec_...), comma-separated during rotation."),
-    ("STRIPE_WEBHOOK_TOLERANCE_SECS", "Accepted age of a Stripe-Signature timestamp (default: 300)."),
+    ("STRIPE_WEBHOOK_TOLERANCE_SECS", "Accepted age of a Stripe-Signature timestamp (default: 300; live mode: at most 600)."),
     ("STRIPE_API_BASE", "Stripe API base URL (default: https://api.stripe.com)."),
     ("STRIPE_JS_URL", "Stripe.js URL (default: https://js.stripe.com/v3/)."),
     ("PAYPAL_CLIENT_ID", "PayPal REST client id; required in live mode when PayPal is enabled."),
     ("PAYPAL_CLIENT_SECRET", "PayPal REST client secret."),
     ("PAYPAL_WEBHOOK_ID", "PayPal webhook id, used to verify PayPal webhooks."),
-    ("PAYPAL_API_BASE", "PayPal API base URL (default: https://api-m.paypal.com in live mode)."),
+    ("PAYPAL_API_BASE", "PayPal API base URL (default: https://api-m.paypal.com in live mode, https://api-m.sandbox.paypal.com with PayPal credentials in sandbox mode)."),
     ("PAYPAL_WEBHOOK_VERIFY", "How PayPal webhooks are verified: offline (certificate, default) or online (PayPal's verification API)."),
     ("PAYPAL_SDK_URL", "PayPal JS SDK URL (default: https://www.paypal.com/sdk/js)."),
     ("PAYGATE_WEBHOOK_ALLOW_LOCAL", "Let merchant webhook endpoints be on loopback, link-local or private addresses: true or false (default: true in sandbox mode, false in live mode)."),
@@ -194,7 +199,8 @@ const EMULATOR_PAYPAL_WEBHOOK_ID: &str = "";
 
 /// The sandbox's documented development key: only ever accepted in sandbox mode.
 pub const SANDBOX_DEV_API_KEY: &str = "sk_test_paygate_dev";
-/// The sandbox's documented data key. Sandbox data is test data; live mode has no default.
+/// The sandbox's documented data key. Sandbox data is test data; live mode has no default and
+/// refuses this one.
 const SANDBOX_DATA_KEY: &str = "73616e64626f782d6f6e6c792d6b65792d6e6f742d666f722d6c6976652d7573";
 
 impl Config {
@@ -316,6 +322,7 @@ impl Config {
             None => None,
         };
 
+        let data_key_hex = get("PAYGATE_DATA_KEY").unwrap_or_default();
         let data_key = match get("PAYGATE_DATA_KEY") {
             Some(k) => DataKey::from_hex(&k).map_err(|m| err("PAYGATE_DATA_KEY", m))?,
             None if sandbox => DataKey::from_hex(SANDBOX_DATA_KEY).expect("valid constant"),
@@ -350,6 +357,14 @@ impl Config {
         }
 
         let secret = |name: &str| get(name).map(SecretString::from);
+        // Subtracted from a timestamp when a Stripe signature is checked: a day at most in any
+        // mode (live mode allows less, see `mode_checks`).
+        if number("STRIPE_WEBHOOK_TOLERANCE_SECS", 300)? > 86_400 {
+            return Err(err(
+                "STRIPE_WEBHOOK_TOLERANCE_SECS",
+                "at most 86400 seconds (Stripe's default is 300)",
+            ));
+        }
         // Sandbox mode without Stripe keys: everything points at the emulator on the sandbox
         // address, with its documented test keys.
         let stripe_emulated = sandbox && get("STRIPE_SECRET_KEY").is_none();
@@ -412,6 +427,8 @@ impl Config {
             api_base: match get("PAYPAL_API_BASE") {
                 Some(u) => parse_origin_url("PAYPAL_API_BASE", &u)?,
                 None if paypal_emulated => paypal_emulator_base.clone(),
+                // Sandbox credentials belong to PayPal's sandbox, never to its live host.
+                None if sandbox => mode_checks::PAYPAL_SANDBOX_API_BASE.into(),
                 None => "https://api-m.paypal.com".into(),
             },
             sdk_url: match get("PAYPAL_SDK_URL") {
@@ -459,7 +476,18 @@ impl Config {
             }
         };
 
-        Ok(Config {
+        let http_loopback = match get("PAYGATE_ALLOW_HTTP_LOOPBACK").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(err(
+                    "PAYGATE_ALLOW_HTTP_LOOPBACK",
+                    format!("expected true or false, got {other:?}"),
+                ))
+            }
+        };
+
+        let config = Config {
             mode,
             providers,
             listen,
@@ -482,7 +510,12 @@ impl Config {
             paypal,
             webhook_allow_local,
             event_bus,
-        })
+        };
+        match mode {
+            Mode::Sandbox => mode_checks::sandbox(&config)?,
+            Mode::Live => mode_checks::live(&config, &data_key_hex, http_loopback)?,
+        }
+        Ok(config)
     }
 
     /// After binding the sandbox listener (port 0 in tests): the emulator URLs name the port
@@ -660,7 +693,8 @@ mod tests {
     fn live_mode_has_no_dev_key_by_default() {
         let c = Config::from_vars(&vars(&[
             ("PAYGATE_MODE", "live"),
-            ("PAYGATE_DATA_KEY", &"ab".repeat(32)),
+            ("PAYGATE_PUBLIC_URL", "https://pay.shop.example"),
+            ("PAYGATE_DATA_KEY", &mode_checks::random_data_key()),
             ("PAYGATE_PROVIDERS", "stripe"),
             ("STRIPE_SECRET_KEY", "sk_live_x"),
             ("STRIPE_PUBLISHABLE_KEY", "pk_live_x"),
