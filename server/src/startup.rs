@@ -287,6 +287,7 @@ pub fn providers_from_config(config: &Config, clock: &Clock) -> Providers {
                 verify,
                 extra,
                 config.merchant_name.clone(),
+                clock.clone(),
             )));
         }
     }

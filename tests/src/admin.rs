@@ -32,6 +32,20 @@ pub async fn sign_in_raw(app: &TestApp, email: &str, password: &str) -> Response
         .expect("request")
 }
 
+/// [`sign_in_raw`] from another loopback address (`127.0.0.x`: all of 127/8 is this machine), as
+/// if from another client.
+pub async fn sign_in_from(app: &TestApp, from: [u8; 4], email: &str, password: &str) -> Response {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .expect("client")
+        .post(format!("{}/admin/api/session", app.url))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .expect("request")
+}
+
 impl AdminClient {
     pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> AdminClient {
         let res = sign_in_raw(app, email, password).await;

@@ -29,7 +29,10 @@ use session::AdminAuth;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use export::neutralise;
-pub use sign_in::{MAX_PER_ACCOUNT, MAX_PER_ADDRESS, WINDOW_MS};
+pub use sign_in::{
+    ACCOUNT_SLOWDOWN_AFTER, MAX_ACCOUNT_DELAY_MS, MAX_PER_ACCOUNT_AND_ADDRESS, MAX_PER_ADDRESS,
+    WINDOW_MS,
+};
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let refunds = Router::new()

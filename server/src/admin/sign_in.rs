@@ -1,6 +1,9 @@
-//! `/admin/api/session`: sign in, who am I, sign out. Failed sign-ins are limited per account and
-//! per client address (OWASP Authentication Cheat Sheet): over the limit the answer is 429 with
-//! `Retry-After`, and the password is not even checked.
+//! `/admin/api/session`: sign in, who am I, sign out. Failed sign-ins are limited (OWASP
+//! Authentication Cheat Sheet) per account from one address and per address; over a limit the
+//! answer is 429 with `Retry-After`, and the password is not even checked. Guessing at one
+//! account from many addresses is slowed, not turned into a lockout: once the account has many
+//! failures, an address that already failed for it must wait longer after each new failure,
+//! while an address that has not (the admin, elsewhere) still gets to try.
 
 use super::session::{self, check_origin, AdminAuth, ClientIp};
 use super::{accounts, audit};
@@ -15,10 +18,17 @@ use shared::api::admin::{AdminSession, SignIn};
 
 /// Failures counted within this window...
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
-/// ...at most this many per account (then the account waits, whoever is guessing)...
-pub const MAX_PER_ACCOUNT: i64 = 5;
+/// ...at most this many per account from one address (then that address waits for that
+/// account; the account's admin signs in from anywhere else)...
+pub const MAX_PER_ACCOUNT_AND_ADDRESS: i64 = 5;
 /// ...and this many per client address (one address guessing many accounts).
 pub const MAX_PER_ADDRESS: i64 = 20;
+/// Failures of one account, from all addresses, after which an address that failed for it
+/// waits one more second per further failure before its next try (at most
+/// [`MAX_ACCOUNT_DELAY_MS`]).
+pub const ACCOUNT_SLOWDOWN_AFTER: i64 = 10;
+/// The longest such wait.
+pub const MAX_ACCOUNT_DELAY_MS: i64 = 10 * 60 * 1000;
 
 /// `POST /admin/api/session`.
 pub async fn sign_in(
@@ -132,30 +142,68 @@ async fn refuse_if_limited(state: &AppState, email: &str, ip: &str, now: i64) ->
             .await?
             .flatten();
     let account_since = window_start.max(last_success.unwrap_or(i64::MIN));
-    for (column, key, since, max) in [
-        ("email", email, account_since, MAX_PER_ACCOUNT),
-        ("ip", ip, window_start, MAX_PER_ADDRESS),
+    let pair = failures(
+        state,
+        "email = $1 AND ip = $2",
+        email,
+        Some(ip),
+        account_since,
+    )
+    .await?;
+    let address = failures(state, "ip = $1", ip, None, window_start).await?;
+    for (times, max) in [
+        (&pair, MAX_PER_ACCOUNT_AND_ADDRESS),
+        (&address, MAX_PER_ADDRESS),
     ] {
-        let times: Vec<i64> = sqlx::query_scalar(&format!(
-            "SELECT at FROM admin_sign_in_failures WHERE {column} = $1 AND at > $2 ORDER BY at"
-        ))
-        .bind(key)
-        .bind(since)
-        .fetch_all(&state.db.pool)
-        .await?;
         let counted = times.len() as i64;
         if counted > max {
             // Earlier failures age out one by one: the next attempt is allowed once all but
             // max - 1 of them have (this refused attempt is not kept).
             let must_age = (counted - 1) - (max - 1);
             let at = times[(must_age - 1).max(0) as usize];
-            let wait_ms = (at + WINDOW_MS - now).max(1000);
-            let mut e = ApiError::rate_limited(((wait_ms + 999) / 1000) as u64);
-            e.detail = "Too many failed sign-ins; wait before trying again.".to_string();
-            return Err(e);
+            return Err(too_many((at + WINDOW_MS - now).max(1000)));
+        }
+    }
+    // This attempt is among the times (at `now`); the address's earlier ones are the rest.
+    if pair.len() > 1 {
+        let account = failures(state, "email = $1", email, None, account_since).await?;
+        let earlier = account.len() as i64 - 1;
+        if earlier > ACCOUNT_SLOWDOWN_AFTER {
+            let delay = ((earlier - ACCOUNT_SLOWDOWN_AFTER) * 1000).min(MAX_ACCOUNT_DELAY_MS);
+            let last = account.iter().rev().copied().find(|at| *at < now);
+            if let Some(last) = last {
+                if now < last + delay {
+                    return Err(too_many(last + delay - now));
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// The times of the failures matching `condition` since `since`, oldest first.
+async fn failures(
+    state: &AppState,
+    condition: &str,
+    first: &str,
+    second: Option<&str>,
+    since: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let at = if second.is_some() { "$3" } else { "$2" };
+    let sql = format!(
+        "SELECT at FROM admin_sign_in_failures WHERE {condition} AND at > {at} ORDER BY at"
+    );
+    let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(first.to_string());
+    if let Some(second) = second {
+        query = query.bind(second.to_string());
+    }
+    query.bind(since).fetch_all(&state.db.pool).await
+}
+
+fn too_many(wait_ms: i64) -> ApiError {
+    let mut e = ApiError::rate_limited(((wait_ms.max(1) + 999) / 1000) as u64);
+    e.detail = "Too many failed sign-ins; wait before trying again.".to_string();
+    e
 }
 
 /// `GET /admin/api/session`: the signed-in admin and the CSRF token, or 401.

@@ -38,6 +38,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_PROVIDER_TIMEOUT_SECS", "Time limit for one call to Stripe or PayPal, before a retry (default: 15)."),
     ("PAYGATE_BODY_LIMIT_BYTES", "Largest accepted request body (default: 65536)."),
     ("PAYGATE_LOG", "tracing filter (default: info)."),
+    ("PAYGATE_METRICS_TOKEN", "If set (16 characters or more), /metrics answers only requests with `Authorization: Bearer <token>` (default: unset, /metrics is open)."),
     ("STRIPE_SECRET_KEY", "Stripe secret key (sk_...); required in live mode when Stripe is enabled."),
     ("STRIPE_PUBLISHABLE_KEY", "Stripe publishable key (pk_...) given to the widget."),
     ("STRIPE_WEBHOOK_SECRET", "Stripe endpoint secret(s) (whsec_...), comma-separated during rotation."),
@@ -107,6 +108,8 @@ pub struct Config {
     pub reconcile_after: Duration,
     pub body_limit: usize,
     pub log_filter: String,
+    /// `PAYGATE_METRICS_TOKEN`: the bearer token `/metrics` requires, if any.
+    pub metrics_token: Option<SecretString>,
     pub stripe: StripeConfig,
     pub paypal: PaypalConfig,
     /// Merchant webhook endpoints may be on this machine or a private network
@@ -487,6 +490,16 @@ impl Config {
             }
         };
 
+        let metrics_token = match get("PAYGATE_METRICS_TOKEN") {
+            Some(t) if t.len() < 16 => {
+                return Err(err(
+                    "PAYGATE_METRICS_TOKEN",
+                    "must be at least 16 characters",
+                ))
+            }
+            t => t.map(SecretString::from),
+        };
+
         let config = Config {
             mode,
             providers,
@@ -506,6 +519,7 @@ impl Config {
             reconcile_after,
             body_limit,
             log_filter: get("PAYGATE_LOG").unwrap_or_else(|| "info".into()),
+            metrics_token,
             stripe,
             paypal,
             webhook_allow_local,

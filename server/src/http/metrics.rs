@@ -125,7 +125,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
-    let method = request.method().to_string();
+    let method = method_label(request.method()).to_string();
     let started = Instant::now();
     let response = next.run(request).await;
     let elapsed = started.elapsed();
@@ -146,7 +146,41 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-pub async fn render(State(state): State<AppState>) -> Response {
+/// The method as a label: HTTP's standard methods by name, anything else (a client may send any
+/// token as a method) as `other`, so callers cannot grow the label space.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// `/metrics`, behind `PAYGATE_METRICS_TOKEN` when it is set.
+pub async fn render(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(token) = &state.config.metrics_token {
+        use secrecy::ExposeSecret;
+        use subtle::ConstantTimeEq;
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let expected = token.expose_secret();
+        // Compared in constant time (lengths aside, which the token's minimum makes moot).
+        if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+            return crate::error::ApiError::unauthorized(
+                "Send Authorization: Bearer <PAYGATE_METRICS_TOKEN> to read /metrics.",
+            )
+            .into_response();
+        }
+    }
     // A database that cannot answer leaves the last values; the scrape itself still works.
     if let Ok(n) = crate::merchant_webhooks::repo::pending_count(&state.db).await {
         state.metrics.webhook_backlog.set(n);

@@ -77,7 +77,11 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
     if effects.is_empty() {
         return finish(state, id, "ignored", None, None).await;
     }
-    let effects = current_state(provider.as_ref(), effects).await;
+    let effects = match current_state(provider.as_ref(), effects).await {
+        Ok(effects) => effects,
+        // Applied from the provider's answer or not at all: tried again later.
+        Err(reason) => return retry_later(state, id, attempts, &reason).await,
+    };
     let mut tx = state.db.begin_write().await?;
     let detail = json!({ "event_id": event_id, "event_type": event_type });
     let mut outcome = "unchanged";
@@ -138,14 +142,16 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
 /// Providers deliver events in any order (a `requires_action` event may arrive after the
 /// `payment_failed` that followed it), and a stale snapshot could move an open payment to an
 /// older state. For providers that ask for it, a payment's current state is read back from the
-/// provider before it is applied; the event's own snapshot is used when that read fails (the
-/// state machine still guards terminal states). Done before any transaction is opened.
+/// provider before it is applied. When that read fails, a Stripe event's own snapshot is
+/// applied (its HMAC authenticates it; the state machine still guards terminal states), but a
+/// PayPal event waits and is tried again: its verification rests on a fetched certificate, so a
+/// capture or a status is never applied from its body alone. Done before any transaction.
 async fn current_state(
     provider: &dyn crate::providers::PaymentProvider,
     effects: Vec<EventEffect>,
-) -> Vec<EventEffect> {
+) -> Result<Vec<EventEffect>, String> {
     if !provider.webhooks_need_current_state() {
-        return effects;
+        return Ok(effects);
     }
     let mut out = Vec::with_capacity(effects.len());
     for effect in effects {
@@ -166,19 +172,32 @@ async fn current_state(
                     authorization: fresh.authorization.or(authorization),
                     capture: fresh.capture.or(capture),
                 },
-                _ => EventEffect::PaymentUpdate {
-                    reference,
-                    status,
-                    captured_minor,
-                    last_error,
-                    authorization,
-                    capture,
-                },
+                Ok(_) | Err(_) if provider.webhook_snapshot_trusted() => {
+                    EventEffect::PaymentUpdate {
+                        reference,
+                        status,
+                        captured_minor,
+                        last_error,
+                        authorization,
+                        capture,
+                    }
+                }
+                Ok(fresh) => {
+                    return Err(format!(
+                        "the provider answered {} for {reference}",
+                        fresh.reference
+                    ))
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "could not read {reference} back from the provider: {e}"
+                    ))
+                }
             },
             other => other,
         });
     }
-    out
+    Ok(out)
 }
 
 /// Hands one effect to the module that owns it, inside the event's transaction.

@@ -76,10 +76,11 @@ impl From<ProviderError> for ApiError {
                     "The payment provider is not available right now.",
                 )
             }
-            ProviderError::Unverified(reason) => ApiError::bad_request(
-                "webhook_unverified",
-                format!("Webhook not verified: {reason}."),
-            ),
+            // The reason (a URL, a client error) is for the log, where the receiving route
+            // writes it; a caller probing the verifier learns only that it failed.
+            ProviderError::Unverified(_) => {
+                ApiError::bad_request("webhook_unverified", "The webhook could not be verified.")
+            }
             ProviderError::Rejected(reason) => {
                 tracing::error!(%reason, "the provider rejected a request paygate built");
                 ApiError::new(

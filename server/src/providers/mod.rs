@@ -226,6 +226,14 @@ pub trait PaymentProvider: Send + Sync + 'static {
         false
     }
 
+    /// Whether, when that read fails, the event's own snapshot may be applied: true where the
+    /// signature authenticates the body with a secret shared with the provider (Stripe's
+    /// HMAC); false where it rests on a fetched certificate (PayPal), so the event waits for
+    /// the provider's answer instead.
+    fn webhook_snapshot_trusted(&self) -> bool {
+        true
+    }
+
     /// Reads a stored (already verified) event: what it changes, nothing for types paygate
     /// does not act on.
     fn interpret_event(&self, payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError>;

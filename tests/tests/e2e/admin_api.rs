@@ -4,7 +4,7 @@
 //! the CSV export is complete and injection-safe; console refunds go through the merchant
 //! API's path exactly once; the audit log records it all.
 
-use paygate_tests::admin::{create_admin, sign_in_raw, AdminClient, PASSWORD};
+use paygate_tests::admin::{create_admin, sign_in_from, sign_in_raw, AdminClient, PASSWORD};
 use paygate_tests::app::json_with_status;
 use paygate_tests::seed::{self, Seeded, DAY_MS};
 use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb, TestProvider};
@@ -20,6 +20,7 @@ on_both_databases!(
     every_admin_route_needs_a_session_and_state_changes_need_csrf,
     sign_in_sessions_sign_out_and_disabled_admins,
     sign_in_is_rate_limited_per_account_and_per_address,
+    guesses_slow_an_account_down_but_never_lock_its_admin_out,
     history_filters_search_and_totals_match_the_seeded_rows,
     pagination_is_stable_while_new_payments_arrive,
     csv_export_has_every_filtered_row_and_neutralises_formulas,
@@ -245,7 +246,7 @@ async fn sign_in_sessions_sign_out_and_disabled_admins(db: TestDb) {
 async fn sign_in_is_rate_limited_per_account_and_per_address(db: TestDb) {
     let app = spawn_app(&db, AppOptions::default()).await;
     create_admin(&app, ADMIN).await;
-    for _ in 0..paygate::admin::MAX_PER_ACCOUNT {
+    for _ in 0..paygate::admin::MAX_PER_ACCOUNT_AND_ADDRESS {
         problem(sign_in_raw(&app, ADMIN, "guess").await, 401).await;
     }
     // Over the limit even the right password is refused, with Retry-After.
@@ -271,11 +272,11 @@ async fn sign_in_is_rate_limited_per_account_and_per_address(db: TestDb) {
     app.state.clock.advance(Duration::from_millis(
         paygate::admin::WINDOW_MS as u64 + 1000,
     ));
-    for _ in 0..paygate::admin::MAX_PER_ACCOUNT - 1 {
+    for _ in 0..paygate::admin::MAX_PER_ACCOUNT_AND_ADDRESS - 1 {
         problem(sign_in_raw(&app, ADMIN, "typo").await, 401).await;
     }
     AdminClient::sign_in(&app, ADMIN, PASSWORD).await;
-    for _ in 0..paygate::admin::MAX_PER_ACCOUNT {
+    for _ in 0..paygate::admin::MAX_PER_ACCOUNT_AND_ADDRESS {
         problem(sign_in_raw(&app, ADMIN, "typo").await, 401).await;
     }
     problem(sign_in_raw(&app, ADMIN, PASSWORD).await, 429).await;
@@ -291,7 +292,7 @@ async fn sign_in_is_rate_limited_per_account_and_per_address(db: TestDb) {
     let tried = statuses.iter().filter(|s| **s == 401).count() as i64;
     // (Refused attempts are counted while they are checked, so a burst may even get fewer.)
     assert!(
-        (1..=paygate::admin::MAX_PER_ACCOUNT).contains(&tried),
+        (1..=paygate::admin::MAX_PER_ACCOUNT_AND_ADDRESS).contains(&tried),
         "{statuses:?}"
     );
     assert!(
@@ -317,6 +318,62 @@ async fn sign_in_is_rate_limited_per_account_and_per_address(db: TestDb) {
     }
     problem(sign_in_raw(&app, "victim@shop.example", "guess").await, 429).await;
     problem(sign_in_raw(&app, ADMIN, PASSWORD).await, 429).await;
+    app.stop().await;
+}
+
+/// Guesses at the admin's password lock out the guessing address, never the admin: from
+/// another address the right password still signs in. Many addresses guessing at one account
+/// are slowed (an address that already failed for it waits a second more per further failure),
+/// while an address that has not failed still gets its try.
+async fn guesses_slow_an_account_down_but_never_lock_its_admin_out(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    create_admin(&app, ADMIN).await;
+    let attacker = [127, 0, 0, 2];
+    for _ in 0..paygate::admin::MAX_PER_ACCOUNT_AND_ADDRESS {
+        problem(sign_in_from(&app, attacker, ADMIN, "guess").await, 401).await;
+    }
+    problem(sign_in_from(&app, attacker, ADMIN, PASSWORD).await, 429).await;
+    let res = sign_in_from(&app, [127, 0, 0, 3], ADMIN, PASSWORD).await;
+    assert_eq!(res.status(), 200, "the admin, elsewhere, signs in");
+
+    // Many addresses, one failure each: every one gets its try.
+    app.state.clock.advance(Duration::from_millis(
+        paygate::admin::WINDOW_MS as u64 + 1000,
+    ));
+    let addresses: Vec<[u8; 4]> = (10..23).map(|i| [127, 0, 0, i]).collect();
+    for a in &addresses {
+        problem(sign_in_from(&app, *a, ADMIN, "guess").await, 401).await;
+    }
+    let failures = addresses.len() as i64;
+    assert!(failures > paygate::admin::ACCOUNT_SLOWDOWN_AFTER + 1);
+    // An address that already failed for the account waits one second per failure beyond
+    // the threshold (counted before its try).
+    let res = sign_in_from(&app, addresses[0], ADMIN, "guess").await;
+    let retry: i64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(retry, failures - paygate::admin::ACCOUNT_SLOWDOWN_AFTER);
+    problem(res, 429).await;
+    // Once the wait has passed it may guess again; the next wait is a second longer.
+    app.state.clock.advance(Duration::from_secs(retry as u64));
+    problem(sign_in_from(&app, addresses[1], ADMIN, "guess").await, 401).await;
+    let res = sign_in_from(&app, addresses[2], ADMIN, "guess").await;
+    assert_eq!(
+        res.headers()["retry-after"],
+        (retry + 1).to_string().as_str()
+    );
+    problem(res, 429).await;
+    // An address that has not failed still tries, and the right password signs in.
+    assert_eq!(
+        sign_in_from(&app, [127, 0, 0, 50], ADMIN, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    // A success clears the account's count: no slowdown is left.
+    problem(sign_in_from(&app, addresses[0], ADMIN, "guess").await, 401).await;
     app.stop().await;
 }
 

@@ -22,6 +22,7 @@ mod operations;
 mod payments;
 mod paypal_emulator;
 mod paypal_end_to_end;
+mod paypal_webhook_verification;
 mod reconciliation;
 mod refunds_and_actions;
 mod storage;

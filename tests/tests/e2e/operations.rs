@@ -98,6 +98,58 @@ async fn metrics_count_requests_by_route_template_and_status() {
     app.stop().await;
 }
 
+/// Any token is a valid HTTP method: invented ones are counted as `other`, so a client cannot
+/// grow the label space; and with `PAYGATE_METRICS_TOKEN` set, `/metrics` answers only to it.
+#[tokio::test]
+async fn metrics_labels_stay_bounded_and_the_endpoint_can_require_a_token() {
+    let db = TestDb::sqlite().await;
+    let token = "metrics-token-0123456789";
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            vars: vec![("PAYGATE_METRICS_TOKEN", token.into())],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    for i in 0..50 {
+        let method = reqwest::Method::from_bytes(format!("INVENTED{i}").as_bytes()).unwrap();
+        app.client
+            .request(method, format!("{}/healthz", app.url))
+            .send()
+            .await
+            .unwrap();
+    }
+    let scrape = |auth: Option<&str>| {
+        let mut req = app.client.get(format!("{}/metrics", app.url));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        req.send()
+    };
+    for auth in [None, Some("Bearer wrong-token-0123456789"), Some(token)] {
+        let res = scrape(auth).await.unwrap();
+        assert_eq!(res.status(), 401, "{auth:?}");
+        let e = json_with_status(res, 401).await;
+        assert_eq!(e["code"], "unauthorized", "{e}");
+    }
+    let res = scrape(Some(&format!("Bearer {token}"))).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    let other: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with(r#"paygate_http_requests_total{method="other""#))
+        .collect();
+    assert_eq!(
+        other.len(),
+        1,
+        "one series for every invented method: {text}"
+    );
+    assert!(other[0].ends_with(" 50"), "{}", other[0]);
+    assert!(!text.contains("INVENTED"), "{text}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn openapi_documents_the_merchant_api() {
     let db = TestDb::sqlite().await;

@@ -3,9 +3,11 @@
 //! refunds, declines, token expiry, faults, and webhooks verified with the emulator's
 //! certificate. The client code is the one that talks to api-m.paypal.com.
 
+use paygate::inbox::store::state_of;
 use paygate_tests::app::{eventually, json_with_status};
 use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb};
 use serde_json::{json, Value};
+use shared::api::ProviderName;
 use std::time::Duration;
 
 on_both_databases!(
@@ -351,16 +353,15 @@ async fn webhooks_are_verified_with_the_certificate() {
         .delivery_attempts()
         .iter()
         .any(|a| a.status == Some(200)));
+    // Sent now, so that only the certificate or the signature is at fault.
+    let now = transmission_time(&app);
     let headers = |cert: &str| {
         let mut h = reqwest::header::HeaderMap::new();
         h.insert(
             "paypal-transmission-id",
             "11111111-2222-3333-4444-555555555555".parse().unwrap(),
         );
-        h.insert(
-            "paypal-transmission-time",
-            "2026-11-27T10:00:00Z".parse().unwrap(),
-        );
+        h.insert("paypal-transmission-time", now.parse().unwrap());
         h.insert("paypal-transmission-sig", "c2lnbmF0dXJl".parse().unwrap());
         h.insert("paypal-cert-url", cert.parse().unwrap());
         h.insert("paypal-auth-algo", "SHA256withRSA".parse().unwrap());
@@ -382,6 +383,8 @@ async fn webhooks_are_verified_with_the_certificate() {
             .unwrap();
         let e = json_with_status(res, 400).await;
         assert_eq!(e["code"], "webhook_unverified", "{cert}");
+        // The reason is for paygate's log, not for whoever sent it.
+        assert_eq!(e["detail"], "The webhook could not be verified.", "{e}");
     }
     assert_eq!(
         app.count("SELECT COUNT(*) FROM provider_events WHERE event_id = 'WH-FORGED'")
@@ -451,9 +454,18 @@ async fn an_unapproved_order_can_be_canceled() {
     app.stop().await;
 }
 
+/// Now on paygate's clock, as PayPal writes `PAYPAL-TRANSMISSION-TIME` (paygate refuses one more
+/// than 5 minutes off).
+fn transmission_time(app: &TestApp) -> String {
+    time::OffsetDateTime::from_unix_timestamp(app.state.clock.now_secs())
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
 /// A delivery signed with the sandbox's PayPal test key, as the emulator signs its own.
 async fn deliver(app: &TestApp, body: &str, transmission: &str) -> reqwest::Response {
-    let time = "2026-11-27T10:00:00Z";
+    let time = &transmission_time(app);
     let sig = paygate_sandbox::paypal::sign_webhook(
         transmission,
         time,
@@ -529,41 +541,87 @@ async fn duplicate_and_out_of_order_webhooks_and_a_restart() {
     );
     app.stop().await;
 
+    // After the restart the stored event is picked up; but this paygate's PayPal (a new
+    // emulator) does not know the order, so it cannot confirm the capture: the event waits and
+    // is tried again, and the payment is not moved on the event's word alone.
     let app = spawn_app(&db, AppOptions::default()).await;
-    assert_eq!(
-        processed(&app, "WH-TEST-COMPLETED")
-            .await
-            .outcome
-            .as_deref(),
-        Some("applied")
+    let db_handle = app.state.db.clone();
+    eventually("the event tried", Duration::from_secs(10), || {
+        let db = db_handle.clone();
+        async move {
+            state_of(&db, ProviderName::Paypal, "WH-TEST-COMPLETED")
+                .await
+                .unwrap()
+                .is_some_and(|s| s.attempts >= 1)
+        }
+    })
+    .await;
+    let waiting = state_of(&app.state.db, ProviderName::Paypal, "WH-TEST-COMPLETED")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!waiting.processed, "{waiting:?}");
+    assert!(
+        waiting
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("could not read")),
+        "{waiting:?}"
+    );
+    let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_ne!(after["status"], "succeeded");
+    assert_eq!(after["captured_minor"], 0);
+
+    // An order this PayPal knows, captured: the capture's event confirms it, and an older
+    // approval event arriving late does not move it back.
+    let p = order(&app, "12.00", "USD", false).await;
+    let (id, order_id) = (
+        p["id"].as_str().unwrap().to_string(),
+        p["provider_reference"].as_str().unwrap().to_string(),
+    );
+    approve(&app, &order_id, "balance").await;
+    let captured = json_with_status(
+        app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(captured["status"], "succeeded");
+    let capture_id = captured["provider_capture"].as_str().unwrap_or("CAPTURE2");
+    let completed = capture_completed("WH-TEST-COMPLETED-2", &order_id, capture_id);
+    json_with_status(deliver(&app, &completed, "t-5").await, 200).await;
+    let confirmed = processed(&app, "WH-TEST-COMPLETED-2").await;
+    assert!(
+        confirmed.processed && confirmed.last_error.is_none(),
+        "{confirmed:?}"
+    );
+    let approved = json!({ "id": "WH-TEST-APPROVED", "event_type": "CHECKOUT.ORDER.APPROVED", "resource_type": "checkout-order",
+        "resource": { "id": order_id, "status": "APPROVED", "intent": "CAPTURE" } }).to_string();
+    json_with_status(deliver(&app, &approved, "t-3").await, 200).await;
+    let late = processed(&app, "WH-TEST-APPROVED").await;
+    assert!(
+        matches!(
+            late.outcome.as_deref(),
+            Some("refused_transition" | "unchanged")
+        ),
+        "{late:?}"
     );
     let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
     assert_eq!(after["status"], "succeeded");
     assert_eq!(after["captured_minor"], 1200);
-    // An older approval event arriving late does not move it back.
-    let approved = json!({ "id": "WH-TEST-APPROVED", "event_type": "CHECKOUT.ORDER.APPROVED", "resource_type": "checkout-order",
-        "resource": { "id": order_id, "status": "APPROVED", "intent": "CAPTURE" } }).to_string();
-    json_with_status(deliver(&app, &approved, "t-3").await, 200).await;
-    assert_eq!(
-        processed(&app, "WH-TEST-APPROVED").await.outcome.as_deref(),
-        Some("refused_transition")
-    );
-    assert_eq!(
-        json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await["status"],
-        "succeeded"
-    );
     // A tampered body fails the signature.
     let tampered = completed.replace("12.00", "1.00");
+    let time = transmission_time(&app);
     let res = app
         .client
         .post(format!("{}/webhooks/paypal", app.url))
         .header("paypal-transmission-id", "t-4")
-        .header("paypal-transmission-time", "2026-11-27T10:00:00Z")
+        .header("paypal-transmission-time", &time)
         .header(
             "paypal-transmission-sig",
             paygate_sandbox::paypal::sign_webhook(
                 "t-4",
-                "2026-11-27T10:00:00Z",
+                &time,
                 paygate::config::EMULATOR_PAYPAL_WEBHOOK_ID,
                 completed.as_bytes(),
             ),

@@ -16,6 +16,7 @@ use super::{
     CreateRequest, EventEffect, PaymentProvider, PaymentRefs, ProviderError, ProviderPayment,
     ProviderRefund, RefundRequest, RefundStatus, VerifiedEvent,
 };
+use crate::clock::Clock;
 use async_trait::async_trait;
 use axum::http::HeaderMap;
 use serde_json::{json, Value};
@@ -29,6 +30,7 @@ pub struct PaypalProvider {
     verify: VerifyMode,
     certificates: CertificateCache,
     brand_name: String,
+    clock: Clock,
 }
 
 impl PaypalProvider {
@@ -38,6 +40,7 @@ impl PaypalProvider {
         verify: VerifyMode,
         extra_cert_origins: Vec<String>,
         brand_name: String,
+        clock: Clock,
     ) -> PaypalProvider {
         PaypalProvider {
             client,
@@ -45,6 +48,7 @@ impl PaypalProvider {
             verify,
             certificates: CertificateCache::new(extra_cert_origins),
             brand_name,
+            clock,
         }
     }
 
@@ -332,9 +336,15 @@ impl PaymentProvider for PaypalProvider {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<VerifiedEvent, ProviderError> {
+        // Cheap checks first: nothing is fetched or asked of PayPal for a delivery that is
+        // stale, replayed later, or missing its headers.
+        let transmission = webhook::Transmission::from_headers(headers)?;
+        webhook::check_transmission_time(&transmission.time, self.clock.now_secs())?;
         match self.verify {
             VerifyMode::Offline => {
-                webhook::verify_offline(&self.certificates, &self.webhook_id, headers, body).await?
+                let now = self.clock.now_secs();
+                webhook::verify_offline(&self.certificates, &self.webhook_id, headers, body, now)
+                    .await?
             }
             VerifyMode::Online => {
                 webhook::verify_online(&self.client, &self.webhook_id, headers, body).await?
@@ -360,6 +370,10 @@ impl PaymentProvider for PaypalProvider {
 
     fn webhooks_need_current_state(&self) -> bool {
         true
+    }
+
+    fn webhook_snapshot_trusted(&self) -> bool {
+        false
     }
 
     fn interpret_event(&self, payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {

@@ -1,9 +1,14 @@
 //! PayPal webhook verification (developer.paypal.com/docs/api/webhooks/v1, developer.paypal.com/api/rest/webhooks/rest), chosen by configuration:
 //! - offline: SHA256withRSA over `transmission_id|transmission_time|webhook_id|crc32(raw body)`
 //!   (CRC-32 as an unsigned decimal) with the certificate at `PAYPAL-CERT-URL`, which is fetched
-//!   only from `https://*.paypal.com` or the configured sandbox origin, checked for validity and
-//!   cached by URL;
+//!   only from `https://*.paypal.com` or the configured sandbox origin (no redirects, at most
+//!   64 KB), checked for validity and cached by URL (at most [`CACHE_LIMIT`] entries);
 //! - online: PayPal's `POST /v1/notifications/verify-webhook-signature` with the raw event.
+//!
+//! In both, a delivery whose `PAYPAL-TRANSMISSION-TIME` is more than 5 minutes from now is
+//! refused before anything is fetched or asked (a replay window, and no outgoing request for a
+//! stale forgery). Not done yet: the certificate's chain to PayPal's root and its subject are
+//! not checked (docs/SECURITY.md).
 
 use super::client::PaypalClient;
 use crate::providers::ProviderError;
@@ -16,7 +21,7 @@ use rsa::RsaPublicKey;
 use serde_json::{json, value::RawValue};
 use sha2::Sha256;
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::Mutex;
 use x509_cert::der::{DecodePem, Encode};
 use x509_cert::Certificate;
@@ -56,6 +61,31 @@ impl Transmission {
             auth_algo: header(headers, "paypal-auth-algo")?,
         })
     }
+}
+
+/// How far `PAYPAL-TRANSMISSION-TIME` may be from now, either way (as Stripe's default
+/// tolerance for its signatures).
+pub const TRANSMISSION_TOLERANCE_SECS: i64 = 300;
+/// Certificates kept at most; PayPal uses a handful at a time, so a bound this size only
+/// matters against callers inventing URLs.
+pub const CACHE_LIMIT: usize = 64;
+/// The largest certificate document read (PayPal's PEM chain is a few KB).
+const CERT_MAX_BYTES: usize = 64 * 1024;
+
+/// Refuses a transmission time that is not RFC 3339 or is more than
+/// [`TRANSMISSION_TOLERANCE_SECS`] from `now_secs`.
+pub fn check_transmission_time(time: &str, now_secs: i64) -> Result<(), ProviderError> {
+    let at =
+        time::OffsetDateTime::parse(time.trim(), &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                ProviderError::Unverified(format!("transmission time {time:?} is not RFC 3339"))
+            })?;
+    if (at.unix_timestamp() - now_secs).abs() > TRANSMISSION_TOLERANCE_SECS {
+        return Err(ProviderError::Unverified(format!(
+            "transmission time {time} is more than {TRANSMISSION_TOLERANCE_SECS} s from now"
+        )));
+    }
+    Ok(())
 }
 
 /// The signed message. CRC-32 (IEEE, as zlib) of the raw body, as an unsigned decimal: values
@@ -98,8 +128,10 @@ pub struct CertificateCache {
 impl CertificateCache {
     pub fn new(extra_origins: Vec<String>) -> CertificateCache {
         CertificateCache {
+            // A redirect could lead anywhere from an allowed host: it is an error, not followed.
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("HTTP client"),
             extra_origins,
@@ -108,37 +140,77 @@ impl CertificateCache {
     }
 
     /// The public key of the certificate at `url`, fetched once and kept until it expires.
-    async fn key(&self, url: &str) -> Result<RsaPublicKey, ProviderError> {
+    async fn key(&self, url: &str, now: u64) -> Result<RsaPublicKey, ProviderError> {
         if !cert_url_allowed(url, &self.extra_origins) {
             return Err(ProviderError::Unverified(format!(
                 "certificate host not allowed: {url}"
             )));
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
         if let Some((key, not_after)) = self.keys.lock().await.get(url) {
             if now < *not_after {
                 return Ok(key.clone());
             }
         }
-        let pem = self
+        let pem = self.fetch(url).await?;
+        let (key, not_after) = parse_certificate(&pem, now)?;
+        self.remember(url, key.clone(), not_after, now).await;
+        Ok(key)
+    }
+
+    /// The document at `url`: a 2xx answer (a redirect is refused) of at most
+    /// [`CERT_MAX_BYTES`].
+    async fn fetch(&self, url: &str) -> Result<String, ProviderError> {
+        let mut response = self
             .http
             .get(url)
             .send()
             .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| ProviderError::Unverified(format!("certificate not fetched: {e}")))?
-            .text()
+            .map_err(|e| ProviderError::Unverified(format!("certificate not fetched: {e}")))?;
+        if !response.status().is_success() {
+            return Err(ProviderError::Unverified(format!(
+                "certificate not fetched: {url} answered {}",
+                response.status()
+            )));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| ProviderError::Unverified(format!("certificate not read: {e}")))?;
-        let (key, not_after) = parse_certificate(&pem, now)?;
-        self.keys
-            .lock()
-            .await
-            .insert(url.to_string(), (key.clone(), not_after));
-        Ok(key)
+            .map_err(|e| ProviderError::Unverified(format!("certificate not read: {e}")))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() > CERT_MAX_BYTES {
+                return Err(ProviderError::Unverified(format!(
+                    "certificate at {url} is larger than {CERT_MAX_BYTES} bytes"
+                )));
+            }
+        }
+        String::from_utf8(body)
+            .map_err(|_| ProviderError::Unverified("certificate is not text".into()))
+    }
+
+    /// Keeps a key until `not_after`; at [`CACHE_LIMIT`] entries the expired ones go first,
+    /// then the one that expires soonest.
+    pub async fn remember(&self, url: &str, key: RsaPublicKey, not_after: u64, now: u64) {
+        let mut keys = self.keys.lock().await;
+        if keys.len() >= CACHE_LIMIT && !keys.contains_key(url) {
+            keys.retain(|_, (_, until)| *until > now);
+            if keys.len() >= CACHE_LIMIT {
+                if let Some(soonest) = keys
+                    .iter()
+                    .min_by_key(|(_, (_, until))| *until)
+                    .map(|(u, _)| u.clone())
+                {
+                    keys.remove(&soonest);
+                }
+            }
+        }
+        keys.insert(url.to_string(), (key, not_after));
+    }
+
+    /// How many certificates are kept.
+    pub async fn cached(&self) -> usize {
+        self.keys.lock().await.len()
     }
 }
 
@@ -179,12 +251,13 @@ pub fn verify_signature(
         .map_err(|_| ProviderError::Unverified("signature mismatch".into()))
 }
 
-/// Offline verification of one delivery.
+/// Offline verification of one delivery, at `now_secs`.
 pub async fn verify_offline(
     cache: &CertificateCache,
     webhook_id: &str,
     headers: &HeaderMap,
     body: &[u8],
+    now_secs: i64,
 ) -> Result<(), ProviderError> {
     let t = Transmission::from_headers(headers)?;
     if !t.auth_algo.eq_ignore_ascii_case("SHA256withRSA") {
@@ -193,7 +266,8 @@ pub async fn verify_offline(
             t.auth_algo
         )));
     }
-    let key = cache.key(&t.cert_url).await?;
+    check_transmission_time(&t.time, now_secs)?;
+    let key = cache.key(&t.cert_url, now_secs.max(0) as u64).await?;
     verify_signature(
         &key,
         &signed_message(&t.id, &t.time, webhook_id, body),
@@ -251,6 +325,46 @@ mod tests {
             signed_message("tid", "2026-01-01T00:00:00Z", "WH1", body),
             "tid|2026-01-01T00:00:00Z|WH1|2581614155"
         );
+    }
+
+    #[test]
+    fn a_transmission_time_more_than_five_minutes_off_is_refused() {
+        let now = 1_764_000_000; // 2025-11-24T16:00:00Z
+        for (time, ok) in [
+            ("2025-11-24T16:00:00Z", true),
+            ("2025-11-24T15:55:00Z", true),
+            ("2025-11-24T16:05:00Z", true),
+            ("2025-11-24T15:54:59Z", false),
+            ("2025-11-24T16:05:01Z", false),
+            ("2025-11-24T18:00:00+02:00", true),
+            ("2024-01-01T00:00:00Z", false),
+            ("yesterday", false),
+            ("", false),
+        ] {
+            assert_eq!(check_transmission_time(time, now).is_ok(), ok, "{time}");
+        }
+    }
+
+    #[cfg(feature = "sandbox")]
+    #[tokio::test]
+    async fn the_certificate_cache_stays_bounded_after_ten_thousand_urls() {
+        let today = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let (key, _) = parse_certificate(paygate_sandbox::paypal::CERTIFICATE_PEM, today)
+            .expect("the sandbox certificate is valid today");
+        let cache = CertificateCache::new(Vec::new());
+        let now = 1_000;
+        for i in 0..10_000u64 {
+            let url = format!("https://api.paypal.com/v1/notifications/certs/CERT-{i}");
+            cache.remember(&url, key.clone(), now + 10 + i, now).await;
+        }
+        assert_eq!(cache.cached().await, CACHE_LIMIT);
+        // The latest are kept (each evicted the one expiring soonest).
+        let keys = cache.keys.lock().await;
+        assert!(keys.contains_key("https://api.paypal.com/v1/notifications/certs/CERT-9999"));
+        assert!(!keys.contains_key("https://api.paypal.com/v1/notifications/certs/CERT-0"));
     }
 
     #[test]
