@@ -1,6 +1,7 @@
 //! Field-name based redaction of structured data, beside the content-based
-//! [`crate::card::redact_card_numbers`]. The server's log filter applies only the content-based
-//! redaction today; applying this one to structured log fields is open work (issue 11).
+//! [`crate::card::redact_card_numbers`]. The server's logging applies both: this one to the
+//! fields of events and spans, and to JSON objects inside field values
+//! (`server/src/telemetry.rs`), the content-based one to every written line.
 
 use crate::card::redact_card_numbers;
 use serde_json::Value;
