@@ -1726,3 +1726,70 @@ async fn a_webhook_endpoint_that_does_not_exist_offers_no_retry() {
     drop(app);
     root.remove();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Parked provider events
+
+#[wasm_bindgen_test]
+async fn parked_events_are_listed_with_their_reason_and_replayed_with_csrf() {
+    let _url = AtUrl::new("/admin/inbox");
+    let replayed = Rc::new(Cell::new(false));
+    let state = replayed.clone();
+    let calls = serve(move |call| match (call.method.as_str(), call.path()) {
+        ("GET", "/admin/api/session") => reply(200, SESSION),
+        ("GET", "/admin/api/provider_events/parked") if state.get() => {
+            reply(200, r#"{"data": [], "has_more": false}"#)
+        }
+        ("GET", "/admin/api/provider_events/parked") => reply(
+            200,
+            r#"{"data": [{"provider": "stripe", "event_id": "evt_stray",
+                "event_type": "payment_intent.succeeded", "received_at": 1793664000000,
+                "parked_at": 1793750400000, "attempts": 36,
+                "reason": "no payment with this provider reference yet"}],
+                "has_more": false}"#,
+        ),
+        ("POST", "/admin/api/provider_events/stripe/evt_stray/replay") => {
+            state.set(true);
+            reply(202, r#"{"provider": "stripe", "event_id": "evt_stray"}"#)
+        }
+        _ => problem(404, "resource_missing", "No such thing.", None),
+    });
+    let root = container();
+    let app = mount_to(root.clone(), ConsoleApp);
+    until_present(&root, "#pc-parked").await;
+    assert_eq!(document().title(), "Parked events · paygate admin");
+    assert_eq!(attrs(&root, "#pc-nav-parked", "aria-current"), ["page"]);
+    assert_eq!(
+        attrs(&root, "#pc-parked tbody tr", "data-id"),
+        ["evt_stray"]
+    );
+    let row = text(&root, "#pc-parked tbody tr");
+    assert!(row.contains("payment_intent.succeeded"), "{row}");
+    assert!(row.contains("after 36 attempts"), "{row}");
+    assert!(
+        row.contains("no payment with this provider reference yet"),
+        "{row}"
+    );
+
+    click(&root, "#pc-parked .pc-replay");
+    until("the replay message", &root, || {
+        !text(&root, "#pc-replay-status").is_empty()
+    })
+    .await;
+    assert_eq!(
+        text(&root, "#pc-replay-status"),
+        "Event evt_stray is queued to be applied again."
+    );
+    let posts = calls_to(
+        &calls,
+        "POST",
+        "/admin/api/provider_events/stripe/evt_stray/replay",
+    );
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].csrf.as_deref(), Some("csrf_tok_1"));
+    assert_eq!(posts[0].body, "");
+    until_present(&root, "#pc-no-parked").await;
+    assert_eq!(text(&root, "#pc-replay-error"), "");
+    drop(app);
+    root.remove();
+}

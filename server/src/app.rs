@@ -3,6 +3,7 @@
 
 use crate::auth::require_merchant;
 use crate::error::ApiError;
+use crate::http::client_addr::resolve_client;
 use crate::http::idempotency::idempotency;
 use crate::http::metrics;
 use crate::http::rate_limit::{limit_merchant, limit_widget};
@@ -57,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), time_limit))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(from_fn_with_state(state.clone(), resolve_client))
         .layer(TraceLayer::new_for_http());
     // Served over https: browsers are told to use nothing else for two years (the preload
     // list's minimum is one; hstspreload.org). Over plain HTTP the header would be ignored.

@@ -84,6 +84,8 @@ pub enum EventsCommand {
         #[arg(long)]
         event_id: String,
     },
+    /// List the provider events parked after their last attempt (newest first), with why.
+    Parked,
 }
 
 /// Parses the command line, with the configuration variables appended to `--help`.

@@ -117,6 +117,27 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 anyhow::bail!("no stored {provider} event {event_id}")
             }
         }
+        Command::Events {
+            command: EventsCommand::Parked,
+        } => {
+            let db = connect_and_migrate(&config).await?;
+            let parked = inbox::store::parked(&db, 1000).await?;
+            db.pool.close().await;
+            if parked.is_empty() {
+                println!("no parked provider events");
+            }
+            for e in parked {
+                println!(
+                    "{}\t{}\t{}\tattempts {}\t{}",
+                    e.provider,
+                    e.event_id,
+                    e.event_type,
+                    e.attempts,
+                    e.reason.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
     }
 }
 

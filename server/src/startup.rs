@@ -180,16 +180,15 @@ impl Application {
         }
         let router = app(self.state.clone());
         let mut on_stop = stopped.clone();
-        let server = tokio::spawn(async move {
-            axum::serve(
-                self.listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
+        let header_timeout = self.state.config.header_timeout;
+        let server = tokio::spawn(crate::http::serve::serve(
+            self.listener,
+            router,
+            header_timeout,
+            async move {
                 let _ = on_stop.wait_for(|s| *s).await;
-            })
-            .await
-        });
+            },
+        ));
         Running {
             addr,
             sandbox_addr,
@@ -271,11 +270,7 @@ pub fn providers_from_config(config: &Config, clock: &Clock) -> Providers {
                 PaypalClient::new(&config.paypal.api_base, id, secret, config.provider_timeout);
             // In sandbox mode the emulator's certificate host is the "sandbox host" allowed
             // beside *.paypal.com.
-            let extra = if config.paypal.emulated {
-                vec![crate::config::origin_of(&config.paypal.api_base)]
-            } else {
-                Vec::new()
-            };
+            let (extra, trust) = paypal_certificates(config);
             let verify = if config.paypal.verify_offline {
                 VerifyMode::Offline
             } else {
@@ -286,6 +281,7 @@ pub fn providers_from_config(config: &Config, clock: &Clock) -> Providers {
                 webhook_id,
                 verify,
                 extra,
+                trust,
                 config.merchant_name.clone(),
                 clock.clone(),
             )));
@@ -380,4 +376,30 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = terminate => {}
     }
+}
+
+/// Where PayPal webhook certificates may come from and what they must chain to: PayPal's hosts
+/// and DigiCert's roots, or in sandbox mode with paygate's emulator, the emulator's origin and
+/// its test root (never trusted otherwise).
+fn paypal_certificates(
+    config: &Config,
+) -> (
+    Vec<String>,
+    crate::providers::paypal::trust::CertificateTrust,
+) {
+    use crate::providers::paypal::trust::CertificateTrust;
+    #[cfg(feature = "sandbox")]
+    if config.paypal.emulated {
+        return (
+            vec![crate::config::origin_of(&config.paypal.api_base)],
+            CertificateTrust::custom(
+                paygate_sandbox::paypal::TEST_ROOT_PEM,
+                paygate_sandbox::paypal::TEST_INTERMEDIATE_PEM,
+            ),
+        );
+    }
+    (
+        Vec::new(),
+        CertificateTrust::for_api_base(&config.paypal.api_base),
+    )
 }

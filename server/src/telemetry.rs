@@ -245,14 +245,29 @@ mod tests {
                 "customer typed 4000-0000-0000-0002 into the notes"
             );
             tracing::info!(order = "4242424242424241", "not a card number");
+            // Cards with more digits pasted on (CVC, expiry), in fields, messages and JSON.
+            tracing::info!(
+                note = "4242424242424242123",
+                body = r#"{"memo":"5555555555554444 1226","ref":"37828224631000512"}"#,
+                "pasted 40000000000000000061234 and x6011111111111117999y"
+            );
         });
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         assert!(!text.contains("4242 4242 4242 4242"), "{text}");
         assert!(!text.contains("4000-0000-0000-0002"), "{text}");
+        for card in [
+            "4242424242424242",
+            "5555555555554444",
+            "378282246310005",
+            "4000000000000000006",
+            "6011111111111117",
+        ] {
+            assert!(!text.contains(card), "{card} leaked: {text}");
+        }
         assert!(
             text.contains("4242424242424241"),
             "Luhn-invalid numbers stay: {text}"
         );
-        assert_eq!(text.lines().count(), 2);
+        assert_eq!(text.lines().count(), 3);
     }
 }

@@ -1,5 +1,5 @@
 //! The `paygate` binary as an operator uses it: `--help`, configuration errors, `migrate`,
-//! `keys create/list/revoke`, `admin create/list/disable`.
+//! `keys create/list/revoke`, `admin create/list/disable`, `events parked/replay`.
 
 use std::process::Command;
 
@@ -185,6 +185,73 @@ fn keys_are_listed_and_revoked_with_an_audit_entry() {
             "api_key_revoked".to_string(),
             Some(id.to_string())
         )]
+    );
+}
+
+#[test]
+fn parked_events_are_listed_and_replayed() {
+    let dir = tempdir();
+    let (ok, out, err) = run_with_stdin(&dir, &["events", "parked"], "");
+    assert!(
+        ok && out.starts_with("no parked provider events"),
+        "{out}{err}"
+    );
+    // A provider event the worker gave up on, as `inbox::store::park` leaves it.
+    let url = secrecy::SecretString::from(format!("sqlite://{}", dir.join("cli.db").display()));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = paygate::db::Db::connect(&url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO provider_events (provider, event_id, event_type, payload, received_at, \
+             next_attempt_at, processed_at, outcome, attempts, last_error) \
+             VALUES ('stripe', 'evt_lost', 'payment_intent.succeeded', '{}', 1, 1, 2, 'parked', 36, \
+             'no payment with this provider reference yet')",
+        )
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    });
+    let (ok, listed, err) = run_with_stdin(&dir, &["events", "parked"], "");
+    assert!(ok, "{err}");
+    let fields: Vec<&str> = listed.trim_end().split('\t').collect();
+    assert_eq!(
+        fields,
+        [
+            "stripe",
+            "evt_lost",
+            "payment_intent.succeeded",
+            "attempts 36",
+            "no payment with this provider reference yet"
+        ]
+    );
+    let (ok, out, err) = run_with_stdin(
+        &dir,
+        &[
+            "events",
+            "replay",
+            "--provider",
+            "stripe",
+            "--event-id",
+            "evt_lost",
+        ],
+        "",
+    );
+    assert!(ok && out.contains("queued"), "{out}{err}");
+    let (_, out, _) = run_with_stdin(&dir, &["events", "parked"], "");
+    assert!(out.starts_with("no parked provider events"), "{out}");
+    let (processed, attempts): (Option<i64>, i64) = runtime.block_on(async {
+        let db = paygate::db::Db::connect(&url).await.unwrap();
+        sqlx::query_as(
+            "SELECT processed_at, attempts FROM provider_events WHERE event_id = 'evt_lost'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+    });
+    assert_eq!(
+        (processed, attempts),
+        (None, 0),
+        "due again, with fresh attempts"
     );
 }
 

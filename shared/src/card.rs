@@ -122,10 +122,50 @@ fn card_span_end(bytes: &[u8], start: usize) -> Option<usize> {
     }
 }
 
+/// The lengths a card number starting with `digits` can have, by its issuer range (ISO/IEC
+/// 7812 IINs as the card schemes publish them; summarised in Wikipedia's "Payment card number"
+/// table): Visa 16 or 19 (13-digit Visas are no longer issued), Amex 15, Diners 14 (and 16 in
+/// the 36/38/39 ranges Discover accepts), Mastercard 16, JCB, UnionPay and Discover 16 to 19,
+/// Maestro and other 5/6 ranges 16 or 19.
+fn brand_lengths(digits: &[u8]) -> &'static [usize] {
+    let two = digits.get(..2).unwrap_or(digits);
+    match two {
+        b"34" | b"37" => &[15],
+        b"30" | b"36" | b"38" | b"39" => &[14, 16],
+        b"35" | b"62" | b"60" | b"64" | b"65" => &[16, 17, 18, 19],
+        [b'4', ..] => &[16, 19],
+        [b'5', b'1'..=b'5'] | [b'2', ..] => &[16],
+        _ => &[16, 19],
+    }
+}
+
+/// From `start` (the first byte of a digit run), the end of a card number followed at once by
+/// more digits (`4242424242424242123`: a card and a CVC pasted together): a prefix of the run
+/// that has one of its brand's lengths, is shorter than the run and passes Luhn. Only
+/// prefixes: any window of a long digit run passes Luhn one time in ten, so looking inside the
+/// run would mask half of every long number.
+fn card_prefix_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let run = bytes[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let digits = &bytes[start..start + run];
+    if !card_prefix(digits) {
+        return None;
+    }
+    brand_lengths(digits)
+        .iter()
+        .rev()
+        .find(|&&len| len < run && luhn(&digits[..len]))
+        .map(|&len| start + len)
+}
+
 /// `text` with every card-number-like digit run replaced by its [`mask_pan`] form: 13–19
 /// digits, possibly in groups joined by single spaces or dashes, starting like a real card
-/// number and passing Luhn. Runs are only ever cut between groups, so part of a longer digit
-/// run (a 25-digit id) is never matched; overlapping matches are masked as one.
+/// number and passing Luhn; and a card number followed at once by more digits, when the run
+/// starts with a prefix of its brand's length that passes Luhn ([`card_prefix_end`]: a run
+/// that merely contains a Luhn-valid window is left alone). Overlapping matches are masked as
+/// one.
 ///
 /// One pass over the bytes; borrows `text` and allocates nothing when nothing matches.
 pub fn redact_card_numbers(text: &str) -> Cow<'_, str> {
@@ -152,7 +192,11 @@ pub fn redact_card_numbers(text: &str) -> Cow<'_, str> {
             flush(p, &mut out);
             pending = None;
         }
-        if let Some(end) = card_span_end(bytes, i) {
+        let end = match (card_span_end(bytes, i), card_prefix_end(bytes, i)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(end) = end {
             pending = Some(match pending {
                 Some((start, old_end)) => (start, old_end.max(end)),
                 None => (i, end),
@@ -246,8 +290,8 @@ mod tests {
     fn redaction_leaves_non_cards_alone() {
         for text in [
             "order 4242424242424241",                // fails Luhn
-            "id 4242424242424242424242424",          // part of a 25-digit run
-            "id 42424242424242420",                  // 17-digit run, Luhn fails
+            "id 4242424242424241424242424",          // 25 digits, no card at its start
+            "id 42424242424242410",                  // 17 digits; no 16-digit card first
             "ts 1732700000000 and 1732700000000123", // ms/µs timestamps (prefix 1)
             "at 2026-11-27 09:03:07.123 UTC",        // date and time
             "compact 20261127090307123",             // starts 2026: not a 2-series card
@@ -265,6 +309,49 @@ mod tests {
         }
         // A 2-series Mastercard test number is a card.
         assert_eq!(redact_card_numbers("2223003122003222"), "222300******3222");
+    }
+
+    #[test]
+    fn a_card_followed_by_more_digits_is_found() {
+        // A card with its CVC or expiry pasted on, in one digit run.
+        assert_eq!(
+            redact_card_numbers("4242424242424242123"),
+            "424242******4242123"
+        );
+        assert_eq!(
+            redact_card_numbers("pan=42424242424242421226&x"),
+            "pan=424242******42421226&x"
+        );
+        assert_eq!(
+            redact_card_numbers("amex 3782822463100051234"),
+            "amex 378282*****00051234"
+        );
+        assert_eq!(
+            redact_card_numbers("mc 555555555555444412"),
+            "mc 555555******444412"
+        );
+        // A 19-digit Visa followed by digits: the longest brand length that passes.
+        assert_eq!(
+            redact_card_numbers("4000000000000000006999"),
+            "400000*********0006999"
+        );
+        // Digits before the card are another story (an id and a card pasted together would
+        // need a window search, which masks one long number in ten).
+        assert!(matches!(
+            redact_card_numbers("order 91234567890 done"),
+            Cow::Borrowed(_)
+        ));
+        // The card part of a longer run is masked even when the run is an id that happens to
+        // start like a card: masking an id costs less than leaking a card.
+        assert_eq!(
+            redact_card_numbers("id 4242424242424242424242424"),
+            "id 424242******4242424242424"
+        );
+        // Luhn-failing prefixes of every brand length are left alone.
+        assert!(matches!(
+            redact_card_numbers("4242424242424241125"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use shared::api::admin::{
     AdminRefund, AdminSession, AuditPage, DailyStats, DailyStatsQuery, HistoryPage, HistoryQuery,
-    PaymentDetail, SignIn, WebhookResent, CSRF_HEADER,
+    ParkedProviderEvent, PaymentDetail, ProviderEventReplayed, SignIn, WebhookResent, CSRF_HEADER,
 };
 use shared::api::{List, Refund, WebhookDelivery, WebhookEndpoint};
 use web_sys::RequestCredentials;
@@ -285,6 +285,38 @@ pub async fn resend(
     }
     let request = same_origin(Request::post(&format!(
         "/admin/api/webhook_endpoints/{endpoint}/deliveries/{delivery}/resend"
+    )))
+    .header(CSRF_HEADER, csrf_token)
+    .build();
+    json(send(request).await?).await
+}
+
+/// `GET /admin/api/provider_events/parked`: the provider webhooks parked after their last
+/// attempt, newest first.
+pub async fn parked_events() -> Result<List<ParkedProviderEvent>, ApiError> {
+    get("/admin/api/provider_events/parked", Vec::new()).await
+}
+
+/// `POST /admin/api/provider_events/{provider}/{event_id}/replay` with the CSRF token: the event
+/// is due again.
+pub async fn replay_event(
+    provider: &str,
+    event_id: &str,
+    csrf_token: &str,
+) -> Result<ProviderEventReplayed, ApiError> {
+    // Provider event ids (`evt_...`, `WH-...`) are letters, digits, '_' and '-': anything
+    // else would change the path.
+    let safe = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 255
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    if !safe(provider) || !safe(event_id) {
+        return Err(not_found("provider event"));
+    }
+    let request = same_origin(Request::post(&format!(
+        "/admin/api/provider_events/{provider}/{event_id}/replay"
     )))
     .header(CSRF_HEADER, csrf_token)
     .build();

@@ -1,13 +1,14 @@
 //! The admin console served at `/admin`: sign-in, payment history with filters, totals and a
 //! daily chart, payment detail with refunds, the merchant's webhook endpoints with their
-//! deliveries (and resend), and the audit log.
+//! deliveries (and resend), the provider webhooks parked after their last attempt (and replay),
+//! and the audit log.
 //!
 //! [`ConsoleApp`] checks the session, then shows the page of the URL ([`Route`]); pages link
 //! to each other through the History API, so every view has a URL that can be shared or
 //! reloaded. One file per job: [`api`] (HTTP), [`query`] (filters in URLs), [`route`],
 //! [`format`], [`loaded`] (a page's loading, failed and loaded states), and a file per page or
 //! part ([`signin`], [`history`], [`chart`], [`detail`], [`refund`], [`webhooks`],
-//! [`deliveries`], [`audit`]).
+//! [`deliveries`], [`parked`], [`audit`]).
 
 pub mod api;
 pub mod audit;
@@ -17,6 +18,7 @@ pub mod detail;
 pub mod format;
 pub mod history;
 pub mod loaded;
+pub mod parked;
 pub mod query;
 pub mod refund;
 pub mod route;
@@ -222,6 +224,7 @@ enum PageKey {
     Payment(String),
     Webhooks,
     WebhookEndpoint(String),
+    Parked,
     Audit,
     NotFound,
 }
@@ -246,6 +249,7 @@ pub fn ConsoleShell(#[prop(optional)] on_retry: Option<Callback<()>>) -> impl In
             Route::Audit { .. } => PageKey::Audit,
             Route::Webhooks => PageKey::Webhooks,
             Route::WebhookEndpoint { id, .. } => PageKey::WebhookEndpoint(id.clone()),
+            Route::Parked => PageKey::Parked,
             Route::NotFound => PageKey::NotFound,
         })
     });
@@ -311,6 +315,7 @@ pub fn ConsoleShell(#[prop(optional)] on_retry: Option<Callback<()>>) -> impl In
             view! { <audit::AuditPage before /> }.into_any()
         }
         PageKey::Webhooks => view! { <webhooks::WebhooksPage /> }.into_any(),
+        PageKey::Parked => view! { <parked::ParkedPage /> }.into_any(),
         PageKey::WebhookEndpoint(id) => {
             let status = Memo::new(move |_| {
                 console.route.with(|route| match route {
@@ -421,6 +426,15 @@ fn Header() -> impl IntoView {
                             current=Signal::derive(move || section.get() == Section::Webhooks)
                         >
                             "Webhooks"
+                        </Link>
+                    </li>
+                    <li>
+                        <Link
+                            to=Route::Parked
+                            id="pc-nav-parked"
+                            current=Signal::derive(move || section.get() == Section::Parked)
+                        >
+                            "Parked events"
                         </Link>
                     </li>
                     <li>

@@ -3,7 +3,8 @@
 //! - `/admin/payments/{id}`: one payment;
 //! - `/admin/audit?before=...`: the audit log;
 //! - `/admin/webhooks`: the merchant's webhook endpoints;
-//! - `/admin/webhooks/{id}?status=...`: one endpoint and its deliveries, filtered by status.
+//! - `/admin/webhooks/{id}?status=...`: one endpoint and its deliveries, filtered by status;
+//! - `/admin/inbox`: the provider webhooks parked after their last attempt.
 
 use super::query::{encode, history_from_search, history_to_search, pairs};
 use crate::http::plausible_id;
@@ -25,6 +26,7 @@ pub enum Route {
         id: String,
         status: Option<String>,
     },
+    Parked,
     NotFound,
 }
 
@@ -47,6 +49,7 @@ impl Route {
                     .and_then(|(_, value)| value.parse().ok()),
             },
             ["webhooks"] => Route::Webhooks,
+            ["inbox"] => Route::Parked,
             ["webhooks", id] if plausible_id(id) => Route::WebhookEndpoint {
                 id: (*id).to_string(),
                 status: pairs(search)
@@ -89,6 +92,7 @@ impl Route {
                 id,
                 status: Some(status),
             } => format!("{BASE}/webhooks/{id}?status={}", encode(status)),
+            Route::Parked => format!("{BASE}/inbox"),
             Route::NotFound => BASE.to_string(),
         }
     }
@@ -101,6 +105,7 @@ impl Route {
             Route::Audit { .. } => "Audit log · paygate admin".to_string(),
             Route::Webhooks => "Webhooks · paygate admin".to_string(),
             Route::WebhookEndpoint { id, .. } => format!("Webhook endpoint {id} · paygate admin"),
+            Route::Parked => "Parked events · paygate admin".to_string(),
             Route::NotFound => "Not found · paygate admin".to_string(),
         }
     }
@@ -111,6 +116,7 @@ impl Route {
             Route::History(_) | Route::Payment(_) => Section::Payments,
             Route::Audit { .. } => Section::Audit,
             Route::Webhooks | Route::WebhookEndpoint { .. } => Section::Webhooks,
+            Route::Parked => Section::Parked,
             Route::NotFound => Section::None,
         }
     }
@@ -120,6 +126,7 @@ impl Route {
 pub enum Section {
     Payments,
     Webhooks,
+    Parked,
     Audit,
     None,
 }
@@ -155,6 +162,7 @@ mod tests {
             Route::Audit { before: None }
         );
         assert_eq!(Route::parse("/admin/webhooks", ""), Route::Webhooks);
+        assert_eq!(Route::parse("/admin/inbox", ""), Route::Parked);
         assert_eq!(
             Route::parse("/admin/webhooks/we_1", "?status=failed"),
             Route::WebhookEndpoint {

@@ -1,8 +1,8 @@
 //! The admin console's API (`/admin/api/...`): sign-in with sessions and CSRF
 //! protection, the payment history with filters and totals, the daily chart, a payment's detail,
-//! refunds, the CSV export, the audit log, and the merchant webhook endpoints with their delivery
-//! log and resend. Admin accounts are managed from the command line
-//! (`paygate admin`, [`accounts`]). The console's page itself is served by `pages`.
+//! refunds, the CSV export, the audit log, the merchant webhook endpoints with their delivery
+//! log and resend, and the provider webhooks parked after their last attempt, with replay.
+//! Admin accounts are managed from the command line (`paygate admin`, [`accounts`]). The console's page itself is served by `pages`.
 
 pub mod accounts;
 pub mod audit;
@@ -11,6 +11,7 @@ mod detail;
 mod export;
 pub mod filters;
 mod history;
+mod inbox;
 pub mod session;
 mod sign_in;
 mod stats;
@@ -50,6 +51,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/api/payments/{id}", get(detail::show))
         .route("/admin/api/stats/daily", get(stats::daily))
         .route("/admin/api/audit", get(audit::list))
+        .route("/admin/api/provider_events/parked", get(inbox::parked))
+        .route(
+            "/admin/api/provider_events/{provider}/{event_id}/replay",
+            post(inbox::replay),
+        )
         .route("/admin/api/webhook_endpoints", get(webhooks::list))
         .route("/admin/api/webhook_endpoints/{id}", get(webhooks::show))
         .route(

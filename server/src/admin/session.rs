@@ -6,15 +6,15 @@
 use crate::crypto::sha256_hex;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::http::client_addr::ClientAddr;
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use base64::Engine;
 use rand::RngCore;
 use shared::api::admin::{AdminSession, CSRF_HEADER};
 use sqlx::Row;
-use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 
 pub const COOKIE: &str = "paygate_admin";
@@ -163,11 +163,13 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// The client's address as [`resolve_client`](crate::http::client_addr::resolve_client)
+/// found it (behind a trusted proxy, from `X-Forwarded-For`).
 pub fn client_ip(parts: &Parts) -> Option<String> {
     parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .get::<ClientAddr>()
+        .map(|c| c.0.to_string())
 }
 
 /// The client's address when the server knows it (not in in-process tests).
@@ -213,15 +215,13 @@ pub fn check_origin(headers: &HeaderMap, public_url: &str) -> Result<(), ApiErro
 /// The key of the per-address sign-in limit: the address itself, or its /64 for IPv6 (one
 /// customer line holds a whole /64, so single IPv6 addresses are free to rotate).
 pub fn address_group(ip: &str) -> String {
-    match ip.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Ok(std::net::IpAddr::V6(v6)) => v6
-            .to_ipv4_mapped()
-            .map_or_else(String::new, |v4| v4.to_string()),
-        _ => ip.to_string(),
+    match ip
+        .parse::<std::net::IpAddr>()
+        .map(crate::http::client_addr::group)
+    {
+        Ok(std::net::IpAddr::V6(net)) => format!("{net}/64"),
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.to_string(),
     }
 }
 

@@ -130,6 +130,7 @@ async fn stripe_intent(
                 (payment, pi.client_secret)
             }
             None => {
+                check_attempts(&state, &session).await?;
                 let created = new_payment(&state, &session, ProviderName::Stripe).await?;
                 (created.payment, created.client_secret)
             }
@@ -200,7 +201,36 @@ async fn stripe_complete(
             "No card payment was started for this checkout.",
         )
     })?;
+    // A payment that ended, or already pays for the session, has nothing more to tell the
+    // widget: answered from the record, without a provider call or a write (the widget asks
+    // again after every reload, and anyone may ask without end).
+    if payment.status.is_terminal() || lifecycle::pays_for_session(&payment) {
+        // Read after the payment: the change that settled the payment completed its session in
+        // the same transaction, so this read cannot be older than the payment's.
+        let status = session_status(&state, &session.id).await?;
+        return Ok(axum::Json(widget_outcome(payment, status)));
+    }
     Ok(axum::Json(outcome(&state, &session.id, payment).await?))
+}
+
+/// Payments one checkout session may start (through any provider): a customer retries a few
+/// times at most; beyond this, someone is making provider objects on paygate's account.
+pub const MAX_PAYMENTS_PER_SESSION: i64 = 10;
+
+/// An unapproved PayPal order is handed out again for this long. PayPal lets a buyer approve an
+/// order for 3 hours after its creation ("Orders expire ... 3 hours", Orders v2 `create`), so
+/// a window closed without approving can be reopened on the same order well within that.
+pub const REUSE_PAYPAL_ORDER_MS: i64 = 2 * 60 * 60 * 1000;
+
+/// Refuses a new provider object once the session has started [`MAX_PAYMENTS_PER_SESSION`].
+async fn check_attempts(state: &AppState, session: &SessionRecord) -> Result<(), ApiError> {
+    if payments_repo::count_for_session(&state.db, &session.id).await? >= MAX_PAYMENTS_PER_SESSION {
+        return Err(ApiError::conflict(
+            "too_many_attempts",
+            "This checkout has had too many payment attempts. Ask the shop for a new one.",
+        ));
+    }
+    Ok(())
 }
 
 async fn paypal_order(
@@ -208,11 +238,25 @@ async fn paypal_order(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<WidgetPaypalOrder>> {
     let session = open_session(&state, &id, ProviderName::Paypal).await?;
-    // A new order each time the buyer opens PayPal: an approval window that was closed cannot be
-    // resumed, and unapproved orders expire by themselves at PayPal.
-    let payment = new_payment(&state, &session, ProviderName::Paypal)
+    // The buyer opened PayPal before and closed the window without approving: that order is
+    // still good. After a decline or an approval, a new order is made (the old one's funding
+    // cannot be changed), within the session's cap.
+    let reusable = open_payment(&state, &session.id, ProviderName::Paypal)
         .await?
-        .payment;
+        .filter(|p| {
+            p.status == PaymentStatus::RequiresAction
+                && p.last_error.is_none()
+                && state.clock.now_ms() - p.created_at < REUSE_PAYPAL_ORDER_MS
+        });
+    let payment = match reusable {
+        Some(payment) => payment,
+        None => {
+            check_attempts(&state, &session).await?;
+            new_payment(&state, &session, ProviderName::Paypal)
+                .await?
+                .payment
+        }
+    };
     let order_id = payment
         .provider_reference
         .clone()

@@ -9,6 +9,7 @@ mod mode_checks;
 pub(crate) use mode_checks::random_data_key;
 
 use crate::crypto::DataKey;
+use crate::http::client_addr::TrustedProxies;
 use secrecy::SecretString;
 use shared::api::ProviderName;
 use std::collections::BTreeMap;
@@ -32,7 +33,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_DATA_KEY", "32-byte key (64 hex chars, e.g. `openssl rand -hex 32`) encrypting customer personal data at rest; required in live mode, where the sandbox's key and typed patterns are refused."),
     ("PAYGATE_ASSETS_DIR", "Folder holding the built widget and console (default: dist)."),
     ("PAYGATE_MERCHANT_RATE_LIMIT", "Merchant API requests per second per API key, 0 = unlimited (default: 100)."),
-    ("PAYGATE_WIDGET_RATE_LIMIT", "Widget API requests per second per client address, 0 = unlimited (default: 20)."),
+    ("PAYGATE_WIDGET_RATE_LIMIT", "Widget API requests per second per client address (IPv6: per /64), 0 = unlimited (default: 20); each checkout session also gets a burst of 30, then one a second."),
+    ("PAYGATE_TRUSTED_PROXIES", "Reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client for rate and sign-in limits; the rightmost address that is not a trusted proxy counts (default: none, the TCP peer counts)."),
+    ("PAYGATE_HEADER_TIMEOUT_SECS", "Time a client has to send a request's headers, the first on a connection and each after an idle pause; then the connection is closed (default: 10)."),
     ("PAYGATE_REQUEST_TIMEOUT_SECS", "Time limit for one HTTP request (default: 90; provider work started by a request finishes regardless)."),
     ("PAYGATE_RECONCILE_AFTER_SECS", "Open payments idle this long are re-read from their provider (default: 900)."),
     ("PAYGATE_PROVIDER_TIMEOUT_SECS", "Time limit for one call to Stripe or PayPal, before a retry (default: 15)."),
@@ -103,7 +106,11 @@ pub struct Config {
     pub assets_dir: PathBuf,
     pub merchant_rate_limit: u32,
     pub widget_rate_limit: u32,
+    /// `PAYGATE_TRUSTED_PROXIES`: only these peers' `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
     pub request_timeout: Duration,
+    /// `PAYGATE_HEADER_TIMEOUT_SECS`: header-read and keep-alive idle limit per connection.
+    pub header_timeout: Duration,
     pub provider_timeout: Duration,
     pub reconcile_after: Duration,
     pub body_limit: usize,
@@ -342,6 +349,9 @@ impl Config {
         };
         let merchant_rate_limit = number("PAYGATE_MERCHANT_RATE_LIMIT", 100)? as u32;
         let widget_rate_limit = number("PAYGATE_WIDGET_RATE_LIMIT", 20)? as u32;
+        let trusted_proxies =
+            TrustedProxies::parse(&get("PAYGATE_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|m| err("PAYGATE_TRUSTED_PROXIES", m))?;
         let request_timeout = Duration::from_secs(number("PAYGATE_REQUEST_TIMEOUT_SECS", 90)?);
         let provider_timeout = Duration::from_secs(number("PAYGATE_PROVIDER_TIMEOUT_SECS", 15)?);
         let reconcile_after = Duration::from_secs(number("PAYGATE_RECONCILE_AFTER_SECS", 900)?);
@@ -350,6 +360,10 @@ impl Config {
         }
         if provider_timeout.is_zero() {
             return Err(err("PAYGATE_PROVIDER_TIMEOUT_SECS", "must be at least 1"));
+        }
+        let header_timeout = Duration::from_secs(number("PAYGATE_HEADER_TIMEOUT_SECS", 10)?);
+        if header_timeout.is_zero() {
+            return Err(err("PAYGATE_HEADER_TIMEOUT_SECS", "must be at least 1"));
         }
         if request_timeout.is_zero() {
             return Err(err("PAYGATE_REQUEST_TIMEOUT_SECS", "must be at least 1"));
@@ -514,7 +528,9 @@ impl Config {
             assets_dir: PathBuf::from(get("PAYGATE_ASSETS_DIR").unwrap_or_else(|| "dist".into())),
             merchant_rate_limit,
             widget_rate_limit,
+            trusted_proxies,
             request_timeout,
+            header_timeout,
             provider_timeout,
             reconcile_after,
             body_limit,

@@ -155,8 +155,8 @@ fn validate_key(raw: &HeaderValue) -> Result<String, ApiError> {
 }
 
 /// SHA-256 of method, path and the body (JSON bodies in canonical form, so key order and
-/// whitespace do not count as a different request).
-fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+/// whitespace do not count as a different request). Public for the fuzz target.
+pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
     let canonical = serde_json::from_slice::<serde_json::Value>(body)
         .map(|v| v.to_string().into_bytes())
         .unwrap_or_else(|_| body.to_vec());

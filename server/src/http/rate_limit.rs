@@ -1,37 +1,127 @@
-//! Per-caller rate limits (GCRA, `governor`): merchant API per API key, widget API per client
-//! address. Over the limit: 429 with `Retry-After` in the error envelope.
+//! Per-caller rate limits (GCRA, `governor`): merchant API per API key; widget API per client
+//! address (IPv6 by /64, see [`client_addr`](super::client_addr)) and per checkout session, so
+//! that many addresses cannot make one session call its provider without end. Over a limit: 429
+//! with `Retry-After` in the error envelope.
+//!
+//! Memory is bounded: each limiter remembers at most [`TRACKED_KEYS`] keys and forgets the one
+//! seen least recently to make room. Forgetting only hands that key a fresh burst, which is
+//! what an idle key would have anyway; a flood of new addresses cannot grow the map.
 
+use super::client_addr::{group, ClientAddr};
 use crate::auth::Merchant;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::net::{IpAddr, SocketAddr};
+use governor::nanos::Nanos;
+use governor::state::keyed::ShrinkableKeyedStateStore;
+use governor::state::StateStore;
+use governor::{Quota, RateLimiter};
+use hashlink::LruCache;
+use std::hash::Hash;
+use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
 
-pub struct RateLimits {
-    merchant: Option<DefaultKeyedRateLimiter<String>>,
-    widget: Option<DefaultKeyedRateLimiter<IpAddr>>,
+/// Keys each limiter remembers (about 100 bytes each: a few megabytes at most).
+pub const TRACKED_KEYS: usize = 50_000;
+
+/// Each checkout session: a burst of [`SESSION_BURST`] widget calls, then one a second. A
+/// customer's page makes a handful (and polls every 2 s while a payment is processing).
+pub const SESSION_BURST: u32 = 30;
+
+/// A governor state store that keeps at most `capacity` keys, least recently used out first.
+/// (governor's own keyed stores grow until `retain_recent` runs; no crate ships a bounded one.)
+pub struct BoundedStore<K: Hash + Eq> {
+    states: Mutex<LruCache<K, Nanos>>,
 }
 
-fn quota(per_second: u32) -> Option<Quota> {
-    // The burst equals one second's worth, so a client may spend its budget at once.
-    NonZeroU32::new(per_second).map(Quota::per_second)
-}
-
-impl RateLimits {
-    /// `0` disables a limit.
-    pub fn new(merchant_per_sec: u32, widget_per_sec: u32) -> RateLimits {
-        RateLimits {
-            merchant: quota(merchant_per_sec).map(RateLimiter::keyed),
-            widget: quota(widget_per_sec).map(RateLimiter::keyed),
+impl<K: Hash + Eq> BoundedStore<K> {
+    pub fn new(capacity: usize) -> BoundedStore<K> {
+        BoundedStore {
+            states: Mutex::new(LruCache::new(capacity)),
         }
     }
 
-    /// Drops idle keys; called periodically so the maps stay small.
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<K, Nanos>> {
+        self.states.lock().expect("limiter lock")
+    }
+}
+
+impl<K: Hash + Eq + Clone> StateStore for BoundedStore<K> {
+    type Key = K;
+
+    fn measure_and_replace<T, F, E>(&self, key: &K, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        // One lock around read, decision and write: the closure runs once, no retry loop.
+        let mut states = self.lock();
+        let (answer, next) = f(states.get(key).copied())?;
+        states.insert(key.clone(), next);
+        Ok(answer)
+    }
+}
+
+impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<K> for BoundedStore<K> {
+    fn retain_recent(&self, drop_below: Nanos) {
+        let mut states = self.lock();
+        let stale: Vec<K> = states
+            .iter()
+            .filter(|(_, tat)| **tat <= drop_below)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in stale {
+            states.remove(&key);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+}
+
+type Limiter<K> = RateLimiter<K, BoundedStore<K>, DefaultClock>;
+
+fn limiter<K: Hash + Eq + Clone>(quota: Option<Quota>) -> Option<Limiter<K>> {
+    quota.map(|q| RateLimiter::new(q, BoundedStore::new(TRACKED_KEYS), DefaultClock::default()))
+}
+
+pub struct RateLimits {
+    merchant: Option<Limiter<String>>,
+    widget: Option<Limiter<IpAddr>>,
+    session: Option<Limiter<String>>,
+}
+
+fn per_second(n: u32) -> Option<Quota> {
+    // The burst equals one second's worth, so a client may spend its budget at once.
+    NonZeroU32::new(n).map(Quota::per_second)
+}
+
+impl RateLimits {
+    /// `0` disables a limit (the widget's `0` disables the per-session limit too).
+    pub fn new(merchant_per_sec: u32, widget_per_sec: u32) -> RateLimits {
+        let session = (widget_per_sec > 0).then(|| {
+            Quota::with_period(Duration::from_secs(1))
+                .expect("non-zero period")
+                .allow_burst(NonZeroU32::new(SESSION_BURST).expect("non-zero burst"))
+        });
+        RateLimits {
+            merchant: limiter(per_second(merchant_per_sec)),
+            widget: limiter(per_second(widget_per_sec)),
+            session: limiter(session),
+        }
+    }
+
+    /// Drops keys whose state is no different from a fresh one; called periodically so the
+    /// maps stay small between floods.
     pub fn clean(&self) {
         if let Some(l) = &self.merchant {
             l.retain_recent();
@@ -39,6 +129,14 @@ impl RateLimits {
         if let Some(l) = &self.widget {
             l.retain_recent();
         }
+        if let Some(l) = &self.session {
+            l.retain_recent();
+        }
+    }
+
+    /// Keys the widget's address limiter remembers now.
+    pub fn widget_keys(&self) -> usize {
+        self.widget.as_ref().map_or(0, |l| l.len())
     }
 }
 
@@ -62,19 +160,62 @@ pub async fn limit_merchant(
     Ok(next.run(request).await)
 }
 
-/// One bucket per client address (the widget API has no key).
+/// The checkout session a widget route names: `/checkout/api/sessions/{id}/...`.
+fn session_of(path: &str) -> Option<&str> {
+    path.strip_prefix("/checkout/api/sessions/")?
+        .split('/')
+        .next()
+        .filter(|id| !id.is_empty())
+}
+
+/// One bucket per client address group and one per checkout session (the widget API has no
+/// key). Requests without a known address (in-process tests) share one bucket.
 pub async fn limit_widget(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if let Some(limiter) = &state.rate_limits.widget {
+    let limits = &state.rate_limits;
+    if let Some(limiter) = &limits.widget {
         let ip = request
             .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+            .get::<ClientAddr>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| group(c.0));
         limiter.check_key(&ip).map_err(refused)?;
     }
+    if let (Some(limiter), Some(session)) = (&limits.session, session_of(request.uri().path())) {
+        limiter.check_key(&session.to_string()).map_err(refused)?;
+    }
     Ok(next.run(request).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_forgets_the_least_recent_key_beyond_its_capacity() {
+        let quota = Quota::per_second(NonZeroU32::new(1).unwrap());
+        let limiter: Limiter<u32> =
+            RateLimiter::new(quota, BoundedStore::new(3), DefaultClock::default());
+        assert!(limiter.check_key(&1).is_ok());
+        assert!(limiter.check_key(&1).is_err(), "one a second");
+        for key in 2..=1000 {
+            let _ = limiter.check_key(&key);
+        }
+        assert_eq!(limiter.len(), 3);
+        // Key 1 was forgotten: it gets a fresh burst, as an idle key would.
+        assert!(limiter.check_key(&1).is_ok());
+    }
+
+    #[test]
+    fn sessions_are_read_from_widget_paths() {
+        assert_eq!(session_of("/checkout/api/sessions/cs_1"), Some("cs_1"));
+        assert_eq!(
+            session_of("/checkout/api/sessions/cs_1/paypal/orders"),
+            Some("cs_1")
+        );
+        assert_eq!(session_of("/checkout/api/sessions/"), None);
+        assert_eq!(session_of("/v1/payments"), None);
+    }
 }

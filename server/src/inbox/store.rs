@@ -2,6 +2,7 @@
 //! and marked by the worker.
 
 use crate::db::Db;
+use shared::api::admin::ParkedProviderEvent;
 use shared::api::ProviderName;
 use sqlx::Row;
 
@@ -76,8 +77,9 @@ pub async fn state_of(
     .transpose()
 }
 
-/// Marks a stored event for another application (the replay tool). Applying is idempotent
-/// through the state machine, so a replay can never move a payment backwards.
+/// Marks a stored event for another application (the replay tool), with a fresh set of
+/// attempts. Applying is idempotent through the state machine, so a replay can never move a
+/// payment backwards.
 pub async fn requeue(
     db: &Db,
     provider: ProviderName,
@@ -86,7 +88,7 @@ pub async fn requeue(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE provider_events SET processed_at = NULL, outcome = NULL, next_attempt_at = $1, \
-         locked_until = NULL WHERE provider = $2 AND event_id = $3",
+         locked_until = NULL, attempts = 0 WHERE provider = $2 AND event_id = $3",
     )
     .bind(now_ms)
     .bind(provider.as_str())
@@ -190,4 +192,43 @@ pub async fn retry_at(db: &Db, id: i64, at_ms: i64, reason: &str) -> Result<(), 
     .execute(&db.pool)
     .await
     .map(|_| ())
+}
+
+/// Gives up on an event after its last attempt: kept as processed with the outcome `parked`
+/// and its reason, so the worker leaves it alone until it is replayed.
+pub async fn park(db: &Db, id: i64, reason: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE provider_events SET processed_at = $1, outcome = 'parked', \
+         attempts = attempts + 1, locked_until = NULL, last_error = $2 WHERE id = $3",
+    )
+    .bind(now_ms)
+    .bind(reason)
+    .bind(id)
+    .execute(&db.pool)
+    .await
+    .map(|_| ())
+}
+
+/// Parked events, newest first (at most `limit`).
+pub async fn parked(db: &Db, limit: i64) -> Result<Vec<ParkedProviderEvent>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT provider, event_id, event_type, received_at, processed_at, attempts, last_error \
+         FROM provider_events WHERE outcome = 'parked' ORDER BY processed_at DESC, id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ParkedProviderEvent {
+                provider: r.try_get("provider")?,
+                event_id: r.try_get("event_id")?,
+                event_type: r.try_get("event_type")?,
+                received_at: r.try_get("received_at")?,
+                parked_at: r.try_get("processed_at")?,
+                attempts: r.try_get("attempts")?,
+                reason: r.try_get("last_error")?,
+            })
+        })
+        .collect()
 }

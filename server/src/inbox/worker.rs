@@ -1,7 +1,8 @@
 //! The durable inbox worker: claims due rows, hands each effect to the module that owns it
 //! (payments, refunds, subscriptions), and marks the row processed in the same transaction as
 //! the change. Rows for payments paygate
-//! does not know yet are retried with backoff, never dropped. Several instances may run: a row
+//! does not know yet are retried with backoff, then parked (kept, listed and replayable), never
+//! dropped. Several instances may run: a row
 //! is claimed with a lease (`locked_until`) so only one applies it at a time.
 
 use super::effect::Applied;
@@ -18,6 +19,13 @@ use tokio::sync::watch;
 const BATCH: i64 = 32;
 const LEASE_MS: i64 = 60_000;
 const MAX_BACKOFF_MS: i64 = 3_600_000;
+/// Attempts at an event that cannot be applied yet (its object unknown, its provider not
+/// readable) before it is parked: with the backoff above, about a day of trying (12 attempts
+/// in the first 2.3 hours, then one an hour). Each attempt may call the provider, so a forged
+/// or stray event about an object that will never exist must not be retried for ever. A parked
+/// event is kept with its reason, listed in the console, and applied again by
+/// `paygate events replay` (or the console's replay).
+pub const MAX_ATTEMPTS: i64 = 36;
 
 /// Runs until `shutdown` turns true: wakes on a new event or every `poll`.
 pub async fn run(state: AppState, poll: Duration, mut shutdown: watch::Receiver<bool>) {
@@ -145,7 +153,8 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
 /// provider before it is applied. When that read fails, a Stripe event's own snapshot is
 /// applied (its HMAC authenticates it; the state machine still guards terminal states), but a
 /// PayPal event waits and is tried again: its verification rests on a fetched certificate, so a
-/// capture or a status is never applied from its body alone. Done before any transaction.
+/// capture, a refund or a status is never applied from its body alone (a PayPal refund is read
+/// back too). Done before any transaction.
 async fn current_state(
     provider: &dyn crate::providers::PaymentProvider,
     effects: Vec<EventEffect>,
@@ -194,6 +203,40 @@ async fn current_state(
                     ))
                 }
             },
+            EventEffect::RefundUpdate {
+                reference,
+                payment_reference,
+                status,
+                failure_reason,
+                amount,
+                paygate_refund_id,
+            } if !provider.webhook_snapshot_trusted() => {
+                match provider.retrieve_refund(&reference).await {
+                    Ok(Some(fresh @ EventEffect::RefundUpdate { .. }))
+                        if matches!(&fresh, EventEffect::RefundUpdate { reference: r, .. } if *r == reference) =>
+                    {
+                        fresh
+                    }
+                    Ok(None) => EventEffect::RefundUpdate {
+                        reference,
+                        payment_reference,
+                        status,
+                        failure_reason,
+                        amount,
+                        paygate_refund_id,
+                    },
+                    Ok(Some(_)) => {
+                        return Err(format!(
+                            "the provider answered another refund for {reference}"
+                        ))
+                    }
+                    Err(e) => {
+                        return Err(format!(
+                            "could not read refund {reference} back from the provider: {e}"
+                        ))
+                    }
+                }
+            }
             other => other,
         });
     }
@@ -321,6 +364,16 @@ async fn retry_later(
     attempts: i64,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
+    // `attempts` counts those before this one.
+    if attempts + 1 >= MAX_ATTEMPTS {
+        tracing::warn!(
+            id,
+            attempts = attempts + 1,
+            reason,
+            "provider event parked after its last attempt; replay it with `paygate events replay`"
+        );
+        return store::park(&state.db, id, reason, state.clock.now_ms()).await;
+    }
     let backoff = (1000_i64 << attempts.clamp(0, 12)).min(MAX_BACKOFF_MS);
     store::retry_at(&state.db, id, state.clock.now_ms() + backoff, reason).await
 }

@@ -234,6 +234,16 @@ pub trait PaymentProvider: Send + Sync + 'static {
         true
     }
 
+    /// A refund's current state read from the provider, as the [`EventEffect::RefundUpdate`]
+    /// an event about it would carry; `None` where the provider's snapshot is trusted and no
+    /// read is made.
+    async fn retrieve_refund(
+        &self,
+        _reference: &str,
+    ) -> Result<Option<EventEffect>, ProviderError> {
+        Ok(None)
+    }
+
     /// Reads a stored (already verified) event: what it changes, nothing for types paygate
     /// does not act on.
     fn interpret_event(&self, payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError>;

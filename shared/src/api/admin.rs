@@ -248,3 +248,30 @@ pub struct WebhookResent {
     /// `we_...`
     pub endpoint: String,
 }
+
+/// A provider webhook paygate stopped retrying (`GET /admin/api/provider_events/parked`): it is
+/// about an object paygate never learned of, or its provider could not be read back, through
+/// every attempt. Kept, and applied again by a replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkedProviderEvent {
+    /// `stripe` or `paypal`.
+    pub provider: String,
+    /// The provider's event id (`evt_...`, `WH-...`).
+    pub event_id: String,
+    pub event_type: String,
+    /// Unix milliseconds.
+    pub received_at: i64,
+    /// Unix milliseconds of the last attempt.
+    pub parked_at: i64,
+    pub attempts: i64,
+    /// Why the last attempt could not apply it.
+    pub reason: Option<String>,
+}
+
+/// Answer (202) of `POST /admin/api/provider_events/{provider}/{event_id}/replay` (needs
+/// `X-CSRF-Token`): the event is due again, with a fresh set of attempts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderEventReplayed {
+    pub provider: String,
+    pub event_id: String,
+}

@@ -15,6 +15,7 @@ on_both_databases!(
     unverified_events_change_nothing,
     late_events_never_move_a_payment_backwards,
     events_for_unknown_payments_are_kept_and_retried,
+    an_event_that_never_applies_is_parked_listed_and_replayed,
     an_acknowledged_event_is_applied_after_a_restart,
 );
 
@@ -311,4 +312,116 @@ async fn an_acknowledged_event_is_applied_after_a_restart(db: TestDb) {
     assert_eq!(s.outcome.as_deref(), Some("applied"));
     assert_eq!(status_of(&restarted, &id).await, "succeeded");
     restarted.stop().await;
+}
+
+/// An event about an object paygate never learns of is not retried for ever (each attempt may
+/// call the provider): after `MAX_ATTEMPTS` it is parked with its reason, left alone by the
+/// worker, listed in the console, and a replay from the console (CSRF token needed, audited)
+/// applies it once the object exists.
+async fn an_event_that_never_applies_is_parked_listed_and_replayed(db: TestDb) {
+    use paygate::inbox::worker::{process_due, MAX_ATTEMPTS};
+    use paygate_tests::admin::{create_admin, AdminClient, PASSWORD};
+    let provider = Arc::new(TestProvider::new(ProviderName::Stripe));
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            providers: vec![provider.clone()],
+            inbox_worker: false,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let (id, _) = new_payment(&app).await;
+    let stray = "tp_never_recorded";
+    let body = TestProvider::event("evt_stray", stray, PaymentStatus::Succeeded);
+    json_with_status(send(&app, &provider, &body).await, 200).await;
+    let state = || async {
+        state_of(&app.state.db, ProviderName::Stripe, "evt_stray")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    // Every attempt the backoff allows, an hour apart (the longest backoff).
+    for attempt in 1..=MAX_ATTEMPTS {
+        assert_eq!(
+            process_due(&app.state).await.unwrap(),
+            1,
+            "attempt {attempt}"
+        );
+        assert_eq!(state().await.attempts, attempt);
+        app.state.clock.advance(Duration::from_secs(3601));
+    }
+    let parked = state().await;
+    assert!(parked.processed);
+    assert_eq!(parked.outcome.as_deref(), Some("parked"));
+    assert!(parked.last_error.unwrap().contains("no payment"));
+    // Left alone from now on.
+    app.state.clock.advance(Duration::from_secs(86_400));
+    assert_eq!(process_due(&app.state).await.unwrap(), 0);
+    assert_eq!(state().await.attempts, MAX_ATTEMPTS);
+
+    create_admin(&app, "ops@example.com").await;
+    let admin = AdminClient::sign_in(&app, "ops@example.com", PASSWORD).await;
+    let list = admin.get_json("/admin/api/provider_events/parked").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["data"][0]["event_id"], "evt_stray");
+    assert_eq!(list["data"][0]["attempts"], MAX_ATTEMPTS);
+    assert!(list["data"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no payment"));
+
+    // The object turns up (a lost write, recovered); the replay needs the CSRF token.
+    sqlx::query("UPDATE payments SET provider_reference = $1 WHERE id = $2")
+        .bind(stray)
+        .bind(&id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let replay = "/admin/api/provider_events/stripe/evt_stray/replay";
+    let forged = app
+        .client
+        .post(format!("{}{replay}", app.url))
+        .header("cookie", &admin.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(state().await.processed, "a refused replay changes nothing");
+    let missing = admin
+        .request(
+            reqwest::Method::POST,
+            "/admin/api/provider_events/stripe/evt_none/replay",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let done = admin
+        .request(reqwest::Method::POST, replay)
+        .send()
+        .await
+        .unwrap();
+    let done = json_with_status(done, 202).await;
+    assert_eq!(done["event_id"], "evt_stray");
+    assert_eq!(process_due(&app.state).await.unwrap(), 1);
+    let applied = state().await;
+    assert_eq!(applied.outcome.as_deref(), Some("applied"));
+    assert_eq!(
+        applied.attempts, 1,
+        "a replay starts a fresh set of attempts"
+    );
+    assert_eq!(status_of(&app, &id).await, "succeeded");
+    let list = admin.get_json("/admin/api/provider_events/parked").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 0);
+    let audit = admin.get_json("/admin/api/audit").await;
+    assert!(
+        audit["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| { e["action"] == "provider_event_replay" && e["target"] == "evt_stray" }),
+        "{audit}"
+    );
+    app.stop().await;
 }

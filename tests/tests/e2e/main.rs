@@ -4,6 +4,7 @@
 //! to the server links the tests once (see docs/BENCHMARKS.md for the build times). Helpers live
 //! in `tests/src/`; `on_both_databases!` runs a test on SQLite and on PostgreSQL.
 
+mod abuse_limits;
 mod admin_api;
 mod admin_browser;
 mod admin_webhooks;

@@ -642,16 +642,12 @@ async fn duplicate_and_out_of_order_webhooks_and_a_restart() {
     app.stop().await;
 }
 
-/// A refund made in PayPal itself (not through paygate) arrives by webhook and is recorded, so
-/// the payment's refunded total stays true and paygate never refunds more than what is left.
-/// paygate's own refunds (their `invoice_id` is paygate's refund id) are not recorded twice.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refund_made_in_paypal_is_recorded_once() {
-    let db = TestDb::sqlite().await;
-    let app = spawn_app(&db, AppOptions::default()).await;
-    let p = order(&app, "20.00", "USD", false).await;
-    let id = p["id"].as_str().unwrap();
-    approve(&app, p["provider_reference"].as_str().unwrap(), "balance").await;
+/// A USD payment of `amount` approved and captured at the emulator: paygate's id and PayPal's
+/// capture id.
+async fn captured(app: &TestApp, amount: &str) -> (String, String) {
+    let p = order(app, amount, "USD", false).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    approve(app, p["provider_reference"].as_str().unwrap(), "balance").await;
     json_with_status(
         app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
             .await,
@@ -659,10 +655,22 @@ async fn a_refund_made_in_paypal_is_recorded_once() {
     )
     .await;
     let capture: String = sqlx::query_scalar("SELECT provider_capture FROM payments WHERE id = $1")
-        .bind(id)
+        .bind(&id)
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
+    (id, capture)
+}
+
+/// A refund made in PayPal itself (not through paygate) arrives by webhook and is recorded, so
+/// the payment's refunded total stays true and paygate never refunds more than what is left.
+/// paygate's own refunds (their `invoice_id` is paygate's refund id) are not recorded twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_made_in_paypal_is_recorded_once() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let (id, capture) = captured(&app, "20.00").await;
+    let id = id.as_str();
 
     // The merchant refunds 5.00 in PayPal's own interface (the REST call it makes).
     let token: Value = app
@@ -736,5 +744,71 @@ async fn a_refund_made_in_paypal_is_recorded_once() {
     assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 2);
     let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
     assert_eq!(after["refunded_minor"], 2000);
+    app.stop().await;
+}
+
+/// A refund event is applied only as PayPal reads the refund back: one PayPal does not know
+/// (however well signed) is retried, never recorded, and the payment's refundable amount is
+/// untouched. Before, the event's body alone recorded a refund of the whole capture.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_event_paypal_cannot_confirm_is_never_applied() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let (id, capture) = captured(&app, "20.00").await;
+    let id = id.as_str();
+    let body = json!({
+        "id": "WH-FORGED-REFUND", "event_version": "1.0", "event_type": "PAYMENT.CAPTURE.REFUNDED",
+        "resource_type": "refund",
+        "resource": {
+            "id": "9XX00000FORGED", "status": "COMPLETED",
+            "amount": { "currency_code": "USD", "value": "20.00" },
+            "links": [{ "href": format!("{}/v2/payments/captures/{capture}", base(&app)), "rel": "up", "method": "GET" }]
+        }
+    })
+    .to_string();
+    let res = deliver(&app, &body, "tx-forged-refund").await;
+    assert_eq!(res.status(), 200, "the signature is good: stored");
+    let db2 = app.state.db.clone();
+    eventually("an attempt", Duration::from_secs(10), || {
+        let db2 = db2.clone();
+        async move {
+            paygate::inbox::store::state_of(
+                &db2,
+                shared::api::ProviderName::Paypal,
+                "WH-FORGED-REFUND",
+            )
+            .await
+            .unwrap()
+            .is_some_and(|s| s.attempts >= 1)
+        }
+    })
+    .await;
+    let state = paygate::inbox::store::state_of(
+        &app.state.db,
+        shared::api::ProviderName::Paypal,
+        "WH-FORGED-REFUND",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!state.processed, "retried later, not applied");
+    assert!(
+        state
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("could not read refund"),
+        "{state:?}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 0);
+    let payment = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_eq!(payment["refunded_minor"], 0);
+    // The whole capture can still be refunded, once.
+    let refund = json_with_status(
+        app.post("/v1/refunds", &json!({ "payment": id })).await,
+        201,
+    )
+    .await;
+    assert_eq!(refund["amount_minor"], 2000);
     app.stop().await;
 }

@@ -1,18 +1,23 @@
 //! PayPal's offline webhook verification against a certificate host of the test's own (the
 //! allowed "sandbox origin"), over real HTTP: a stale transmission time is refused before
 //! anything is fetched; a redirect from the allowed host is refused and its target never
-//! contacted; an oversized certificate is refused; a delivery signed with the sandbox key whose
-//! certificate the host serves is accepted (so the refusals above are not the only outcome).
+//! contacted; an oversized certificate is refused; a certificate for the right key that does
+//! not chain to the trusted root (self-signed), names another host, or has expired is refused;
+//! a delivery signed with the sandbox key whose certificate the host serves is accepted (so the
+//! refusals above are not the only outcome).
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use paygate::clock::Clock;
 use paygate::providers::paypal::client::PaypalClient;
+use paygate::providers::paypal::trust::CertificateTrust;
 use paygate::providers::paypal::webhook::VerifyMode;
 use paygate::providers::paypal::PaypalProvider;
 use paygate::providers::{PaymentProvider, ProviderError};
-use paygate_sandbox::paypal::{sign_webhook, CERTIFICATE_PEM};
+use paygate_sandbox::paypal::{
+    sign_webhook, CERTIFICATE_PEM, TEST_INTERMEDIATE_PEM, TEST_ROOT_PEM,
+};
 use paygate_tests::emulator::serve_local;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -20,8 +25,14 @@ use std::time::Duration;
 
 const WEBHOOK_ID: &str = "WH-TEST";
 
-/// A certificate host: `/cert` serves the sandbox certificate, `/big` 1 MB, `/hop` redirects to
-/// `redirect_to`; every request is counted.
+/// Certificates for the emulator's signing key that must be refused (`tests/fixtures/`).
+const SELF_SIGNED: &str = include_str!("../../fixtures/paypal-certs/self-signed.pem");
+const WRONG_NAME: &str = include_str!("../../fixtures/paypal-certs/wrong-name.pem");
+const EXPIRED: &str = include_str!("../../fixtures/paypal-certs/expired.pem");
+
+/// A certificate host: `/cert` serves the sandbox certificate, `/self-signed`, `/wrong-name`
+/// and `/expired` the fixtures above, `/big` 1 MB, `/hop` redirects to `redirect_to`; every
+/// request is counted.
 async fn cert_host(redirect_to: Option<String>) -> (String, Arc<AtomicUsize>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let (a, b, c) = (hits.clone(), hits.clone(), hits.clone());
@@ -33,6 +44,9 @@ async fn cert_host(redirect_to: Option<String>) -> (String, Arc<AtomicUsize>) {
                 async { CERTIFICATE_PEM }
             }),
         )
+        .route("/self-signed", get(|| async { SELF_SIGNED }))
+        .route("/wrong-name", get(|| async { WRONG_NAME }))
+        .route("/expired", get(|| async { EXPIRED }))
         .route(
             "/big",
             get(move || {
@@ -64,6 +78,7 @@ fn provider(allowed_origin: &str) -> PaypalProvider {
         WEBHOOK_ID.into(),
         VerifyMode::Offline,
         vec![allowed_origin.to_string()],
+        CertificateTrust::custom(TEST_ROOT_PEM, TEST_INTERMEDIATE_PEM),
         "Test".into(),
         Clock::default(),
     )
@@ -167,4 +182,25 @@ async fn an_oversized_certificate_is_refused() {
         matches!(&refused, Err(ProviderError::Unverified(r)) if r.contains("larger than")),
         "{refused:?}"
     );
+}
+
+/// Each certificate holds the very key that signed the delivery, so only the certificate's
+/// own checks can refuse it: a self-signed one with PayPal's name (no chain to the trusted
+/// root), one under the trusted root for another host, and an expired one.
+#[tokio::test]
+async fn a_certificate_that_is_not_paypal_s_is_refused_even_for_the_right_key() {
+    let (origin, _) = cert_host(None).await;
+    let paypal = provider(&origin);
+    for (path, why) in [
+        ("/self-signed", "chain not trusted"),
+        ("/wrong-name", "not PayPal's"),
+        ("/expired", "chain not trusted"),
+    ] {
+        let headers = signed(BODY, &format!("{origin}{path}"), now());
+        let refused = paypal.verify_webhook(&headers, BODY).await;
+        assert!(
+            matches!(&refused, Err(ProviderError::Unverified(r)) if r.contains(why)),
+            "{path}: {refused:?}"
+        );
+    }
 }

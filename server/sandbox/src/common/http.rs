@@ -9,6 +9,7 @@ use axum::http::response::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 use bytes::Bytes;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -19,14 +20,17 @@ pub const MAX_BODY: usize = 1024 * 1024;
 const MAX_KEPT_BODIES: usize = 10_000;
 
 /// Every non-empty raw request body received, oldest first; the last 10,000 are kept (tests
-/// check that card numbers never reach a provider, and what paygate sent).
+/// check that card numbers never reach a provider, and what paygate sent). Also counts every
+/// API request, bodies or not (tests check that paygate did not call at all).
 #[derive(Debug, Default)]
 pub struct BodyLog {
     bodies: Mutex<Vec<String>>,
+    requests: AtomicUsize,
 }
 
 impl BodyLog {
     pub fn record(&self, body: &[u8]) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         if body.is_empty() {
             return;
         }
@@ -39,6 +43,10 @@ impl BodyLog {
 
     pub fn all(&self) -> Vec<String> {
         self.bodies.lock().expect("bodies lock").clone()
+    }
+
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
     }
 }
 

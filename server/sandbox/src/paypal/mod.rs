@@ -55,7 +55,7 @@ mod webhooks;
 
 pub use signing::{
     crc32_decimal, message as signed_message, sign as sign_webhook, AUTH_ALGO, CERTIFICATE_PEM,
-    CERT_NAME,
+    CERT_NAME, TEST_INTERMEDIATE_PEM, TEST_ROOT_PEM,
 };
 pub use store::{BUYER_EMAIL, BUYER_PAYER_ID, MERCHANT_EMAIL, MERCHANT_ID};
 pub use webhooks::MAX_ATTEMPTS as WEBHOOK_MAX_ATTEMPTS;
@@ -312,6 +312,16 @@ impl PaypalEmulator {
     /// first; the last 10,000 are kept.
     pub fn received_request_bodies(&self) -> Vec<String> {
         self.inner.bodies.all()
+    }
+
+    /// API requests received so far (bodies or not).
+    pub fn api_requests(&self) -> usize {
+        self.inner.bodies.requests()
+    }
+
+    /// Orders created so far.
+    pub fn orders_count(&self) -> usize {
+        self.inner.store.lock().expect("store lock").orders.len()
     }
 
     /// How many successful `POST /v1/oauth2/token` answers were given (a still-valid token

@@ -18,8 +18,15 @@ use std::sync::OnceLock;
 
 /// The private key (PKCS#8 PEM) that signs the emulator's webhooks. Public test material.
 pub const PRIVATE_KEY_PEM: &str = include_str!("keys/webhook-signing-key.pem");
-/// The self-signed certificate of that key, served at `PAYPAL-CERT-URL`.
+/// The certificate of that key, served at `PAYPAL-CERT-URL`: like PayPal's, the leaf alone,
+/// named `messageverificationcerts.sandbox.paypal.com`, issued by an intermediate CA that the
+/// verifier must bring itself ([`TEST_INTERMEDIATE_PEM`]) under a root it trusts
+/// ([`TEST_ROOT_PEM`], trusted by paygate only in sandbox mode with this emulator).
 pub const CERTIFICATE_PEM: &str = include_str!("keys/webhook-signing-cert.pem");
+/// The emulator's test root CA (public test material; its key was discarded after issuing).
+pub const TEST_ROOT_PEM: &str = include_str!("keys/test-root-ca.pem");
+/// The intermediate CA that issued [`CERTIFICATE_PEM`], as DigiCert's intermediate is to PayPal's.
+pub const TEST_INTERMEDIATE_PEM: &str = include_str!("keys/test-intermediate-ca.pem");
 /// The certificate's name in `{public_base}/v1/notifications/certs/{name}`.
 pub const CERT_NAME: &str = "CERT-paygate-sandbox";
 /// The only `PAYPAL-AUTH-ALGO` PayPal uses.

@@ -28,7 +28,7 @@ mod emulator;
 mod error;
 mod events;
 mod faults;
-mod form;
+pub mod form;
 mod http;
 mod idempotency;
 mod payment_intents;
@@ -372,6 +372,11 @@ impl StripeEmulator {
     /// last 10,000 are kept.
     pub fn received_request_bodies(&self) -> Vec<String> {
         self.inner.bodies.all()
+    }
+
+    /// API requests received so far (bodies or not).
+    pub fn api_requests(&self) -> usize {
+        self.inner.bodies.requests()
     }
 
     /// Every event so far, oldest first.

@@ -100,33 +100,7 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
                 capture: Some(capture_id),
             }]
         }
-        "PAYMENT.CAPTURE.REFUNDED" => {
-            let refund_id = id(&resource)
-                .ok_or_else(|| ProviderError::Malformed("refund without id".into()))?;
-            let amount = resource.get("amount").and_then(|a| {
-                let currency =
-                    shared::Currency::from_code(a.get("currency_code")?.as_str()?).ok()?;
-                shared::providers::paypal::decode_value(a.get("value")?.as_str()?, currency).ok()
-            });
-            vec![EventEffect::RefundUpdate {
-                reference: refund_id,
-                // The refunded capture, from the refund's `up` link.
-                payment_reference: up_link_id(&resource),
-                status: match resource.get("status").and_then(Value::as_str) {
-                    Some("COMPLETED") => RefundStatus::Succeeded,
-                    Some("FAILED") | Some("CANCELLED") => RefundStatus::Failed,
-                    _ => RefundStatus::Pending,
-                },
-                failure_reason: None,
-                amount,
-                // paygate sends its refund id as the refund's invoice_id.
-                paygate_refund_id: resource
-                    .get("invoice_id")
-                    .and_then(Value::as_str)
-                    .filter(|id| id.starts_with("re_"))
-                    .map(str::to_string),
-            }]
-        }
+        "PAYMENT.CAPTURE.REFUNDED" => vec![refund_effect(&resource)?],
         "PAYMENT.CAPTURE.REVERSED" => {
             // Funds taken back from the merchant (e.g. a chargeback): recorded on the payment.
             match up_link_id(&resource) {
@@ -179,4 +153,36 @@ fn up_link_id(resource: &Value) -> Option<String> {
         .and_then(|l| l.get("href").and_then(Value::as_str))
         .and_then(|href| href.rsplit('/').next())
         .map(str::to_string)
+}
+
+/// A refund resource (the event's, or `GET /v2/payments/refunds/{id}`, which have one shape) as
+/// the refund's current state.
+pub fn refund_effect(resource: &Value) -> Result<EventEffect, ProviderError> {
+    let refund_id = resource
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::Malformed("refund without id".into()))?;
+    let amount = resource.get("amount").and_then(|a| {
+        let currency = shared::Currency::from_code(a.get("currency_code")?.as_str()?).ok()?;
+        shared::providers::paypal::decode_value(a.get("value")?.as_str()?, currency).ok()
+    });
+    Ok(EventEffect::RefundUpdate {
+        reference: refund_id,
+        // The refunded capture, from the refund's `up` link.
+        payment_reference: up_link_id(resource),
+        status: match resource.get("status").and_then(Value::as_str) {
+            Some("COMPLETED") => RefundStatus::Succeeded,
+            Some("FAILED") | Some("CANCELLED") => RefundStatus::Failed,
+            _ => RefundStatus::Pending,
+        },
+        failure_reason: None,
+        amount,
+        // paygate sends its refund id as the refund's invoice_id.
+        paygate_refund_id: resource
+            .get("invoice_id")
+            .and_then(Value::as_str)
+            .filter(|id| id.starts_with("re_"))
+            .map(str::to_string),
+    })
 }

@@ -7,10 +7,12 @@
 pub mod client;
 mod events;
 pub mod objects;
+pub mod trust;
 pub mod webhook;
 
 use self::client::{PaypalClient, PaypalError};
 use self::objects::Order;
+use self::trust::CertificateTrust;
 use self::webhook::{CertificateCache, VerifyMode};
 use super::{
     CreateRequest, EventEffect, PaymentProvider, PaymentRefs, ProviderError, ProviderPayment,
@@ -39,6 +41,7 @@ impl PaypalProvider {
         webhook_id: String,
         verify: VerifyMode,
         extra_cert_origins: Vec<String>,
+        trust: CertificateTrust,
         brand_name: String,
         clock: Clock,
     ) -> PaypalProvider {
@@ -46,7 +49,7 @@ impl PaypalProvider {
             client,
             webhook_id,
             verify,
-            certificates: CertificateCache::new(extra_cert_origins),
+            certificates: CertificateCache::new(extra_cert_origins, trust),
             brand_name,
             clock,
         }
@@ -374,6 +377,17 @@ impl PaymentProvider for PaypalProvider {
 
     fn webhook_snapshot_trusted(&self) -> bool {
         false
+    }
+
+    /// `GET /v2/payments/refunds/{id}`: the same resource a `PAYMENT.CAPTURE.REFUNDED` event
+    /// carries.
+    async fn retrieve_refund(&self, reference: &str) -> Result<Option<EventEffect>, ProviderError> {
+        let v = self
+            .client
+            .get(&format!("/v2/payments/refunds/{reference}"))
+            .await
+            .map_err(map_error)?;
+        events::refund_effect(&v).map(Some)
     }
 
     fn interpret_event(&self, payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {

@@ -2,20 +2,20 @@
 //! - offline: SHA256withRSA over `transmission_id|transmission_time|webhook_id|crc32(raw body)`
 //!   (CRC-32 as an unsigned decimal) with the certificate at `PAYPAL-CERT-URL`, which is fetched
 //!   only from `https://*.paypal.com` or the configured sandbox origin (no redirects, at most
-//!   64 KB), checked for validity and cached by URL (at most [`CACHE_LIMIT`] entries);
+//!   64 KB), must chain to a pinned root and name PayPal's message-verification host
+//!   ([`super::trust`]), and is cached by URL (at most [`CACHE_LIMIT`] entries);
 //! - online: PayPal's `POST /v1/notifications/verify-webhook-signature` with the raw event.
 //!
 //! In both, a delivery whose `PAYPAL-TRANSMISSION-TIME` is more than 5 minutes from now is
 //! refused before anything is fetched or asked (a replay window, and no outgoing request for a
-//! stale forgery). Not done yet: the certificate's chain to PayPal's root and its subject are
-//! not checked (docs/SECURITY.md).
+//! stale forgery).
 
 use super::client::PaypalClient;
+use super::trust::CertificateTrust;
 use crate::providers::ProviderError;
 use axum::http::HeaderMap;
 use base64::Engine;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::pkcs8::DecodePublicKey;
 use rsa::signature::Verifier;
 use rsa::RsaPublicKey;
 use serde_json::{json, value::RawValue};
@@ -23,8 +23,6 @@ use sha2::Sha256;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::Mutex;
-use x509_cert::der::{DecodePem, Encode};
-use x509_cert::Certificate;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyMode {
@@ -122,11 +120,12 @@ pub fn cert_url_allowed(url: &str, extra_origins: &[String]) -> bool {
 pub struct CertificateCache {
     http: reqwest::Client,
     extra_origins: Vec<String>,
+    trust: CertificateTrust,
     keys: Mutex<HashMap<String, (RsaPublicKey, u64)>>,
 }
 
 impl CertificateCache {
-    pub fn new(extra_origins: Vec<String>) -> CertificateCache {
+    pub fn new(extra_origins: Vec<String>, trust: CertificateTrust) -> CertificateCache {
         CertificateCache {
             // A redirect could lead anywhere from an allowed host: it is an error, not followed.
             http: reqwest::Client::builder()
@@ -135,6 +134,7 @@ impl CertificateCache {
                 .build()
                 .expect("HTTP client"),
             extra_origins,
+            trust,
             keys: Mutex::new(HashMap::new()),
         }
     }
@@ -152,7 +152,7 @@ impl CertificateCache {
             }
         }
         let pem = self.fetch(url).await?;
-        let (key, not_after) = parse_certificate(&pem, now)?;
+        let (key, not_after) = self.trust.check(&pem, now)?;
         self.remember(url, key.clone(), not_after, now).await;
         Ok(key)
     }
@@ -212,28 +212,6 @@ impl CertificateCache {
     pub async fn cached(&self) -> usize {
         self.keys.lock().await.len()
     }
-}
-
-/// The RSA key of a PEM certificate valid at `now` (Unix seconds), and when it stops being valid.
-pub fn parse_certificate(pem: &str, now: u64) -> Result<(RsaPublicKey, u64), ProviderError> {
-    let cert = Certificate::from_pem(pem.as_bytes())
-        .map_err(|e| ProviderError::Unverified(format!("not a certificate: {e}")))?;
-    let validity = &cert.tbs_certificate.validity;
-    let not_before = validity.not_before.to_unix_duration().as_secs();
-    let not_after = validity.not_after.to_unix_duration().as_secs();
-    if now < not_before || now > not_after {
-        return Err(ProviderError::Unverified(
-            "certificate expired or not yet valid".into(),
-        ));
-    }
-    let spki = cert
-        .tbs_certificate
-        .subject_public_key_info
-        .to_der()
-        .map_err(|e| ProviderError::Unverified(format!("certificate key: {e}")))?;
-    let key = RsaPublicKey::from_public_key_der(&spki)
-        .map_err(|e| ProviderError::Unverified(format!("certificate key is not RSA: {e}")))?;
-    Ok((key, not_after))
 }
 
 pub fn verify_signature(
@@ -352,9 +330,14 @@ mod tests {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs();
-        let (key, _) = parse_certificate(paygate_sandbox::paypal::CERTIFICATE_PEM, today)
+        let trust = CertificateTrust::custom(
+            paygate_sandbox::paypal::TEST_ROOT_PEM,
+            paygate_sandbox::paypal::TEST_INTERMEDIATE_PEM,
+        );
+        let (key, _) = trust
+            .check(paygate_sandbox::paypal::CERTIFICATE_PEM, today)
             .expect("the sandbox certificate is valid today");
-        let cache = CertificateCache::new(Vec::new());
+        let cache = CertificateCache::new(Vec::new(), trust);
         let now = 1_000;
         for i in 0..10_000u64 {
             let url = format!("https://api.paypal.com/v1/notifications/certs/CERT-{i}");
