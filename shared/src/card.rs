@@ -183,7 +183,11 @@ pub fn redact_card_numbers(text: &str) -> Cow<'_, str> {
     };
     let mut i = 0;
     while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_digit()) {
+        let starts_group = i == 0 || !bytes[i - 1].is_ascii_digit();
+        // Right after a card found at the start of a longer run, the rest of the run is read as
+        // a run of its own: two cards pasted together are both masked.
+        let follows_card = pending.is_some_and(|(_, end)| end == i);
+        if !bytes[i].is_ascii_digit() || !(starts_group || follows_card) {
             i += 1;
             continue;
         }
@@ -346,6 +350,11 @@ mod tests {
         assert_eq!(
             redact_card_numbers("id 4242424242424242424242424"),
             "id 424242******4242424242424"
+        );
+        // Two cards pasted together: both masked (found by the fuzz target card_redaction).
+        assert_eq!(
+            redact_card_numbers("42424242424242425555555555554444"),
+            "424242******4242555555******4444"
         );
         // Luhn-failing prefixes of every brand length are left alone.
         assert!(matches!(

@@ -148,7 +148,10 @@ impl Params {
     pub fn parse(raw: &str) -> Params {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).unwrap_or_default();
         let mut root = BTreeMap::new();
-        for (k, v) in pairs {
+        // A pair without a name (`=x`) names no parameter and is dropped. Before, it was taken
+        // for a list item appended at the top level, so the parameters depended on the order of
+        // the pairs (found by the fuzz target stripe_form).
+        for (k, v) in pairs.into_iter().filter(|(k, _)| !k.is_empty()) {
             match split_key(&k) {
                 Some(segments) => insert(&mut root, &segments, v),
                 None => {
@@ -435,6 +438,14 @@ mod tests {
         let q = Params::parse("payment_method_types[]=card&expand[0]=a&expand[1]=b&items[1][price]=p2&items[0][price]=p1&metadata[order]=42&amount=100");
         assert_eq!(p.canonical(), q.canonical());
         assert_ne!(p.canonical(), Params::parse("amount=101").canonical());
+    }
+
+    #[test]
+    fn a_pair_without_a_name_is_dropped_whatever_the_order() {
+        let a = Params::parse("999=x&=sd&amount=1");
+        let b = Params::parse("amount=1&=sd&999=x");
+        assert_eq!(a.canonical(), b.canonical());
+        assert_eq!(a.canonical(), Params::parse("999=x&amount=1").canonical());
     }
 
     #[test]

@@ -106,15 +106,23 @@ pub fn cert_url_allowed(url: &str, extra_origins: &[String]) -> bool {
     let Ok(parsed) = url::Url::parse(url) else {
         return false;
     };
+    // Only URLs written as the parser reads them: no normalisation (`https:/~host`, `\`, tabs)
+    // between what is checked here and what is fetched (found by the fuzz target paypal_headers).
+    if parsed.as_str() != url {
+        return false;
+    }
     let origin = parsed.origin().ascii_serialization();
     if extra_origins.contains(&origin) {
         return true;
     }
     parsed.scheme() == "https"
         && parsed.port().is_none()
-        && parsed
-            .host_str()
-            .is_some_and(|h| h.ends_with(".paypal.com") && h.len() > ".paypal.com".len())
+        && parsed.host_str().is_some_and(|h| {
+            h.ends_with(".paypal.com")
+                && h.len() > ".paypal.com".len()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        })
 }
 
 pub struct CertificateCache {
@@ -372,6 +380,9 @@ mod tests {
             "https://api.paypal.com:8443/cert",
             "https://.paypal.com/cert",
             "http://127.0.0.1:9999/cert",
+            "https:/~api.paypal.com/v1/notifications/certs/CERT-0",
+            "https://~api.paypal.com/cert",
+            "https://API.paypal.com/cert",
             "not a url",
         ] {
             assert!(!cert_url_allowed(bad, &extra), "{bad}");
