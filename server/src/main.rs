@@ -110,11 +110,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let provider = ProviderName::parse(&provider)
                 .ok_or_else(|| anyhow::anyhow!("unknown provider {provider:?} (stripe, paypal)"))?;
             let db = connect_and_migrate(&config).await?;
-            if inbox::store::requeue(&db, provider, &event_id, Clock::default().now_ms()).await? {
-                println!("event {event_id} queued; the running server applies it");
-                Ok(())
-            } else {
-                anyhow::bail!("no stored {provider} event {event_id}")
+            let now = Clock::default().now_ms();
+            match inbox::store::requeue(&db, provider, &event_id, now).await? {
+                inbox::store::Requeue::Queued => {
+                    println!("event {event_id} queued; the running server applies it");
+                    Ok(())
+                }
+                inbox::store::Requeue::Busy => {
+                    anyhow::bail!(
+                        "a worker is applying {event_id} right now; try again in a minute"
+                    )
+                }
+                inbox::store::Requeue::Unknown => {
+                    anyhow::bail!("no stored {provider} event {event_id}")
+                }
             }
         }
         Command::Events {

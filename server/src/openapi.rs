@@ -34,7 +34,7 @@ use utoipa::{Modify, OpenApi};
         crate::merchant_webhooks::routes::list_deliveries,
         crate::merchant_webhooks::routes::resend_event,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "checkout", description = "Checkout sessions paid in the widget"),
         (name = "payments", description = "Payments with Stripe or PayPal"),
@@ -55,6 +55,93 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    }
+}
+
+/// Errors as they are sent: every 4xx and 5xx is an RFC 9457 problem document served as
+/// `application/problem+json`, and every operation lists the failures any request can meet
+/// besides its own (bad input, no key, a missing object, a conflict or a reused idempotency
+/// key, the rate limit, a time-out). Found missing by schemathesis (docs/SECURITY.md).
+struct ProblemResponses;
+
+/// The failures any merchant API request can meet, with their meaning.
+const COMMON_FAILURES: [(&str, &str); 11] = [
+    (
+        "400",
+        "The request is malformed or a value is invalid (`param` names it).",
+    ),
+    ("401", "No valid API key."),
+    ("404", "No such object, or no such route."),
+    ("405", "The route does not accept this method."),
+    (
+        "409",
+        "The object's state does not allow this, or the same Idempotency-Key is in flight.",
+    ),
+    ("413", "The body is larger than PAYGATE_BODY_LIMIT_BYTES."),
+    ("422", "The Idempotency-Key was used with other parameters."),
+    (
+        "429",
+        "Over the rate limit; `Retry-After` says when to come back.",
+    ),
+    (
+        "500",
+        "A fault inside paygate (logged); retry with the same Idempotency-Key.",
+    ),
+    (
+        "502",
+        "The provider failed; retry with the same Idempotency-Key.",
+    ),
+    (
+        "503",
+        "A provider or the database did not answer in time; retry with the same Idempotency-Key.",
+    ),
+];
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, Response};
+        let problem = || Content::new(Some(Ref::from_schema_name("Problem")));
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                for (status, response) in responses.iter_mut() {
+                    let failure = status.starts_with('4') || status.starts_with('5');
+                    if let (true, RefOr::T(response)) = (failure, response) {
+                        if let Some(content) = response.content.shift_remove("application/json") {
+                            response
+                                .content
+                                .insert("application/problem+json".to_string(), content);
+                        }
+                    }
+                }
+                if operation.request_body.is_some() {
+                    responses.entry("415".to_string()).or_insert_with(|| {
+                        let mut response =
+                            Response::new("The body is not sent as `application/json`.");
+                        response
+                            .content
+                            .insert("application/problem+json".to_string(), problem());
+                        RefOr::T(response)
+                    });
+                }
+                for (status, meaning) in COMMON_FAILURES {
+                    responses.entry(status.to_string()).or_insert_with(|| {
+                        let mut response = Response::new(meaning);
+                        response
+                            .content
+                            .insert("application/problem+json".to_string(), problem());
+                        RefOr::T(response)
+                    });
+                }
+            }
+        }
     }
 }
 

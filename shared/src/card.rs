@@ -163,47 +163,57 @@ fn card_prefix_end(bytes: &[u8], start: usize) -> Option<usize> {
 /// `text` with every card-number-like digit run replaced by its [`mask_pan`] form: 13–19
 /// digits, possibly in groups joined by single spaces or dashes, starting like a real card
 /// number and passing Luhn; and a card number followed at once by more digits, when the run
-/// starts with a prefix of its brand's length that passes Luhn ([`card_prefix_end`]: a run
-/// that merely contains a Luhn-valid window is left alone). Overlapping matches are masked as
-/// one.
+/// starts with a prefix of its brand's length that passes Luhn ([`card_prefix_end`]; the
+/// rest of that run is masked whole; a run that merely contains a Luhn-valid window is left
+/// alone). Overlapping matches are masked as one.
 ///
 /// One pass over the bytes; borrows `text` and allocates nothing when nothing matches.
 pub fn redact_card_numbers(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let mut out = String::new(); // stays empty (unallocated) until the first match
     let mut copied = 0; // text[..copied] is already in `out`
-    let mut pending: Option<(usize, usize)> = None; // a match not yet written, merged on overlap
-    let mut flush = |(start, end): (usize, usize), out: &mut String| {
+                        // A match not yet written, merged on overlap: text[start..card_end] is masked as a card,
+                        // and every digit of text[card_end..end] (the rest of a run a card starts) becomes '*'.
+    let mut pending: Option<(usize, usize, usize)> = None;
+    let mut flush = |(start, card_end, end): (usize, usize, usize), out: &mut String| {
         if out.capacity() == 0 {
             out.reserve(text.len());
         }
         out.push_str(&text[copied..start]);
-        out.push_str(&mask_pan(&text[start..end]));
+        out.push_str(&mask_pan(&text[start..card_end]));
+        out.extend(
+            text[card_end..end]
+                .chars()
+                .map(|c| if c.is_ascii_digit() { '*' } else { c }),
+        );
         copied = end;
     };
     let mut i = 0;
     while i < bytes.len() {
-        let starts_group = i == 0 || !bytes[i - 1].is_ascii_digit();
-        // Right after a card found at the start of a longer run, the rest of the run is read as
-        // a run of its own: two cards pasted together are both masked.
-        let follows_card = pending.is_some_and(|(_, end)| end == i);
-        if !bytes[i].is_ascii_digit() || !(starts_group || follows_card) {
+        if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_digit()) {
             i += 1;
             continue;
         }
         // `i` starts a digit group.
-        if let Some(p) = pending.filter(|&(_, end)| i >= end) {
+        if let Some(p) = pending.filter(|&(_, _, end)| i >= end) {
             flush(p, &mut out);
             pending = None;
         }
-        let end = match (card_span_end(bytes, i), card_prefix_end(bytes, i)) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
+        // A card of whole groups; else a card that starts a longer run, whose other digits
+        // (a CVC, an expiry, another card) are masked with it.
+        let found = match card_span_end(bytes, i) {
+            Some(end) => Some((end, end)),
+            None => card_prefix_end(bytes, i).map(|card_end| {
+                let run = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+                (card_end, i + run)
+            }),
         };
-        if let Some(end) = end {
+        if let Some((card_end, end)) = found {
             pending = Some(match pending {
-                Some((start, old_end)) => (start, old_end.max(end)),
-                None => (i, end),
+                Some((start, old_card_end, old_end)) => {
+                    (start, old_card_end.max(card_end), old_end.max(end))
+                }
+                None => (i, card_end, end),
             });
         }
         i += 1;
@@ -317,27 +327,28 @@ mod tests {
 
     #[test]
     fn a_card_followed_by_more_digits_is_found() {
-        // A card with its CVC or expiry pasted on, in one digit run.
+        // A card with its CVC or expiry pasted on, in one digit run: the card masked as a
+        // card, the rest of the run masked whole (a CVC must never be logged).
         assert_eq!(
             redact_card_numbers("4242424242424242123"),
-            "424242******4242123"
+            "424242******4242***"
         );
         assert_eq!(
             redact_card_numbers("pan=42424242424242421226&x"),
-            "pan=424242******42421226&x"
+            "pan=424242******4242****&x"
         );
         assert_eq!(
             redact_card_numbers("amex 3782822463100051234"),
-            "amex 378282*****00051234"
+            "amex 378282*****0005****"
         );
         assert_eq!(
             redact_card_numbers("mc 555555555555444412"),
-            "mc 555555******444412"
+            "mc 555555******4444**"
         );
         // A 19-digit Visa followed by digits: the longest brand length that passes.
         assert_eq!(
             redact_card_numbers("4000000000000000006999"),
-            "400000*********0006999"
+            "400000*********0006***"
         );
         // Digits before the card are another story (an id and a card pasted together would
         // need a window search, which masks one long number in ten).
@@ -349,12 +360,18 @@ mod tests {
         // start like a card: masking an id costs less than leaking a card.
         assert_eq!(
             redact_card_numbers("id 4242424242424242424242424"),
-            "id 424242******4242424242424"
+            "id 424242******4242*********"
         );
-        // Two cards pasted together: both masked (found by the fuzz target card_redaction).
+        // Two cards pasted together: nothing of the second is left (the fuzz target
+        // card_redaction found the second in clear, then a review found a first card whose
+        // longest brand length ate into the second).
+        assert_eq!(
+            redact_card_numbers("49906958483040114483435261195537"),
+            "499069*********1448*************"
+        );
         assert_eq!(
             redact_card_numbers("42424242424242425555555555554444"),
-            "424242******4242555555******4444"
+            "424242******4242****************"
         );
         // Luhn-failing prefixes of every brand length are left alone.
         assert!(matches!(

@@ -40,8 +40,15 @@ pub async fn replay(
 ) -> ApiResult<(StatusCode, Json<ProviderEventReplayed>)> {
     let provider = ProviderName::parse(&provider).ok_or_else(|| ApiError::not_found("provider"))?;
     let now = state.clock.now_ms();
-    if !store::requeue(&state.db, provider, &event_id, now).await? {
-        return Err(ApiError::not_found("provider event"));
+    match store::requeue(&state.db, provider, &event_id, now).await? {
+        store::Requeue::Queued => {}
+        store::Requeue::Busy => {
+            return Err(ApiError::conflict(
+                "event_in_progress",
+                "A worker is applying this event right now; try again in a minute.",
+            ))
+        }
+        store::Requeue::Unknown => return Err(ApiError::not_found("provider event")),
     }
     state.inbox_wakeup.notify_one();
     audit::record(

@@ -162,3 +162,17 @@ pub async fn expire_if_open(
     tx.commit().await?;
     Ok(expired)
 }
+
+/// Takes one payment attempt of the session if it has used fewer than `max`; whether it did.
+pub async fn take_payment_attempt(db: &Db, id: &str, max: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE checkout_sessions SET payment_attempts = payment_attempts + 1 \
+         WHERE id = $1 AND payment_attempts < $2",
+    )
+    .bind(id)
+    .bind(max)
+    .execute(&db.pool)
+    .await?
+    .rows_affected()
+        == 1)
+}

@@ -1,6 +1,7 @@
 //! The widget API: called from the browser, scoped to one session, no secret key.
 //! The session id is the capability; answers reveal nothing secret.
 
+use super::record::SessionRecord;
 use super::repo;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
@@ -14,13 +15,22 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/checkout/api/sessions/{id}", get(get_widget_session))
 }
 
+/// The checkout session a widget route names, counted against its own rate limit. Only sessions
+/// that exist are counted, under their stored id, so no spelling of the path (percent-encoded
+/// or not) gets a fresh bucket and unknown ids take no room in the limiter.
+pub async fn widget_session(state: &AppState, id: &str) -> Result<SessionRecord, ApiError> {
+    let record = repo::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    state.rate_limits.check_session(&record.id)?;
+    Ok(record)
+}
+
 pub async fn get_widget_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<WidgetSession>> {
-    let record = repo::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let record = widget_session(&state, &id).await?;
     Ok(axum::Json(WidgetSession {
         id: record.id.clone(),
         merchant_name: state.config.merchant_name.clone(),

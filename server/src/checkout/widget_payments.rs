@@ -46,9 +46,7 @@ async fn open_session(
     id: &str,
     provider: ProviderName,
 ) -> Result<SessionRecord, ApiError> {
-    let session = repo::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let session = super::widget::widget_session(state, id).await?;
     match session.effective_status(state.clock.now_ms()) {
         CheckoutSessionStatus::Complete => Err(ApiError::conflict(
             "session_complete",
@@ -185,9 +183,7 @@ async fn stripe_complete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<WidgetOutcome>> {
-    let session = repo::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let session = super::widget::widget_session(&state, &id).await?;
     let payment = payments_repo::find_for_session(
         &state.db,
         &session.id,
@@ -222,9 +218,10 @@ pub const MAX_PAYMENTS_PER_SESSION: i64 = 10;
 /// a window closed without approving can be reopened on the same order well within that.
 pub const REUSE_PAYPAL_ORDER_MS: i64 = 2 * 60 * 60 * 1000;
 
-/// Refuses a new provider object once the session has started [`MAX_PAYMENTS_PER_SESSION`].
+/// Takes one of the session's [`MAX_PAYMENTS_PER_SESSION`] payment attempts, or refuses: one
+/// conditional UPDATE, so parallel requests cannot all pass the cap.
 async fn check_attempts(state: &AppState, session: &SessionRecord) -> Result<(), ApiError> {
-    if payments_repo::count_for_session(&state.db, &session.id).await? >= MAX_PAYMENTS_PER_SESSION {
+    if !repo::take_payment_attempt(&state.db, &session.id, MAX_PAYMENTS_PER_SESSION).await? {
         return Err(ApiError::conflict(
             "too_many_attempts",
             "This checkout has had too many payment attempts. Ask the shop for a new one.",

@@ -35,7 +35,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_MERCHANT_RATE_LIMIT", "Merchant API requests per second per API key, 0 = unlimited (default: 100)."),
     ("PAYGATE_WIDGET_RATE_LIMIT", "Widget API requests per second per client address (IPv6: per /64), 0 = unlimited (default: 20); each checkout session also gets a burst of 30, then one a second."),
     ("PAYGATE_TRUSTED_PROXIES", "Reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client for rate and sign-in limits; the rightmost address that is not a trusted proxy counts (default: none, the TCP peer counts)."),
-    ("PAYGATE_HEADER_TIMEOUT_SECS", "Time a client has to send a request's headers, the first on a connection and each after an idle pause; then the connection is closed (default: 10)."),
+    ("PAYGATE_HEADER_TIMEOUT_SECS", "Time a client has to send a request's headers, the first on a connection and each after an idle keep-alive pause; then the connection is closed (default: 65, above nginx's 60 s upstream keep-alive, which must stay shorter)."),
     ("PAYGATE_REQUEST_TIMEOUT_SECS", "Time limit for one HTTP request (default: 90; provider work started by a request finishes regardless)."),
     ("PAYGATE_RECONCILE_AFTER_SECS", "Open payments idle this long are re-read from their provider (default: 900)."),
     ("PAYGATE_PROVIDER_TIMEOUT_SECS", "Time limit for one call to Stripe or PayPal, before a retry (default: 15)."),
@@ -361,7 +361,7 @@ impl Config {
         if provider_timeout.is_zero() {
             return Err(err("PAYGATE_PROVIDER_TIMEOUT_SECS", "must be at least 1"));
         }
-        let header_timeout = Duration::from_secs(number("PAYGATE_HEADER_TIMEOUT_SECS", 10)?);
+        let header_timeout = Duration::from_secs(number("PAYGATE_HEADER_TIMEOUT_SECS", 65)?);
         if header_timeout.is_zero() {
             return Err(err("PAYGATE_HEADER_TIMEOUT_SECS", "must be at least 1"));
         }

@@ -34,6 +34,13 @@ impl TrustedProxies {
                     Err(_) => return Err(format!("{item:?} is neither an address nor a CIDR")),
                 },
             };
+            // Peers are compared as IPv4 when they are IPv4-mapped, so such a range would
+            // never match: refused rather than silently useless.
+            if let IpNet::V6(v6) = net {
+                if v6.network().to_ipv4_mapped().is_some() {
+                    return Err(format!("{item:?}: write IPv4 ranges as IPv4"));
+                }
+            }
             nets.push(net);
         }
         Ok(TrustedProxies(nets))
@@ -79,18 +86,20 @@ pub fn client_of(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) ->
     if !trusted.contains(peer) {
         return peer;
     }
-    // Several headers count as one list, in order (RFC 9110 §5.3).
-    let hops: Vec<&str> = headers
+    // Several headers count as one list, in order (RFC 9110 §5.3). Split as bytes: a line a
+    // client filled with non-ASCII must not hide the hop the proxy appended to it.
+    let hops: Vec<&[u8]> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
         .collect();
     let mut client = peer;
     for hop in hops.iter().rev() {
         // Garbage where an address should be: the last trusted hop wrote it, so that hop is
         // the best-known client.
-        let Some(ip) = parse_hop(hop) else { break };
+        let Some(ip) = std::str::from_utf8(hop).ok().and_then(parse_hop) else {
+            break;
+        };
         client = ip;
         if !trusted.contains(ip) {
             break;
@@ -180,6 +189,13 @@ mod tests {
         let trusted = TrustedProxies::parse("::1").unwrap();
         let h = headers(&["203.0.113.9, not-an-ip"]);
         assert_eq!(client_of(ip("::1"), &h, &trusted), ip("::1"));
+        // A client's line of non-ASCII bytes, to which the proxy appended the real address.
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"\xff\xfe, 203.0.113.9").unwrap(),
+        );
+        assert_eq!(client_of(ip("::1"), &h, &trusted), ip("203.0.113.9"));
         let h = headers(&["[2001:db8::1]:443"]);
         assert_eq!(client_of(ip("::1"), &h, &trusted), ip("2001:db8::1"));
         let h = headers(&["198.51.100.1:8080"]);
@@ -198,6 +214,7 @@ mod tests {
     fn bad_lists_are_refused() {
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
         assert!(TrustedProxies::parse("proxy.internal").is_err());
+        assert!(TrustedProxies::parse("::ffff:10.0.0.0/104").is_err());
         assert!(TrustedProxies::parse(" , ").unwrap().is_empty());
     }
 

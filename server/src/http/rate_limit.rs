@@ -134,6 +134,14 @@ impl RateLimits {
         }
     }
 
+    /// One widget call for the checkout session `id` (an existing session's stored id).
+    pub fn check_session(&self, id: &str) -> Result<(), ApiError> {
+        match &self.session {
+            Some(limiter) => limiter.check_key(&id.to_string()).map_err(refused),
+            None => Ok(()),
+        }
+    }
+
     /// Keys the widget's address limiter remembers now.
     pub fn widget_keys(&self) -> usize {
         self.widget.as_ref().map_or(0, |l| l.len())
@@ -160,16 +168,9 @@ pub async fn limit_merchant(
     Ok(next.run(request).await)
 }
 
-/// The checkout session a widget route names: `/checkout/api/sessions/{id}/...`.
-fn session_of(path: &str) -> Option<&str> {
-    path.strip_prefix("/checkout/api/sessions/")?
-        .split('/')
-        .next()
-        .filter(|id| !id.is_empty())
-}
-
-/// One bucket per client address group and one per checkout session (the widget API has no
-/// key). Requests without a known address (in-process tests) share one bucket.
+/// One bucket per client address group (the widget API has no key); the session's own bucket
+/// is checked by the handlers once the session is found ([`RateLimits::check_session`]).
+/// Requests without a known address (in-process tests) share one bucket.
 pub async fn limit_widget(
     State(state): State<AppState>,
     request: Request,
@@ -182,9 +183,6 @@ pub async fn limit_widget(
             .get::<ClientAddr>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |c| group(c.0));
         limiter.check_key(&ip).map_err(refused)?;
-    }
-    if let (Some(limiter), Some(session)) = (&limits.session, session_of(request.uri().path())) {
-        limiter.check_key(&session.to_string()).map_err(refused)?;
     }
     Ok(next.run(request).await)
 }
@@ -206,16 +204,5 @@ mod tests {
         assert_eq!(limiter.len(), 3);
         // Key 1 was forgotten: it gets a fresh burst, as an idle key would.
         assert!(limiter.check_key(&1).is_ok());
-    }
-
-    #[test]
-    fn sessions_are_read_from_widget_paths() {
-        assert_eq!(session_of("/checkout/api/sessions/cs_1"), Some("cs_1"));
-        assert_eq!(
-            session_of("/checkout/api/sessions/cs_1/paypal/orders"),
-            Some("cs_1")
-        );
-        assert_eq!(session_of("/checkout/api/sessions/"), None);
-        assert_eq!(session_of("/v1/payments"), None);
     }
 }

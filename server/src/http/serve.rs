@@ -8,8 +8,14 @@
 //! keep-alive pause) must arrive within `PAYGATE_HEADER_TIMEOUT_SECS`, or the connection is
 //! closed. A slow body is bounded by the request time limit (`app::time_limit`).
 //!
-//! HTTP/1.1 only: HTTP/2 (like TLS) is the reverse proxy's job in front of paygate. hyper's
-//! automatic HTTP/2 detection would wait for the connection preface without any timeout.
+//! The same timeout closes a keep-alive connection left idle that long, so a reverse proxy in
+//! front must drop idle upstream connections sooner (nginx's `keepalive_timeout` in an
+//! `upstream` block defaults to 60 s; the default here, 65 s, is above it) or it may send a
+//! request on a connection paygate is closing.
+//!
+//! HTTP/1.1 only: HTTP/2 (like TLS) is the reverse proxy's job in front of paygate, which must
+//! speak HTTP/1.1 to it (h2c is not served). hyper's automatic HTTP/2 detection would wait for
+//! the connection preface without any timeout.
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -40,12 +46,16 @@ pub async fn serve(
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
+                // The client gave up before it was accepted: nothing to do.
+                Err(e) if is_connection_error(&e) => continue,
                 Err(e) => {
-                    // Out of file descriptors and the like: wait rather than spin, as
-                    // axum::serve does.
+                    // Out of file descriptors and the like: wait rather than spin (as
+                    // axum::serve does), but not past a shutdown.
                     tracing::error!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        () = &mut shutdown => break,
+                    }
                 }
             },
             () = &mut shutdown => break,
@@ -70,4 +80,12 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    )
 }

@@ -77,25 +77,45 @@ pub async fn state_of(
     .transpose()
 }
 
+/// What a replay request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requeue {
+    /// Due now, with a fresh set of attempts.
+    Queued,
+    /// A worker holds it right now: try again in a moment.
+    Busy,
+    /// No such stored event.
+    Unknown,
+}
+
 /// Marks a stored event for another application (the replay tool), with a fresh set of
-/// attempts. Applying is idempotent through the state machine, so a replay can never move a
-/// payment backwards.
+/// attempts, unless a worker holds its lease (two workers must never apply one event at once).
+/// Applying is idempotent through the state machine, so a replay can never move a payment
+/// backwards.
 pub async fn requeue(
     db: &Db,
     provider: ProviderName,
     event_id: &str,
     now_ms: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Requeue, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE provider_events SET processed_at = NULL, outcome = NULL, next_attempt_at = $1, \
-         locked_until = NULL, attempts = 0 WHERE provider = $2 AND event_id = $3",
+         locked_until = NULL, attempts = 0 WHERE provider = $2 AND event_id = $3 \
+         AND (locked_until IS NULL OR locked_until < $4)",
     )
     .bind(now_ms)
     .bind(provider.as_str())
     .bind(event_id)
+    .bind(now_ms)
     .execute(&db.pool)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() == 1 {
+        return Ok(Requeue::Queued);
+    }
+    Ok(match state_of(db, provider, event_id).await? {
+        Some(_) => Requeue::Busy,
+        None => Requeue::Unknown,
+    })
 }
 
 /// Unprocessed events due now and not leased by a worker, oldest first.
@@ -195,15 +215,24 @@ pub async fn retry_at(db: &Db, id: i64, at_ms: i64, reason: &str) -> Result<(), 
 }
 
 /// Gives up on an event after its last attempt: kept as processed with the outcome `parked`
-/// and its reason, so the worker leaves it alone until it is replayed.
-pub async fn park(db: &Db, id: i64, reason: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+/// and its reason, so the worker leaves it alone until it is replayed. Only if nobody replayed
+/// it since it was loaded with `attempts` (a replay resets them): a replay is never lost.
+pub async fn park(
+    db: &Db,
+    id: i64,
+    attempts: i64,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE provider_events SET processed_at = $1, outcome = 'parked', \
-         attempts = attempts + 1, locked_until = NULL, last_error = $2 WHERE id = $3",
+         attempts = attempts + 1, locked_until = NULL, last_error = $2 \
+         WHERE id = $3 AND attempts = $4 AND processed_at IS NULL",
     )
     .bind(now_ms)
     .bind(reason)
     .bind(id)
+    .bind(attempts)
     .execute(&db.pool)
     .await
     .map(|_| ())

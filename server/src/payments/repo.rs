@@ -321,14 +321,6 @@ pub async fn find_for_session(
     row.as_ref().map(PaymentRecord::from_row).transpose()
 }
 
-/// How many payments a checkout session has started, through any provider.
-pub async fn count_for_session(db: &Db, session_id: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE checkout_session_id = $1")
-        .bind(session_id)
-        .fetch_one(&db.pool)
-        .await
-}
-
 /// One page of payments, newest first, and whether more follow.
 pub async fn list(
     db: &Db,

@@ -108,6 +108,12 @@ async fn one_session_has_a_bucket_whatever_the_address() {
     // The bucket refills at one a second, so a slow machine may get a request or two more.
     let refused_at = refused_at.expect("the session's bucket ran out");
     assert!(refused_at >= burst, "refused after {refused_at}");
+    // Another spelling of the same id is the same session, and the same bucket.
+    let spelled = sid.replacen('_', "%5F", 1);
+    assert_ne!(spelled, sid);
+    assert_eq!(view_as(&app, &spelled, "198.51.100.77").await, 429);
+    // An id that names no session is refused without taking room in the limiter.
+    assert_eq!(view_as(&app, "cs_nope", "198.51.100.78").await, 404);
     let other = app
         .create_session(&json!({ "amount": "9.00", "currency": "USD" }))
         .await;
@@ -137,8 +143,8 @@ async fn an_unapproved_paypal_order_is_reused() {
     app.stop().await;
 }
 
-/// Payments that cannot be reused (declined here) are replaced only up to the session's cap:
-/// then 409 and no provider call.
+/// Payments that cannot be reused (declined here) are replaced only up to the session's cap,
+/// even by requests sent together: then 409 and no provider call.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_makes_at_most_its_cap_of_provider_objects() {
     let provider = Arc::new(TestProvider::new(ProviderName::Paypal));
@@ -156,12 +162,17 @@ async fn a_session_makes_at_most_its_cap_of_provider_objects() {
         .await;
     let sid = s["id"].as_str().unwrap();
     // The test provider's objects start in `requires_payment_method`, as after a decline:
-    // nothing to reuse, so each call starts a payment.
-    for _ in 0..MAX_PAYMENTS_PER_SESSION {
-        json_with_status(app.widget_post(sid, "paypal/orders").await, 200).await;
+    // nothing to reuse, so each call starts a payment. Sent all at once: the cap holds even
+    // for requests that overlap.
+    let calls = (0..MAX_PAYMENTS_PER_SESSION + 5).map(|_| app.widget_post(sid, "paypal/orders"));
+    let answers = futures::future::join_all(calls).await;
+    let made = answers.iter().filter(|r| r.status() == 200).count() as i64;
+    assert_eq!(made, MAX_PAYMENTS_PER_SESSION);
+    let refused: Vec<_> = answers.into_iter().filter(|r| r.status() == 409).collect();
+    assert_eq!(refused.len(), 5);
+    for r in refused {
+        assert_eq!(json_with_status(r, 409).await["code"], "too_many_attempts");
     }
-    let e = json_with_status(app.widget_post(sid, "paypal/orders").await, 409).await;
-    assert_eq!(e["code"], "too_many_attempts");
     assert_eq!(provider.create_calls() as i64, MAX_PAYMENTS_PER_SESSION);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM payments").await,

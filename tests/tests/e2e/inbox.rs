@@ -397,6 +397,26 @@ async fn an_event_that_never_applies_is_parked_listed_and_replayed(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+    // While a worker holds the event's lease, a replay is refused (two workers must not apply
+    // one event at once).
+    sqlx::query("UPDATE provider_events SET locked_until = $1 WHERE event_id = 'evt_stray'")
+        .bind(app.state.clock.now_ms() + 60_000)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let busy = admin
+        .request(reqwest::Method::POST, replay)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_with_status(busy, 409).await["code"],
+        "event_in_progress"
+    );
+    sqlx::query("UPDATE provider_events SET locked_until = NULL WHERE event_id = 'evt_stray'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
     let done = admin
         .request(reqwest::Method::POST, replay)
         .send()
@@ -404,6 +424,16 @@ async fn an_event_that_never_applies_is_parked_listed_and_replayed(db: TestDb) {
         .unwrap();
     let done = json_with_status(done, 202).await;
     assert_eq!(done["event_id"], "evt_stray");
+    // A worker that loaded the event before the replay cannot park it over the replay.
+    let row: i64 =
+        sqlx::query_scalar("SELECT id FROM provider_events WHERE event_id = 'evt_stray'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    paygate::inbox::store::park(&app.state.db, row, MAX_ATTEMPTS - 1, "stale", 1)
+        .await
+        .unwrap();
+    assert!(!state().await.processed, "the replay stands");
     assert_eq!(process_due(&app.state).await.unwrap(), 1);
     let applied = state().await;
     assert_eq!(applied.outcome.as_deref(), Some("applied"));

@@ -382,6 +382,16 @@ impl PaymentProvider for PaypalProvider {
     /// `GET /v2/payments/refunds/{id}`: the same resource a `PAYMENT.CAPTURE.REFUNDED` event
     /// carries.
     async fn retrieve_refund(&self, reference: &str) -> Result<Option<EventEffect>, ProviderError> {
+        // The id comes from an event's body: only PayPal's id alphabet goes into the path.
+        if reference.is_empty()
+            || !reference
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(ProviderError::Malformed(format!(
+                "refund id {reference:?} is not a PayPal id"
+            )));
+        }
         let v = self
             .client
             .get(&format!("/v2/payments/refunds/{reference}"))
