@@ -203,28 +203,15 @@ async fn current_state(
                     ))
                 }
             },
-            EventEffect::RefundUpdate {
-                reference,
-                payment_reference,
-                status,
-                failure_reason,
-                amount,
-                paygate_refund_id,
-            } if !provider.webhook_snapshot_trusted() => {
+            EventEffect::RefundUpdate { ref reference, .. }
+                if !provider.webhook_snapshot_trusted() =>
+            {
+                let reference = reference.clone();
                 match provider.retrieve_refund(&reference).await {
-                    Ok(Some(fresh @ EventEffect::RefundUpdate { .. }))
-                        if matches!(&fresh, EventEffect::RefundUpdate { reference: r, .. } if *r == reference) =>
-                    {
+                    Ok(None) => effect,
+                    Ok(Some(fresh)) if refund_reference(&fresh) == Some(reference.as_str()) => {
                         fresh
                     }
-                    Ok(None) => EventEffect::RefundUpdate {
-                        reference,
-                        payment_reference,
-                        status,
-                        failure_reason,
-                        amount,
-                        paygate_refund_id,
-                    },
                     Ok(Some(_)) => {
                         return Err(format!(
                             "the provider answered another refund for {reference}"
@@ -241,6 +228,13 @@ async fn current_state(
         });
     }
     Ok(out)
+}
+
+fn refund_reference(effect: &EventEffect) -> Option<&str> {
+    match effect {
+        EventEffect::RefundUpdate { reference, .. } => Some(reference),
+        _ => None,
+    }
 }
 
 /// Hands one effect to the module that owns it, inside the event's transaction.
