@@ -54,6 +54,18 @@ pub enum KeysCommand {
         #[arg(long)]
         id: String,
     },
+    /// Re-encrypt every stored personal-data value under PAYGATE_DATA_KEY, in batches, while
+    /// paygate serves. First set the new key as PAYGATE_DATA_KEY and the old one in
+    /// PAYGATE_DATA_KEYS_PREVIOUS and restart every instance; drop the old key once this reports
+    /// nothing left. Safe to run again; exits non-zero if anything could not be re-encrypted.
+    RotateDataKey {
+        /// Rows per write transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        batch_size: i64,
+        /// Only count the values not yet under PAYGATE_DATA_KEY; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,6 +27,54 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The rotation's report, one line per encrypted column; an error if anything was left.
+fn print_rotation(report: &paygate::key_rotation::Report, dry_run: bool) -> anyhow::Result<()> {
+    let verb = if dry_run {
+        "to re-encrypt"
+    } else {
+        "re-encrypted"
+    };
+    println!("current data key: {}", report.current_key_id);
+    for c in &report.columns {
+        println!(
+            "{}.{}\t{verb} {}\talready current {}\tfailed {}",
+            c.table,
+            c.column,
+            c.rotated,
+            c.current,
+            c.failed.len()
+        );
+        for (row, why) in c.failed.iter().take(5) {
+            println!("  {row}: {why}");
+        }
+    }
+    if report.changed_meanwhile > 0 {
+        println!(
+            "{} rows changed while being re-encrypted and were read again",
+            report.changed_meanwhile
+        );
+    }
+    if report.complete(dry_run) {
+        println!(
+            "every value is under data key {}; PAYGATE_DATA_KEYS_PREVIOUS can be removed",
+            report.current_key_id
+        );
+        return Ok(());
+    }
+    if dry_run {
+        println!(
+            "{} values are not yet under the current key",
+            report.rotated()
+        );
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} values could not be re-encrypted and {} kept changing; keep PAYGATE_DATA_KEYS_PREVIOUS and run again",
+        report.failed(),
+        report.left_changing
+    )
+}
+
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
@@ -97,6 +145,23 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 Revocation::AlreadyRevoked => anyhow::bail!("{id} was already revoked"),
                 Revocation::Unknown => anyhow::bail!("no key {id} (see paygate keys list)"),
             }
+        }
+        Command::Keys {
+            command:
+                KeysCommand::RotateDataKey {
+                    batch_size,
+                    dry_run,
+                },
+        } => {
+            let db = connect_and_migrate(&config).await?;
+            let cipher = config.data_cipher();
+            let options = paygate::key_rotation::Options {
+                batch_size,
+                dry_run,
+            };
+            let report = paygate::key_rotation::rotate(&db, &cipher, options).await;
+            db.pool.close().await;
+            print_rotation(&report?, dry_run)
         }
         Command::Admin { command } => {
             let db = connect_and_migrate(&config).await?;

@@ -84,7 +84,7 @@ impl Running {
 impl Application {
     pub async fn build(mut config: Config, options: Options) -> anyhow::Result<Application> {
         let db = connect_and_migrate(&config).await?;
-        check_data_key(&db, &DataCipher::new(&config.data_key)).await?;
+        check_data_key(&db, &config.data_cipher()).await?;
         let listener = TcpListener::bind(config.listen).await.map_err(|e| {
             anyhow::anyhow!("cannot listen on {} (PAYGATE_LISTEN): {e}", config.listen)
         })?;
@@ -311,9 +311,9 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
 }
 
 /// Detects a wrong `PAYGATE_DATA_KEY` at start-up instead of at the first decryption: the
-/// database keeps a value encrypted with the key it was first used with.
+/// database keeps a value encrypted with the key it was first used with (re-encrypted by each
+/// rotation), which one of the configured keys must open.
 pub async fn check_data_key(db: &Db, cipher: &DataCipher) -> anyhow::Result<()> {
-    const CONTEXT: &str = "settings.data_key_check";
     let stored: Option<String> =
         sqlx::query_scalar("SELECT value FROM settings WHERE key = 'data_key_check'")
             .fetch_optional(&db.pool)
@@ -321,13 +321,30 @@ pub async fn check_data_key(db: &Db, cipher: &DataCipher) -> anyhow::Result<()> 
     match stored {
         None => {
             sqlx::query("INSERT INTO settings (key, value) VALUES ('data_key_check', $1) ON CONFLICT (key) DO NOTHING")
-                .bind(cipher.encrypt("paygate", CONTEXT))
+                .bind(cipher.encrypt(DATA_KEY_CHECK_VALUE, DATA_KEY_CHECK_CONTEXT))
                 .execute(&db.pool)
                 .await?;
             Ok(())
         }
-        Some(value) => match cipher.decrypt(&value, CONTEXT) {
-            Ok(_) => Ok(()),
+        Some(value) => match cipher.decrypt(&value, DATA_KEY_CHECK_CONTEXT) {
+            Ok(_) => {
+                if !cipher.previous_key_ids().is_empty() {
+                    tracing::info!(
+                        current = cipher.current_key_id(),
+                        previous = ?cipher.previous_key_ids(),
+                        "data key rotation: previous keys decrypt until `paygate keys rotate-data-key` has moved their values"
+                    );
+                }
+                Ok(())
+            }
+            Err(CryptoError::UnknownKey(id)) => Err(ConfigError {
+                variable: "PAYGATE_DATA_KEY",
+                message: format!(
+                    "this database was encrypted with data key {id}; set it as PAYGATE_DATA_KEY, \
+                     or in PAYGATE_DATA_KEYS_PREVIOUS while rotating"
+                ),
+            }
+            .into()),
             Err(CryptoError::WrongKey) | Err(CryptoError::Malformed) => Err(ConfigError {
                 variable: "PAYGATE_DATA_KEY",
                 message: "this database was encrypted with another key".into(),
@@ -336,6 +353,10 @@ pub async fn check_data_key(db: &Db, cipher: &DataCipher) -> anyhow::Result<()> 
         },
     }
 }
+
+/// The `settings` row `check_data_key` reads: this plaintext under this context.
+pub const DATA_KEY_CHECK_CONTEXT: &str = "settings.data_key_check";
+pub const DATA_KEY_CHECK_VALUE: &str = "paygate";
 
 /// Periodic chores: sweep old idempotency keys, forget idle rate-limit buckets.
 async fn housekeeping(state: AppState, mut stopped: watch::Receiver<bool>) {

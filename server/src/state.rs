@@ -36,7 +36,7 @@ impl AppState {
             .map(|k| sha256_hex(k.expose_secret().as_bytes()));
         let event_bus = config.event_bus.is_some();
         AppState {
-            cipher: DataCipher::new(&config.data_key),
+            cipher: config.data_cipher(),
             rate_limits: Arc::new(RateLimits::new(
                 config.merchant_rate_limit,
                 config.widget_rate_limit,

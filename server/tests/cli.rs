@@ -1,5 +1,5 @@
 //! The `paygate` binary as an operator uses it: `--help`, configuration errors, `migrate`,
-//! `keys create/list/revoke`, `admin create/list/disable`, `events parked/replay`.
+//! `keys create/list/revoke/rotate-data-key`, `admin create/list/disable`, `events parked/replay`.
 
 use std::process::Command;
 
@@ -252,6 +252,138 @@ fn parked_events_are_listed_and_replayed() {
         (processed, attempts),
         (None, 0),
         "due again, with fresh attempts"
+    );
+}
+
+#[test]
+fn rotate_data_key_moves_every_value_and_says_when_the_old_key_can_go() {
+    use paygate::crypto::{DataCipher, DataKey};
+    let dir = tempdir();
+    let (k1, k2, k3) = ("a1".repeat(32), "b2".repeat(32), "c3".repeat(32));
+    let id = |k: &str| DataKey::from_hex(k).unwrap().id();
+    let rotate = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = paygate(&dir);
+        cmd.args(["keys", "rotate-data-key"]).args(args);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    // A database written under k1: a customer, a provider event stored in plaintext by a
+    // version before bodies were encrypted, and the start-up key check.
+    let (ok, _, err) = run_with_stdin(&dir, &["migrate"], "");
+    assert!(ok, "{err}");
+    let url = secrecy::SecretString::from(format!("sqlite://{}", dir.join("cli.db").display()));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let old = DataCipher::new(&DataKey::from_hex(&k1).unwrap());
+    runtime.block_on(async {
+        let db = paygate::db::Db::connect(&url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO customers (id, email_ciphertext, email_index, name_ciphertext, metadata, \
+             created_at, updated_at) VALUES ('cus_cli', $1, $2, $3, '{}', 1, 1)",
+        )
+        .bind(old.encrypt("ada@example.com", "customers.email"))
+        .bind(old.email_index("ada@example.com"))
+        .bind(old.encrypt("Ada Lovelace", "customers.name"))
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO provider_events (provider, event_id, event_type, payload, received_at, \
+             next_attempt_at) VALUES ('stripe', 'evt_old', 'payment_intent.succeeded', \
+             '{\"receipt_email\":\"payer@example.net\"}', 1, 1)",
+        )
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        paygate::startup::check_data_key(&db, &old).await.unwrap();
+    });
+
+    let rotating = [
+        ("PAYGATE_DATA_KEY", k2.as_str()),
+        ("PAYGATE_DATA_KEYS_PREVIOUS", k1.as_str()),
+    ];
+    let (ok, out, err) = rotate(&rotating, &["--dry-run"]);
+    assert!(ok, "{out}{err}");
+    for line in [
+        "customers.email_ciphertext\tto re-encrypt 1\talready current 0\tfailed 0",
+        "customers.name_ciphertext\tto re-encrypt 1",
+        "provider_events.payload\tto re-encrypt 1",
+        "4 values are not yet under the current key",
+    ] {
+        assert!(out.contains(line), "{line:?} in {out}");
+    }
+    let (ok, out, err) = rotate(&rotating, &["--batch-size", "1"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains(&format!("current data key: {}", id(&k2))),
+        "{out}"
+    );
+    assert!(
+        out.contains("provider_events.payload\tre-encrypted 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("PAYGATE_DATA_KEYS_PREVIOUS can be removed"),
+        "{out}"
+    );
+
+    // The new key alone finds nothing left; the values read back under it.
+    let (ok, out, _) = rotate(&[("PAYGATE_DATA_KEY", &k2)], &["--dry-run"]);
+    assert!(
+        ok && out.contains(&format!("every value is under data key {}", id(&k2))),
+        "{out}"
+    );
+    let new = DataCipher::new(&DataKey::from_hex(&k2).unwrap());
+    let (email, index, payload): (String, String, String) = runtime.block_on(async {
+        let db = paygate::db::Db::connect(&url).await.unwrap();
+        let (email, index): (String, String) = sqlx::query_as(
+            "SELECT email_ciphertext, email_index FROM customers WHERE id = 'cus_cli'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        let payload: String =
+            sqlx::query_scalar("SELECT payload FROM provider_events WHERE event_id = 'evt_old'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        (email, index, payload)
+    });
+    assert_eq!(
+        new.decrypt(&email, "customers.email").unwrap(),
+        "ada@example.com"
+    );
+    assert_eq!(index, new.email_index("ada@example.com"));
+    assert!(!payload.contains("payer@"), "encrypted: {payload}");
+    assert_eq!(
+        new.decrypt(&payload, "provider_events.payload").unwrap(),
+        r#"{"receipt_email":"payer@example.net"}"#
+    );
+
+    // A key that never held the data: nothing changes, each value is named, the exit is an error.
+    let (ok, out, err) = rotate(&[("PAYGATE_DATA_KEY", &k3)], &[]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("customers.email_ciphertext\tre-encrypted 0\talready current 0\tfailed 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "cus_cli: ciphertext was made with data key {}",
+            id(&k2)
+        )),
+        "{out}"
+    );
+    assert!(err.contains("could not be re-encrypted"), "{err}");
+    assert!(
+        !out.contains(&k2) && !err.contains(&k2),
+        "no key is printed"
     );
 }
 

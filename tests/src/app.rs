@@ -291,6 +291,24 @@ impl TestApp {
         intent["payment"].as_str().unwrap().to_string()
     }
 
+    /// A Stripe payment of 12.00 USD through the merchant API (a PaymentIntent at the provider);
+    /// its id and provider reference.
+    pub async fn new_stripe_payment(&self) -> (String, String) {
+        let p = json_with_status(
+            self.post(
+                "/v1/payments",
+                &serde_json::json!({ "provider": "stripe", "amount": "12.00", "currency": "USD" }),
+            )
+            .await,
+            201,
+        )
+        .await;
+        (
+            p["id"].as_str().unwrap().to_string(),
+            p["provider_reference"].as_str().unwrap().to_string(),
+        )
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&self.state.db.pool)

@@ -16,6 +16,7 @@ pub mod rabbitmq;
 pub mod seed;
 pub mod shop;
 pub mod standard_webhooks;
+pub mod webhooks_in;
 
 pub use app::{spawn_app, AppOptions, TestApp};
 pub use db::TestDb;

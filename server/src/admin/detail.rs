@@ -103,7 +103,12 @@ async fn provider_events(
         let Some(provider) = ProviderName::parse(&provider) else {
             continue;
         };
-        let payload: String = r.try_get("payload")?;
+        let stored: String = r.try_get("payload")?;
+        // Decrypted for the signed-in admin; a body whose key is not configured says so.
+        let payload = match crate::inbox::store::open_payload(&state.cipher, &stored) {
+            Ok(text) => serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+            Err(e) => serde_json::Value::String(format!("[{e}]")),
+        };
         out.push(ProviderEventItem {
             provider,
             event_id: r.try_get("event_id")?,
@@ -111,7 +116,7 @@ async fn provider_events(
             received_at: r.try_get("received_at")?,
             processed_at: r.try_get("processed_at")?,
             outcome: r.try_get("outcome")?,
-            payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::String(payload)),
+            payload,
         });
     }
     Ok(out)

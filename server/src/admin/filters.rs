@@ -56,7 +56,8 @@ pub struct Filters {
     pub to_day: Option<i64>,
     pub amount_min: Option<i64>,
     pub amount_max: Option<i64>,
-    pub email_index: Option<String>,
+    /// The email's blind index under each configured data key (a rotation may be half done).
+    pub email_indexes: Option<Vec<String>>,
     pub search: Option<String>,
 }
 
@@ -106,11 +107,11 @@ impl Filters {
                 ));
             }
         }
-        let email_index = match present(&q.email) {
+        let email_indexes = match present(&q.email) {
             Some(e) if e.len() > 254 || !e.contains('@') => {
                 return Err(ApiError::invalid("email", "Enter a whole email address."))
             }
-            Some(e) => Some(cipher.email_index(e)),
+            Some(e) => Some(cipher.email_indexes(e)),
             None => None,
         };
         let search = match present(&q.q) {
@@ -127,7 +128,7 @@ impl Filters {
             to_day,
             amount_min,
             amount_max,
-            email_index,
+            email_indexes,
             search,
         })
     }
@@ -165,7 +166,7 @@ impl Filters {
     pub fn rollup_answers(&self) -> bool {
         self.amount_min.is_none()
             && self.amount_max.is_none()
-            && self.email_index.is_none()
+            && self.email_indexes.is_none()
             && self.search.is_none()
     }
 
@@ -208,15 +209,22 @@ impl Filters {
             let p = sql.param(Bind::Int(a));
             sql.text += &format!(" AND {amount} <= {p}");
         }
-        if let Some(index) = &self.email_index {
+        if let Some(indexes) = &self.email_indexes {
             // Through the customer or the checkout session, each found by its indexed column.
-            let a = sql.param(Bind::Text(index.clone()));
-            let b = sql.param(Bind::Text(index.clone()));
+            let list = |sql: &mut Sql| {
+                indexes
+                    .iter()
+                    .map(|i| sql.param(Bind::Text(i.clone())))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let a = list(sql);
+            let b = list(sql);
             sql.text += &format!(
                 " AND p.id IN (SELECT id FROM payments WHERE customer_id IN \
-                 (SELECT id FROM customers WHERE email_index = {a}) \
+                 (SELECT id FROM customers WHERE email_index IN ({a})) \
                  UNION SELECT id FROM payments WHERE checkout_session_id IN \
-                 (SELECT id FROM checkout_sessions WHERE customer_email_index = {b}))"
+                 (SELECT id FROM checkout_sessions WHERE customer_email_index IN ({b})))"
             );
         }
         if let Some(text) = &self.search {

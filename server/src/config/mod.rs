@@ -31,6 +31,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_DEV_API_KEY", "Sandbox mode: a merchant secret key accepted without `paygate keys create` (default: sk_test_paygate_dev); refused in live mode."),
     ("PAYGATE_ALLOWED_ORIGINS", "Merchant site origins allowed to embed the widget, comma-separated (default: the public URL's origin)."),
     ("PAYGATE_DATA_KEY", "32-byte key (64 hex chars, e.g. `openssl rand -hex 32`) encrypting customer personal data at rest; required in live mode, where the sandbox's key and typed patterns are refused."),
+    ("PAYGATE_DATA_KEYS_PREVIOUS", "Earlier data keys (comma-separated, 64 hex chars each) that only decrypt, while `paygate keys rotate-data-key` re-encrypts their values under PAYGATE_DATA_KEY; drop them once it reports nothing left (default: none)."),
     ("PAYGATE_ASSETS_DIR", "Folder holding the built widget and console (default: dist)."),
     ("PAYGATE_MERCHANT_RATE_LIMIT", "Merchant API requests per second per API key, 0 = unlimited (default: 100)."),
     ("PAYGATE_WIDGET_RATE_LIMIT", "Widget API requests per second per client address (IPv6: per /64), 0 = unlimited (default: 20); each checkout session also gets a burst of 30, then one a second."),
@@ -103,6 +104,9 @@ pub struct Config {
     pub dev_api_key: Option<SecretString>,
     pub allowed_origins: Vec<String>,
     pub data_key: DataKey,
+    /// `PAYGATE_DATA_KEYS_PREVIOUS`: earlier data keys, for decrypting only, while
+    /// `paygate keys rotate-data-key` moves their values to `data_key`.
+    pub previous_data_keys: Vec<DataKey>,
     pub assets_dir: PathBuf,
     pub merchant_rate_limit: u32,
     pub widget_rate_limit: u32,
@@ -173,6 +177,33 @@ fn event_bus(get: &impl Fn(&str) -> Option<String>) -> Result<Option<EventBusCon
 pub struct ConfigError {
     pub variable: &'static str,
     pub message: String,
+}
+
+/// `PAYGATE_DATA_KEYS_PREVIOUS`: each a valid key, none the current one, no two alike (a key id
+/// must name one key).
+fn previous_data_keys(text: Option<&str>, current: &DataKey) -> Result<Vec<DataKey>, ConfigError> {
+    const VAR: &str = "PAYGATE_DATA_KEYS_PREVIOUS";
+    let mut keys: Vec<DataKey> = Vec::new();
+    for (n, part) in text
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .enumerate()
+    {
+        let key = DataKey::from_hex(part).map_err(|m| err(VAR, format!("key {}: {m}", n + 1)))?;
+        if key.id() == current.id() {
+            return Err(err(
+                VAR,
+                format!("key {} is PAYGATE_DATA_KEY itself", n + 1),
+            ));
+        }
+        if keys.iter().any(|k| k.id() == key.id()) {
+            return Err(err(VAR, format!("key {} is listed twice", n + 1)));
+        }
+        keys.push(key);
+    }
+    Ok(keys)
 }
 
 fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
@@ -338,6 +369,9 @@ impl Config {
             None if sandbox => DataKey::from_hex(SANDBOX_DATA_KEY).expect("valid constant"),
             None => return Err(err("PAYGATE_DATA_KEY", "required in live mode")),
         };
+
+        let previous_data_keys =
+            previous_data_keys(get("PAYGATE_DATA_KEYS_PREVIOUS").as_deref(), &data_key)?;
 
         let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
             match get(name) {
@@ -525,6 +559,7 @@ impl Config {
             dev_api_key,
             allowed_origins,
             data_key,
+            previous_data_keys,
             assets_dir: PathBuf::from(get("PAYGATE_ASSETS_DIR").unwrap_or_else(|| "dist".into())),
             merchant_rate_limit,
             widget_rate_limit,
@@ -546,6 +581,11 @@ impl Config {
             Mode::Live => mode_checks::live(&config, &data_key_hex, http_loopback)?,
         }
         Ok(config)
+    }
+
+    /// The data keys as a cipher: `data_key` encrypts, every key decrypts.
+    pub fn data_cipher(&self) -> crate::crypto::DataCipher {
+        crate::crypto::DataCipher::with_previous(&self.data_key, &self.previous_data_keys)
     }
 
     /// After binding the sandbox listener (port 0 in tests): the emulator URLs name the port
@@ -686,6 +726,48 @@ mod tests {
             assert_eq!(e.variable, variable);
             assert!(!e.to_string().contains("hunter2"), "{e}");
         }
+    }
+
+    #[test]
+    fn previous_data_keys_only_decrypt_and_are_checked() {
+        let (a, b) = ("aa".repeat(32), "bb".repeat(32));
+        let c = Config::from_vars(&vars(&[
+            ("PAYGATE_DATA_KEY", &a),
+            ("PAYGATE_DATA_KEYS_PREVIOUS", &format!(" {b} ,")),
+        ]))
+        .unwrap();
+        assert_eq!(c.previous_data_keys.len(), 1);
+        let cipher = c.data_cipher();
+        assert_eq!(
+            cipher.current_key_id(),
+            crate::crypto::DataKey::from_hex(&a).unwrap().id()
+        );
+        let old = crate::crypto::DataCipher::new(&crate::crypto::DataKey::from_hex(&b).unwrap());
+        assert_eq!(
+            cipher.decrypt(&old.encrypt("x", "t.c"), "t.c").unwrap(),
+            "x"
+        );
+        for bad in [
+            "abcd".to_string(),
+            a.clone(),
+            format!("{b},{b}"),
+            format!("{b},zz"),
+        ] {
+            let e = Config::from_vars(&vars(&[
+                ("PAYGATE_DATA_KEY", &a),
+                ("PAYGATE_DATA_KEYS_PREVIOUS", &bad),
+            ]))
+            .unwrap_err();
+            assert_eq!(e.variable, "PAYGATE_DATA_KEYS_PREVIOUS", "{bad}");
+            assert!(
+                !e.to_string().contains(&b[..16]),
+                "no key in the error: {e}"
+            );
+        }
+        assert!(Config::from_vars(&BTreeMap::new())
+            .unwrap()
+            .previous_data_keys
+            .is_empty());
     }
 
     #[test]

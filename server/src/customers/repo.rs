@@ -6,7 +6,7 @@ use shared::api::Metadata;
 use sqlx::Row as _;
 
 pub const EMAIL_CONTEXT: &str = "customers.email";
-const NAME_CONTEXT: &str = "customers.name";
+pub const NAME_CONTEXT: &str = "customers.name";
 
 #[derive(Debug, Clone, Default)]
 pub struct NewCustomer {
@@ -102,12 +102,17 @@ pub async fn find_by_email(
     cipher: &DataCipher,
     email: &str,
 ) -> Result<Vec<CustomerRecord>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM customers WHERE email_index = $1 ORDER BY created_at DESC, id DESC"
-    ))
-    .bind(cipher.email_index(email))
-    .fetch_all(&db.pool)
-    .await?;
+    // Under every configured key: a rotation re-indexes rows in batches.
+    let indexes = cipher.email_indexes(email);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM customers WHERE email_index IN ({}) ORDER BY created_at DESC, id DESC",
+        crate::db::placeholders(1, indexes.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for index in &indexes {
+        query = query.bind(index);
+    }
+    let rows = query.fetch_all(&db.pool).await?;
     rows.iter().map(|r| from_row(r, cipher)).collect()
 }
 

@@ -7,7 +7,7 @@
 //! a retry runs again, which is safe because provider calls carry their own idempotency keys.
 
 use crate::auth::Merchant;
-use crate::crypto::sha256_hex;
+use crate::crypto::{sha256_hex, DataCipher};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -22,6 +22,9 @@ pub const HEADER: &str = "idempotency-key";
 pub const MAX_KEY_LEN: usize = 255;
 /// A claim older than this is taken to belong to a request that died (crash, timeout).
 const LOCK_TTL_MS: i64 = 120_000;
+/// Associated data of the encrypted `idempotency_keys.response_body`: answers carry customer
+/// emails and names, so they are kept encrypted like the customer columns.
+pub const RESPONSE_CONTEXT: &str = "idempotency_keys.response_body";
 /// Stored answers are kept at least this long, then swept.
 pub const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -68,9 +71,14 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for RequestKey {
 #[derive(Debug, PartialEq, Eq)]
 enum Claim {
     Claimed,
-    Replay { status: u16, body: String },
+    Replay {
+        status: u16,
+        body: String,
+    },
     InFlight,
     Mismatch,
+    /// The stored answer's data key is not configured.
+    Unreadable(String),
 }
 
 pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -108,7 +116,17 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let fingerprint = fingerprint(parts.method.as_str(), &path, &bytes);
 
     let now = state.clock.now_ms();
-    match claim(&state.db, &scope, &key, &path, &fingerprint, now).await {
+    match claim(
+        &state.db,
+        &state.cipher,
+        &scope,
+        &key,
+        &path,
+        &fingerprint,
+        now,
+    )
+    .await
+    {
         Err(e) => ApiError::from(e).into_response(),
         Ok(Claim::InFlight) => {
             let mut e = ApiError::conflict(
@@ -125,13 +143,16 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         )
         .into_response(),
         Ok(Claim::Replay { status, body }) => replay(status, body),
+        Ok(Claim::Unreadable(why)) => {
+            ApiError::internal(format!("stored idempotent answer: {why}")).into_response()
+        }
         Ok(Claim::Claimed) => {
             let mut parts = parts;
             parts.extensions.insert(RequestKey::new(&scope, &key));
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
-            finish(&state.db, &scope, &key, response).await
+            finish(&state.db, &state.cipher, &scope, &key, response).await
         }
     }
 }
@@ -171,6 +192,7 @@ pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
 
 async fn claim(
     db: &Db,
+    cipher: &DataCipher,
     merchant_id: &str,
     key: &str,
     path: &str,
@@ -212,10 +234,18 @@ async fn claim(
     let state: String = row.try_get("state")?;
     if state == "done" {
         let status: Option<i64> = row.try_get("response_status")?;
-        let body: Option<String> = row.try_get("response_body")?;
-        return Ok(Claim::Replay {
-            status: status.unwrap_or(500) as u16,
-            body: body.unwrap_or_default(),
+        let stored: Option<String> = row.try_get("response_body")?;
+        let body = match stored {
+            // Plaintext only if stored by a version before answers were encrypted.
+            Some(stored) => cipher.decrypt_or_plain(&stored, RESPONSE_CONTEXT),
+            None => Ok(String::new()),
+        };
+        return Ok(match body {
+            Ok(body) => Claim::Replay {
+                status: status.unwrap_or(500) as u16,
+                body,
+            },
+            Err(e) => Claim::Unreadable(e.to_string()),
         });
     }
     let locked_at: Option<i64> = row.try_get("locked_at")?;
@@ -250,7 +280,13 @@ fn is_stored(status: StatusCode) -> bool {
             ))
 }
 
-async fn finish(db: &Db, merchant_id: &str, key: &str, response: Response) -> Response {
+async fn finish(
+    db: &Db,
+    cipher: &DataCipher,
+    merchant_id: &str,
+    key: &str,
+    response: Response,
+) -> Response {
     let status = response.status();
     if !is_stored(status) {
         if let Err(e) = sqlx::query(
@@ -276,7 +312,7 @@ async fn finish(db: &Db, merchant_id: &str, key: &str, response: Response) -> Re
          WHERE merchant_id = $3 AND idempotency_key = $4",
     )
     .bind(i64::from(status.as_u16()))
-    .bind(&text)
+    .bind(cipher.encrypt(&text, RESPONSE_CONTEXT))
     .bind(merchant_id)
     .bind(key)
     .execute(&db.pool)

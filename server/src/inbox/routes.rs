@@ -39,6 +39,7 @@ pub async fn receive(
     })?;
     let stored = store::store(
         &state.db,
+        &state.cipher,
         name,
         &verified.event_id,
         &verified.event_type,

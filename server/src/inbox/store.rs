@@ -1,6 +1,7 @@
 //! The inbox's table, `provider_events`: verified webhooks stored once each, then leased, applied
 //! and marked by the worker.
 
+use crate::crypto::{CryptoError, DataCipher};
 use crate::db::Db;
 use shared::api::admin::ParkedProviderEvent;
 use shared::api::ProviderName;
@@ -12,9 +13,15 @@ pub enum Stored {
     Duplicate,
 }
 
-/// Stores a verified event once; a second delivery of the same event id is a no-op.
+/// Associated data of the encrypted `provider_events.payload`. Webhook bodies carry payer names,
+/// emails and addresses, so they are kept encrypted like the customer columns.
+pub const PAYLOAD_CONTEXT: &str = "provider_events.payload";
+
+/// Stores a verified event once, its body encrypted; a second delivery of the same event id is a
+/// no-op.
 pub async fn store(
     db: &Db,
+    cipher: &DataCipher,
     provider: ProviderName,
     event_id: &str,
     event_type: &str,
@@ -28,7 +35,7 @@ pub async fn store(
     .bind(provider.as_str())
     .bind(event_id)
     .bind(event_type)
-    .bind(payload)
+    .bind(cipher.encrypt(payload, PAYLOAD_CONTEXT))
     .bind(now_ms)
     .bind(now_ms)
     .execute(&db.pool)
@@ -152,11 +159,12 @@ pub struct StoredEvent {
     pub provider: String,
     pub event_id: String,
     pub event_type: String,
-    pub payload: String,
+    /// The decrypted body, or why it cannot be (a data key missing from the configuration).
+    pub payload: Result<String, CryptoError>,
     pub attempts: i64,
 }
 
-pub async fn load(db: &Db, id: i64) -> Result<StoredEvent, sqlx::Error> {
+pub async fn load(db: &Db, cipher: &DataCipher, id: i64) -> Result<StoredEvent, sqlx::Error> {
     let row = sqlx::query(
         "SELECT provider, event_id, event_type, payload, attempts FROM provider_events WHERE id = $1",
     )
@@ -167,9 +175,15 @@ pub async fn load(db: &Db, id: i64) -> Result<StoredEvent, sqlx::Error> {
         provider: row.try_get("provider")?,
         event_id: row.try_get("event_id")?,
         event_type: row.try_get("event_type")?,
-        payload: row.try_get("payload")?,
+        payload: open_payload(cipher, &row.try_get::<String, _>("payload")?),
         attempts: row.try_get("attempts")?,
     })
+}
+
+/// A stored body: encrypted, or plaintext from a version before bodies were encrypted (until
+/// `paygate keys rotate-data-key` encrypts it).
+pub fn open_payload(cipher: &DataCipher, stored: &str) -> Result<String, CryptoError> {
+    cipher.decrypt_or_plain(stored, PAYLOAD_CONTEXT)
 }
 
 /// Marks the event processed with its outcome; inside the transaction of its effects when it

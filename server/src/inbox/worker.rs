@@ -69,8 +69,13 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
         event_type,
         payload,
         attempts,
-    } = store::load(&state.db, id).await?;
+    } = store::load(&state.db, &state.cipher, id).await?;
 
+    let payload = match payload {
+        Ok(payload) => payload,
+        // A data key left out of the configuration: kept, and tried again once it is back.
+        Err(e) => return retry_later(state, id, attempts, &format!("stored body: {e}")).await,
+    };
     let Some(provider) = ProviderName::parse(&provider_name).and_then(|p| state.providers.get(p))
     else {
         return retry_later(state, id, attempts, "provider not enabled").await;

@@ -4,6 +4,7 @@
 use paygate::inbox::store::state_of;
 use paygate_tests::app::{eventually, json_with_status};
 use paygate_tests::provider::SIGNATURE_HEADER;
+use paygate_tests::webhooks_in::processed;
 use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb, TestProvider};
 use serde_json::json;
 use shared::api::{PaymentStatus, ProviderName};
@@ -29,44 +30,9 @@ async fn send(app: &TestApp, provider: &TestProvider, body: &[u8]) -> reqwest::R
         .unwrap()
 }
 
-async fn new_payment(app: &TestApp) -> (String, String) {
-    let p = json_with_status(
-        app.post(
-            "/v1/payments",
-            &json!({ "provider": "stripe", "amount": "12.00", "currency": "USD" }),
-        )
-        .await,
-        201,
-    )
-    .await;
-    (
-        p["id"].as_str().unwrap().to_string(),
-        p["provider_reference"].as_str().unwrap().to_string(),
-    )
-}
-
 async fn status_of(app: &TestApp, id: &str) -> String {
     let p = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
     p["status"].as_str().unwrap().to_string()
-}
-
-async fn wait_processed(app: &TestApp, event_id: &str) -> paygate::inbox::store::EventState {
-    let db = app.state.db.clone();
-    eventually("event processed", Duration::from_secs(10), || {
-        let db = db.clone();
-        let event_id = event_id.to_string();
-        async move {
-            state_of(&db, ProviderName::Stripe, &event_id)
-                .await
-                .unwrap()
-                .is_some_and(|s| s.processed)
-        }
-    })
-    .await;
-    state_of(&app.state.db, ProviderName::Stripe, event_id)
-        .await
-        .unwrap()
-        .unwrap()
 }
 
 async fn verified_events_are_applied_once(db: TestDb) {
@@ -79,11 +45,11 @@ async fn verified_events_are_applied_once(db: TestDb) {
         },
     )
     .await;
-    let (id, reference) = new_payment(&app).await;
+    let (id, reference) = app.new_stripe_payment().await;
     let body = TestProvider::event("evt_1", &reference, PaymentStatus::Succeeded);
     let ack = json_with_status(send(&app, &provider, &body).await, 200).await;
     assert_eq!(ack, json!({ "received": true, "duplicate": false }));
-    let state = wait_processed(&app, "evt_1").await;
+    let state = processed(&app, ProviderName::Stripe, "evt_1").await;
     assert_eq!(state.outcome.as_deref(), Some("applied"));
     assert_eq!(state.payment_id.as_deref(), Some(id.as_str()));
     assert_eq!(status_of(&app, &id).await, "succeeded");
@@ -112,7 +78,10 @@ async fn verified_events_are_applied_once(db: TestDb) {
     let other = json!({ "id": "evt_2", "type": "customer.created", "data": {} }).to_string();
     json_with_status(send(&app, &provider, other.as_bytes()).await, 200).await;
     assert_eq!(
-        wait_processed(&app, "evt_2").await.outcome.as_deref(),
+        processed(&app, ProviderName::Stripe, "evt_2")
+            .await
+            .outcome
+            .as_deref(),
         Some("ignored")
     );
     app.stop().await;
@@ -128,7 +97,7 @@ async fn unverified_events_change_nothing(db: TestDb) {
         },
     )
     .await;
-    let (id, reference) = new_payment(&app).await;
+    let (id, reference) = app.new_stripe_payment().await;
     let body = TestProvider::event("evt_bad", &reference, PaymentStatus::Succeeded);
     let url = format!("{}/webhooks/stripe", app.url);
 
@@ -197,18 +166,18 @@ async fn late_events_never_move_a_payment_backwards(db: TestDb) {
         },
     )
     .await;
-    let (id, reference) = new_payment(&app).await;
+    let (id, reference) = app.new_stripe_payment().await;
     // Delivered in reverse order: succeeded first, then the older processing event.
     let succeeded = TestProvider::event("evt_b", &reference, PaymentStatus::Succeeded);
     let processing = TestProvider::event("evt_a", &reference, PaymentStatus::Processing);
     json_with_status(send(&app, &provider, &succeeded).await, 200).await;
-    wait_processed(&app, "evt_b").await;
+    processed(&app, ProviderName::Stripe, "evt_b").await;
     json_with_status(send(&app, &provider, &processing).await, 200).await;
-    let late = wait_processed(&app, "evt_a").await;
+    let late = processed(&app, ProviderName::Stripe, "evt_a").await;
     assert_eq!(late.outcome.as_deref(), Some("refused_transition"));
     assert_eq!(status_of(&app, &id).await, "succeeded");
     // A canceled payment is never resurrected either.
-    let (id2, reference2) = new_payment(&app).await;
+    let (id2, reference2) = app.new_stripe_payment().await;
     json_with_status(
         send(
             &app,
@@ -219,7 +188,7 @@ async fn late_events_never_move_a_payment_backwards(db: TestDb) {
         200,
     )
     .await;
-    wait_processed(&app, "evt_c").await;
+    processed(&app, ProviderName::Stripe, "evt_c").await;
     json_with_status(
         send(
             &app,
@@ -230,7 +199,7 @@ async fn late_events_never_move_a_payment_backwards(db: TestDb) {
         200,
     )
     .await;
-    wait_processed(&app, "evt_d").await;
+    processed(&app, ProviderName::Stripe, "evt_d").await;
     assert_eq!(status_of(&app, &id2).await, "canceled");
     let refused = paygate::payments::timeline::list(&app.state.db, &id2)
         .await
@@ -252,7 +221,7 @@ async fn events_for_unknown_payments_are_kept_and_retried(db: TestDb) {
     )
     .await;
     // The webhook outruns our own record of the reference.
-    let (id, _) = new_payment(&app).await;
+    let (id, _) = app.new_stripe_payment().await;
     let early_reference = "tp_not_yet_recorded";
     let body = TestProvider::event("evt_early", early_reference, PaymentStatus::Succeeded);
     json_with_status(send(&app, &provider, &body).await, 200).await;
@@ -281,7 +250,7 @@ async fn events_for_unknown_payments_are_kept_and_retried(db: TestDb) {
         .await
         .unwrap();
     app.state.clock.advance(Duration::from_secs(120));
-    let s = wait_processed(&app, "evt_early").await;
+    let s = processed(&app, ProviderName::Stripe, "evt_early").await;
     assert_eq!(s.outcome.as_deref(), Some("applied"));
     assert_eq!(status_of(&app, &id).await, "succeeded");
     app.stop().await;
@@ -295,7 +264,7 @@ async fn an_acknowledged_event_is_applied_after_a_restart(db: TestDb) {
         ..AppOptions::default()
     };
     let app = spawn_app(&db, stopped_worker).await;
-    let (id, reference) = new_payment(&app).await;
+    let (id, reference) = app.new_stripe_payment().await;
     let body = TestProvider::event("evt_crash", &reference, PaymentStatus::Succeeded);
     json_with_status(send(&app, &provider, &body).await, 200).await;
     app.stop().await;
@@ -308,7 +277,7 @@ async fn an_acknowledged_event_is_applied_after_a_restart(db: TestDb) {
         },
     )
     .await;
-    let s = wait_processed(&restarted, "evt_crash").await;
+    let s = processed(&restarted, ProviderName::Stripe, "evt_crash").await;
     assert_eq!(s.outcome.as_deref(), Some("applied"));
     assert_eq!(status_of(&restarted, &id).await, "succeeded");
     restarted.stop().await;
@@ -331,7 +300,7 @@ async fn an_event_that_never_applies_is_parked_listed_and_replayed(db: TestDb) {
         },
     )
     .await;
-    let (id, _) = new_payment(&app).await;
+    let (id, _) = app.new_stripe_payment().await;
     let stray = "tp_never_recorded";
     let body = TestProvider::event("evt_stray", stray, PaymentStatus::Succeeded);
     json_with_status(send(&app, &provider, &body).await, 200).await;

@@ -24,6 +24,7 @@ mod payments;
 mod paypal_emulator;
 mod paypal_end_to_end;
 mod paypal_webhook_verification;
+mod personal_data;
 mod reconciliation;
 mod refunds_and_actions;
 mod storage;

@@ -5,6 +5,7 @@
 
 use paygate::inbox::store::state_of;
 use paygate_tests::app::{eventually, json_with_status};
+use paygate_tests::webhooks_in::processed;
 use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb};
 use serde_json::{json, Value};
 use shared::api::ProviderName;
@@ -488,25 +489,6 @@ async fn deliver(app: &TestApp, body: &str, transmission: &str) -> reqwest::Resp
         .unwrap()
 }
 
-async fn processed(app: &TestApp, event_id: &str) -> paygate::inbox::store::EventState {
-    let db = app.state.db.clone();
-    eventually("event processed", Duration::from_secs(10), || {
-        let db = db.clone();
-        let event_id = event_id.to_string();
-        async move {
-            paygate::inbox::store::state_of(&db, shared::api::ProviderName::Paypal, &event_id)
-                .await
-                .unwrap()
-                .is_some_and(|s| s.processed)
-        }
-    })
-    .await;
-    paygate::inbox::store::state_of(&app.state.db, shared::api::ProviderName::Paypal, event_id)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 fn capture_completed(event_id: &str, order_id: &str, capture_id: &str) -> String {
     json!({ "id": event_id, "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource_type": "capture",
             "resource": { "id": capture_id, "status": "COMPLETED", "amount": { "currency_code": "USD", "value": "12.00" },
@@ -590,7 +572,12 @@ async fn duplicate_and_out_of_order_webhooks_and_a_restart() {
     let capture_id = captured["provider_capture"].as_str().unwrap_or("CAPTURE2");
     let completed = capture_completed("WH-TEST-COMPLETED-2", &order_id, capture_id);
     json_with_status(deliver(&app, &completed, "t-5").await, 200).await;
-    let confirmed = processed(&app, "WH-TEST-COMPLETED-2").await;
+    let confirmed = processed(
+        &app,
+        shared::api::ProviderName::Paypal,
+        "WH-TEST-COMPLETED-2",
+    )
+    .await;
     assert!(
         confirmed.processed && confirmed.last_error.is_none(),
         "{confirmed:?}"
@@ -598,7 +585,7 @@ async fn duplicate_and_out_of_order_webhooks_and_a_restart() {
     let approved = json!({ "id": "WH-TEST-APPROVED", "event_type": "CHECKOUT.ORDER.APPROVED", "resource_type": "checkout-order",
         "resource": { "id": order_id, "status": "APPROVED", "intent": "CAPTURE" } }).to_string();
     json_with_status(deliver(&app, &approved, "t-3").await, 200).await;
-    let late = processed(&app, "WH-TEST-APPROVED").await;
+    let late = processed(&app, shared::api::ProviderName::Paypal, "WH-TEST-APPROVED").await;
     assert!(
         matches!(
             late.outcome.as_deref(),

@@ -2,21 +2,12 @@
 //! secret, stale, missing header, duplicates, reversed order, and durability across a restart.
 //! Signatures here are computed by the test itself (HMAC-SHA256 over "t.body").
 
-use hmac::{Hmac, Mac};
 use paygate::config::EMULATOR_STRIPE_WEBHOOK_SECRET;
-use paygate::inbox::store::state_of;
-use paygate_tests::app::{eventually, json_with_status};
+use paygate_tests::app::json_with_status;
+use paygate_tests::webhooks_in::{processed, stripe_signature};
 use paygate_tests::{spawn_app, AppOptions, TestApp, TestDb};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use shared::api::ProviderName;
-use std::time::Duration;
-
-fn sign(secret: &str, t: i64, body: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{t}.{body}").as_bytes());
-    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
-}
 
 fn pi_event(id: &str, kind: &str, pi: &str, status: &str, amount: i64) -> String {
     json!({
@@ -38,40 +29,12 @@ async fn post(app: &TestApp, body: &str, signature: Option<String>) -> reqwest::
     req.send().await.unwrap()
 }
 
-async fn processed(app: &TestApp, event_id: &str) -> paygate::inbox::store::EventState {
-    let db = app.state.db.clone();
-    eventually("event processed", Duration::from_secs(10), || {
-        let db = db.clone();
-        let event_id = event_id.to_string();
-        async move {
-            state_of(&db, ProviderName::Stripe, &event_id)
-                .await
-                .unwrap()
-                .is_some_and(|s| s.processed)
-        }
-    })
-    .await;
-    state_of(&app.state.db, ProviderName::Stripe, event_id)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 /// A payment whose PaymentIntent these tests describe with their own events. Its reference
 /// names no object the emulator knows, so paygate cannot read the current state back and
 /// applies the (verified) event's snapshot — the path these tests are about; and the
 /// emulator's own webhooks for the real PaymentIntent do not touch it.
 async fn new_payment(app: &TestApp) -> (String, String) {
-    let p = json_with_status(
-        app.post(
-            "/v1/payments",
-            &json!({ "provider": "stripe", "amount": "12.00", "currency": "USD" }),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let id = p["id"].as_str().unwrap().to_string();
+    let (id, _) = app.new_stripe_payment().await;
     let reference = format!("pi_described_{}", &id[4..]);
     sqlx::query("UPDATE payments SET provider_reference = $1 WHERE id = $2")
         .bind(&reference)
@@ -104,23 +67,29 @@ async fn signatures_are_checked_on_the_raw_body() {
         ("missing header", None, body.clone()),
         (
             "wrong secret",
-            Some(sign("whsec_someone_else", now, &body)),
+            Some(stripe_signature("whsec_someone_else", now, &body)),
             body.clone(),
         ),
         (
             "stale timestamp",
-            Some(sign(EMULATOR_STRIPE_WEBHOOK_SECRET, now - 301, &body)),
+            Some(stripe_signature(
+                EMULATOR_STRIPE_WEBHOOK_SECRET,
+                now - 301,
+                &body,
+            )),
             body.clone(),
         ),
         (
             "tampered body",
-            Some(sign(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body)),
+            Some(stripe_signature(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body)),
             body.replace("1200", "1"),
         ),
         ("malformed header", Some("v1=abc".to_string()), body.clone()),
         (
             "v0 only",
-            Some(sign(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body).replace("v1=", "v0=")),
+            Some(
+                stripe_signature(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body).replace("v1=", "v0="),
+            ),
             body.clone(),
         ),
     ] {
@@ -143,12 +112,15 @@ async fn signatures_are_checked_on_the_raw_body() {
     // Rotation: a header with two v1 values, one from an old secret.
     let rotated = format!(
         "{},v1={}",
-        sign(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body),
+        stripe_signature(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body),
         "00".repeat(32)
     );
     json_with_status(post(&app, &body, Some(rotated)).await, 200).await;
     assert_eq!(
-        processed(&app, "evt_test_1").await.outcome.as_deref(),
+        processed(&app, ProviderName::Stripe, "evt_test_1")
+            .await
+            .outcome
+            .as_deref(),
         Some("applied")
     );
     assert_eq!(status(&app, &id).await, "succeeded");
@@ -174,7 +146,11 @@ async fn duplicates_and_reversed_order_have_no_effect() {
             post(
                 &app,
                 &succeeded,
-                Some(sign(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &succeeded)),
+                Some(stripe_signature(
+                    EMULATOR_STRIPE_WEBHOOK_SECRET,
+                    now,
+                    &succeeded,
+                )),
             )
             .await,
             200,
@@ -182,19 +158,26 @@ async fn duplicates_and_reversed_order_have_no_effect() {
         .await;
         assert_eq!(ack["received"], true);
     }
-    processed(&app, "evt_b").await;
+    processed(&app, ProviderName::Stripe, "evt_b").await;
     json_with_status(
         post(
             &app,
             &processing,
-            Some(sign(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &processing)),
+            Some(stripe_signature(
+                EMULATOR_STRIPE_WEBHOOK_SECRET,
+                now,
+                &processing,
+            )),
         )
         .await,
         200,
     )
     .await;
     assert_eq!(
-        processed(&app, "evt_a").await.outcome.as_deref(),
+        processed(&app, ProviderName::Stripe, "evt_a")
+            .await
+            .outcome
+            .as_deref(),
         Some("refused_transition")
     );
     assert_eq!(status(&app, &id).await, "succeeded");
@@ -212,14 +195,21 @@ async fn duplicates_and_reversed_order_have_no_effect() {
         post(
             &app,
             &other,
-            Some(sign(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &other)),
+            Some(stripe_signature(
+                EMULATOR_STRIPE_WEBHOOK_SECRET,
+                now,
+                &other,
+            )),
         )
         .await,
         200,
     )
     .await;
     assert_eq!(
-        processed(&app, "evt_c").await.outcome.as_deref(),
+        processed(&app, ProviderName::Stripe, "evt_c")
+            .await
+            .outcome
+            .as_deref(),
         Some("ignored")
     );
 
@@ -230,13 +220,17 @@ async fn duplicates_and_reversed_order_have_no_effect() {
         post(
             &app,
             &dispute,
-            Some(sign(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &dispute)),
+            Some(stripe_signature(
+                EMULATOR_STRIPE_WEBHOOK_SECRET,
+                now,
+                &dispute,
+            )),
         )
         .await,
         200,
     )
     .await;
-    processed(&app, "evt_d").await;
+    processed(&app, ProviderName::Stripe, "evt_d").await;
     let timeline = paygate::payments::timeline::list(&app.state.db, &id)
         .await
         .unwrap();
@@ -273,7 +267,7 @@ async fn an_event_acknowledged_before_a_stop_is_applied_after_the_restart() {
         post(
             &app,
             &body,
-            Some(sign(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body)),
+            Some(stripe_signature(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body)),
         )
         .await,
         200,
@@ -284,7 +278,10 @@ async fn an_event_acknowledged_before_a_stop_is_applied_after_the_restart() {
 
     let app = spawn_app(&db, AppOptions::default()).await;
     assert_eq!(
-        processed(&app, "evt_restart").await.outcome.as_deref(),
+        processed(&app, ProviderName::Stripe, "evt_restart")
+            .await
+            .outcome
+            .as_deref(),
         Some("applied")
     );
     assert_eq!(status(&app, &id).await, "succeeded");

@@ -10,13 +10,15 @@
 
 use super::{ENABLED_EVENTS, ENDPOINT_DESCRIPTION, WEBHOOK_PATH};
 use crate::config::Mode;
+use crate::crypto::{CryptoError, DataCipher};
 use crate::error::ApiError;
 use crate::merchant_webhooks::{repo, service};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use shared::api::{CreateWebhookEndpoint, UpdateWebhookEndpoint};
 
-const SETTINGS_KEY: &str = "demo_shop.webhook_endpoint";
+/// The `settings` row (named in `key_rotation`, which re-encrypts its secret).
+pub const SETTINGS_KEY: &str = "demo_shop.webhook_endpoint";
 /// Associated data of the encrypted secret: it decrypts only as this row's.
 const SECRET_CONTEXT: &str = "settings.demo_shop.webhook_secret";
 
@@ -125,4 +127,18 @@ pub async fn endpoint_and_secret(state: &AppState) -> Result<Option<(String, Str
         .decrypt(&saved.secret_ciphertext, SECRET_CONTEXT)
         .map_err(|e| ApiError::internal(format!("the demo shop's webhook secret: {e}")))?;
     Ok(Some((saved.endpoint, secret)))
+}
+
+/// For `paygate keys rotate-data-key`: the settings row's value with its secret under the
+/// current data key, or None when it already is.
+pub fn reseal(cipher: &DataCipher, raw: &str) -> Result<Option<String>, CryptoError> {
+    let mut saved: Saved = serde_json::from_str(raw).map_err(|_| CryptoError::Malformed)?;
+    if cipher.is_current(&saved.secret_ciphertext) {
+        return Ok(None);
+    }
+    let secret = cipher.decrypt(&saved.secret_ciphertext, SECRET_CONTEXT)?;
+    saved.secret_ciphertext = cipher.encrypt(&secret, SECRET_CONTEXT);
+    Ok(Some(
+        serde_json::to_string(&saved).expect("the saved endpoint serialises"),
+    ))
 }
