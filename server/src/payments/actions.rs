@@ -1,10 +1,12 @@
 //! Follow-up actions on a stored payment — confirm, capture, cancel — each through the provider
-//! abstraction with an idempotency key derived from the payment id, recorded on the timeline.
+//! abstraction with an idempotency key derived from the payment id (a confirmation: one per
+//! attempt, see [`confirm_attempt_key`]), recorded on the timeline.
 
 use super::repo::{self, Update};
 use super::{lifecycle, Cause, PaymentRecord};
 use crate::error::ApiError;
 use crate::http::detach::to_completion;
+use crate::http::idempotency::RequestKey;
 use crate::providers::{ProviderError, ProviderPayment};
 use crate::state::AppState;
 use serde_json::json;
@@ -14,6 +16,8 @@ use shared::Money;
 pub enum Action {
     Confirm {
         payment_method: String,
+        /// This confirmation attempt's own provider idempotency key (see [`confirm_attempt_key`]).
+        attempt_key: String,
     },
     /// PayPal, manual capture: hold the approved order's funds.
     Authorize,
@@ -47,6 +51,21 @@ impl Action {
                 RequiresPaymentMethod | RequiresConfirmation | RequiresAction | RequiresCapture
             ),
         }
+    }
+}
+
+/// The provider idempotency key of one confirmation attempt. Stripe saves the result of a request
+/// that executed, a card decline included, and replays it for 24 hours to the same key
+/// (docs.stripe.com/api/idempotent_requests), so a key derived from the payment and the payment
+/// method would answer a customer who topped up and tried the same card again with the old
+/// decline. Each attempt gets its own key: from the merchant's `Idempotency-Key` when there is
+/// one (their retries of one attempt stay one attempt at Stripe too), otherwise a fresh one
+/// (confirming twice cannot charge twice: Stripe refuses to confirm a PaymentIntent that
+/// succeeded).
+pub fn confirm_attempt_key(payment_id: &str, request: Option<&RequestKey>) -> String {
+    match request {
+        Some(key) => format!("{payment_id}-confirm-{}", key.derive_id("attempt")),
+        None => format!("{payment_id}-confirm-{}", crate::ids::new_id("attempt")),
     }
 }
 
@@ -105,7 +124,10 @@ async fn run_detached(
     let provider = state.providers.require(payment.provider)?;
 
     let result = match &action {
-        Action::Confirm { payment_method } => {
+        Action::Confirm {
+            payment_method,
+            attempt_key,
+        } => {
             if payment_method.is_empty() || payment_method.len() > 255 {
                 return Err(ApiError::invalid(
                     "payment_method",
@@ -113,11 +135,7 @@ async fn run_detached(
                 ));
             }
             provider
-                .confirm_payment(
-                    &refs,
-                    payment_method,
-                    &format!("{}-confirm-{payment_method}", payment.id),
-                )
+                .confirm_payment(&refs, payment_method, attempt_key)
                 .await
         }
         Action::Capture { amount } => {

@@ -125,6 +125,7 @@ pub async fn get_payment(
 pub async fn confirm_payment(
     State(state): State<AppState>,
     _merchant: Merchant,
+    key: Option<RequestKey>,
     Path(id): Path<String>,
     Json(body): Json<ConfirmPayment>,
 ) -> ApiResult<axum::Json<Payment>> {
@@ -133,6 +134,7 @@ pub async fn confirm_payment(
         &id,
         Action::Confirm {
             payment_method: body.payment_method,
+            attempt_key: actions::confirm_attempt_key(&id, key.as_ref()),
         },
         Cause::Api,
     )

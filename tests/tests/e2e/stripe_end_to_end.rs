@@ -172,6 +172,49 @@ async fn decline_then_another_card_on_the_same_payment_intent(db: TestDb) {
     app.stop().await;
 }
 
+/// Stripe saves the result of a request that executed, a decline included, and replays it to the
+/// same idempotency key for 24 hours (docs.stripe.com/api/idempotent_requests); the emulator
+/// does the same. A customer who was declined, topped up and tries the same card again must
+/// reach their bank again, not get Stripe's saved decline: each confirmation is its own request
+/// at Stripe. A merchant's retry of one confirmation (the same `Idempotency-Key`) stays one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trying_the_same_card_again_is_a_new_attempt_at_stripe() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let p = pay(&app, "19.99", "USD", false).await;
+    let (id, pi) = (
+        p["id"].as_str().unwrap(),
+        p["provider_reference"].as_str().unwrap(),
+    );
+    let failures = || {
+        app.stripe
+            .as_ref()
+            .unwrap()
+            .events()
+            .iter()
+            .filter(|e| {
+                e["type"] == "payment_intent.payment_failed" && e["data"]["object"]["id"] == pi
+            })
+            .count()
+    };
+    let card = "pm_card_visa_chargeDeclinedInsufficientFunds";
+    for attempt in 1..=2 {
+        let e = json_with_status(confirm(&app, id, card).await, 402).await;
+        assert_eq!(e["decline_code"], "insufficient_funds");
+        assert_eq!(failures(), attempt, "attempt {attempt} executed at Stripe");
+    }
+    // One attempt retried by the merchant with its Idempotency-Key: one execution.
+    let body = json!({ "payment_method": card });
+    for _ in 0..2 {
+        let res = app
+            .post_idem(&format!("/v1/payments/{id}/confirm"), &body, "confirm-once")
+            .await;
+        json_with_status(res, 402).await;
+    }
+    assert_eq!(failures(), 3);
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manual_capture_partial_refunds_and_over_refund() {
     let db = TestDb::sqlite().await;

@@ -195,6 +195,8 @@ pub struct Store {
     pub captures: HashMap<String, Capture>,
     pub refunds: HashMap<String, Refund>,
     pub events: Vec<Value>,
+    /// Each event's body as delivered (PayPal's field order), by event id: what a resend sends.
+    pub event_bodies: HashMap<String, String>,
     /// Events waiting to be delivered (or re-delivered) to the webhook endpoint.
     pub webhooks: DeliveryQueue,
 }
@@ -243,6 +245,7 @@ impl Store {
             captures: HashMap::new(),
             refunds: HashMap::new(),
             events: Vec::new(),
+            event_bodies: HashMap::new(),
             webhooks: DeliveryQueue::new(webhooks_enabled),
         }
     }
@@ -549,19 +552,27 @@ impl Store {
     ) {
         let id = event_id();
         let href = format!("{}/v1/notifications/webhooks-events/{id}", self.base);
-        let event = json!({
-            "id": id,
-            "event_version": "1.0",
-            "create_time": rfc3339(self.now(), true),
-            "resource_type": resource_type,
-            "resource_version": "2.0",
-            "event_type": event_type,
-            "summary": summary,
-            "resource": resource,
-            "links": [link(href.clone(), "self", "GET"), link(format!("{href}/resend"), "resend", "POST")],
-        });
-        let body = event.to_string();
+        let envelope = EventEnvelope {
+            id: &id,
+            event_version: "1.0",
+            create_time: rfc3339(self.now(), true),
+            resource_type,
+            resource_version: "2.0",
+            event_type,
+            summary: &summary,
+            resource: &resource,
+            links: [
+                link(href.clone(), "self", "GET"),
+                link(format!("{href}/resend"), "resend", "POST"),
+            ],
+        };
+        // The delivered bytes keep PayPal's field order (a key-sorted `json!` would not), so a
+        // receiver that re-serialises the event before asking the verification API fails here
+        // as it would at PayPal.
+        let body = serde_json::to_string(&envelope).expect("the event serialises");
+        let event: Value = serde_json::from_str(&body).expect("just serialised");
         self.events.push(event);
+        self.event_bodies.insert(id.clone(), body.clone());
         self.webhooks.push(id, body);
     }
 
@@ -759,4 +770,22 @@ impl Store {
     pub fn event(&self, id: &str) -> Option<&Value> {
         self.events.iter().find(|e| e["id"] == id)
     }
+}
+
+/// A webhook event's envelope, its fields in the order PayPal's deliveries carry them: `id,
+/// event_version, create_time, resource_type, resource_version, event_type, summary, resource,
+/// links` (notifications_webhooks_v1.json `event` for the fields; the order as in PayPal's own
+/// `paypal/rest-api-sdk-php` sample `sample/notifications/ValidateWebhookEvent.php`, and in
+/// sandbox `CHECKOUT.ORDER.APPROVED` deliveries recorded by integrators in 2022 and 2024).
+#[derive(serde::Serialize)]
+struct EventEnvelope<'a> {
+    id: &'a str,
+    event_version: &'a str,
+    create_time: String,
+    resource_type: &'a str,
+    resource_version: &'a str,
+    event_type: &'a str,
+    summary: &'a str,
+    resource: &'a Value,
+    links: [Value; 2],
 }

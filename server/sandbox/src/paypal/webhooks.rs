@@ -222,7 +222,12 @@ pub async fn get_event(State(app): State<App>, Path(id): Path<String>) -> ApiRes
 pub async fn resend_event(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
     let event = app.run(|store| {
         let event = store.event(&id).cloned().ok_or_else(event_not_found)?;
-        store.webhooks.push(id.clone(), event.to_string());
+        let body = store
+            .event_bodies
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| event.to_string());
+        store.webhooks.push(id.clone(), body);
         Ok::<_, ApiError>(event)
     })?;
     Ok(json_response(StatusCode::ACCEPTED, event))

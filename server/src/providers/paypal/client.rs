@@ -176,6 +176,19 @@ impl PaypalClient {
         body: &Value,
         request_id: &str,
     ) -> Result<Value, PaypalError> {
+        let body = serde_json::to_vec(body).expect("a JSON value serialises");
+        self.send(Method::POST, path, Some(&body), Some(request_id))
+            .await
+    }
+
+    /// POST of a body serialised by the caller, byte for byte (the webhook verification API
+    /// needs the event exactly as PayPal sent it, which a `Value` would re-order).
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        body: &[u8],
+        request_id: &str,
+    ) -> Result<Value, PaypalError> {
         self.send(Method::POST, path, Some(body), Some(request_id))
             .await
     }
@@ -184,7 +197,7 @@ impl PaypalClient {
         &self,
         method: Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<&[u8]>,
         request_id: Option<&str>,
     ) -> Result<Value, PaypalError> {
         let mut attempt = 0;
@@ -197,7 +210,9 @@ impl PaypalClient {
                 .bearer_auth(&token)
                 .header("Prefer", "return=representation");
             if let Some(b) = body {
-                request = request.json(b);
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.to_vec());
             }
             if let Some(id) = request_id {
                 // The same id on every retry: PayPal returns the first result.

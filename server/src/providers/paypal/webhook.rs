@@ -18,7 +18,7 @@ use base64::Engine;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::signature::Verifier;
 use rsa::RsaPublicKey;
-use serde_json::{json, value::RawValue};
+use serde_json::value::RawValue;
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -261,6 +261,19 @@ pub async fn verify_offline(
     )
 }
 
+/// `POST /v1/notifications/verify-webhook-signature`'s body (notifications_webhooks_v1.json,
+/// `verify_webhook_signature`).
+#[derive(serde::Serialize)]
+struct VerifyRequest<'a> {
+    auth_algo: &'a str,
+    cert_url: &'a str,
+    transmission_id: &'a str,
+    transmission_sig: &'a str,
+    transmission_time: &'a str,
+    webhook_id: &'a str,
+    webhook_event: &'a RawValue,
+}
+
 /// Online verification through PayPal's API, sending the event exactly as received.
 pub async fn verify_online(
     client: &PaypalClient,
@@ -273,19 +286,23 @@ pub async fn verify_online(
         .map_err(|_| ProviderError::Unverified("body is not UTF-8".into()))?;
     let event = RawValue::from_string(raw.to_string())
         .map_err(|_| ProviderError::Unverified("body is not JSON".into()))?;
-    let request = json!({
-        "auth_algo": t.auth_algo,
-        "cert_url": t.cert_url,
-        "transmission_id": t.id,
-        "transmission_sig": t.signature,
-        "transmission_time": t.time,
-        "webhook_id": webhook_id,
-        "webhook_event": event,
-    });
+    let request = VerifyRequest {
+        auth_algo: &t.auth_algo,
+        cert_url: &t.cert_url,
+        transmission_id: &t.id,
+        transmission_sig: &t.signature,
+        transmission_time: &t.time,
+        webhook_id,
+        webhook_event: &event,
+    };
+    // Serialised by serde_json's writer, which copies a RawValue verbatim; through a `Value`
+    // (`json!`) the event would be parsed and its keys re-sorted, and PayPal checks the bytes it
+    // signed (reference: the event "must be the exact received bytes").
+    let body = serde_json::to_vec(&request).expect("the request serialises");
     let answer = client
-        .post(
+        .post_bytes(
             "/v1/notifications/verify-webhook-signature",
-            &request,
+            &body,
             &format!("verify-{}", t.id),
         )
         .await
