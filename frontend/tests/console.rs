@@ -318,7 +318,11 @@ fn detail_json(refunded_minor: i64, refundable_minor: i64, refunds: &str) -> Str
             {{"provider": "stripe", "event_id": "evt_1", "event_type": "payment_intent.succeeded",
               "received_at": 1793664030000, "processed_at": 1793664031000, "outcome": "applied",
               "payload": {{"id": "evt_1", "type": "payment_intent.succeeded",
-                          "data": {{"object": {{"id": "pi_3ABC", "amount": 1999}}}}}}}}
+                          "data": {{"object": {{"id": "pi_3ABC", "amount": 1999}}}}}}}},
+            {{"provider": "stripe", "event_id": "evt_2", "event_type": "charge.refunded",
+              "received_at": 1793664070000, "processed_at": 1793664071000, "outcome": "applied",
+              "payload": {{"id": "evt_2", "type": "charge.refunded", "api_version": "2025-03-31.basil"}},
+              "note": "Rendered at Stripe API version 2025-03-31.basil, not the pinned 2024-06-20: applied only from a re-read of its object."}}
         ]
     }}"#
     )
@@ -880,6 +884,12 @@ async fn payment_detail_shows_facts_timeline_refunds_and_raw_events() {
     assert_eq!(parsed["data"]["object"]["id"], "pi_3ABC");
     assert!(payload.contains('\n'), "pretty-printed: {payload}");
     assert!(text(&root, "#pc-events").contains("payment_intent.succeeded"));
+    // An event of another API version says so; the others carry no note.
+    assert_eq!(
+        texts(&root, "#pc-events .pc-event-note"),
+        ["Rendered at Stripe API version 2025-03-31.basil, not the pinned 2024-06-20: applied only from a re-read of its object."]
+    );
+    assert!(find(&root, "#pc-events li[data-event-id='evt_1'] .pc-event-note").is_none());
     // Something is refundable: the form is there.
     assert!(find(&root, "#pc-refund-form").is_some());
     assert!(find(&root, "#pc-no-refund").is_none());

@@ -1,8 +1,9 @@
 //! Reconciliation: payments left in a non-final state past a deadline are re-read
 //! from their provider, so a lost webhook cannot leave a payment stuck. A payment whose creation
-//! answer never came back (crash, lost response) is asked for again with the same idempotency
-//! key, which makes the provider return the object it already created instead of a new one; a
-//! refund whose answer was lost is settled the same way.
+//! answer never came back (crash, lost response) is looked up at the provider by paygate's id,
+//! or asked for again with the same idempotency key, which makes the provider return the object
+//! it already created instead of a new one; a refund whose answer was lost is settled the same
+//! way.
 
 use crate::payments::repo::{self, Update};
 use crate::payments::{lifecycle, Cause, PaymentRecord};
@@ -72,7 +73,90 @@ async fn reconcile_refunds(
             tracing::warn!(refund = %id, error = %e, "reconciliation: refund still unresolved");
         }
     }
-    Ok(ids.len())
+    let pending = crate::refunds::repo::stale_pending(&state.db, deadline, BATCH).await?;
+    for (id, reference) in &pending {
+        if let Err(e) = settle_pending_refund(state, id, reference).await {
+            tracing::warn!(refund = %id, error = %e, "reconciliation: reading a pending refund back failed");
+        }
+    }
+    Ok(ids.len() + pending.len())
+}
+
+/// A refund the provider still had as pending when it last said anything: its state now, read
+/// back and applied as its webhook would be.
+async fn settle_pending_refund(
+    state: &AppState,
+    id: &str,
+    reference: &str,
+) -> Result<(), crate::error::ApiError> {
+    let refund = crate::refunds::repo::get(&state.db, id)
+        .await?
+        .ok_or_else(|| crate::error::ApiError::not_found("refund"))?;
+    let payment = repo::get(&state.db, &refund.payment_id)
+        .await?
+        .ok_or_else(|| crate::error::ApiError::not_found("payment"))?;
+    let provider = state.providers.require(payment.provider)?;
+    let Some(report) = provider
+        .retrieve_refund(reference)
+        .await?
+        .and_then(crate::refunds::webhook::RefundReport::from_effect)
+    else {
+        return Ok(());
+    };
+    let mut tx = state.db.begin_write().await?;
+    crate::refunds::webhook::apply(state, &mut tx, payment.provider, report).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A creation whose answer never came: the provider's object found by paygate's id; if there is
+/// none, the creation asked again with its idempotency key (which makes it once if it never ran);
+/// and if that key only replays a failure the provider saved (Stripe saves a 500 "regardless of
+/// whether it succeeds or fails", docs.stripe.com/api/idempotent_requests), with a second key.
+/// Nothing was found under paygate's id, and the first request is long over (the payment has
+/// been idle past the reconciliation deadline), so the second key cannot make a second object.
+async fn recover_creation(
+    provider: &dyn crate::providers::PaymentProvider,
+    payment: &PaymentRecord,
+) -> Option<ProviderPayment> {
+    match provider.find_payment(&payment.id, payment.created_at).await {
+        Ok(Some(found)) => return Some(found),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(payment = %payment.id, error = %e, "reconciliation: looking up a lost creation failed");
+            return None;
+        }
+    }
+    let request = |key: String| CreateRequest {
+        payment_id: payment.id.clone(),
+        money: payment.money,
+        capture_mode: payment.capture_mode,
+        description: payment.description.clone(),
+        metadata: payment.metadata.clone(),
+        return_url: None,
+        stripe_customer: None,
+        idempotency_key: key,
+    };
+    match provider
+        .create_payment(&request(format!("{}-create", payment.id)))
+        .await
+    {
+        Ok(answer) => Some(answer),
+        Err(crate::providers::ProviderError::Unavailable { message }) => {
+            tracing::warn!(payment = %payment.id, error = %message, "reconciliation: the creation's key replays a failure; asking with a second key");
+            provider
+                .create_payment(&request(format!("{}-create-2", payment.id)))
+                .await
+                .map_err(|e| {
+                    tracing::warn!(payment = %payment.id, error = %e, "reconciliation: creation with a second key failed");
+                })
+                .ok()
+        }
+        Err(e) => {
+            tracing::warn!(payment = %payment.id, error = %e, "reconciliation: creation replay failed");
+            None
+        }
+    }
 }
 
 async fn reconcile_payment(state: &AppState, payment: &PaymentRecord) -> Result<(), sqlx::Error> {
@@ -85,19 +169,7 @@ async fn reconcile_payment(state: &AppState, payment: &PaymentRecord) -> Result<
             tracing::warn!(payment = %payment.id, error = %e, "reconciliation: provider read failed");
         }).ok(),
         None if now - payment.created_at < CREATE_REPLAY_WINDOW_MS => {
-            let request = CreateRequest {
-                payment_id: payment.id.clone(),
-                money: payment.money,
-                capture_mode: payment.capture_mode,
-                description: payment.description.clone(),
-                metadata: payment.metadata.clone(),
-                return_url: None,
-                stripe_customer: None,
-                idempotency_key: format!("{}-create", payment.id),
-            };
-            provider.create_payment(&request).await.map_err(|e| {
-                tracing::warn!(payment = %payment.id, error = %e, "reconciliation: creation replay failed");
-            }).ok()
+            recover_creation(provider.as_ref(), payment).await
         }
         None => None,
     };

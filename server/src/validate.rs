@@ -27,15 +27,33 @@ pub fn optional_text(param: &str, value: Option<&str>, max_chars: usize) -> Resu
     Ok(())
 }
 
-/// Stripe's limits: 50 keys, keys up to 40 characters, values up to 500.
+/// Keys paygate adds to the provider's copy of an object (`paygate_payment_id`, ...): a
+/// merchant's key must not take their place.
+pub const RESERVED_METADATA_PREFIX: &str = "paygate_";
+/// Stripe takes at most 50 keys (docs.stripe.com/metadata: "up to 50 keys"), and paygate adds
+/// one of its own to each object it creates there, so a merchant has 49.
+pub const MAX_METADATA_KEYS: usize = 49;
+
+/// Stripe's limits less paygate's own key: 49 keys, keys up to 40 characters (none starting with
+/// `paygate_`), values up to 500.
 pub fn metadata(m: &Metadata) -> Result<(), ApiError> {
-    if m.len() > 50 {
+    if m.len() > MAX_METADATA_KEYS {
         return Err(ApiError::invalid(
             "metadata",
-            "metadata holds at most 50 keys.",
+            format!(
+                "metadata holds at most {MAX_METADATA_KEYS} keys (Stripe's 50 less the one paygate adds)."
+            ),
         ));
     }
     for (k, v) in m {
+        if k.starts_with(RESERVED_METADATA_PREFIX) {
+            return Err(ApiError::invalid(
+                format!("metadata[{k}]"),
+                format!(
+                    "metadata keys starting with {RESERVED_METADATA_PREFIX} are paygate's own."
+                ),
+            ));
+        }
         if k.is_empty() || k.chars().count() > 40 || k.contains(['[', ']']) {
             return Err(ApiError::invalid(
                 format!("metadata[{k}]"),
@@ -132,6 +150,19 @@ mod tests {
         assert_eq!(
             metadata(&m).unwrap_err().param.as_deref(),
             Some("metadata[k]")
+        );
+        let mut m = Metadata::new();
+        m.insert("paygate_payment_id".into(), "pay_forged".into());
+        assert_eq!(
+            metadata(&m).unwrap_err().param.as_deref(),
+            Some("metadata[paygate_payment_id]")
+        );
+        let full: Metadata = (0..49).map(|i| (format!("k{i}"), "v".into())).collect();
+        assert!(metadata(&full).is_ok());
+        let over: Metadata = (0..50).map(|i| (format!("k{i}"), "v".into())).collect();
+        assert_eq!(
+            metadata(&over).unwrap_err().param.as_deref(),
+            Some("metadata")
         );
     }
 }

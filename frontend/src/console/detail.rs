@@ -326,6 +326,10 @@ fn ProviderEvents(events: Vec<ProviderEventItem>) -> impl IntoView {
                 None => "not processed yet".to_string(),
             };
             let outcome = event.outcome.clone().map(|o| format!(" · {}", format::words(&o)));
+            let note = event
+                .note
+                .clone()
+                .map(|n| view! { <p class="pc-hint pc-event-note">{n}</p> });
             view! {
                 <li class="pc-event" data-event-id=event.event_id.clone()>
                     <div>
@@ -341,6 +345,7 @@ fn ProviderEvents(events: Vec<ProviderEventItem>) -> impl IntoView {
                         {processed}
                         {outcome}
                     </div>
+                    {note}
                     <details class="pc-json">
                         <summary>"Payload"</summary>
                         <pre>{pretty(&event.payload)}</pre>

@@ -109,6 +109,12 @@ async fn provider_events(
             Ok(text) => serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
             Err(e) => serde_json::Value::String(format!("[{e}]")),
         };
+        let note = match provider {
+            ProviderName::Stripe if payload.is_object() => {
+                crate::providers::stripe::events::version_note(&payload)
+            }
+            _ => None,
+        };
         out.push(ProviderEventItem {
             provider,
             event_id: r.try_get("event_id")?,
@@ -117,6 +123,7 @@ async fn provider_events(
             processed_at: r.try_get("processed_at")?,
             outcome: r.try_get("outcome")?,
             payload,
+            note,
         });
     }
     Ok(out)

@@ -18,6 +18,11 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProviderLabels {
+    provider: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: String,
     route: String,
@@ -35,6 +40,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     webhook_backlog: Gauge,
+    other_api_version: Family<ProviderLabels, Counter>,
     bus: Option<BusGauges>,
 }
 
@@ -76,6 +82,12 @@ impl Metrics {
             "Merchant webhook deliveries not yet delivered or failed",
             webhook_backlog.clone(),
         );
+        let other_api_version = Family::<ProviderLabels, Counter>::default();
+        registry.register(
+            "provider_events_other_api_version",
+            "Provider webhooks rendered at another API version than the pinned one (applied only from a re-read of their object; set the endpoint's version)",
+            other_api_version.clone(),
+        );
         let bus = event_bus.then(|| {
             let gauges = BusGauges {
                 connected: Gauge::default(),
@@ -104,8 +116,19 @@ impl Metrics {
             requests,
             latency,
             webhook_backlog,
+            other_api_version,
             bus,
         }
+    }
+
+    /// One provider event rendered at another API version was received (counted once, at its
+    /// first attempt).
+    pub fn count_other_api_version(&self, provider: &str) {
+        self.other_api_version
+            .get_or_create(&ProviderLabels {
+                provider: provider.to_string(),
+            })
+            .inc();
     }
 
     pub fn encode(&self) -> String {

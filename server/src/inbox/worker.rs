@@ -90,6 +90,16 @@ async fn apply_one(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
     if effects.is_empty() {
         return finish(state, id, "ignored", None, None).await;
     }
+    if attempts == 0
+        && effects
+            .iter()
+            .any(|e| matches!(e, EventEffect::Reread { .. }))
+    {
+        state
+            .metrics
+            .count_other_api_version(provider.name().as_str());
+        tracing::warn!(%event_id, %event_type, "provider event rendered at another API version; applied only from a re-read");
+    }
     let effects = match current_state(provider.as_ref(), effects).await {
         Ok(effects) => effects,
         // Applied from the provider's answer or not at all: tried again later.
@@ -168,71 +178,102 @@ async fn current_state(
         return Ok(effects);
     }
     let mut out = Vec::with_capacity(effects.len());
-    for effect in effects {
-        out.push(match effect {
-            EventEffect::PaymentUpdate {
+    // (effect, whether it was just read from the provider and so is current already)
+    let mut queue: std::collections::VecDeque<(EventEffect, bool)> =
+        effects.into_iter().map(|e| (e, false)).collect();
+    while let Some((effect, fresh)) = queue.pop_front() {
+        match effect {
+            // Another API version: only the object read back counts.
+            EventEffect::Reread {
+                event_type,
+                object,
+                id,
+            } => match provider.reread(&event_type, &object, &id).await {
+                Ok(effects) => queue.extend(effects.into_iter().map(|e| (e, true))),
+                Err(e) => {
+                    return Err(format!(
+                        "could not read {object} {id} back from the provider: {e}"
+                    ))
+                }
+            },
+            EventEffect::RefundsOfCharge { charge } => {
+                match provider.refunds_of_charge(&charge).await {
+                    Ok(refunds) => out.extend(refunds),
+                    Err(e) => {
+                        return Err(format!(
+                            "could not list the refunds of {charge} from the provider: {e}"
+                        ))
+                    }
+                }
+            }
+            effect if fresh => out.push(effect),
+            effect => out.push(current_one(provider, effect).await?),
+        }
+    }
+    Ok(out)
+}
+
+/// One effect as the provider has it now (see [`current_state`]).
+async fn current_one(
+    provider: &dyn crate::providers::PaymentProvider,
+    effect: EventEffect,
+) -> Result<EventEffect, String> {
+    Ok(match effect {
+        EventEffect::PaymentUpdate {
+            reference,
+            status,
+            captured_minor,
+            last_error,
+            authorization,
+            capture,
+        } => match provider.retrieve_payment(&reference).await {
+            Ok(fresh) if fresh.reference == reference => EventEffect::PaymentUpdate {
+                reference,
+                status: fresh.status,
+                captured_minor: fresh.captured_minor.or(captured_minor),
+                last_error: fresh.last_error,
+                authorization: fresh.authorization.or(authorization),
+                capture: fresh.capture.or(capture),
+            },
+            Ok(_) | Err(_) if provider.webhook_snapshot_trusted() => EventEffect::PaymentUpdate {
                 reference,
                 status,
                 captured_minor,
                 last_error,
                 authorization,
                 capture,
-            } => match provider.retrieve_payment(&reference).await {
-                Ok(fresh) if fresh.reference == reference => EventEffect::PaymentUpdate {
-                    reference,
-                    status: fresh.status,
-                    captured_minor: fresh.captured_minor.or(captured_minor),
-                    last_error: fresh.last_error,
-                    authorization: fresh.authorization.or(authorization),
-                    capture: fresh.capture.or(capture),
-                },
-                Ok(_) | Err(_) if provider.webhook_snapshot_trusted() => {
-                    EventEffect::PaymentUpdate {
-                        reference,
-                        status,
-                        captured_minor,
-                        last_error,
-                        authorization,
-                        capture,
-                    }
-                }
-                Ok(fresh) => {
+            },
+            Ok(fresh) => {
+                return Err(format!(
+                    "the provider answered {} for {reference}",
+                    fresh.reference
+                ))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "could not read {reference} back from the provider: {e}"
+                ))
+            }
+        },
+        EventEffect::RefundUpdate { ref reference, .. } if !provider.webhook_snapshot_trusted() => {
+            let reference = reference.clone();
+            match provider.retrieve_refund(&reference).await {
+                Ok(None) => effect,
+                Ok(Some(fresh)) if refund_reference(&fresh) == Some(reference.as_str()) => fresh,
+                Ok(Some(_)) => {
                     return Err(format!(
-                        "the provider answered {} for {reference}",
-                        fresh.reference
+                        "the provider answered another refund for {reference}"
                     ))
                 }
                 Err(e) => {
                     return Err(format!(
-                        "could not read {reference} back from the provider: {e}"
+                        "could not read refund {reference} back from the provider: {e}"
                     ))
                 }
-            },
-            EventEffect::RefundUpdate { ref reference, .. }
-                if !provider.webhook_snapshot_trusted() =>
-            {
-                let reference = reference.clone();
-                match provider.retrieve_refund(&reference).await {
-                    Ok(None) => effect,
-                    Ok(Some(fresh)) if refund_reference(&fresh) == Some(reference.as_str()) => {
-                        fresh
-                    }
-                    Ok(Some(_)) => {
-                        return Err(format!(
-                            "the provider answered another refund for {reference}"
-                        ))
-                    }
-                    Err(e) => {
-                        return Err(format!(
-                            "could not read refund {reference} back from the provider: {e}"
-                        ))
-                    }
-                }
             }
-            other => other,
-        });
-    }
-    Ok(out)
+        }
+        other => other,
+    })
 }
 
 fn refund_reference(effect: &EventEffect) -> Option<&str> {
@@ -268,23 +309,14 @@ async fn apply_effect(
             );
             payments::webhook::apply_update(state, tx, provider, &reference, update, detail).await
         }
-        EventEffect::RefundUpdate {
-            reference,
-            payment_reference,
-            status,
-            failure_reason,
-            amount,
-            paygate_refund_id,
-        } => {
-            let report = refunds::webhook::RefundReport {
-                reference,
-                payment_reference,
-                status,
-                failure_reason,
-                amount,
-                paygate_refund_id,
-            };
+        effect @ EventEffect::RefundUpdate { .. } => {
+            let report =
+                refunds::webhook::RefundReport::from_effect(effect).expect("a refund update");
             refunds::webhook::apply(state, tx, provider, report).await
+        }
+        // Replaced in `current_state` by what the provider answers; nothing of their own.
+        EventEffect::RefundsOfCharge { .. } | EventEffect::Reread { .. } => {
+            Ok(Applied::done(false, None))
         }
         EventEffect::Dispute {
             payment_reference,

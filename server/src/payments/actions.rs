@@ -69,6 +69,29 @@ pub fn confirm_attempt_key(payment_id: &str, request: Option<&RequestKey>) -> St
     }
 }
 
+/// The provider idempotency key of a capture or authorisation: `{payment}-{operation}`, and after
+/// the provider declined earlier attempts, `{payment}-{operation}-{attempt}`. PayPal answers a
+/// repeated `PayPal-Request-Id` with "the latest status of the previous request"
+/// (developer.paypal.com/api/rest/reference/idempotency), so once a capture was refused with
+/// `INSTRUMENT_DECLINED` and the buyer approved the order again with another funding source,
+/// the same id would get the refusal back for ever. A retry after an unknown outcome (timeout,
+/// 5xx) keeps the key: only a decline, which is a final answer, moves to the next attempt.
+async fn retry_key(
+    state: &AppState,
+    payment_id: &str,
+    operation: &str,
+) -> Result<String, ApiError> {
+    let declined = super::timeline::list(&state.db, payment_id)
+        .await?
+        .iter()
+        .filter(|t| t.detail["operation"] == operation && t.detail["declined"] == true)
+        .count();
+    Ok(match declined {
+        0 => format!("{payment_id}-{operation}"),
+        n => format!("{payment_id}-{operation}-{}", n + 1),
+    })
+}
+
 /// Runs an action; the provider call and its recording finish even if the caller goes away
 /// (see `http::detach`).
 pub async fn run(
@@ -156,9 +179,8 @@ async fn run_detached(
                 }
                 None => None,
             };
-            provider
-                .capture_payment(&refs, amount, &format!("{}-capture", payment.id))
-                .await
+            let key = retry_key(state, &payment.id, "capture").await?;
+            provider.capture_payment(&refs, amount, &key).await
         }
         Action::Cancel => {
             provider
@@ -166,9 +188,8 @@ async fn run_detached(
                 .await
         }
         Action::Authorize => {
-            provider
-                .authorize_payment(&refs, &format!("{}-authorize", payment.id))
-                .await
+            let key = retry_key(state, &payment.id, "authorize").await?;
+            provider.authorize_payment(&refs, &key).await
         }
     };
     record(state, &payment.id, action.name(), result, cause).await

@@ -175,7 +175,11 @@ pub async fn record_failure(
         },
         _ => Update::default(),
     };
-    let detail = json!({ "operation": operation, "error": error.to_string() });
+    let mut detail = json!({ "operation": operation, "error": error.to_string() });
+    if matches!(error, ProviderError::Declined { .. }) {
+        // A final answer for this attempt: the next one needs a key of its own (actions.rs).
+        detail["declined"] = json!(true);
+    }
     let mut tx = state.db.begin_write().await?;
     let current = repo::get_locked(&state.db, &mut tx, payment_id)
         .await?

@@ -145,9 +145,9 @@ async fn create_detached(state: AppState, new: NewPayment) -> Result<Created, Ap
 
 /// A retry of a creation whose answer the caller never got (a timeout, a 5xx: the
 /// `Idempotency-Key` was released), found by the id derived from that key. If the provider's
-/// answer never arrived either, the provider is asked again with the same idempotency key, so
-/// it returns the object it may already have made instead of making a second one; otherwise
-/// the payment as it stands is the answer.
+/// answer never arrived either, the provider's object is looked up by paygate's id, and only if
+/// there is none is the provider asked again with the same idempotency key (it then makes the
+/// object once); otherwise the payment as it stands is the answer.
 async fn resume(
     state: &AppState,
     existing: PaymentRecord,
@@ -174,6 +174,33 @@ async fn resume(
             payment: existing,
             client_secret: None,
         });
+    }
+    // The object may exist although its answer was lost, and asking again with the same key can
+    // only replay what the provider saved, a 500 included (Stripe): look it up first.
+    let provider = state.providers.require(existing.provider)?;
+    match provider
+        .find_payment(&existing.id, existing.created_at)
+        .await
+    {
+        Ok(Some(found)) => {
+            let client_secret = found.client_secret.clone();
+            let applied = lifecycle::apply(
+                state,
+                &existing.id,
+                Update::from(found),
+                new.cause,
+                json!({ "operation": "create", "found": true }),
+            )
+            .await?;
+            return Ok(Created {
+                payment: applied.payment,
+                client_secret,
+            });
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(payment = %existing.id, error = %e, "looking up a lost creation failed; asking again")
+        }
     }
     ask_provider(state, &existing, new).await
 }

@@ -138,6 +138,18 @@ pub enum EventEffect {
         /// absent for refunds made elsewhere, e.g. in the provider's dashboard.
         paygate_refund_id: Option<String>,
     },
+    /// Stripe's `charge.refunded`: the charge's refunds changed, and the event (a Charge, which
+    /// at the pinned API version no longer embeds its refunds) does not say which; the inbox
+    /// lists them from the provider ([`PaymentProvider::refunds_of_charge`]) and applies each.
+    RefundsOfCharge { charge: String },
+    /// An event rendered at another API version than the one paygate pins (Stripe): the
+    /// object (`object` is its kind, e.g. `subscription`) is read back at the pinned version
+    /// and the event interpreted from that ([`PaymentProvider::reread`]); never from the body.
+    Reread {
+        event_type: String,
+        object: String,
+        id: String,
+    },
     /// A dispute was opened against the payment: recorded on its timeline.
     Dispute {
         payment_reference: String,
@@ -171,6 +183,18 @@ pub trait PaymentProvider: Send + Sync + 'static {
     ) -> Result<ProviderPayment, ProviderError>;
 
     async fn retrieve_payment(&self, reference: &str) -> Result<ProviderPayment, ProviderError>;
+
+    /// The provider's object for paygate payment `payment_id` (created at `created_ms`), found
+    /// without its reference: for a creation whose answer never came back, where asking again
+    /// with the same idempotency key can only replay a saved failure. `None` when there is none,
+    /// or where the provider offers no such lookup.
+    async fn find_payment(
+        &self,
+        _payment_id: &str,
+        _created_ms: i64,
+    ) -> Result<Option<ProviderPayment>, ProviderError> {
+        Ok(None)
+    }
 
     /// Confirms with a payment method chosen server-side (Stripe); providers without the
     /// concept refuse.
@@ -212,6 +236,17 @@ pub trait PaymentProvider: Send + Sync + 'static {
 
     async fn refund(&self, request: &RefundRequest) -> Result<ProviderRefund, ProviderError>;
 
+    /// The provider's refund for paygate refund `refund_id` of `payment`, found without its
+    /// reference (see [`PaymentProvider::find_payment`]). `None` when there is none, or where the
+    /// provider offers no such lookup.
+    async fn find_refund(
+        &self,
+        _payment: &PaymentRefs,
+        _refund_id: &str,
+    ) -> Result<Option<ProviderRefund>, ProviderError> {
+        Ok(None)
+    }
+
     /// Checks a webhook's signature over the raw body. Anything unverified is an error and must
     /// have no side effect.
     async fn verify_webhook(
@@ -235,13 +270,33 @@ pub trait PaymentProvider: Send + Sync + 'static {
     }
 
     /// A refund's current state read from the provider, as the [`EventEffect::RefundUpdate`]
-    /// an event about it would carry; `None` where the provider's snapshot is trusted and no
-    /// read is made.
+    /// an event about it would carry (the inbox asks only where the provider's snapshot is not
+    /// trusted; reconciliation asks for refunds still pending); `None` where no read is made.
     async fn retrieve_refund(
         &self,
         _reference: &str,
     ) -> Result<Option<EventEffect>, ProviderError> {
         Ok(None)
+    }
+
+    /// The effects of an event of type `event_type` about the object `object`/`id`, read back
+    /// from the provider (for [`EventEffect::Reread`]).
+    async fn reread(
+        &self,
+        _event_type: &str,
+        object: &str,
+        _id: &str,
+    ) -> Result<Vec<EventEffect>, ProviderError> {
+        Err(ProviderError::Rejected(format!(
+            "{} cannot read back {object} objects",
+            self.name().display_name()
+        )))
+    }
+
+    /// Every refund of a charge, read from the provider, as the [`EventEffect::RefundUpdate`]s
+    /// events about them would carry (for [`EventEffect::RefundsOfCharge`]).
+    async fn refunds_of_charge(&self, _charge: &str) -> Result<Vec<EventEffect>, ProviderError> {
+        Ok(Vec::new())
     }
 
     /// Reads a stored (already verified) event: what it changes, nothing for types paygate

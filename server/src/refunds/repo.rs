@@ -245,6 +245,25 @@ pub async fn apply_status(
 /// Refunds still `pending` without the provider's id, idle since before `deadline` and created
 /// after `created_after` (inside the provider's idempotency replay window): their creation's
 /// answer was lost and no webhook told of them.
+/// Refunds the provider accepted as pending (they have its id) and nothing has settled since
+/// `deadline`: their state is read back (a settled refund may send no webhook, as a failed
+/// PayPal refund does not). `(id, provider, provider reference)`.
+pub async fn stale_pending(
+    db: &Db,
+    deadline: i64,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.id, r.provider_reference FROM refunds r \
+         WHERE r.status = 'pending' AND r.provider_reference IS NOT NULL AND r.updated_at < $1 \
+         ORDER BY r.updated_at LIMIT $2",
+    )
+    .bind(deadline)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+}
+
 pub async fn lost_pending(
     db: &Db,
     deadline: i64,

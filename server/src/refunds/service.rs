@@ -161,7 +161,7 @@ async fn create_detached(
         .await?;
     }
     tx.commit().await?;
-    call_provider(state, &payment, &record, cause).await
+    call_provider(state, &payment, &record, cause, false).await
 }
 
 /// Reconciliation: asks the provider again (same idempotency key) for a refund whose answer
@@ -180,8 +180,9 @@ pub async fn resume_pending(state: &AppState, refund_id: &str) -> Result<RefundR
     .await
 }
 
-/// A retry of a refund request that already made its record: the provider is asked again
-/// (same idempotency key) if its first answer never arrived; otherwise the record is the answer.
+/// A retry of a refund request that already made its record: if the provider's first answer
+/// never arrived, its refund is looked up by paygate's id, and the provider is asked again (same
+/// idempotency key) only if there is none; otherwise the record is the answer.
 async fn resume(
     state: &AppState,
     payment: &PaymentRecord,
@@ -197,7 +198,7 @@ async fn resume(
     }
     match existing.status {
         RefundStatus::Pending if existing.provider_reference.is_none() => {
-            call_provider(state, payment, &existing, cause).await
+            call_provider(state, payment, &existing, cause, true).await
         }
         RefundStatus::Failed => Err(ApiError::conflict(
             "refund_failed",
@@ -214,12 +215,16 @@ async fn resume(
     }
 }
 
-/// Asks the provider for the refund (outside any transaction) and records its answer.
+/// Asks the provider for the refund (outside any transaction) and records its answer. With
+/// `look_up_first` (a retry after a lost answer), the provider's refund is first looked up by
+/// paygate's id: asking again with the same key could only replay a failure the provider saved
+/// (Stripe saves a 500 under the key, docs.stripe.com/api/idempotent_requests).
 async fn call_provider(
     state: &AppState,
     payment: &PaymentRecord,
     record: &RefundRecord,
     cause: Cause,
+    look_up_first: bool,
 ) -> Result<RefundRecord, ApiError> {
     let provider = state.providers.require(payment.provider)?;
     let request = RefundRequest {
@@ -231,7 +236,21 @@ async fn call_provider(
         reason: record.reason.clone(),
         idempotency_key: format!("{}-create", record.id),
     };
-    let result = provider.refund(&request).await;
+    let found = if look_up_first {
+        provider
+            .find_refund(&request.payment, &record.id)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(refund = %record.id, error = %e, "looking up a lost refund failed; asking again");
+                None
+            })
+    } else {
+        None
+    };
+    let result = match found {
+        Some(found) => Ok(found),
+        None => provider.refund(&request).await,
+    };
 
     let mut tx = state.db.begin_write().await?;
     let current = repo::get_locked(&state.db, &mut tx, &record.id)

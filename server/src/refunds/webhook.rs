@@ -6,7 +6,7 @@ use super::{external, repo};
 use crate::db::Tx;
 use crate::inbox::effect::Applied;
 use crate::payments::Cause;
-use crate::providers::RefundStatus;
+use crate::providers::{EventEffect, RefundStatus};
 use crate::state::AppState;
 use shared::api::ProviderName;
 use shared::Money;
@@ -19,6 +19,30 @@ pub struct RefundReport {
     pub failure_reason: Option<String>,
     pub amount: Option<Money>,
     pub paygate_refund_id: Option<String>,
+}
+
+impl RefundReport {
+    /// The report an [`EventEffect::RefundUpdate`] carries; `None` for any other effect.
+    pub fn from_effect(effect: EventEffect) -> Option<RefundReport> {
+        match effect {
+            EventEffect::RefundUpdate {
+                reference,
+                payment_reference,
+                status,
+                failure_reason,
+                amount,
+                paygate_refund_id,
+            } => Some(RefundReport {
+                reference,
+                payment_reference,
+                status,
+                failure_reason,
+                amount,
+                paygate_refund_id,
+            }),
+            _ => None,
+        }
+    }
 }
 
 pub async fn apply(

@@ -179,6 +179,10 @@ pub struct ProviderEventItem {
     pub outcome: Option<String>,
     /// The body as received (already verified), parsed.
     pub payload: serde_json::Value,
+    /// Something the admin should know about how it was applied (e.g. rendered at another
+    /// provider API version, so applied only from a re-read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// `GET /admin/api/payments/{id}`: everything about one payment.

@@ -80,6 +80,8 @@ pub struct CreatePayment {
     /// A paygate customer id (`cus_...`).
     #[serde(default)]
     pub customer: Option<String>,
+    /// At most 49 keys (Stripe's 50 less paygate's own `paygate_payment_id`); keys starting
+    /// with `paygate_` are refused.
     #[serde(default)]
     pub metadata: Metadata,
     #[serde(default)]

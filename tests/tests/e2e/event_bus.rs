@@ -66,15 +66,7 @@ async fn wait_for_all(app: &TestApp, consumer: &Consumer) -> BTreeMap<String, Me
 }
 
 async fn metric(app: &TestApp, name: &str) -> Option<i64> {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     text.lines()
         .find_map(|line| line.strip_prefix(&format!("paygate_{name} ")))
         .map(|v| v.trim().parse().expect("a whole number"))

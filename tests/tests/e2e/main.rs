@@ -10,6 +10,7 @@ mod admin_browser;
 mod admin_webhooks;
 mod api_keys;
 mod checkout_sessions;
+mod contract;
 mod cross_site;
 mod csp_detector;
 mod demo_shop;

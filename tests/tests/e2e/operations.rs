@@ -68,15 +68,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
         .send()
         .await
         .unwrap();
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     assert!(
         text.contains(
             r#"paygate_http_requests_total{method="GET",route="/v1/payments/{id}",status="404"} 3"#

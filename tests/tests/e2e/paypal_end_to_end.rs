@@ -13,7 +13,8 @@ use std::time::Duration;
 
 on_both_databases!(
     approve_capture_and_refund,
-    decline_at_capture_then_another_funding_source
+    decline_at_capture_then_another_funding_source,
+    a_pending_refund_settles_completed_or_failed
 );
 
 fn base(app: &TestApp) -> String {
@@ -36,9 +37,14 @@ async fn approve(app: &TestApp, order: &str, funding: &str) {
 }
 
 async fn faults(app: &TestApp, body: Value) {
+    knob(app, "/_emulator/faults", body).await;
+}
+
+/// A POST to one of the emulator's test knobs (`/_emulator/...`).
+async fn knob(app: &TestApp, path: &str, body: Value) {
     let res = app
         .client
-        .post(format!("{}/_emulator/faults", base(app)))
+        .post(format!("{}{path}", base(app)))
         .basic_auth(
             paygate::config::EMULATOR_PAYPAL_CLIENT_ID,
             Some(paygate::config::EMULATOR_PAYPAL_CLIENT_SECRET),
@@ -49,7 +55,7 @@ async fn faults(app: &TestApp, body: Value) {
         .unwrap();
     assert!(
         res.status().is_success(),
-        "faults: {}",
+        "{path}: {}",
         res.text().await.unwrap()
     );
 }
@@ -129,21 +135,31 @@ async fn decline_at_capture_then_another_funding_source(db: TestDb) {
         "1000",
         "1000 JPY is sent as \"1000\""
     );
-    approve(&app, order_id, "instrument_declined").await;
-    let e = json_with_status(
-        app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
-            .await,
-        402,
-    )
-    .await;
-    assert_eq!(e["code"], "payment_declined");
-    assert!(
-        e["detail"].as_str().unwrap().contains("funding source"),
-        "{e}"
-    );
-    let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
-    assert_eq!(after["status"], "requires_payment_method");
-    // The buyer picks another source for the same order (actions.restart()).
+    // Declined twice: each time the buyer picks another source for the same order
+    // (actions.restart()), and each capture is a new request at PayPal, which answers a
+    // repeated PayPal-Request-Id with the first refusal (the emulator does too).
+    for round in 0..2 {
+        approve(&app, order_id, "instrument_declined").await;
+        let app_ref = &app;
+        eventually("approval seen", Duration::from_secs(10), || async move {
+            let p = json_with_status(app_ref.get(&format!("/v1/payments/{id}")).await, 200).await;
+            round == 0 || p["status"] == "requires_confirmation"
+        })
+        .await;
+        let e = json_with_status(
+            app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
+                .await,
+            402,
+        )
+        .await;
+        assert_eq!(e["code"], "payment_declined");
+        assert!(
+            e["detail"].as_str().unwrap().contains("funding source"),
+            "{e}"
+        );
+        let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+        assert_eq!(after["status"], "requires_payment_method");
+    }
     approve(&app, order_id, "balance").await;
     // The approval comes back by webhook (CHECKOUT.ORDER.APPROVED) or on the next read.
     let app_ref = &app;
@@ -164,6 +180,96 @@ async fn decline_at_capture_then_another_funding_source(db: TestDb) {
     .await;
     assert_eq!(ok["status"], "succeeded");
     assert_eq!(ok["captured_minor"], 1000);
+    app.stop().await;
+}
+
+/// A PayPal refund can be `PENDING` (`status_details.reason` `ECHECK`: the merchant's balance
+/// does not cover it) and later `COMPLETED`, `FAILED` or `CANCELLED` (payments_payment_v2.json
+/// `refund_status`). PayPal lists only `PAYMENT.CAPTURE.*` events for Payments v2, so nothing
+/// may announce a pending refund that failed: paygate reads pending refunds back when they have
+/// been quiet past the reconciliation deadline. Until then a pending refund keeps its amount.
+async fn a_pending_refund_settles_completed_or_failed(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let p = order(&app, "30.00", "USD", false).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    approve(&app, p["provider_reference"].as_str().unwrap(), "balance").await;
+    let captured = json_with_status(
+        app.post(&format!("/v1/payments/{id}/capture"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(captured["status"], "succeeded");
+
+    knob(&app, "/_emulator/refunds/pending", json!({ "next": 2 })).await;
+    let refund = |amount: &'static str| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            app.post("/v1/refunds", &json!({ "payment": id, "amount": amount }))
+                .await
+        }
+    };
+    let completes = json_with_status(refund("10.00").await, 201).await;
+    let fails = json_with_status(refund("5.00").await, 201).await;
+    for r in [&completes, &fails] {
+        assert_eq!(r["status"], "pending", "{r}");
+    }
+    // Pending refunds keep their amount: 15.00 is all that is left.
+    let e = json_with_status(refund("15.01").await, 400).await;
+    assert_eq!(e["code"], "refund_exceeds_remaining", "{e}");
+
+    let reference = |r: &Value| r["provider_reference"].as_str().unwrap().to_string();
+    knob(
+        &app,
+        &format!("/_emulator/refunds/{}/complete", reference(&completes)),
+        json!({}),
+    )
+    .await;
+    let app_ref = &app;
+    let completed_id = completes["id"].as_str().unwrap().to_string();
+    eventually(
+        "the completed refund recorded",
+        Duration::from_secs(15),
+        || {
+            let completed_id = completed_id.clone();
+            async move {
+                json_with_status(
+                    app_ref.get(&format!("/v1/refunds/{completed_id}")).await,
+                    200,
+                )
+                .await["status"]
+                    == "succeeded"
+            }
+        },
+    )
+    .await;
+
+    // The other fails at PayPal and no event says so: reconciliation reads it back.
+    knob(
+        &app,
+        &format!("/_emulator/refunds/{}/fail", reference(&fails)),
+        json!({}),
+    )
+    .await;
+    let fails_id = fails["id"].as_str().unwrap();
+    paygate::reconcile::reconcile_once(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(
+        json_with_status(app.get(&format!("/v1/refunds/{fails_id}")).await, 200).await["status"],
+        "pending",
+        "not yet past the deadline"
+    );
+    app.state.clock.advance(Duration::from_secs(16 * 60));
+    paygate::reconcile::reconcile_once(&app.state)
+        .await
+        .unwrap();
+    let failed = json_with_status(app.get(&format!("/v1/refunds/{fails_id}")).await, 200).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_eq!(after["refunded_minor"], 1000);
+    // Its amount is refundable again.
+    json_with_status(refund("20.00").await, 201).await;
     app.stop().await;
 }
 

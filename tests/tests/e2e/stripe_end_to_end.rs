@@ -215,6 +215,246 @@ async fn trying_the_same_card_again_is_a_new_attempt_at_stripe() {
     app.stop().await;
 }
 
+/// Webhook events are rendered at the endpoint's API version, not at the version paygate's
+/// requests pin (docs.stripe.com/webhooks/versioning). At 2025-03-31.basil a subscription's
+/// period moved to its items and an invoice's subscription under `parent` (Stripe's changelog),
+/// so reading those events as 2024-06-20 objects wrote a NULL period and dropped every invoice
+/// event. The emulator's endpoint is set to basil here: paygate reads each event's object back
+/// at the pinned version, counts such events on /metrics and says so in the console.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_of_another_api_version_are_applied_from_a_read_back() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let set = emulator(
+        &app,
+        reqwest::Method::POST,
+        "/_emulator/webhook_endpoint",
+        Some(json!({ "api_version": "2025-03-31.basil" })),
+    )
+    .await;
+    assert_eq!(set["api_version"], "2025-03-31.basil");
+    let c = json_with_status(
+        app.post(
+            "/v1/customers",
+            &json!({ "email": "ada@example.com", "payment_method": "pm_card_visa" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let s = json_with_status(
+        app.post(
+            "/v1/subscriptions",
+            &json!({ "customer": c["id"], "price": "price_paygate_pro_monthly" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let sid = s["id"].as_str().unwrap();
+    let period_end = s["current_period_end"].as_i64().unwrap();
+    let (payment_id, _) = card_paid(&app, "12.00", "USD").await;
+    // The subscription's own PaymentIntent is not a paygate payment (its events wait, then
+    // park); every other event is processed.
+    eventually("every webhook applied", Duration::from_secs(15), || async {
+        app.count(
+            "SELECT COUNT(*) FROM provider_events WHERE processed_at IS NULL \
+             AND (event_type NOT LIKE 'payment_intent.%' OR payment_id IS NOT NULL)",
+        )
+        .await
+            == 0
+            && app
+                .count("SELECT COUNT(*) FROM provider_events WHERE event_type = 'invoice.paid' AND processed_at IS NOT NULL")
+                .await
+                == 1
+    })
+    .await;
+    let events = app.stripe.as_ref().unwrap().events();
+    assert!(events
+        .iter()
+        .all(|e| e["api_version"] == "2025-03-31.basil"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "customer.subscription.created"
+                && e["data"]["object"].get("current_period_end").is_none()),
+        "the emulator renders basil's subscriptions"
+    );
+
+    let got = json_with_status(app.get(&format!("/v1/subscriptions/{sid}")).await, 200).await;
+    assert_eq!(
+        got["current_period_end"], period_end,
+        "not overwritten with nothing"
+    );
+    // The invoice event found its subscription (read as a 2024-06-20 object it has none and
+    // was ignored); the subscription already knew the invoice was paid.
+    let outcome: Option<String> =
+        sqlx::query_scalar("SELECT outcome FROM provider_events WHERE event_type = 'invoice.paid'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(outcome.as_deref(), Some("unchanged"));
+    assert_eq!(payment(&app, &payment_id).await["status"], "succeeded");
+
+    let metrics = app.metrics_text().await;
+    let counted: u64 = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("paygate_provider_events_other_api_version_total{provider=\"stripe\"}")
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no counter in {metrics}"));
+    assert!(counted >= 3, "{counted}");
+
+    paygate_tests::admin::create_admin(&app, "ops@shop.example").await;
+    let admin = paygate_tests::admin::AdminClient::sign_in(
+        &app,
+        "ops@shop.example",
+        paygate_tests::admin::PASSWORD,
+    )
+    .await;
+    let detail = admin
+        .get_json(&format!("/admin/api/payments/{payment_id}"))
+        .await;
+    let notes: Vec<&str> = detail["provider_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["note"].as_str())
+        .collect();
+    assert!(!notes.is_empty(), "{detail}");
+    assert!(
+        notes.iter().all(|n| n.contains("2025-03-31.basil")),
+        "{notes:?}"
+    );
+    app.stop().await;
+}
+
+/// Stripe saves the answer of a request that began executing under its idempotency key and
+/// replays it for 24 hours, "including 500 errors" (docs.stripe.com/api/idempotent_requests);
+/// the emulator does with `fail_after_execution_next`. A creation whose PaymentIntent was made
+/// but answered with a saved 500 cannot be recovered by asking again with the same key: paygate
+/// finds the PaymentIntent by its own id in the metadata, when the merchant retries and when
+/// reconciliation looks at a payment nobody retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_creation_answered_with_a_saved_500_is_found_not_asked_again() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let body = json!({ "provider": "stripe", "amount": "12.00", "currency": "USD" });
+
+    faults(&app, json!({ "fail_after_execution_next": 1 })).await;
+    let lost = app.post_idem("/v1/payments", &body, "lost-once").await;
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    let made = stripe_intents(&app).await;
+    assert_eq!(made.len(), 1, "Stripe made the PaymentIntent");
+    let retry =
+        json_with_status(app.post_idem("/v1/payments", &body, "lost-once").await, 201).await;
+    assert_eq!(retry["provider_reference"], made[0]["id"]);
+    assert_eq!(retry["status"], "requires_payment_method");
+    assert_eq!(stripe_intents(&app).await.len(), 1, "and only that one");
+
+    // Nobody retries this one: reconciliation finds it once the payment has been idle.
+    faults(&app, json!({ "fail_after_execution_next": 1 })).await;
+    let lost = app.post("/v1/payments", &body).await;
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    let id: String = sqlx::query_scalar("SELECT id FROM payments WHERE provider_reference IS NULL")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let made = stripe_intents(&app).await;
+    assert_eq!(made.len(), 2);
+    app.state.clock.advance(Duration::from_secs(16 * 60));
+    paygate::reconcile::reconcile_once(&app.state)
+        .await
+        .unwrap();
+    let found = payment(&app, &id).await;
+    assert_eq!(found["provider_reference"], made[0]["id"], "the newest one");
+    assert_eq!(
+        stripe_intents(&app).await.len(),
+        2,
+        "no third PaymentIntent"
+    );
+    app.stop().await;
+}
+
+/// The same for a refund: Stripe made it and saved a 500 under its key; the merchant's retry
+/// finds it by paygate's id in its metadata instead of getting the 500 again. (The inbox is off,
+/// so no webhook can settle it first.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_answered_with_a_saved_500_is_found_not_asked_again() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            inbox_worker: false,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let (id, pi) = card_paid(&app, "25.00", "EUR").await;
+    faults(&app, json!({ "fail_after_execution_next": 1 })).await;
+    let body = json!({ "payment": id, "amount": "10.00" });
+    let lost = app.post_idem("/v1/refunds", &body, "refund-once").await;
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    let made = stripe_refunds(&app, &pi).await;
+    assert_eq!(made.len(), 1, "Stripe made the refund");
+    let retry = json_with_status(
+        app.post_idem("/v1/refunds", &body, "refund-once").await,
+        201,
+    )
+    .await;
+    assert_eq!(retry["status"], "succeeded", "{retry}");
+    assert_eq!(
+        stripe_refunds(&app, &pi).await.len(),
+        1,
+        "and only that one"
+    );
+    assert_eq!(payment(&app, &id).await["refunded_minor"], 1000);
+    app.stop().await;
+}
+
+/// Stripe takes at most 50 metadata keys (docs.stripe.com/metadata) and paygate adds
+/// `paygate_payment_id`: 50 merchant keys were accepted by paygate and then refused by Stripe
+/// (the emulator enforces the limit). Now 49 is paygate's limit, checked before any call, and
+/// paygate's own key cannot be supplied (or overwritten) by the merchant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_leaves_room_for_paygates_own_key() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let keys = |n: usize| -> serde_json::Map<String, Value> {
+        (0..n).map(|i| (format!("k{i}"), json!("v"))).collect()
+    };
+    let body = |metadata: serde_json::Map<String, Value>| json!({ "provider": "stripe", "amount": "5.00", "currency": "USD", "metadata": metadata });
+    let calls = app.stripe.as_ref().unwrap().api_requests();
+    let e = json_with_status(app.post("/v1/payments", &body(keys(50))).await, 400).await;
+    assert_eq!(e["param"], "metadata", "{e}");
+    let mut forged = keys(1);
+    forged.insert("paygate_payment_id".into(), json!("pay_someone_else"));
+    let e = json_with_status(app.post("/v1/payments", &body(forged)).await, 400).await;
+    assert_eq!(e["param"], "metadata[paygate_payment_id]", "{e}");
+    assert_eq!(
+        app.stripe.as_ref().unwrap().api_requests(),
+        calls,
+        "refused before any call to Stripe"
+    );
+    let p = json_with_status(app.post("/v1/payments", &body(keys(49))).await, 201).await;
+    let pi = app
+        .stripe
+        .as_ref()
+        .unwrap()
+        .payment_intent(p["provider_reference"].as_str().unwrap())
+        .unwrap();
+    let at_stripe = pi["metadata"].as_object().unwrap();
+    assert_eq!(
+        at_stripe.len(),
+        50,
+        "49 of the merchant's and paygate's own"
+    );
+    assert_eq!(at_stripe["paygate_payment_id"], p["id"]);
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manual_capture_partial_refunds_and_over_refund() {
     let db = TestDb::sqlite().await;

@@ -215,7 +215,7 @@ async fn duplicates_and_reversed_order_have_no_effect() {
 
     // A dispute is recorded on the payment's timeline.
     let dispute = json!({ "id": "evt_d", "object": "event", "type": "charge.dispute.created",
-        "data": { "object": { "id": "dp_1", "object": "dispute", "payment_intent": pi, "reason": "fraudulent", "amount": 1200, "currency": "usd" } } }).to_string();
+        "api_version": "2024-06-20", "data": { "object": { "id": "dp_1", "object": "dispute", "payment_intent": pi, "reason": "fraudulent", "amount": 1200, "currency": "usd" } } }).to_string();
     json_with_status(
         post(
             &app,

@@ -7,6 +7,10 @@
 //!   (`PAYMENT.CAPTURE.COMPLETED` or `PAYMENT.CAPTURE.DENIED`);
 //! - `POST /_emulator/captures/{id}/reverse`: a chargeback takes back what is left of a
 //!   completed capture (`PAYMENT.CAPTURE.REVERSED`);
+//! - `POST /_emulator/refunds/pending` `{"next": N}`: the next N refunds are `PENDING`
+//!   (`status_details.reason` `ECHECK`: the balance does not cover them);
+//!   `POST /_emulator/refunds/{id}/complete`, `/fail` and `/cancel` settle one
+//!   (`PAYMENT.CAPTURE.REFUNDED` on completion only);
 //! - `POST /_emulator/orders/{id}/reverse-approval`: PayPal reverses an approval before
 //!   capture (`CHECKOUT.PAYMENT-APPROVAL.REVERSED`; the order becomes `VOIDED`), as it does by
 //!   itself 3 hours after an approval nobody acted on.
@@ -101,6 +105,45 @@ fn settle(app: &App, id: &str, complete: bool) -> ApiResult {
     let store = app.store.lock().expect("store lock");
     let c = &store.captures[id];
     Ok(json_response(StatusCode::OK, store.capture_json(c, true)))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PendingRefunds {
+    next: u32,
+}
+
+pub async fn pending_refunds(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    authorize(&headers, &app)?;
+    let request: PendingRefunds =
+        serde_json::from_slice(&body).map_err(|e| bad(&format!("Invalid knob: {e}")))?;
+    app.store.lock().expect("store lock").pending_refunds_next = request.next;
+    Ok(json_response(
+        StatusCode::OK,
+        json!({ "next": request.next }),
+    ))
+}
+
+/// Settles a pending refund as `outcome` (`COMPLETED`, `FAILED` or `CANCELLED`).
+pub async fn settle_refund(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+) -> ApiResult {
+    authorize(&headers, &app)?;
+    let outcome = match action.as_str() {
+        "complete" => "COMPLETED",
+        "fail" => "FAILED",
+        "cancel" => "CANCELLED",
+        _ => return Err(bad("The action is complete, fail or cancel.")),
+    };
+    app.run(|store| store.settle_refund(&id, outcome))
+        .map_err(|e| bad(&e))?;
+    let store = app.store.lock().expect("store lock");
+    Ok(json_response(
+        StatusCode::OK,
+        store.refund_json(&store.refunds[&id]),
+    ))
 }
 
 pub async fn complete_capture(

@@ -68,6 +68,18 @@ pub fn json_response(status: StatusCode, value: Value) -> Response {
 /// Renders what a successful POST produced, for its first answer (`replay` false: 201) or a
 /// `PayPal-Request-Id` repeat (200), with the caller's `Prefer`.
 pub fn render(app: &App, produced: &Produced, representation: bool, replay: bool) -> Response {
+    if let Produced::Refused { status, body } = produced {
+        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        let mut response = (status, body.clone()).into_response();
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&debug_id()) {
+            response.headers_mut().insert("paypal-debug-id", v);
+        }
+        return response;
+    }
     let created = if replay {
         StatusCode::OK
     } else {
@@ -112,6 +124,7 @@ pub fn render(app: &App, produced: &Produced, representation: bool, replay: bool
                 (StatusCode::NO_CONTENT, None)
             }
         }),
+        Produced::Refused { .. } => unreachable!("answered above"),
     };
     drop(store);
     let mut response = match found {
@@ -227,14 +240,20 @@ pub async fn api_layer(State(app): State<App>, req: Request, next: Next) -> Resp
     let task_app = app.clone();
     let task_id = request_id.clone();
     let task_endpoint = endpoint.clone();
-    // Only successful results are kept (what they produced, rendered again on a repeat).
-    let keep = move |parts: &Parts, _: &Bytes| {
+    // Successful results (what they produced, rendered again on a repeat) and business
+    // refusals (the answer itself) are kept; see `idempotency`.
+    let keep = move |parts: &Parts, body: &Bytes| {
         if let Some(id) = &task_id {
-            let produced = parts
-                .status
-                .is_success()
-                .then(|| parts.extensions.get::<Produced>().cloned())
-                .flatten();
+            let produced = if parts.status.is_success() {
+                parts.extensions.get::<Produced>().cloned()
+            } else if parts.status == StatusCode::UNPROCESSABLE_ENTITY {
+                Some(Produced::Refused {
+                    status: parts.status.as_u16(),
+                    body: body.clone(),
+                })
+            } else {
+                None
+            };
             task_app
                 .request_ids
                 .lock()

@@ -10,9 +10,13 @@
 //! - a repeat with a **different body** is answered like any repeat (the first request's
 //!   resource, 200): PayPal's Orders and Payments v2 do not declare
 //!   `PAYPAL_REQUEST_ID_PREVIOUSLY_USED`, which only older APIs use;
-//! - only successful (2xx) results are kept: a request that failed (validation, 422 such as
-//!   `INSTRUMENT_DECLINED`, 5xx, a forced fault) runs again when retried with the same id, so a
-//!   capture retried after the buyer approved again can succeed;
+//! - successful (2xx) results and business refusals (422, such as `INSTRUMENT_DECLINED`) are
+//!   kept: a repeat gets "the latest status of the previous request", and for a refused capture
+//!   that is the refusal, even after the buyer approved the order again with another funding
+//!   source (PayPal does not document otherwise, and assuming it forgets would let a client that
+//!   reuses the id loop through decline and restart for ever); a client must use a new id for a
+//!   new attempt. A request that did not execute (a 400 validation error, a 5xx, a forced fault)
+//!   runs again when retried with the same id;
 //! - a repeat while the first is still executing gets 409 `RESOURCE_CONFLICT` /
 //!   `PREVIOUS_REQUEST_IN_PROGRESS` (Payments v2 declare it; the emulator uses it everywhere);
 //! - ids are kept 6 hours on Orders v2 and 45 days on Payments v2 (by the emulator's clock).
@@ -38,6 +42,11 @@ pub enum Produced {
     /// A voided authorization.
     Void(String),
     Refund(String),
+    /// A business refusal (422), answered again as it was.
+    Refused {
+        status: u16,
+        body: bytes::Bytes,
+    },
 }
 
 #[derive(Debug)]

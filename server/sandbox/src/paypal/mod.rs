@@ -31,7 +31,8 @@
 //!   `POST /sdk/facilitator-token`, `GET /assets/checkout.css`, `GET /assets/checkout-popup.js`;
 //! - knobs (token or client credentials): `/_emulator/faults` (POST, DELETE),
 //!   `/_emulator/state` (GET), `/_emulator/captures/{id}/complete|deny|reverse` (POST),
-//!   `/_emulator/orders/{id}/reverse-approval` (POST).
+//!   `/_emulator/orders/{id}/reverse-approval` (POST), `/_emulator/refunds/pending` (POST),
+//!   `/_emulator/refunds/{id}/complete|fail|cancel` (POST).
 //!
 //! Not emulated: `PATCH` of orders (and so no `update` link), `confirm-payment-source`,
 //! reauthorization, payment sources other than `paypal` (refused with `NOT_SUPPORTED`),
@@ -271,6 +272,14 @@ impl PaypalEmulator {
             .route(
                 "/_emulator/orders/{id}/reverse-approval",
                 post(emulator::reverse_approval),
+            )
+            .route(
+                "/_emulator/refunds/pending",
+                post(emulator::pending_refunds),
+            )
+            .route(
+                "/_emulator/refunds/{id}/{action}",
+                post(emulator::settle_refund),
             );
         api.merge(public).merge(knobs).with_state(app)
     }

@@ -328,11 +328,14 @@ pub fn refund_capture(
     };
     let total = c.refunded + refund_amount.units;
     let rid = resource_id();
+    // A refund the merchant's balance does not cover is `PENDING` (`ECHECK`) until it settles.
+    let pending = store.pending_refunds_next > 0;
     let refund = Refund {
         id: rid.clone(),
         capture_id: id.to_string(),
         amount: refund_amount,
-        status: "COMPLETED",
+        status: if pending { "PENDING" } else { "COMPLETED" },
+        reason: pending.then_some("ECHECK"),
         fee,
         total_refunded: total,
         note_to_payer,
@@ -342,6 +345,9 @@ pub fn refund_capture(
         updated_ms: now,
     };
     store.refunds.insert(rid.clone(), refund);
+    if pending {
+        store.pending_refunds_next -= 1;
+    }
     if let Some(c) = store.captures.get_mut(id) {
         c.refunded = total;
         c.refunds.push(rid.clone());
@@ -352,7 +358,12 @@ pub fn refund_capture(
         };
         c.updated_ms = now;
     }
-    store.emit_refund("PAYMENT.CAPTURE.REFUNDED", &rid);
+    // A pending refund sends nothing yet: PayPal documents no event for it
+    // (docs.paypal.ai/reference/webhook-events/payments-v2 lists only PAYMENT.CAPTURE.*), and
+    // paygate must not depend on one (see `Store::settle_refund`).
+    if !pending {
+        store.emit_refund("PAYMENT.CAPTURE.REFUNDED", &rid);
+    }
     Ok(rid)
 }
 

@@ -15,7 +15,9 @@ pub const MERCHANT_EMAIL: &str = "sb-paygate-merchant@business.example.com";
 pub const MERCHANT_ID: &str = "PAYGATEMERCHT";
 /// The test buyer who approves orders on the approval page.
 pub const BUYER_EMAIL: &str = "sb-paygate-buyer@personal.example.com";
-pub const BUYER_PAYER_ID: &str = "PAYGATEBUYER1";
+/// Payer and account ids match the specs' `^[2-9A-HJ-NP-Z]{13}$` (checkout_orders_v2.json
+/// `payer_id`, `account_id`): no 0, 1, I or O (the test below checks both ids).
+pub const BUYER_PAYER_ID: &str = "PAYGATEBUYER2";
 pub const BUYER_GIVEN_NAME: &str = "Sandbox";
 pub const BUYER_SURNAME: &str = "Buyer";
 
@@ -165,6 +167,9 @@ pub struct Refund {
     pub capture_id: String,
     pub amount: Amount,
     pub status: &'static str,
+    /// `status_details.reason` of a `PENDING` refund: `ECHECK`, the only value the spec lists
+    /// ("The reason why the refund has the `PENDING` or `FAILED` status").
+    pub reason: Option<&'static str>,
     pub fee: i64,
     /// The capture's refunded total once this refund was made.
     pub total_refunded: i64,
@@ -199,6 +204,9 @@ pub struct Store {
     pub event_bodies: HashMap<String, String>,
     /// Events waiting to be delivered (or re-delivered) to the webhook endpoint.
     pub webhooks: DeliveryQueue,
+    /// The next N refunds are `PENDING` (the merchant's balance does not cover them and PayPal
+    /// draws the bank account by eCheck) until settled with the emulator's knobs.
+    pub pending_refunds_next: u32,
 }
 
 fn link(href: String, rel: &str, method: &str) -> Value {
@@ -247,6 +255,7 @@ impl Store {
             events: Vec::new(),
             event_bodies: HashMap::new(),
             webhooks: DeliveryQueue::new(webhooks_enabled),
+            pending_refunds_next: 0,
         }
     }
 
@@ -519,6 +528,9 @@ impl Store {
         put_opt(&mut m, "custom_id", &r.custom_id);
         put_opt(&mut m, "note_to_payer", &r.note_to_payer);
         m.insert("status".into(), json!(r.status));
+        if let Some(reason) = r.reason {
+            m.insert("status_details".into(), json!({ "reason": reason }));
+        }
         m.insert("create_time".into(), json!(rfc3339(r.created_ms, false)));
         m.insert("update_time".into(), json!(rfc3339(r.updated_ms, false)));
         m.insert(
@@ -721,6 +733,37 @@ impl Store {
         Ok(())
     }
 
+    /// Settles a `PENDING` refund: `COMPLETED` (with `PAYMENT.CAPTURE.REFUNDED`, the event
+    /// PayPal lists for "A merchant refunds a payment capture"), or `FAILED` / `CANCELLED`, for
+    /// which PayPal documents no event (none is sent; the amount is refundable again). `Err`
+    /// names the refund's status when it is not pending.
+    pub fn settle_refund(&mut self, refund_id: &str, outcome: &'static str) -> Result<(), String> {
+        let now = self.now();
+        let r = self
+            .refunds
+            .get_mut(refund_id)
+            .ok_or_else(|| "no such refund".to_string())?;
+        if r.status != "PENDING" {
+            return Err(format!("the refund is {}, not PENDING", r.status));
+        }
+        r.status = outcome;
+        r.reason = None;
+        r.updated_ms = now;
+        let (capture_id, units) = (r.capture_id.clone(), r.amount.units);
+        if outcome == "COMPLETED" {
+            self.emit_refund("PAYMENT.CAPTURE.REFUNDED", refund_id);
+        } else if let Some(c) = self.captures.get_mut(&capture_id) {
+            c.refunded -= units;
+            c.status = if c.refunded == 0 {
+                "COMPLETED"
+            } else {
+                "PARTIALLY_REFUNDED"
+            };
+            c.updated_ms = now;
+        }
+        Ok(())
+    }
+
     /// Reverses (charges back) what is left of a completed capture: a reversal refund is
     /// recorded, the capture becomes `REFUNDED`, and `PAYMENT.CAPTURE.REVERSED` carries the
     /// reversal.
@@ -753,6 +796,7 @@ impl Store {
             capture_id: capture_id.to_string(),
             amount: c.amount.with_units(left),
             status: "COMPLETED",
+            reason: None,
             fee,
             total_refunded: c.amount.units,
             note_to_payer: Some("Payment reversed".into()),
@@ -788,4 +832,26 @@ struct EventEnvelope<'a> {
     summary: &'a str,
     resource: &'a Value,
     links: [Value; 2],
+}
+
+#[cfg(test)]
+mod id_tests {
+    /// `^[2-9A-HJ-NP-Z]{13}$`, the specs' pattern for `payer_id`, `account_id` and `merchant_id`.
+    fn is_paypal_account_id(id: &str) -> bool {
+        id.len() == 13
+            && id
+                .bytes()
+                .all(|b| matches!(b, b'2'..=b'9' | b'A'..=b'H' | b'J'..=b'N' | b'P'..=b'Z'))
+    }
+
+    #[test]
+    fn the_sandbox_accounts_have_ids_paypal_could_issue() {
+        assert!(is_paypal_account_id(super::BUYER_PAYER_ID));
+        assert!(is_paypal_account_id(super::MERCHANT_ID));
+        assert!(
+            !is_paypal_account_id("PAYGATEBUYER1"),
+            "1 is not in the alphabet"
+        );
+        assert!(!is_paypal_account_id("PAYGATEBUYERO"), "nor is O");
+    }
 }

@@ -92,9 +92,9 @@ pub struct Profile {
     /// Whether it can be attached to a Customer ("You can't attach cards that simulate issuer
     /// declines").
     pub attachable: bool,
-    /// On-session payments ask for 3-D Secure; off-session ones are declined with
-    /// `authentication_required`.
-    pub three_d_secure: bool,
+    /// When a payment asks for 3-D Secure (on session) or is declined with
+    /// `authentication_required` (off session).
+    pub authentication: Authentication,
     /// The decline after a completed authentication (4000008260003178).
     pub decline_after_authentication: Option<Decline>,
     pub refund: RefundMode,
@@ -109,7 +109,7 @@ const fn success(brand: &'static str, funding: &'static str) -> Profile {
         country: "US",
         decline: None,
         attachable: true,
-        three_d_secure: false,
+        authentication: Authentication::Never,
         decline_after_authentication: None,
         refund: RefundMode::Normal,
         dispute: false,
@@ -124,9 +124,42 @@ const fn declined(decline: Decline) -> Profile {
     }
 }
 
-const fn three_ds() -> Profile {
+/// docs.stripe.com/testing, "Authentication and setup" and "Support and availability".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authentication {
+    /// "isn't enrolled in 3D Secure" (4242424242424242) and every card without a 3DS entry.
+    Never,
+    /// "requires authentication on all transactions, regardless of how the card is set up"
+    /// (4000002760003184); "3D Secure authentication must be completed for the payment to be
+    /// successful" (4000000000003220).
+    Always,
+    /// "requires authentication for off-session payments unless you set it up for future
+    /// payments. After you set it up, off-session payments no longer require authentication.
+    /// However, on-session payments with this card always require authentication"
+    /// (4000002500003155).
+    UnlessSetUp,
+    /// "already set up for off-session use. It requires authentication for one-time and other
+    /// on-session payments. However, all off-session payments succeed as if the card has been
+    /// previously set up" (4000003800000446).
+    OnSessionOnly,
+}
+
+impl Authentication {
+    /// Whether a payment needs the cardholder: on session or off, with the card set up for
+    /// off-session use (a payment with `setup_future_usage: off_session`) or not.
+    pub fn required(self, off_session: bool, set_up: bool) -> bool {
+        match self {
+            Authentication::Never => false,
+            Authentication::Always => true,
+            Authentication::UnlessSetUp => !off_session || !set_up,
+            Authentication::OnSessionOnly => !off_session,
+        }
+    }
+}
+
+const fn authenticated(authentication: Authentication) -> Profile {
     Profile {
-        three_d_secure: true,
+        authentication,
         ..success("visa", "credit")
     }
 }
@@ -144,7 +177,7 @@ pub fn profile_of(number: &str) -> Option<Profile> {
         "3056930009020004" | "36227206271667" => success("diners", "credit"),
         "3566002020360505" => success("jcb", "credit"),
         "6200000000000005" => success("unionpay", "credit"),
-        "4000003800000446" => success("visa", "credit"),
+        "4000003800000446" => authenticated(Authentication::OnSessionOnly),
         "4000000000000002" => declined(GENERIC_DECLINE),
         "4000000000009995" => declined(INSUFFICIENT_FUNDS),
         "4000000000009987" => declined(LOST_CARD),
@@ -157,10 +190,11 @@ pub fn profile_of(number: &str) -> Option<Profile> {
             attachable: true,
             ..declined(GENERIC_DECLINE)
         },
-        "4000002500003155" | "4000002760003184" | "4000000000003220" => three_ds(),
+        "4000002500003155" => authenticated(Authentication::UnlessSetUp),
+        "4000002760003184" | "4000000000003220" => authenticated(Authentication::Always),
         "4000008260003178" => Profile {
             decline_after_authentication: Some(INSUFFICIENT_FUNDS),
-            ..three_ds()
+            ..authenticated(Authentication::Always)
         },
         "4000000000007726" => Profile {
             refund: RefundMode::Pending,

@@ -53,7 +53,8 @@ pub fn check_amount(amount: i64, currency: &str, param: &str) -> Result<String, 
                 .not_saved(),
         );
     }
-    if rules::is_three_decimal(c) && amount % 10 != 0 {
+    // Read with the emulator's own table (`units`), not the client's.
+    if super::units::unit(&lower).step == 10 && amount % 10 != 0 {
         return Err(ApiError::invalid_param(
             param,
             format!(
@@ -62,7 +63,7 @@ pub fn check_amount(amount: i64, currency: &str, param: &str) -> Result<String, 
             ),
         ));
     }
-    let money = rules::decode_amount(amount, c).map_err(|_| {
+    let money = super::units::decode(amount, c).map_err(|_| {
         ApiError::invalid_param(
             param,
             format!(
@@ -227,7 +228,8 @@ pub fn attempt(
     } else {
         profile.decline
     };
-    if profile.three_d_secure && !opts.authenticated {
+    let set_up = store.payment_methods[pm_id].set_up;
+    if profile.authentication.required(opts.off_session, set_up) && !opts.authenticated {
         if opts.off_session {
             decline = Some(AUTHENTICATION_REQUIRED);
         } else {
@@ -293,9 +295,13 @@ pub fn attempt(
     }
 
     // A PaymentIntent set up for future use leaves its PaymentMethod on the Customer.
-    let (customer, sfu) = {
+    let (customer, sfu, off_session_use) = {
         let pi = &store.payment_intents[pi_id];
-        (pi.customer.clone(), pi.setup_future_usage.is_some())
+        (
+            pi.customer.clone(),
+            pi.setup_future_usage.is_some(),
+            pi.setup_future_usage.as_deref() == Some("off_session"),
+        )
     };
     if let (Some(cus), true) = (customer, sfu) {
         if let Some(pm) = store.payment_methods.get_mut(pm_id) {
@@ -303,6 +309,9 @@ pub fn attempt(
                 pm.customer = Some(cus);
                 pm.consumed = false;
             }
+            // Set up for future off-session payments (4000002500003155 then needs no more
+            // authentication off session).
+            pm.set_up |= off_session_use;
         }
     }
 

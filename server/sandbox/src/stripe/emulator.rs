@@ -136,6 +136,36 @@ const REASONS: &[&str] = &[
     "unrecognized",
 ];
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookEndpointRequest {
+    api_version: String,
+}
+
+/// Sets the API version the emulator's webhook endpoint renders events at, as
+/// `POST /v1/webhook_endpoints/{id}` with `api_version` would at Stripe.
+pub async fn set_webhook_endpoint(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_secret(&headers, &app)?;
+    let request: WebhookEndpointRequest = parse(&body)?;
+    let Some(version) = super::versions::SUPPORTED
+        .into_iter()
+        .find(|v| *v == request.api_version)
+    else {
+        return Err(ApiError::invalid(format!(
+            "The emulator renders events at {}, not {}",
+            super::versions::SUPPORTED.join(" or "),
+            request.api_version
+        ))
+        .with_param("api_version"));
+    };
+    app.store.lock().expect("store lock").webhook_api_version = version;
+    Ok(axum::Json(serde_json::json!({ "api_version": version })).into_response())
+}
+
 pub async fn create_dispute(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult {
     require_secret(&headers, &app)?;
     let request: DisputeRequest = parse(&body)?;

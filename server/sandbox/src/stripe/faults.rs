@@ -1,7 +1,8 @@
 //! Fault knobs for tests (`POST /_emulator/faults`): added latency, forced error statuses,
 //! dropped connections before execution ("reset") and after it ("lost response"); the
 //! shared knobs are `common::faults`. Stripe's own: the statuses it answers with (429 and
-//! 500–504), `Stripe-Should-Retry` on forced failures, and two knobs the store keeps
+//! 500–504), `Stripe-Should-Retry` on forced failures, `fail_after_execution_next` (a 500
+//! saved under the idempotency key after the endpoint ran), and two knobs the store keeps
 //! (`processing_next`, `redirect_next`).
 
 use crate::common::faults::{self, Knobs, Statuses};
@@ -12,6 +13,24 @@ use serde::{Deserialize, Serialize};
 pub struct StripeKnobs {
     /// `Stripe-Should-Retry` on forced failures, when set.
     pub should_retry: Option<bool>,
+    /// The next N API calls run, then answer 500, and that 500 is what their idempotency key
+    /// replays: Stripe saves "the resulting status code and body of the first request made for
+    /// any given idempotency key, regardless of whether it succeeds or fails. Subsequent requests
+    /// with the same key return the same result, including 500 errors"
+    /// (docs.stripe.com/api/idempotent_requests).
+    pub fail_after_execution_next: u32,
+}
+
+impl Faults {
+    /// Consumes one `fail_after_execution_next`: whether this call's answer becomes a 500.
+    pub fn fails_after_execution(&mut self) -> bool {
+        if self.extra.fail_after_execution_next > 0 {
+            self.extra.fail_after_execution_next -= 1;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 pub type Faults = faults::Faults<StripeKnobs>;
@@ -33,6 +52,8 @@ pub struct FaultsRequest {
     pub retry_after: Option<u64>,
     pub reset_next: Option<u32>,
     pub lose_response_next: Option<u32>,
+    /// See [`StripeKnobs::fail_after_execution_next`].
+    pub fail_after_execution_next: Option<u32>,
     /// The next N successful charges pass through `processing` (kept by the store).
     pub processing_next: Option<u32>,
     /// The next N 3-D Secure challenges redirect (`redirect_to_url`) instead of opening in
@@ -53,6 +74,9 @@ pub fn apply(faults: &mut Faults, r: &FaultsRequest) -> Result<(), String> {
     faults.apply(&knobs, STATUSES)?;
     if r.should_retry.is_some() {
         faults.extra.should_retry = r.should_retry;
+    }
+    if let Some(n) = r.fail_after_execution_next {
+        faults.extra.fail_after_execution_next = n;
     }
     Ok(())
 }
@@ -91,7 +115,7 @@ mod tests {
             serde_json::to_value(&f).unwrap(),
             serde_json::json!({"latency_ms": 0, "fail_next": 0, "fail_status": 504,
                 "should_retry": false, "retry_after": null, "reset_next": 0,
-                "lose_response_next": 0})
+                "lose_response_next": 0, "fail_after_execution_next": 0})
         );
         assert!(serde_json::from_str::<FaultsRequest>(r#"{"expire_tokens": true}"#).is_err());
     }

@@ -147,9 +147,11 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
         .prune(now_ms);
     app.run(super::subscriptions::sweep);
 
-    let (plan, should_retry) = {
+    let (plan, should_retry, fail_after_execution) = {
         let mut faults = app.faults.lock().expect("faults lock");
-        (faults.plan(), faults.extra.should_retry)
+        let plan = faults.plan();
+        let after = plan.fail.is_none() && !plan.reset && faults.fails_after_execution();
+        (plan, faults.extra.should_retry, after)
     };
     if plan.reset {
         return dropped_connection();
@@ -219,14 +221,25 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
     let task_app = app.clone();
     let task_key = idem_key.clone();
     // The answer is saved, unless the handler marked it as given before "endpoint execution
-    // begins" (parameter validation).
+    // begins" (parameter validation). With `fail_after_execution_next`, what is saved (and
+    // answered) is a 500 instead of what the endpoint did.
     let save = move |parts: &Parts, body: &Bytes| {
         if let Some(k) = &task_key {
             let not_saved = parts.extensions.get::<NotSaved>().is_some();
-            let saved = (!not_saved).then(|| Saved {
-                status: parts.status,
-                body: body.clone(),
-                request_id,
+            let saved = (!not_saved).then(|| {
+                if fail_after_execution {
+                    Saved {
+                        status: StatusCode::INTERNAL_SERVER_ERROR,
+                        body: Bytes::from(AFTER_EXECUTION_ERROR),
+                        request_id,
+                    }
+                } else {
+                    Saved {
+                        status: parts.status,
+                        body: body.clone(),
+                        request_id,
+                    }
+                }
             });
             task_app
                 .idempotency
@@ -255,6 +268,14 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
     if plan.lose_response {
         return dropped_connection();
     }
+    if fail_after_execution {
+        response = Response::new(Body::from(AFTER_EXECUTION_ERROR));
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
     if let Some(k) = &idem_key {
         if let Ok(v) = HeaderValue::from_str(k) {
             response.headers_mut().insert("idempotency-key", v);
@@ -262,6 +283,9 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
     }
     response
 }
+
+/// Stripe's body for an error inside an endpoint (`fail_after_execution_next`).
+const AFTER_EXECUTION_ERROR: &str = r#"{"error":{"message":"An unknown error occurred while processing your request. Please try again later.","type":"api_error"}}"#;
 
 fn replay(saved: Saved, key: &str, lose: bool) -> Response {
     if lose {

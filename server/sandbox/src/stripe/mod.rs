@@ -15,6 +15,8 @@
 //! - `/js/v3/`: the Stripe.js stand-in; `/js/elements-inner-card.html` (+ `.js`, `.css`): the
 //!   card frame; `/js/3ds.css`, `/js/3ds.js`: the challenge page's assets;
 //! - `/3ds/{pi}` (GET), `/3ds/{pi}/complete`, `/3ds/{pi}/fail` (POST): the 3-D Secure page;
+//! - `/_emulator/webhook_endpoint` (POST `{"api_version": ...}`: the version events are
+//!   rendered at, `versions`),
 //! - `/_emulator/faults` (POST, DELETE), `/_emulator/state` (GET), `/_emulator/disputes`
 //!   (POST): test knobs, secret key required.
 
@@ -37,6 +39,8 @@ mod refunds;
 mod store;
 mod subscriptions;
 mod threeds;
+mod units;
+mod versions;
 mod webhooks;
 
 pub use store::API_VERSION;
@@ -328,7 +332,11 @@ impl StripeEmulator {
                 post(emulator::set_faults).delete(emulator::clear_faults),
             )
             .route("/_emulator/state", get(emulator::state))
-            .route("/_emulator/disputes", post(emulator::create_dispute));
+            .route("/_emulator/disputes", post(emulator::create_dispute))
+            .route(
+                "/_emulator/webhook_endpoint",
+                post(emulator::set_webhook_endpoint),
+            );
         api.merge(browser).merge(knobs).with_state(app)
     }
 

@@ -57,6 +57,7 @@ fn insert_card(
         billing_details,
         metadata,
         consumed: false,
+        set_up: false,
     };
     let id = pm.id.clone();
     store.payment_methods.insert(id.clone(), pm);

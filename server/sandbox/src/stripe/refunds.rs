@@ -13,10 +13,7 @@ use axum::extract::{Path, State};
 use axum::Extension;
 
 fn money_text(amount: i64, currency: &str) -> String {
-    shared::Currency::from_code(&currency.to_ascii_uppercase())
-        .ok()
-        .and_then(|c| shared::providers::stripe::decode_amount(amount, c).ok())
-        .map_or_else(|| format!("{amount}"), |m| m.display())
+    super::units::display(amount, currency)
 }
 
 pub async fn create(
@@ -150,8 +147,11 @@ pub async fn create(
         };
         let id = refund.id.clone();
         store.refunds.insert(id.clone(), refund);
-        let refund_json = store.refund_json(&store.refunds[&id]);
-        store.emit(&origin, "refund.created", refund_json, None);
+        // At the pinned 2024-06-20 a refund of a charge sends `charge.refunded` with the Charge,
+        // which no longer embeds its refunds (2022-11-15); `refund.created` is for refunds
+        // without a charge (cash balance) until 2024-10-28.acacia. Sources: stripe-node v16.12.0
+        // `types/EventTypes.d.ts` ("Occurs whenever a refund from a customer's cash balance is
+        // created"), docs.stripe.com/changelog/acacia/2024-10-28/refund-webhook-update.
         let charge_json = store.charge_json(&store.charges[&charge_id]);
         store.emit(&origin, "charge.refunded", charge_json, None);
         match mode {
@@ -165,14 +165,15 @@ pub async fn create(
     })
 }
 
-fn changed(store: &mut Store, id: &str, failed: bool) {
+/// A refund of a charge changed: at 2024-06-20 that is `charge.refund.updated` with the Refund
+/// ("Occurs whenever a refund is updated, on selected payment methods"); `refund.updated` was
+/// for cash-balance refunds and `refund.failed` did not exist before 2024-10-28.acacia. Like
+/// every `*.updated` event it carries `data.previous_attributes`, the changed fields' old
+/// values (docs.stripe.com/api/events/object).
+fn changed(store: &mut Store, id: &str, previous: serde_json::Value) {
     let origin = Origin::default();
     let json = store.refund_json(&store.refunds[id]);
-    store.emit(&origin, "refund.updated", json.clone(), None);
-    store.emit(&origin, "charge.refund.updated", json.clone(), None);
-    if failed {
-        store.emit(&origin, "refund.failed", json, None);
-    }
+    store.emit(&origin, "charge.refund.updated", json, Some(previous));
 }
 
 /// A pending refund succeeds (4000000000007726).
@@ -184,7 +185,7 @@ pub fn settle(store: &mut Store, id: &str) {
         return;
     }
     r.status = "succeeded";
-    changed(store, id, false);
+    changed(store, id, serde_json::json!({ "status": "pending" }));
 }
 
 /// A succeeded refund fails (4000000000005126): the money goes back to the merchant, so the
@@ -198,7 +199,11 @@ pub fn fail(store: &mut Store, id: &str) {
     }
     r.status = "failed";
     r.failure_reason = Some("expired_or_canceled_card".into());
-    changed(store, id, true);
+    changed(
+        store,
+        id,
+        serde_json::json!({ "status": "succeeded", "failure_reason": null }),
+    );
 }
 
 pub async fn retrieve(

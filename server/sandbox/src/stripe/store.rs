@@ -82,6 +82,9 @@ pub struct PaymentMethod {
     pub metadata: Metadata,
     /// Used in a payment without being attached to a Customer: Stripe refuses to use it again.
     pub consumed: bool,
+    /// Set up for off-session use: a payment with `setup_future_usage: off_session` succeeded
+    /// with it (see `cards::Authentication`).
+    pub set_up: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -277,6 +280,8 @@ pub struct Store {
     pub webhooks: DeliveryQueue,
     /// Test knob: the next N successful charges pass through `processing` first.
     pub processing_next: u32,
+    /// The API version events are rendered at (`super::versions`).
+    pub webhook_api_version: &'static str,
     /// Test knob: the next N 3-D Secure challenges are handed out as `redirect_to_url` (the
     /// customer leaves the page and comes back to `return_url`, as with Stripe's redirect-based
     /// payment methods), even when Stripe.js asked for `use_stripe_sdk`.
@@ -368,6 +373,7 @@ impl Store {
             event_index: HashMap::new(),
             webhooks: DeliveryQueue::new(webhooks_enabled),
             processing_next: 0,
+            webhook_api_version: API_VERSION,
             redirect_next: 0,
             invoice_number: 0,
         };
@@ -454,14 +460,17 @@ impl Store {
     pub fn emit(&mut self, origin: &Origin, kind: &str, object: Value, previous: Option<Value>) {
         let id = crate::ids::new_id("evt");
         let mut data = Map::new();
-        data.insert("object".into(), object);
+        data.insert(
+            "object".into(),
+            super::versions::render(self.webhook_api_version, object),
+        );
         if let Some(p) = previous {
             data.insert("previous_attributes".into(), p);
         }
         let event = json!({
             "id": id,
             "object": "event",
-            "api_version": API_VERSION,
+            "api_version": self.webhook_api_version,
             "created": self.now(),
             "data": data,
             "livemode": false,

@@ -69,7 +69,7 @@ fn check_attached(store: &Store, customer: &str, pm: &str, param: &str) -> Resul
 fn money_text(amount: i64, currency: &str) -> String {
     shared::Currency::from_code(&currency.to_ascii_uppercase())
         .ok()
-        .and_then(|c| shared::providers::stripe::decode_amount(amount, c).ok())
+        .and_then(|c| super::units::decode(amount, c).ok())
         .map_or_else(|| format!("{amount} {currency}"), |m| m.display())
 }
 
@@ -215,7 +215,8 @@ pub async fn create(
             };
             if behavior == "error_if_incomplete" {
                 let profile = store.payment_methods[pm].profile;
-                let decline = if profile.three_d_secure {
+                let set_up = store.payment_methods[pm].set_up;
+                let decline = if profile.authentication.required(off_session, set_up) {
                     Some(AUTHENTICATION_REQUIRED)
                 } else {
                     profile.decline

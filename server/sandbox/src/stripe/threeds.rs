@@ -61,7 +61,7 @@ fn invalid(app: &App) -> Response {
 fn money_text(pi: &PaymentIntent) -> String {
     shared::Currency::from_code(&pi.currency.to_ascii_uppercase())
         .ok()
-        .and_then(|c| shared::providers::stripe::decode_amount(pi.amount, c).ok())
+        .and_then(|c| super::units::decode(pi.amount, c).ok())
         .map_or_else(
             || format!("{} {}", pi.amount, pi.currency),
             |m| format!("{} {}", m.display(), m.currency()),

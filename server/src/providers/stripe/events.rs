@@ -1,16 +1,59 @@
 //! What each Stripe event type means for paygate (docs.stripe.com/api/events/types). Unknown types
 //! are stored and acknowledged by the inbox but have no effect.
 
+use super::client::STRIPE_VERSION;
 use super::decode;
 use super::objects::{map_status, Event, PaymentIntent, Refund};
 use crate::providers::{EventEffect, ProviderError, RefundStatus};
 use serde_json::Value;
 
+/// The event types paygate acts on.
+const ACTED_ON: &[&str] = &[
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.requires_action",
+    "payment_intent.processing",
+    "payment_intent.canceled",
+    "payment_intent.amount_capturable_updated",
+    "payment_intent.created",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+    "charge.refund.updated",
+    "charge.refunded",
+    "charge.dispute.created",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "invoice.payment_failed",
+];
+
 pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
     let event: Event =
         serde_json::from_slice(payload).map_err(|e| ProviderError::Malformed(e.to_string()))?;
-    let object = &event.data.object;
-    let effects = match event.kind.as_str() {
+    if !ACTED_ON.contains(&event.kind.as_str()) {
+        return Ok(Vec::new());
+    }
+    if event.api_version.as_deref() != Some(STRIPE_VERSION) {
+        // Rendered at the endpoint's version, not the pinned one: fields paygate reads may have
+        // moved (at 2025-03-31.basil a subscription's period went to its items and an invoice's
+        // subscription under `parent`). Only the object's kind and id are read; the object is
+        // read back at the pinned version and interpreted then.
+        let object = &event.data.object;
+        return Ok(vec![EventEffect::Reread {
+            event_type: event.kind.clone(),
+            object: str_field(object, "object")?,
+            id: str_field(object, "id")?,
+        }]);
+    }
+    interpret_object(&event.kind, &event.data.object)
+}
+
+/// What an event of type `kind` about `object` (rendered at the pinned version) changes.
+pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, ProviderError> {
+    let effects = match kind {
         "payment_intent.succeeded"
         | "payment_intent.payment_failed"
         | "payment_intent.requires_action"
@@ -39,17 +82,22 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
         "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {
             vec![refund_effect(object)?]
         }
-        "charge.refunded" => object
-            .get("refunds")
-            .and_then(|r| r.get("data"))
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .map(refund_effect)
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?
-            .unwrap_or_default(),
+        // At the pinned 2024-06-20 a card refund sends `charge.refunded` (a Charge, whose
+        // `refunds` are no longer embedded since 2022-11-15) and `charge.refund.updated`;
+        // `refund.created`/`refund.updated` only came for cash-balance refunds until
+        // 2024-10-28.acacia (docs.stripe.com/changelog/acacia/2024-10-28/refund-webhook-update,
+        // docs.stripe.com/changelog/2022-11-15/deprecates-charges-auto-expand). So a refund made
+        // in the Dashboard is learnt by listing the charge's refunds.
+        "charge.refunded" => match object.get("id").and_then(Value::as_str) {
+            Some(charge) => vec![EventEffect::RefundsOfCharge {
+                charge: charge.to_string(),
+            }],
+            None => {
+                return Err(ProviderError::Malformed(
+                    "charge.refunded without an id".into(),
+                ))
+            }
+        },
         "charge.dispute.created" => {
             let payment_reference = object.get("payment_intent").and_then(Value::as_str);
             match payment_reference {
@@ -95,7 +143,7 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
                     subscription_reference: sub.to_string(),
                     invoice_id: str_field(object, "id")?,
                     status: str_field(object, "status")?,
-                    event_type: event.kind.clone(),
+                    event_type: kind.to_string(),
                 }],
                 None => Vec::new(),
             }
@@ -113,7 +161,7 @@ fn str_field(object: &Value, name: &str) -> Result<String, ProviderError> {
         .ok_or_else(|| ProviderError::Malformed(format!("event object without {name}")))
 }
 
-fn refund_effect(object: &Value) -> Result<EventEffect, ProviderError> {
+pub(super) fn refund_effect(object: &Value) -> Result<EventEffect, ProviderError> {
     let refund: Refund = serde_json::from_value(object.clone())
         .map_err(|e| ProviderError::Malformed(e.to_string()))?;
     let status = match refund.status.as_str() {
@@ -132,5 +180,16 @@ fn refund_effect(object: &Value) -> Result<EventEffect, ProviderError> {
         failure_reason: refund.failure_reason,
         amount,
         paygate_refund_id: refund.metadata.get("paygate_refund_id").cloned(),
+    })
+}
+
+/// For the console: why an event was applied only from a re-read (another API version).
+pub fn version_note(payload: &Value) -> Option<String> {
+    let version = payload.get("api_version").and_then(Value::as_str);
+    (version != Some(STRIPE_VERSION)).then(|| {
+        format!(
+            "Rendered at Stripe API version {}, not the pinned {STRIPE_VERSION}: applied only from a re-read of its object.",
+            version.unwrap_or("(none)")
+        )
     })
 }

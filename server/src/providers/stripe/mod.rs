@@ -5,7 +5,7 @@
 
 pub mod billing;
 pub mod client;
-mod events;
+pub mod events;
 pub mod form;
 pub mod objects;
 pub mod signature;
@@ -33,6 +33,26 @@ pub struct StripeProvider {
     tolerance: Duration,
     clock: Clock,
 }
+
+/// Whether a Stripe object carries paygate's id `id` in `metadata[key]`.
+fn has_paygate_id(object: &serde_json::Value, key: &str, id: &str) -> bool {
+    object
+        .get("metadata")
+        .and_then(|m| m.get(key))
+        .and_then(serde_json::Value::as_str)
+        == Some(id)
+}
+
+fn provider_refund(refund: objects::Refund) -> ProviderRefund {
+    ProviderRefund {
+        status: RefundStatus::parse(&refund.status).unwrap_or(RefundStatus::Pending),
+        failure_reason: refund.failure_reason,
+        reference: refund.id,
+    }
+}
+
+/// `find_payment` reads at most this many pages of 100 PaymentIntents.
+const FIND_PAGES: usize = 20;
 
 impl StripeProvider {
     /// None when no secret key is configured.
@@ -62,6 +82,52 @@ impl StripeProvider {
             tolerance,
             clock,
         }
+    }
+
+    /// Pages through a Stripe list (`limit=100`, then `starting_after`, newest first), handing
+    /// each object to `visit` until it returns something or the list ends. More than
+    /// `max_pages` pages is an error: the caller would be guessing.
+    async fn scan_list<T>(
+        &self,
+        path: &str,
+        query: Form,
+        max_pages: usize,
+        mut visit: impl FnMut(&serde_json::Value) -> Result<Option<T>, ProviderError>,
+    ) -> Result<Option<T>, ProviderError> {
+        let mut after: Option<String> = None;
+        for _ in 0..max_pages {
+            let mut page_query = query.clone().set("limit", "100");
+            if let Some(last) = &after {
+                page_query = page_query.set("starting_after", last);
+            }
+            let page = self
+                .client
+                .get(path, &page_query)
+                .await
+                .map_err(map_error)?;
+            let data = page
+                .get("data")
+                .and_then(serde_json::Value::as_array)
+                .ok_or_else(|| ProviderError::Malformed(format!("{path}: a list without data")))?;
+            for object in data {
+                if let Some(found) = visit(object)? {
+                    return Ok(Some(found));
+                }
+            }
+            after = data
+                .last()
+                .and_then(|o| o.get("id"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string);
+            if page.get("has_more").and_then(serde_json::Value::as_bool) != Some(true)
+                || after.is_none()
+            {
+                return Ok(None);
+            }
+        }
+        Err(ProviderError::Unavailable {
+            message: format!("{path}: more than {max_pages} pages; not found in them"),
+        })
     }
 
     fn payment_from(&self, value: serde_json::Value) -> Result<ProviderPayment, ProviderError> {
@@ -213,6 +279,53 @@ impl PaymentProvider for StripeProvider {
         self.payment_from(pi)
     }
 
+    /// The PaymentIntent's refunds (`GET /v1/refunds?payment_intent=`, newest first) and the one
+    /// whose `metadata[paygate_refund_id]` is this refund.
+    async fn find_refund(
+        &self,
+        payment: &PaymentRefs,
+        refund_id: &str,
+    ) -> Result<Option<ProviderRefund>, ProviderError> {
+        let found = self
+            .scan_list(
+                "/v1/refunds",
+                Form::new().set("payment_intent", &payment.reference),
+                usize::MAX,
+                |r| Ok(has_paygate_id(r, "paygate_refund_id", refund_id).then(|| r.clone())),
+            )
+            .await?;
+        found
+            .map(|r| {
+                serde_json::from_value::<objects::Refund>(r)
+                    .map(provider_refund)
+                    .map_err(|e| ProviderError::Malformed(e.to_string()))
+            })
+            .transpose()
+    }
+
+    /// Lists the PaymentIntents created since shortly before the payment (newest first, page by
+    /// page) and takes the one whose `metadata[paygate_payment_id]` is this payment. A list, not
+    /// `GET /v1/payment_intents/search`: search is for "not read-after-write flows", data being
+    /// searchable "in less than a minute" and up to an hour late in outages
+    /// (docs.stripe.com/api/payment_intents/search); a list is read-after-write.
+    async fn find_payment(
+        &self,
+        payment_id: &str,
+        created_ms: i64,
+    ) -> Result<Option<ProviderPayment>, ProviderError> {
+        // Clocks differ: look from ten minutes before our own creation time.
+        let since = (created_ms.div_euclid(1000) - 600).to_string();
+        let found = self
+            .scan_list(
+                "/v1/payment_intents",
+                Form::new().set("created[gte]", &since),
+                FIND_PAGES,
+                |pi| Ok(has_paygate_id(pi, "paygate_payment_id", payment_id).then(|| pi.clone())),
+            )
+            .await?;
+        found.map(|pi| self.payment_from(pi)).transpose()
+    }
+
     async fn confirm_payment(
         &self,
         payment: &PaymentRefs,
@@ -286,11 +399,7 @@ impl PaymentProvider for StripeProvider {
             .map_err(map_error)?;
         let refund: objects::Refund =
             serde_json::from_value(value).map_err(|e| ProviderError::Malformed(e.to_string()))?;
-        Ok(ProviderRefund {
-            status: RefundStatus::parse(&refund.status).unwrap_or(RefundStatus::Pending),
-            failure_reason: refund.failure_reason,
-            reference: refund.id,
-        })
+        Ok(provider_refund(refund))
     }
 
     async fn verify_webhook(
@@ -326,5 +435,74 @@ impl PaymentProvider for StripeProvider {
 
     fn interpret_event(&self, payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
         events::interpret(payload)
+    }
+
+    /// `GET /v1/refunds/{id}`. The inbox does not ask (Stripe's signed snapshot is trusted);
+    /// reconciliation does, for refunds still pending.
+    async fn retrieve_refund(&self, reference: &str) -> Result<Option<EventEffect>, ProviderError> {
+        if reference.is_empty()
+            || !reference
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(ProviderError::Malformed(format!(
+                "refund id {reference:?} is not a Stripe id"
+            )));
+        }
+        let refund = self
+            .client
+            .get(&format!("/v1/refunds/{reference}"), &Form::new())
+            .await
+            .map_err(map_error)?;
+        events::refund_effect(&refund).map(Some)
+    }
+
+    /// `GET` of the event's object at the pinned version, then the event read from that.
+    async fn reread(
+        &self,
+        event_type: &str,
+        object: &str,
+        id: &str,
+    ) -> Result<Vec<EventEffect>, ProviderError> {
+        let collection = match object {
+            "payment_intent" => "payment_intents",
+            "charge" => "charges",
+            "refund" => "refunds",
+            "dispute" => "disputes",
+            "subscription" => "subscriptions",
+            "invoice" => "invoices",
+            other => {
+                return Err(ProviderError::Malformed(format!(
+                    "an event about a {other:?}, which paygate does not read back"
+                )))
+            }
+        };
+        // Stripe ids are letters, digits and underscores; anything else never goes into a path.
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(ProviderError::Malformed(format!("an object id {id:?}")));
+        }
+        let fresh = self
+            .client
+            .get(&format!("/v1/{collection}/{id}"), &Form::new())
+            .await
+            .map_err(map_error)?;
+        events::interpret_object(event_type, &fresh)
+    }
+
+    /// `GET /v1/refunds?charge=` page by page (docs.stripe.com/api/refunds/list: "Only return
+    /// refunds for the charge specified by this charge ID").
+    async fn refunds_of_charge(&self, charge: &str) -> Result<Vec<EventEffect>, ProviderError> {
+        let mut effects = Vec::new();
+        self.scan_list(
+            "/v1/refunds",
+            Form::new().set("charge", charge),
+            usize::MAX,
+            |refund| {
+                effects.push(events::refund_effect(refund)?);
+                Ok(None::<()>)
+            },
+        )
+        .await?;
+        Ok(effects)
     }
 }

@@ -97,6 +97,9 @@ pub struct Event {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: String,
+    /// The version the event's object is rendered at: the webhook endpoint's, not the one
+    /// paygate's requests pin (docs.stripe.com/webhooks/versioning).
+    pub api_version: Option<String>,
     pub data: EventData,
 }
 

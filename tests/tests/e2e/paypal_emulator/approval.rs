@@ -218,8 +218,13 @@ async fn a_declined_instrument_is_restarted_with_another_source() {
         .unwrap();
     assert!(page.contains("id=\"again\""), "{page}");
     assert_eq!(emu.approve(&id, "balance").await.status().as_u16(), 303);
-    // The same PayPal-Request-Id: the failed attempt was not kept, so it runs now.
+    // The same PayPal-Request-Id gets "the latest status of the previous request": the
+    // refusal, although the buyer approved again (see `paypal::idempotency`).
     let r = emu.post_id(&path, &json!({}), "capture-1").await;
+    assert_eq!(r.issue(), "INSTRUMENT_DECLINED", "{}", r.body);
+    assert_eq!(emu.emulator.captures_count(), 0);
+    // A new attempt has a new id and runs.
+    let r = emu.post_id(&path, &json!({}), "capture-2").await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(
         r.body["purchase_units"][0]["payments"]["captures"][0]["status"],

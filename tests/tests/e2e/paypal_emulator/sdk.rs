@@ -290,7 +290,12 @@ async fn the_sdk_stand_in_runs_the_popup_flow_in_chromium() {
     assert_eq!(parts[0], "approved", "{out}");
     assert_eq!(
         &parts[2..],
-        ["PAYGATEBUYER1", "COMPLETED", "COMPLETED", "token"],
+        [
+            paygate_sandbox::paypal::BUYER_PAYER_ID,
+            "COMPLETED",
+            "COMPLETED",
+            "token"
+        ],
         "{out}"
     );
     assert_eq!(emu.emulator.order(parts[1]).unwrap()["status"], "COMPLETED");

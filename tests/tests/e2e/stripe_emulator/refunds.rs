@@ -3,7 +3,7 @@
 use super::start;
 use axum::http::StatusCode;
 use paygate_tests::emulator::{eventually, s};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -148,12 +148,32 @@ async fn pending_and_failing_refunds_change_later_with_events() {
         .get(&format!("/v1/charges/{}", s(&fail_pi["latest_charge"])))
         .await;
     assert_eq!(charge.body["amount_refunded"], 0);
-    let events = emu.get("/v1/events?type=refund.failed").await;
+    // At 2024-06-20 a card refund's changes are `charge.refund.updated` (the Refund); the
+    // `refund.*` events only came for cash-balance refunds (refund.failed did not exist).
+    let updated = emu.get("/v1/events?type=charge.refund.updated").await;
+    let updated = updated.body["data"].as_array().unwrap();
+    assert_eq!(updated.len(), 2, "the pending one settled, this one failed");
+    assert_eq!(updated[0]["data"]["object"]["id"], fail_id.as_str());
+    assert_eq!(updated[0]["data"]["object"]["status"], "failed");
+    assert_eq!(updated[0]["request"]["id"], Value::Null);
     assert_eq!(
-        events.body["data"][0]["data"]["object"]["id"],
-        fail_id.as_str()
+        updated[0]["data"]["previous_attributes"],
+        json!({ "status": "succeeded", "failure_reason": null })
     );
-    let updated = emu.get("/v1/events?type=refund.updated").await;
-    assert_eq!(updated.body["data"].as_array().unwrap().len(), 2);
-    assert_eq!(updated.body["data"][0]["request"]["id"], Value::Null);
+    assert_eq!(
+        updated[1]["data"]["previous_attributes"],
+        json!({ "status": "pending" }),
+        "the earlier one: it had been pending"
+    );
+    for kind in ["refund.created", "refund.updated", "refund.failed"] {
+        let none = emu.get(&format!("/v1/events?type={kind}")).await;
+        assert_eq!(none.body["data"], json!([]), "{kind}");
+    }
+    let refunded = emu.get("/v1/events?type=charge.refunded").await;
+    let charge = &refunded.body["data"][0]["data"]["object"];
+    assert_eq!(charge["object"], "charge");
+    assert!(
+        charge.get("refunds").is_none(),
+        "not embedded since 2022-11-15"
+    );
 }

@@ -212,3 +212,94 @@ async fn three_d_secure_can_fail_and_cards_can_decline_after_it() {
     assert_eq!(off.status, StatusCode::PAYMENT_REQUIRED);
     assert_eq!(off.error()["decline_code"], "authentication_required");
 }
+
+/// docs.stripe.com/testing, "Authentication and setup": 4000003800000446 "requires
+/// authentication for one-time and other on-session payments. However, all off-session payments
+/// succeed as if the card has been previously set up"; 4000002500003155 "requires
+/// authentication for off-session payments unless you set it up for future payments. After you
+/// set it up, off-session payments no longer require authentication. However, on-session
+/// payments with this card always require authentication"; 4000002760003184 "requires
+/// authentication on all transactions, regardless of how the card is set up".
+#[tokio::test]
+async fn test_cards_authenticate_as_stripe_documents() {
+    let emu = start().await;
+    let customer = emu
+        .post("/v1/customers", &[("email", "ada@example.com")])
+        .await;
+    let cus = s(&customer.body["id"]).to_string();
+    let saved = |number: &'static str| {
+        let (emu, cus) = (&emu, cus.clone());
+        async move {
+            let pm = emu.card(number).await;
+            let id = s(&pm.body["id"]).to_string();
+            let attached = emu
+                .post(
+                    &format!("/v1/payment_methods/{id}/attach"),
+                    &[("customer", &cus)],
+                )
+                .await;
+            assert_eq!(attached.status, StatusCode::OK, "{}", attached.body);
+            id
+        }
+    };
+    let pay = |pm: String, extra: &'static [(&'static str, &'static str)]| {
+        let (emu, cus) = (&emu, cus.clone());
+        async move {
+            let mut pairs = vec![
+                ("amount", "1000"),
+                ("currency", "usd"),
+                ("customer", cus.as_str()),
+                ("payment_method", pm.as_str()),
+                ("confirm", "true"),
+                ("return_url", "https://shop.example/return"),
+            ];
+            pairs.extend_from_slice(extra);
+            emu.post("/v1/payment_intents", &pairs).await
+        }
+    };
+    const OFF: &[(&str, &str)] = &[("off_session", "true")];
+    // An on-session payment that sets the card up for later off-session ones, authenticated.
+    let set_up = |pm: String| {
+        let emu = &emu;
+        let pay = &pay;
+        async move {
+            let pi = pay(pm, &[("setup_future_usage", "off_session")]).await;
+            assert_eq!(pi.body["status"], "requires_action", "{}", pi.body);
+            let id = s(&pi.body["id"]).to_string();
+            let done = emu
+                .http
+                .post(format!("{}/3ds/{id}/complete", emu.base))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form(&[("client_secret", s(&pi.body["client_secret"]))]))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(done.status(), 303);
+            assert_eq!(
+                emu.emulator.payment_intent(&id).unwrap()["status"],
+                "succeeded"
+            );
+        }
+    };
+
+    let already = saved("4000003800000446").await;
+    assert_eq!(
+        pay(already.clone(), &[]).await.body["status"],
+        "requires_action"
+    );
+    assert_eq!(pay(already, OFF).await.body["status"], "succeeded");
+
+    let on_setup = saved("4000002500003155").await;
+    let off = pay(on_setup.clone(), OFF).await;
+    assert_eq!(off.status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(off.error()["decline_code"], "authentication_required");
+    set_up(on_setup.clone()).await;
+    assert_eq!(pay(on_setup.clone(), OFF).await.body["status"], "succeeded");
+    assert_eq!(pay(on_setup, &[]).await.body["status"], "requires_action");
+
+    let always = saved("4000002760003184").await;
+    set_up(always.clone()).await;
+    let off = pay(always, OFF).await;
+    assert_eq!(off.status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(off.error()["decline_code"], "authentication_required");
+}
