@@ -55,9 +55,11 @@ pub enum KeysCommand {
         id: String,
     },
     /// Re-encrypt every stored personal-data value under PAYGATE_DATA_KEY, in batches, while
-    /// paygate serves. First set the new key as PAYGATE_DATA_KEY and the old one in
-    /// PAYGATE_DATA_KEYS_PREVIOUS and restart every instance; drop the old key once this reports
-    /// nothing left. Safe to run again; exits non-zero if anything could not be re-encrypted.
+    /// paygate serves. Before: give every instance the new key in PAYGATE_DATA_KEYS_PREVIOUS,
+    /// then swap (new in PAYGATE_DATA_KEY, old in PAYGATE_DATA_KEYS_PREVIOUS); run this with
+    /// that configuration; drop the old key once it reports nothing left. Writes nothing unless
+    /// the configured keys read every value; safe to run again; exits non-zero if anything
+    /// could not be re-encrypted.
     RotateDataKey {
         /// Rows per write transaction.
         #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(i64).range(1..=10_000))]

@@ -1,9 +1,11 @@
 //! `paygate keys rotate-data-key`: moves every encrypted value to the current data key, in
 //! batches, while paygate serves.
 //!
-//! The operator sets the new key as `PAYGATE_DATA_KEY` and the old one in
-//! `PAYGATE_DATA_KEYS_PREVIOUS`, restarts every instance (each then writes under the new key and
-//! reads both), and runs this. Each batch is one short write transaction; each row is updated
+//! The operator first gives every instance the new key as a decrypt-only key
+//! (`PAYGATE_DATA_KEYS_PREVIOUS`), then swaps the two (new in `PAYGATE_DATA_KEY`, old in
+//! `PAYGATE_DATA_KEYS_PREVIOUS`), so that during each rolling restart every instance can read what
+//! any other writes, and then runs this (the command refuses to write unless the configured keys
+//! read every value; `main.rs`). Each batch is one short write transaction; each row is updated
 //! only if its ciphertext is still the one that was read (compare-and-set), so a value a serving
 //! instance changes meanwhile is never overwritten with an older one: the table is read again.
 //! Email blind indexes are recomputed with the value, and lookups match the index under every

@@ -27,6 +27,46 @@ async fn main() -> ExitCode {
     }
 }
 
+/// `keys rotate-data-key`: nothing is written unless the configured keys read the database (its
+/// check value, then every encrypted value in a dry pass), so a mistyped key or a missing
+/// previous key changes nothing.
+async fn rotate_data_key(
+    db: &paygate::db::Db,
+    config: &Config,
+    batch_size: i64,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use paygate::key_rotation::{rotate, Options};
+    let cipher = config.data_cipher();
+    paygate::startup::check_data_key(db, &cipher).await?;
+    let preview = rotate(
+        db,
+        &cipher,
+        Options {
+            batch_size,
+            dry_run: true,
+        },
+    )
+    .await?;
+    if dry_run {
+        return print_rotation(&preview, true);
+    }
+    if preview.failed() > 0 {
+        // Lists what cannot be read, and refuses.
+        return print_rotation(&preview, true);
+    }
+    let report = rotate(
+        db,
+        &cipher,
+        Options {
+            batch_size,
+            dry_run: false,
+        },
+    )
+    .await?;
+    print_rotation(&report, false)
+}
+
 /// The rotation's report, one line per encrypted column; an error if anything was left.
 fn print_rotation(report: &paygate::key_rotation::Report, dry_run: bool) -> anyhow::Result<()> {
     let verb = if dry_run {
@@ -62,6 +102,12 @@ fn print_rotation(report: &paygate::key_rotation::Report, dry_run: bool) -> anyh
         return Ok(());
     }
     if dry_run {
+        if report.failed() > 0 {
+            anyhow::bail!(
+                "{} values cannot be read with the configured keys; nothing was changed",
+                report.failed()
+            );
+        }
         println!(
             "{} values are not yet under the current key",
             report.rotated()
@@ -154,14 +200,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 },
         } => {
             let db = connect_and_migrate(&config).await?;
-            let cipher = config.data_cipher();
-            let options = paygate::key_rotation::Options {
-                batch_size,
-                dry_run,
-            };
-            let report = paygate::key_rotation::rotate(&db, &cipher, options).await;
+            let result = rotate_data_key(&db, &config, batch_size, dry_run).await;
             db.pool.close().await;
-            print_rotation(&report?, dry_run)
+            result
         }
         Command::Admin { command } => {
             let db = connect_and_migrate(&config).await?;

@@ -78,6 +78,7 @@ async fn reconcile_refunds(
         if let Err(e) = settle_pending_refund(state, id, reference).await {
             tracing::warn!(refund = %id, error = %e, "reconciliation: reading a pending refund back failed");
         }
+        crate::refunds::repo::mark_reconciled(&state.db, id, now).await?;
     }
     Ok(ids.len() + pending.len())
 }
@@ -109,12 +110,12 @@ async fn settle_pending_refund(
     Ok(())
 }
 
-/// A creation whose answer never came: the provider's object found by paygate's id; if there is
-/// none, the creation asked again with its idempotency key (which makes it once if it never ran);
-/// and if that key only replays a failure the provider saved (Stripe saves a 500 "regardless of
-/// whether it succeeds or fails", docs.stripe.com/api/idempotent_requests), with a second key.
-/// Nothing was found under paygate's id, and the first request is long over (the payment has
-/// been idle past the reconciliation deadline), so the second key cannot make a second object.
+/// A creation whose answer never came: the provider's object found by paygate's id, or, if
+/// there is none, the creation asked again with its idempotency key (which makes it once if it
+/// never ran, and returns it if it did). Never with another key: a timeout or a 409 says nothing
+/// about whether the first request made an object, and a second object for one payment is a
+/// payment the customer could pay without paygate knowing. (A creation whose key Stripe answers
+/// with a saved 500 and that made nothing stays open until the key expires; docs/PROVIDERS.md.)
 async fn recover_creation(
     provider: &dyn crate::providers::PaymentProvider,
     payment: &PaymentRecord,
@@ -127,7 +128,7 @@ async fn recover_creation(
             return None;
         }
     }
-    let request = |key: String| CreateRequest {
+    let request = CreateRequest {
         payment_id: payment.id.clone(),
         money: payment.money,
         capture_mode: payment.capture_mode,
@@ -135,28 +136,15 @@ async fn recover_creation(
         metadata: payment.metadata.clone(),
         return_url: None,
         stripe_customer: None,
-        idempotency_key: key,
+        idempotency_key: format!("{}-create", payment.id),
     };
-    match provider
-        .create_payment(&request(format!("{}-create", payment.id)))
+    provider
+        .create_payment(&request)
         .await
-    {
-        Ok(answer) => Some(answer),
-        Err(crate::providers::ProviderError::Unavailable { message }) => {
-            tracing::warn!(payment = %payment.id, error = %message, "reconciliation: the creation's key replays a failure; asking with a second key");
-            provider
-                .create_payment(&request(format!("{}-create-2", payment.id)))
-                .await
-                .map_err(|e| {
-                    tracing::warn!(payment = %payment.id, error = %e, "reconciliation: creation with a second key failed");
-                })
-                .ok()
-        }
-        Err(e) => {
+        .map_err(|e| {
             tracing::warn!(payment = %payment.id, error = %e, "reconciliation: creation replay failed");
-            None
-        }
-    }
+        })
+        .ok()
 }
 
 async fn reconcile_payment(state: &AppState, payment: &PaymentRecord) -> Result<(), sqlx::Error> {

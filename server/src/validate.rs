@@ -70,6 +70,34 @@ pub fn metadata(m: &Metadata) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The key a payment made for a checkout session carries its session's id under
+/// (`checkout/widget_payments.rs`).
+pub const SESSION_METADATA_KEY: &str = "checkout_session";
+
+/// A checkout session's metadata: copied onto each of its payments with the session's id added,
+/// so one key fewer than [`metadata`] allows, and not that key.
+pub fn session_metadata(m: &Metadata) -> Result<(), ApiError> {
+    metadata(m)?;
+    if m.len() > MAX_METADATA_KEYS - 1 {
+        return Err(ApiError::invalid(
+            "metadata",
+            format!(
+                "A checkout session's metadata holds at most {} keys (its payments add {SESSION_METADATA_KEY}).",
+                MAX_METADATA_KEYS - 1
+            ),
+        ));
+    }
+    if m.contains_key(SESSION_METADATA_KEY) {
+        return Err(ApiError::invalid(
+            format!("metadata[{SESSION_METADATA_KEY}]"),
+            format!(
+                "metadata[{SESSION_METADATA_KEY}] is set by paygate on the session's payments."
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub fn http_url(param: &str, value: &str) -> Result<(), ApiError> {
     match url::Url::parse(value) {
         Ok(u)

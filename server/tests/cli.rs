@@ -366,25 +366,70 @@ fn rotate_data_key_moves_every_value_and_says_when_the_old_key_can_go() {
         r#"{"receipt_email":"payer@example.net"}"#
     );
 
-    // A key that never held the data: nothing changes, each value is named, the exit is an error.
+    // A key that never held the data: refused before anything is written, naming the key the
+    // database is under.
     let (ok, out, err) = rotate(&[("PAYGATE_DATA_KEY", &k3)], &[]);
     assert!(!ok, "{out}");
     assert!(
-        out.contains("customers.email_ciphertext\tre-encrypted 0\talready current 0\tfailed 1"),
+        err.contains("PAYGATE_DATA_KEY") && err.contains(&id(&k2)),
+        "{err}"
+    );
+    // The right key, but one value under a key nobody configured (a previous key left out):
+    // every value is checked first, the unreadable one named, and nothing is changed.
+    let stray = DataCipher::new(&DataKey::from_hex(&k3).unwrap());
+    runtime.block_on(async {
+        let db = paygate::db::Db::connect(&url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO customers (id, email_ciphertext, email_index, metadata, created_at, \
+             updated_at) VALUES ('cus_stray', $1, $2, '{}', 2, 2)",
+        )
+        .bind(stray.encrypt("grace@example.com", "customers.email"))
+        .bind(stray.email_index("grace@example.com"))
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO provider_events (provider, event_id, event_type, payload, received_at, \
+             next_attempt_at) VALUES ('stripe', 'evt_plain', 'charge.refunded', '{\"id\":\"ch_1\"}', 2, 2)",
+        )
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    });
+    let (ok, out, err) = rotate(&[("PAYGATE_DATA_KEY", &k2)], &[]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("customers.email_ciphertext\tto re-encrypt 0\talready current 1\tfailed 1"),
         "{out}"
     );
     assert!(
         out.contains(&format!(
-            "cus_cli: ciphertext was made with data key {}",
-            id(&k2)
+            "cus_stray: ciphertext was made with data key {}",
+            id(&k3)
         )),
         "{out}"
     );
-    assert!(err.contains("could not be re-encrypted"), "{err}");
     assert!(
-        !out.contains(&k2) && !err.contains(&k2),
-        "no key is printed"
+        err.contains("cannot be read with the configured keys; nothing was changed"),
+        "{err}"
     );
+    let untouched: String = runtime.block_on(async {
+        let db = paygate::db::Db::connect(&url).await.unwrap();
+        sqlx::query_scalar("SELECT payload FROM provider_events WHERE event_id = 'evt_plain'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        untouched, r#"{"id":"ch_1"}"#,
+        "the plaintext row was not encrypted"
+    );
+    for key in [&k2, &k3] {
+        assert!(
+            !out.contains(key.as_str()) && !err.contains(key.as_str()),
+            "no key is printed"
+        );
+    }
 }
 
 /// Runs `paygate <args>` with `stdin` piped in; returns (success, stdout, stderr).

@@ -85,7 +85,7 @@ pub async fn create(
 ) -> Result<SessionRecord, ApiError> {
     let (money, line_items) = price(&body)?;
     validate::optional_text("description", body.description.as_deref(), 1000)?;
-    validate::metadata(&body.metadata)?;
+    validate::session_metadata(&body.metadata)?;
     if let Some(email) = &body.customer_email {
         validate::email("customer_email", email)?;
     }

@@ -87,7 +87,10 @@ async fn new_payment(
     provider: ProviderName,
 ) -> Result<Created, ApiError> {
     let mut metadata = session.metadata.clone();
-    metadata.insert("checkout_session".into(), session.id.clone());
+    metadata.insert(
+        crate::validate::SESSION_METADATA_KEY.into(),
+        session.id.clone(),
+    );
     service::create(
         state,
         NewPayment {

@@ -31,7 +31,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_DEV_API_KEY", "Sandbox mode: a merchant secret key accepted without `paygate keys create` (default: sk_test_paygate_dev); refused in live mode."),
     ("PAYGATE_ALLOWED_ORIGINS", "Merchant site origins allowed to embed the widget, comma-separated (default: the public URL's origin)."),
     ("PAYGATE_DATA_KEY", "32-byte key (64 hex chars, e.g. `openssl rand -hex 32`) encrypting customer personal data at rest; required in live mode, where the sandbox's key and typed patterns are refused."),
-    ("PAYGATE_DATA_KEYS_PREVIOUS", "Earlier data keys (comma-separated, 64 hex chars each) that only decrypt, while `paygate keys rotate-data-key` re-encrypts their values under PAYGATE_DATA_KEY; drop them once it reports nothing left (default: none)."),
+    ("PAYGATE_DATA_KEYS_PREVIOUS", "Data keys (comma-separated, 64 hex chars each) that only decrypt: during a rotation first the new key (before it becomes PAYGATE_DATA_KEY on every instance), then the old one while `paygate keys rotate-data-key` re-encrypts its values; drop it once that reports nothing left (default: none)."),
     ("PAYGATE_ASSETS_DIR", "Folder holding the built widget and console (default: dist)."),
     ("PAYGATE_MERCHANT_RATE_LIMIT", "Merchant API requests per second per API key, 0 = unlimited (default: 100)."),
     ("PAYGATE_WIDGET_RATE_LIMIT", "Widget API requests per second per client address (IPv6: per /64), 0 = unlimited (default: 20); each checkout session also gets a burst of 30, then one a second."),

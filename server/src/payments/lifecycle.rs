@@ -173,6 +173,18 @@ pub async fn record_failure(
             })),
             ..Update::default()
         },
+        // The provider refused to make the payment at all (an amount under its minimum after
+        // conversion, a currency the account cannot take): nothing exists there and asking
+        // again would be refused again, so the payment ends here, saying why.
+        ProviderError::InvalidRequest { message, .. } if operation == "create" => Update {
+            status: Some(PaymentStatus::Failed),
+            last_error: Some(Some(PaymentError {
+                code: "provider_invalid_request".into(),
+                message: message.clone(),
+                decline_code: None,
+            })),
+            ..Update::default()
+        },
         _ => Update::default(),
     };
     let mut detail = json!({ "operation": operation, "error": error.to_string() });

@@ -245,23 +245,35 @@ pub async fn apply_status(
 /// Refunds still `pending` without the provider's id, idle since before `deadline` and created
 /// after `created_after` (inside the provider's idempotency replay window): their creation's
 /// answer was lost and no webhook told of them.
-/// Refunds the provider accepted as pending (they have its id) and nothing has settled since
-/// `deadline`: their state is read back (a settled refund may send no webhook, as a failed
-/// PayPal refund does not). `(id, provider, provider reference)`.
+/// Refunds the provider accepted as pending (they have its id), quiet since `deadline` and not
+/// read back since then either: their state is read back (a settled refund may send no webhook,
+/// as a failed PayPal refund does not), least recently read first. `(id, provider reference)`.
 pub async fn stale_pending(
     db: &Db,
     deadline: i64,
     limit: i64,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT r.id, r.provider_reference FROM refunds r \
-         WHERE r.status = 'pending' AND r.provider_reference IS NOT NULL AND r.updated_at < $1 \
-         ORDER BY r.updated_at LIMIT $2",
+        "SELECT id, provider_reference FROM refunds \
+         WHERE status = 'pending' AND provider_reference IS NOT NULL AND updated_at < $1 \
+         AND (reconciled_at IS NULL OR reconciled_at < $2) \
+         ORDER BY COALESCE(reconciled_at, 0), updated_at LIMIT $3",
     )
+    .bind(deadline)
     .bind(deadline)
     .bind(limit)
     .fetch_all(&db.pool)
     .await
+}
+
+/// Notes that reconciliation read the refund back now.
+pub async fn mark_reconciled(db: &Db, id: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE refunds SET reconciled_at = $1 WHERE id = $2")
+        .bind(now_ms)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }
 
 pub async fn lost_pending(

@@ -180,7 +180,15 @@ async fn decline_then_another_card_on_the_same_payment_intent(db: TestDb) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trying_the_same_card_again_is_a_new_attempt_at_stripe() {
     let db = TestDb::sqlite().await;
-    let app = stripe_app(&db).await;
+    // No inbox worker: its read-backs would be API calls taking the emulator's fault knobs.
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            inbox_worker: false,
+            ..AppOptions::default()
+        },
+    )
+    .await;
     let p = pay(&app, "19.99", "USD", false).await;
     let (id, pi) = (
         p["id"].as_str().unwrap(),
@@ -203,15 +211,31 @@ async fn trying_the_same_card_again_is_a_new_attempt_at_stripe() {
         assert_eq!(e["decline_code"], "insufficient_funds");
         assert_eq!(failures(), attempt, "attempt {attempt} executed at Stripe");
     }
-    // One attempt retried by the merchant with its Idempotency-Key: one execution.
+    // One attempt retried by the merchant with its Idempotency-Key is one attempt at Stripe.
+    // Its answers are lost (the decline and the client's three retries: paygate answers 503 and
+    // releases the key), so the retry reaches paygate again, and Stripe replays the decline it
+    // saved under the key derived from the merchant's.
+    faults(&app, json!({ "lose_response_next": 4 })).await;
     let body = json!({ "payment_method": card });
-    for _ in 0..2 {
-        let res = app
-            .post_idem(&format!("/v1/payments/{id}/confirm"), &body, "confirm-once")
-            .await;
-        json_with_status(res, 402).await;
-    }
-    assert_eq!(failures(), 3);
+    let lost = app
+        .post_idem(&format!("/v1/payments/{id}/confirm"), &body, "confirm-once")
+        .await;
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    assert_eq!(failures(), 3, "the decline was made at Stripe");
+    let retried = app
+        .post_idem(&format!("/v1/payments/{id}/confirm"), &body, "confirm-once")
+        .await;
+    assert_ne!(
+        retried
+            .headers()
+            .get("idempotent-replayed")
+            .map(|v| v.as_bytes()),
+        Some(&b"true"[..]),
+        "paygate ran the retry itself"
+    );
+    let e = json_with_status(retried, 402).await;
+    assert_eq!(e["decline_code"], "insufficient_funds");
+    assert_eq!(failures(), 3, "and Stripe answered it from the same key");
     app.stop().await;
 }
 
@@ -411,6 +435,65 @@ async fn a_refund_answered_with_a_saved_500_is_found_not_asked_again() {
         "and only that one"
     );
     assert_eq!(payment(&app, &id).await["refunded_minor"], 1000);
+    app.stop().await;
+}
+
+/// "Charges requiring conversion into your account's default settlement currency must meet the
+/// equivalent minimum of the settlement currency" (docs.stripe.com/currencies). paygate knows
+/// only the charge currency's own minimum, so it lets 60 JPY through (JPY's minimum is 50) and
+/// Stripe refuses it on a USD account (about $0.40 < $0.50) with `amount_too_small`: the
+/// merchant gets that reason on `amount`, and the payment ends failed instead of waiting open
+/// for a creation that can never succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_under_the_settlement_minimum_after_conversion_is_refused() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let set = emulator(
+        &app,
+        reqwest::Method::POST,
+        "/_emulator/account",
+        Some(json!({ "settlement_currency": "usd" })),
+    )
+    .await;
+    assert_eq!(set["settlement_currency"], "usd");
+    let e = json_with_status(
+        app.post(
+            "/v1/payments",
+            &json!({ "provider": "stripe", "amount": "60", "currency": "JPY" }),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert_eq!(e["param"], "amount", "{e}");
+    assert!(
+        e["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Amount must convert to at least 50 cents."),
+        "{e}"
+    );
+    let (status, last_error): (String, String) =
+        sqlx::query_as("SELECT status, last_error FROM payments")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "failed");
+    assert!(last_error.contains("convert"), "{last_error}");
+    assert!(
+        stripe_intents(&app).await.is_empty(),
+        "nothing made at Stripe"
+    );
+    let ok = json_with_status(
+        app.post(
+            "/v1/payments",
+            &json!({ "provider": "stripe", "amount": "100", "currency": "JPY" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(ok["status"], "requires_payment_method");
     app.stop().await;
 }
 

@@ -329,14 +329,35 @@ impl Store {
                 .collect();
             payments.insert("authorizations".into(), Value::Array(list));
         }
-        if !u.captures.is_empty() {
-            let list: Vec<Value> = u
-                .captures
+        // The unit's captures: of the order itself, and of its authorizations (a real order
+        // shows both under `payments.captures`), oldest first; and every refund of them under
+        // `payments.refunds`.
+        let mut captures: Vec<&Capture> = self
+            .captures
+            .values()
+            .filter(|c| {
+                u.captures.contains(&c.id)
+                    || c.authorization_id
+                        .as_ref()
+                        .is_some_and(|a| u.authorizations.contains(a))
+            })
+            .collect();
+        captures.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+        if !captures.is_empty() {
+            let list: Vec<Value> = captures
                 .iter()
-                .filter_map(|id| self.captures.get(id))
                 .map(|c| self.capture_json(c, false))
                 .collect();
             payments.insert("captures".into(), Value::Array(list));
+        }
+        let refunds: Vec<Value> = captures
+            .iter()
+            .flat_map(|c| c.refunds.iter())
+            .filter_map(|id| self.refunds.get(id))
+            .map(|r| self.refund_json(r))
+            .collect();
+        if !refunds.is_empty() {
+            payments.insert("refunds".into(), Value::Array(refunds));
         }
         (!payments.is_empty()).then_some(Value::Object(payments))
     }

@@ -95,6 +95,31 @@ pub fn check_amount(amount: i64, currency: &str, param: &str) -> Result<String, 
     }
 }
 
+/// The minimum after conversion into the account's settlement currency (`settlement`), for an
+/// `amount` that [`check_amount`] accepted.
+pub fn check_settlement_minimum(
+    amount: i64,
+    currency: &str,
+    settlement: Option<Currency>,
+) -> Result<(), ApiError> {
+    let Some(settlement) = settlement else {
+        return Ok(());
+    };
+    let Ok(c) = Currency::from_code(&currency.to_ascii_uppercase()) else {
+        return Ok(());
+    };
+    let Ok(money) = super::units::decode(amount, c) else {
+        return Ok(());
+    };
+    match super::settlement::below_minimum(money, settlement) {
+        None => Ok(()),
+        Some(message) => Err(ApiError::invalid(message)
+            .with_code("amount_too_small")
+            .with_param("amount")
+            .not_saved()),
+    }
+}
+
 fn supported_currencies() -> String {
     Currency::all()
         .iter()

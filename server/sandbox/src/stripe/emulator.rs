@@ -166,6 +166,32 @@ pub async fn set_webhook_endpoint(
     Ok(axum::Json(serde_json::json!({ "api_version": version })).into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountRequest {
+    settlement_currency: Option<String>,
+}
+
+/// Sets the account's default settlement currency (`null`: every charge settles in its own).
+pub async fn set_account(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    require_secret(&headers, &app)?;
+    let request: AccountRequest = parse(&body)?;
+    let currency = match &request.settlement_currency {
+        None => None,
+        Some(code) => Some(
+            shared::Currency::from_code(&code.to_ascii_uppercase()).map_err(|_| {
+                ApiError::invalid(format!("Invalid currency: {code}"))
+                    .with_param("settlement_currency")
+            })?,
+        ),
+    };
+    app.store.lock().expect("store lock").settlement_currency = currency;
+    Ok(axum::Json(serde_json::json!({
+        "settlement_currency": currency.map(|c| c.code().to_ascii_lowercase())
+    }))
+    .into_response())
+}
+
 pub async fn create_dispute(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult {
     require_secret(&headers, &app)?;
     let request: DisputeRequest = parse(&body)?;

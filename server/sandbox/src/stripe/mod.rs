@@ -16,7 +16,8 @@
 //!   card frame; `/js/3ds.css`, `/js/3ds.js`: the challenge page's assets;
 //! - `/3ds/{pi}` (GET), `/3ds/{pi}/complete`, `/3ds/{pi}/fail` (POST): the 3-D Secure page;
 //! - `/_emulator/webhook_endpoint` (POST `{"api_version": ...}`: the version events are
-//!   rendered at, `versions`),
+//!   rendered at, `versions`), `/_emulator/account` (POST `{"settlement_currency": "usd"}` or
+//!   `null`: charges in other currencies must meet its minimum after conversion, `settlement`),
 //! - `/_emulator/faults` (POST, DELETE), `/_emulator/state` (GET), `/_emulator/disputes`
 //!   (POST): test knobs, secret key required.
 
@@ -36,6 +37,7 @@ mod idempotency;
 mod payment_intents;
 mod payment_methods;
 mod refunds;
+mod settlement;
 mod store;
 mod subscriptions;
 mod threeds;
@@ -336,7 +338,8 @@ impl StripeEmulator {
             .route(
                 "/_emulator/webhook_endpoint",
                 post(emulator::set_webhook_endpoint),
-            );
+            )
+            .route("/_emulator/account", post(emulator::set_account));
         api.merge(browser).merge(knobs).with_state(app)
     }
 

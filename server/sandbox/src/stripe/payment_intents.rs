@@ -229,6 +229,8 @@ pub async fn create(
     p.check_allowed(CREATE)?;
     let amount = p.required_int("amount")?;
     let currency = check_amount(amount, p.required("currency")?, "amount")?;
+    let settlement = app.store.lock().expect("store lock").settlement_currency;
+    super::charging::check_settlement_minimum(amount, &currency, settlement)?;
     let capture_method = p
         .one_of("capture_method", CAPTURE_METHODS)?
         .unwrap_or("automatic_async")

@@ -282,6 +282,8 @@ pub struct Store {
     pub processing_next: u32,
     /// The API version events are rendered at (`super::versions`).
     pub webhook_api_version: &'static str,
+    /// The account's default settlement currency, when charges are converted (`settlement`).
+    pub settlement_currency: Option<shared::Currency>,
     /// Test knob: the next N 3-D Secure challenges are handed out as `redirect_to_url` (the
     /// customer leaves the page and comes back to `return_url`, as with Stripe's redirect-based
     /// payment methods), even when Stripe.js asked for `use_stripe_sdk`.
@@ -374,6 +376,7 @@ impl Store {
             webhooks: DeliveryQueue::new(webhooks_enabled),
             processing_next: 0,
             webhook_api_version: API_VERSION,
+            settlement_currency: None,
             redirect_next: 0,
             invoice_number: 0,
         };

@@ -69,6 +69,11 @@ async fn authorize_capture_in_part_and_void_the_rest() {
         a.body["supplementary_data"]["related_ids"]["order_id"],
         id.as_str()
     );
+    // The order shows the capture of its authorization, as PayPal's does.
+    let o = emu.get(&format!("/v2/checkout/orders/{id}")).await.body;
+    let payments = &o["purchase_units"][0]["payments"];
+    assert_eq!(payments["authorizations"][0]["id"], auth_id.as_str());
+    assert_eq!(payments["captures"][0]["id"], part.as_str(), "{o}");
 
     // Currency and decimals are checked (Payments v2: DECIMALS_NOT_SUPPORTED for 0-dp).
     let r = emu

@@ -37,6 +37,17 @@ async fn refunds_in_part_in_full_and_never_more() {
         .await
         .body;
     assert_eq!(c["status"], "PARTIALLY_REFUNDED");
+    // The order shows the refund under `payments.refunds`, as PayPal's does.
+    let order_id = s(&c["supplementary_data"]["related_ids"]["order_id"]).to_string();
+    let o = emu
+        .get(&format!("/v2/checkout/orders/{order_id}"))
+        .await
+        .body;
+    assert_eq!(
+        o["purchase_units"][0]["payments"]["refunds"][0]["id"],
+        first.as_str(),
+        "{o}"
+    );
 
     for (body, issue) in [
         (
