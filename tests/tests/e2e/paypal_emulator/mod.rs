@@ -14,6 +14,7 @@ mod oauth;
 mod orders;
 mod refunds;
 mod sdk;
+mod spec_responses;
 mod webhooks;
 
 use axum::http::StatusCode;
