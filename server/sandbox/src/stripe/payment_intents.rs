@@ -15,11 +15,16 @@ use axum::extract::{Path, State};
 use axum::Extension;
 
 const CAPTURE_METHODS: &[&str] = &["automatic", "automatic_async", "manual"];
+/// "You can cancel a PaymentIntent object when it's in one of these statuses:
+/// requires_payment_method, requires_capture, requires_confirmation, requires_action or, in rare
+/// cases, processing" (docs.stripe.com/api/payment_intents/cancel); Stripe's own refusal lists
+/// the same five.
 const CANCELLABLE: &[&str] = &[
     "requires_payment_method",
     "requires_capture",
     "requires_confirmation",
     "requires_action",
+    "processing",
 ];
 const CONFIRMABLE: &[&str] = &[
     "requires_payment_method",
@@ -709,12 +714,27 @@ pub async fn cancel(
                 "You cannot cancel this PaymentIntent because it was created by an invoice. Void the invoice (or cancel the subscription) instead.".to_string(),
             ));
         }
-        // Cancelling an authorization releases the hold.
-        let held = (pi.status == "requires_capture")
-            .then(|| pi.latest_charge.clone())
-            .flatten();
+        // Cancelling an authorization releases the hold; cancelling while processing fails the
+        // pending charge (it never settles).
+        let (held, pending) = (
+            (pi.status == "requires_capture")
+                .then(|| pi.latest_charge.clone())
+                .flatten(),
+            (pi.status == "processing")
+                .then(|| pi.latest_charge.clone())
+                .flatten(),
+        );
         if let Some(charge) = held.and_then(|ch| store.charges.get_mut(&ch)) {
             charge.released = true;
+        }
+        if let Some(charge_id) = pending {
+            if let Some(charge) = store.charges.get_mut(&charge_id) {
+                charge.status = "failed";
+            }
+            if let Some(charge) = store.charges.get(&charge_id) {
+                let json = store.charge_json(charge);
+                store.emit(&origin, "charge.failed", json, None);
+            }
         }
         let now = store.now();
         let pi = store.payment_intents.get_mut(&id).expect("payment intent");

@@ -185,6 +185,31 @@ async fn processing_knob_and_disputes() {
     assert_eq!(charge.body["disputed"], true);
 }
 
+/// A PaymentIntent can be canceled "in rare cases, processing" (docs.stripe.com/api/
+/// payment_intents/cancel; Stripe's refusal lists `processing` among the cancellable statuses):
+/// canceled before it settles, it stays canceled and its pending charge fails.
+#[tokio::test]
+async fn a_processing_payment_intent_can_be_canceled() {
+    let emu = start().await;
+    emu.faults(json!({"processing_next": 1})).await;
+    let pi = emu.paid("1000", "pm_card_visa").await;
+    assert_eq!(pi["status"], "processing");
+    let id = s(&pi["id"]).to_string();
+    let canceled = emu
+        .post(&format!("/v1/payment_intents/{id}/cancel"), &[])
+        .await;
+    assert_eq!(canceled.status, StatusCode::OK, "{}", canceled.body);
+    assert_eq!(canceled.body["status"], "canceled");
+    // Past the moment it would have settled: still canceled, its charge failed.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = emu.emulator.payment_intent(&id).unwrap();
+    assert_eq!(after["status"], "canceled");
+    let charge = emu
+        .get(&format!("/v1/charges/{}", s(&after["latest_charge"])))
+        .await;
+    assert_eq!(charge.body["status"], "failed");
+}
+
 /// `redirect_next`: the next challenge is handed out as `redirect_to_url` even to Stripe.js
 /// (`use_stripe_sdk`), as for a redirect-based payment method; the one after that is not.
 #[tokio::test]
