@@ -74,8 +74,8 @@ async fn reconcile_refunds(
         }
     }
     let pending = crate::refunds::repo::stale_pending(&state.db, deadline, BATCH).await?;
-    for (id, reference) in &pending {
-        if let Err(e) = settle_pending_refund(state, id, reference).await {
+    for (id, reference, provider) in &pending {
+        if let Err(e) = settle_pending_refund(state, provider, reference).await {
             tracing::warn!(refund = %id, error = %e, "reconciliation: reading a pending refund back failed");
         }
         crate::refunds::repo::mark_reconciled(&state.db, id, now).await?;
@@ -87,16 +87,12 @@ async fn reconcile_refunds(
 /// back and applied as its webhook would be.
 async fn settle_pending_refund(
     state: &AppState,
-    id: &str,
+    provider: &str,
     reference: &str,
 ) -> Result<(), crate::error::ApiError> {
-    let refund = crate::refunds::repo::get(&state.db, id)
-        .await?
-        .ok_or_else(|| crate::error::ApiError::not_found("refund"))?;
-    let payment = repo::get(&state.db, &refund.payment_id)
-        .await?
-        .ok_or_else(|| crate::error::ApiError::not_found("payment"))?;
-    let provider = state.providers.require(payment.provider)?;
+    let name = shared::api::ProviderName::parse(provider)
+        .ok_or_else(|| crate::error::ApiError::internal(format!("provider {provider:?}")))?;
+    let provider = state.providers.require(name)?;
     let Some(report) = provider
         .retrieve_refund(reference)
         .await?
@@ -105,7 +101,7 @@ async fn settle_pending_refund(
         return Ok(());
     };
     let mut tx = state.db.begin_write().await?;
-    crate::refunds::webhook::apply(state, &mut tx, payment.provider, report).await?;
+    crate::refunds::webhook::apply(state, &mut tx, name, report).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -247,17 +247,19 @@ pub async fn apply_status(
 /// answer was lost and no webhook told of them.
 /// Refunds the provider accepted as pending (they have its id), quiet since `deadline` and not
 /// read back since then either: their state is read back (a settled refund may send no webhook,
-/// as a failed PayPal refund does not), least recently read first. `(id, provider reference)`.
+/// as a failed PayPal refund does not), least recently read first.
+/// `(id, provider reference, the payment's provider)`.
 pub async fn stale_pending(
     db: &Db,
     deadline: i64,
     limit: i64,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, provider_reference FROM refunds \
-         WHERE status = 'pending' AND provider_reference IS NOT NULL AND updated_at < $1 \
-         AND (reconciled_at IS NULL OR reconciled_at < $2) \
-         ORDER BY COALESCE(reconciled_at, 0), updated_at LIMIT $3",
+        "SELECT r.id, r.provider_reference, p.provider FROM refunds r \
+         JOIN payments p ON p.id = r.payment_id \
+         WHERE r.status = 'pending' AND r.provider_reference IS NOT NULL AND r.updated_at < $1 \
+         AND (r.reconciled_at IS NULL OR r.reconciled_at < $2) \
+         ORDER BY COALESCE(r.reconciled_at, 0), r.updated_at LIMIT $3",
     )
     .bind(deadline)
     .bind(deadline)

@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use bytes::Bytes;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// The caller of one API request.
 #[derive(Debug, Clone)]
@@ -95,8 +95,7 @@ fn forced_failure(status: u16, should_retry: Option<bool>, retry_after: Option<u
         ),
         s => (
             StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            json!({"error": {"message": "An unknown error occurred while processing your request. Please try again later.",
-                "type": "api_error"}}),
+            unknown_error(),
         ),
     };
     let mut response = (code, axum::Json(body)).into_response();
@@ -230,7 +229,7 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
                 if fail_after_execution {
                     Saved {
                         status: StatusCode::INTERNAL_SERVER_ERROR,
-                        body: Bytes::from(AFTER_EXECUTION_ERROR),
+                        body: Bytes::from(unknown_error().to_string()),
                         request_id,
                     }
                 } else {
@@ -269,7 +268,7 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
         return dropped_connection();
     }
     if fail_after_execution {
-        response = Response::new(Body::from(AFTER_EXECUTION_ERROR));
+        response = Response::new(Body::from(unknown_error().to_string()));
         *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         response.headers_mut().insert(
             axum::http::header::CONTENT_TYPE,
@@ -284,8 +283,11 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
     response
 }
 
-/// Stripe's body for an error inside an endpoint (`fail_after_execution_next`).
-const AFTER_EXECUTION_ERROR: &str = r#"{"error":{"message":"An unknown error occurred while processing your request. Please try again later.","type":"api_error"}}"#;
+/// Stripe's body for an error of its own (forced failures, `fail_after_execution_next`).
+fn unknown_error() -> Value {
+    json!({"error": {"message": "An unknown error occurred while processing your request. Please try again later.",
+        "type": "api_error"}})
+}
 
 fn replay(saved: Saved, key: &str, lose: bool) -> Response {
     if lose {

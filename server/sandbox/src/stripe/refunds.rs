@@ -12,10 +12,6 @@ use super::App;
 use axum::extract::{Path, State};
 use axum::Extension;
 
-fn money_text(amount: i64, currency: &str) -> String {
-    super::units::display(amount, currency)
-}
-
 pub async fn create(
     State(app): State<App>,
     Extension(ctx): Extension<Ctx>,
@@ -115,8 +111,8 @@ pub async fn create(
         if amount > left {
             return Err(ApiError::invalid(format!(
                 "Refund amount ({}) is greater than unrefunded amount on charge ({})",
-                money_text(amount, &charge.currency),
-                money_text(left, &charge.currency)
+                super::units::display(amount, &charge.currency),
+                super::units::display(left, &charge.currency)
             ))
             .with_code("amount_too_large")
             .with_param("amount"));

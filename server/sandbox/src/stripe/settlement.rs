@@ -39,8 +39,7 @@ fn rate(c: Currency) -> Option<i128> {
 
 /// `money` in `to`, rounded down, or `None` without rates for both.
 pub fn convert(money: Money, to: Currency) -> Option<Money> {
-    let (from_rate, to_rate) = (rate(money.currency()), rate(to));
-    let (from_rate, to_rate) = (from_rate?, to_rate?);
+    let (from_rate, to_rate) = (rate(money.currency())?, rate(to)?);
     let micro_usd =
         i128::from(money.minor()) * from_rate / 10_i128.pow(u32::from(money.currency().exponent()));
     let minor = micro_usd * 10_i128.pow(u32::from(to.exponent())) / to_rate;

@@ -66,13 +66,6 @@ fn check_attached(store: &Store, customer: &str, pm: &str, param: &str) -> Resul
     }
 }
 
-fn money_text(amount: i64, currency: &str) -> String {
-    shared::Currency::from_code(&currency.to_ascii_uppercase())
-        .ok()
-        .and_then(|c| super::units::decode(amount, c).ok())
-        .map_or_else(|| format!("{amount} {currency}"), |m| m.display())
-}
-
 pub async fn create(
     State(app): State<App>,
     Extension(ctx): Extension<Ctx>,
@@ -300,7 +293,7 @@ pub async fn create(
                     format!(
                         "{} × {product} (at {} / {interval})",
                         item.quantity,
-                        money_text(price.unit_amount, &price.currency)
+                        super::units::display(price.unit_amount, &price.currency)
                     )
                 };
                 InvoiceLine {

@@ -84,13 +84,13 @@ pub fn decode(amount: i64, c: Currency) -> Result<Money, String> {
     Ok(Money::from_minor(minor, c))
 }
 
-/// `decode`, shown as Stripe's messages show amounts ("5,000 UGX" style is not needed: the
-/// plain decimal form is what the emulator's messages use).
+/// `amount` of `currency` as the emulator's messages and pages show it ("$12.00"), or the raw
+/// integer and code when it is not an amount Stripe takes.
 pub fn display(amount: i64, currency: &str) -> String {
     Currency::from_code(&currency.to_ascii_uppercase())
         .ok()
         .and_then(|c| decode(amount, c).ok())
-        .map_or_else(|| amount.to_string(), |m| m.display())
+        .map_or_else(|| format!("{amount} {currency}"), |m| m.display())
 }
 
 #[cfg(test)]

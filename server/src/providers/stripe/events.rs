@@ -7,33 +7,48 @@ use super::objects::{map_status, Event, PaymentIntent, Refund};
 use crate::providers::{EventEffect, ProviderError, RefundStatus};
 use serde_json::Value;
 
-/// The event types paygate acts on.
-const ACTED_ON: &[&str] = &[
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "payment_intent.requires_action",
-    "payment_intent.processing",
-    "payment_intent.canceled",
-    "payment_intent.amount_capturable_updated",
-    "payment_intent.created",
-    "refund.created",
-    "refund.updated",
-    "refund.failed",
-    "charge.refund.updated",
-    "charge.refunded",
-    "charge.dispute.created",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.paid",
-    "invoice.payment_succeeded",
-    "invoice.payment_failed",
-];
+/// The kinds of event paygate acts on, each named once: `interpret` asks whether a type is one
+/// (before reading an event of another API version back) and `interpret_object` reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Payment,
+    Refund,
+    ChargeRefunded,
+    Dispute,
+    Subscription,
+    Invoice,
+}
+
+impl Kind {
+    fn of(event_type: &str) -> Option<Kind> {
+        Some(match event_type {
+            "payment_intent.succeeded"
+            | "payment_intent.payment_failed"
+            | "payment_intent.requires_action"
+            | "payment_intent.processing"
+            | "payment_intent.canceled"
+            | "payment_intent.amount_capturable_updated"
+            | "payment_intent.created" => Kind::Payment,
+            "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {
+                Kind::Refund
+            }
+            "charge.refunded" => Kind::ChargeRefunded,
+            "charge.dispute.created" => Kind::Dispute,
+            "customer.subscription.created"
+            | "customer.subscription.updated"
+            | "customer.subscription.deleted" => Kind::Subscription,
+            "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" => {
+                Kind::Invoice
+            }
+            _ => return None,
+        })
+    }
+}
 
 pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
     let event: Event =
         serde_json::from_slice(payload).map_err(|e| ProviderError::Malformed(e.to_string()))?;
-    if !ACTED_ON.contains(&event.kind.as_str()) {
+    if Kind::of(&event.kind).is_none() {
         return Ok(Vec::new());
     }
     if event.api_version.as_deref() != Some(STRIPE_VERSION) {
@@ -53,14 +68,11 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
 
 /// What an event of type `kind` about `object` (rendered at the pinned version) changes.
 pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, ProviderError> {
-    let effects = match kind {
-        "payment_intent.succeeded"
-        | "payment_intent.payment_failed"
-        | "payment_intent.requires_action"
-        | "payment_intent.processing"
-        | "payment_intent.canceled"
-        | "payment_intent.amount_capturable_updated"
-        | "payment_intent.created" => {
+    let Some(which) = Kind::of(kind) else {
+        return Ok(Vec::new());
+    };
+    let effects = match which {
+        Kind::Payment => {
             let pi: PaymentIntent = serde_json::from_value(object.clone())
                 .map_err(|e| ProviderError::Malformed(e.to_string()))?;
             let Some(status) = map_status(&pi.status) else {
@@ -79,7 +91,7 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
                 capture: None,
             }]
         }
-        "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {
+        Kind::Refund => {
             vec![refund_effect(object)?]
         }
         // At the pinned 2024-06-20 a card refund sends `charge.refunded` (a Charge, whose
@@ -88,7 +100,7 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
         // 2024-10-28.acacia (docs.stripe.com/changelog/acacia/2024-10-28/refund-webhook-update,
         // docs.stripe.com/changelog/2022-11-15/deprecates-charges-auto-expand). So a refund made
         // in the Dashboard is learnt by listing the charge's refunds.
-        "charge.refunded" => match object.get("id").and_then(Value::as_str) {
+        Kind::ChargeRefunded => match object.get("id").and_then(Value::as_str) {
             Some(charge) => vec![EventEffect::RefundsOfCharge {
                 charge: charge.to_string(),
             }],
@@ -98,7 +110,7 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
                 ))
             }
         },
-        "charge.dispute.created" => {
+        Kind::Dispute => {
             let payment_reference = object.get("payment_intent").and_then(Value::as_str);
             match payment_reference {
                 Some(pi) => vec![EventEffect::Dispute {
@@ -122,9 +134,7 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
                 None => Vec::new(),
             }
         }
-        "customer.subscription.created"
-        | "customer.subscription.updated"
-        | "customer.subscription.deleted" => {
+        Kind::Subscription => {
             vec![EventEffect::SubscriptionUpdate {
                 reference: str_field(object, "id")?,
                 status: str_field(object, "status")?,
@@ -135,7 +145,7 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
                 current_period_end: object.get("current_period_end").and_then(Value::as_i64),
             }]
         }
-        "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" => {
+        Kind::Invoice => {
             // The subscription's own events carry its status; an invoice event is recorded
             // against the subscription so its history shows payments and failures.
             match object.get("subscription").and_then(Value::as_str) {
@@ -148,7 +158,6 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
                 None => Vec::new(),
             }
         }
-        _ => Vec::new(),
     };
     Ok(effects)
 }
