@@ -36,6 +36,21 @@ pub enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// The sandbox's provider emulators.
+    Sandbox {
+        #[command(subcommand)]
+        command: SandboxCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve only the Stripe and PayPal emulators, on PAYGATE_SANDBOX_LISTEN, posting their
+    /// webhooks to PAYGATE_PUBLIC_URL (a load balancer or one instance). Instances started with
+    /// PAYGATE_SANDBOX_EMULATORS=<this URL> use them instead of their own, so several
+    /// instances share one set of emulators and can be stopped or killed while it runs.
+    /// Prints `sandbox emulators listening on <URL>` once ready.
+    Serve,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,6 @@
 //! Entry point: parse the command line, load the configuration, run the command.
 
-use paygate::cli::{self, AdminCommand, Command, EventsCommand, KeysCommand};
+use paygate::cli::{self, AdminCommand, Command, EventsCommand, KeysCommand, SandboxCommand};
 use paygate::config::{Config, Mode};
 use paygate::startup::{connect_and_migrate, Application, Options};
 use paygate::{clock::Clock, inbox, telemetry};
@@ -130,6 +130,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let app = Application::build(config, Options::default()).await?;
             app.run_until_signal().await
         }
+        Command::Sandbox {
+            command: SandboxCommand::Serve,
+        } => paygate::startup::serve_emulators(&config).await,
         Command::Migrate => {
             let db = connect_and_migrate(&config).await?;
             db.pool.close().await;

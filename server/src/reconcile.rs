@@ -5,6 +5,7 @@
 //! it already created instead of a new one; a refund whose answer was lost is settled the same
 //! way.
 
+use crate::jobs::JobLease;
 use crate::payments::repo::{self, Update};
 use crate::payments::{lifecycle, Cause, PaymentRecord};
 use crate::providers::{CreateRequest, ProviderPayment};
@@ -18,7 +19,13 @@ const BATCH: i64 = 50;
 /// inside that window.
 const CREATE_REPLAY_WINDOW_MS: i64 = 23 * 3600 * 1000;
 
+/// Runs a pass every `interval` until `stopped` turns true. With several instances, only the
+/// one holding the job lease runs a pass, renewing it before each payment or refund it looks
+/// at; the lease lives a few periods (at least four provider timeouts, so one unit of work
+/// never outlives it), and is given up on shutdown.
 pub async fn run(state: AppState, interval: Duration, mut stopped: watch::Receiver<bool>) {
+    let ttl = (interval * 3).max(state.config.provider_timeout * 4);
+    let lease = JobLease::new("reconcile", ttl.as_millis() as i64);
     let mut tick = tokio::time::interval(interval);
     loop {
         tokio::select! {
@@ -26,10 +33,24 @@ pub async fn run(state: AppState, interval: Duration, mut stopped: watch::Receiv
             _ = stopped.changed() => {}
         }
         if *stopped.borrow() {
+            if let Err(e) = lease.release(&state.db).await {
+                tracing::warn!(error = %e, "could not give up the reconciliation lease");
+            }
             return;
         }
-        if let Err(e) = reconcile_once(&state).await {
+        match lease.hold(&state.db, state.clock.now_ms()).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not take the reconciliation lease");
+                continue;
+            }
+        }
+        if let Err(e) = pass(&state, Some(&lease)).await {
             tracing::warn!(error = %e, "reconciliation pass failed");
+        }
+        if !still_held(&state, Some(&lease)).await {
+            continue;
         }
         if let Err(e) = crate::checkout::expiry::sweep(&state).await {
             tracing::warn!(error = %e, "expired-session sweep failed");
@@ -41,15 +62,40 @@ pub async fn run(state: AppState, interval: Duration, mut stopped: watch::Receiv
 /// re-read since, settles lost refunds, and gives back duplicates whose give-back was
 /// interrupted. Returns how many payments and refunds were looked at.
 pub async fn reconcile_once(state: &AppState) -> Result<usize, sqlx::Error> {
+    pass(state, None).await
+}
+
+/// A pass that stops where `lease` is lost (another instance took it after it ran out).
+async fn pass(state: &AppState, lease: Option<&JobLease>) -> Result<usize, sqlx::Error> {
     let now = state.clock.now_ms();
     let deadline = now - state.config.reconcile_after.as_millis() as i64;
     let payments = repo::idle_open(&state.db, deadline, BATCH).await?;
     for payment in &payments {
+        if !still_held(state, lease).await {
+            return Ok(0);
+        }
         reconcile_payment(state, payment).await?;
+    }
+    if !still_held(state, lease).await {
+        return Ok(payments.len());
     }
     let refunds = reconcile_refunds(state, deadline, now).await?;
     let duplicates = lifecycle::give_back_leftovers(state).await?;
     Ok(payments.len() + refunds + duplicates)
+}
+
+/// Renews the lease, if there is one; false when another instance holds it now.
+async fn still_held(state: &AppState, lease: Option<&JobLease>) -> bool {
+    let Some(lease) = lease else {
+        return true;
+    };
+    match lease.hold(&state.db, state.clock.now_ms()).await {
+        Ok(held) => held,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not renew the reconciliation lease");
+            false
+        }
+    }
 }
 
 /// Refunds still `pending` without the provider's id past the deadline: the answer to their

@@ -99,8 +99,9 @@ impl Application {
                 }
             }
         }
-        // Live mode never serves the emulators.
-        let sandbox = if config.mode == Mode::Sandbox {
+        // Live mode never serves the emulators; nor does an instance using emulators that
+        // `paygate sandbox serve` runs elsewhere.
+        let sandbox = if config.mode == Mode::Sandbox && config.sandbox_emulators.is_none() {
             Some(start_sandbox(&mut config, &options).await?)
         } else {
             None
@@ -170,7 +171,7 @@ impl Application {
         )));
         workers.push(tokio::spawn(crate::reconcile::run(
             self.state.clone(),
-            Duration::from_secs(60),
+            self.state.config.reconcile_every,
             stopped.clone(),
         )));
         let mut sandbox_addr = None;
@@ -252,6 +253,42 @@ async fn serve_sandbox(sandbox: Sandbox, mut stopped: watch::Receiver<bool>) {
     if let Err(e) = sandbox.emulators.serve(sandbox.listener, shutdown).await {
         tracing::error!(error = %e, "sandbox emulators stopped");
     }
+}
+
+/// `paygate sandbox serve`: only the emulators, on `PAYGATE_SANDBOX_LISTEN`, posting their
+/// webhooks to `PAYGATE_PUBLIC_URL`, until Ctrl-C or SIGTERM. Their state is in memory and ends
+/// with the process.
+#[cfg(feature = "sandbox")]
+pub async fn serve_emulators(config: &Config) -> anyhow::Result<()> {
+    if config.mode != Mode::Sandbox {
+        anyhow::bail!("the provider emulators are for sandbox mode only (PAYGATE_MODE=sandbox)");
+    }
+    let listener = TcpListener::bind(config.sandbox_listen)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {} (PAYGATE_SANDBOX_LISTEN): {e}",
+                config.sandbox_listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let public = config.public_url.trim_end_matches('/');
+    let emulators = Emulators::with_defaults(
+        &format!("http://{addr}"),
+        Some(format!("{public}/webhooks/stripe")),
+        Some(format!("{public}/webhooks/paypal")),
+        paygate_sandbox::Clock::default(),
+    );
+    tracing::info!(%addr, webhooks_to = %public, "sandbox emulators listening (Stripe under /stripe, PayPal under /paypal)");
+    // The line scripts and tests wait for (the port may have been 0).
+    println!("sandbox emulators listening on http://{addr}");
+    emulators.serve(listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+#[cfg(not(feature = "sandbox"))]
+pub async fn serve_emulators(_config: &Config) -> anyhow::Result<()> {
+    anyhow::bail!("this paygate was built without the sandbox emulators")
 }
 
 #[cfg(not(feature = "sandbox"))]

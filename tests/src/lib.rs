@@ -6,6 +6,7 @@ pub mod admin;
 pub mod app;
 pub mod bench;
 pub mod browser;
+pub mod cluster;
 pub mod csp;
 pub mod db;
 pub mod emulator;
@@ -16,6 +17,7 @@ pub mod rabbitmq;
 pub mod seed;
 pub mod shop;
 pub mod standard_webhooks;
+pub mod traffic;
 pub mod webhooks_in;
 
 pub use app::{spawn_app, AppOptions, TestApp};

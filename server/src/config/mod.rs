@@ -24,6 +24,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_PROVIDERS", "Enabled providers, comma-separated (default: stripe,paypal)."),
     ("PAYGATE_LISTEN", "Address to listen on (default: 127.0.0.1:8080)."),
     ("PAYGATE_SANDBOX_LISTEN", "Sandbox mode: address of the provider emulators, a second origin like js.stripe.com (default: 127.0.0.1:8081)."),
+    ("PAYGATE_SANDBOX_EMULATORS", "Sandbox mode: base URL of provider emulators run as their own process by `paygate sandbox serve` (e.g. http://127.0.0.1:8081); this instance then serves none itself, so several instances share one set of emulators (default: unset, the emulators run in-process on PAYGATE_SANDBOX_LISTEN)."),
     ("PAYGATE_PUBLIC_URL", "URL customers and merchants reach paygate at (default: http://<PAYGATE_LISTEN>; live mode: https)."),
     ("PAYGATE_ALLOW_HTTP_LOOPBACK", "Live mode: accept an http:// public URL and allowed origins on this machine (localhost, 127.0.0.0/8, ::1), to try a live build locally: true or false (default: false)."),
     ("DATABASE_URL", "sqlite://FILE (default: sqlite://paygate.db) or postgres://..."),
@@ -38,7 +39,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_TRUSTED_PROXIES", "Reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client for rate and sign-in limits; the rightmost address that is not a trusted proxy counts (default: none, the TCP peer counts)."),
     ("PAYGATE_HEADER_TIMEOUT_SECS", "Time a client has to send a request's headers, the first on a connection and each after an idle keep-alive pause; then the connection is closed (default: 65, above nginx's 60 s upstream keep-alive, which must stay shorter)."),
     ("PAYGATE_REQUEST_TIMEOUT_SECS", "Time limit for one HTTP request (default: 90; provider work started by a request finishes regardless)."),
-    ("PAYGATE_RECONCILE_AFTER_SECS", "Open payments idle this long are re-read from their provider (default: 900)."),
+    ("PAYGATE_RECONCILE_AFTER_SECS", "Open payments idle this long are re-read from their provider (default: 900; at least 60 in live mode, 1 in sandbox mode)."),
+    ("PAYGATE_RECONCILE_EVERY_SECS", "How often the reconciliation and session-expiry pass runs; with several instances one of them runs each pass (default: 60)."),
     ("PAYGATE_PROVIDER_TIMEOUT_SECS", "Time limit for one call to Stripe or PayPal, before a retry (default: 15)."),
     ("PAYGATE_BODY_LIMIT_BYTES", "Largest accepted request body (default: 65536)."),
     ("PAYGATE_LOG", "tracing filter (default: info)."),
@@ -98,6 +100,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where the sandbox emulators listen (sandbox mode only).
     pub sandbox_listen: SocketAddr,
+    /// `PAYGATE_SANDBOX_EMULATORS`: emulators served by another process (`paygate sandbox
+    /// serve`); this instance then starts none.
+    pub sandbox_emulators: Option<String>,
     pub public_url: String,
     pub database_url: SecretString,
     pub merchant_name: String,
@@ -117,6 +122,8 @@ pub struct Config {
     pub header_timeout: Duration,
     pub provider_timeout: Duration,
     pub reconcile_after: Duration,
+    /// `PAYGATE_RECONCILE_EVERY_SECS`: the period of the reconciliation pass.
+    pub reconcile_every: Duration,
     pub body_limit: usize,
     pub log_filter: String,
     /// `PAYGATE_METRICS_TOKEN`: the bearer token `/metrics` requires, if any.
@@ -389,8 +396,20 @@ impl Config {
         let request_timeout = Duration::from_secs(number("PAYGATE_REQUEST_TIMEOUT_SECS", 90)?);
         let provider_timeout = Duration::from_secs(number("PAYGATE_PROVIDER_TIMEOUT_SECS", 15)?);
         let reconcile_after = Duration::from_secs(number("PAYGATE_RECONCILE_AFTER_SECS", 900)?);
-        if reconcile_after < Duration::from_secs(60) {
-            return Err(err("PAYGATE_RECONCILE_AFTER_SECS", "must be at least 60"));
+        // A live deployment must not re-read every young payment from its provider; the
+        // sandbox allows short deadlines so crash tests see reconciliation finish their work.
+        if !sandbox && reconcile_after < Duration::from_secs(60) {
+            return Err(err(
+                "PAYGATE_RECONCILE_AFTER_SECS",
+                "must be at least 60 in live mode",
+            ));
+        }
+        if reconcile_after.is_zero() {
+            return Err(err("PAYGATE_RECONCILE_AFTER_SECS", "must be at least 1"));
+        }
+        let reconcile_every = Duration::from_secs(number("PAYGATE_RECONCILE_EVERY_SECS", 60)?);
+        if reconcile_every.is_zero() {
+            return Err(err("PAYGATE_RECONCILE_EVERY_SECS", "must be at least 1"));
         }
         if provider_timeout.is_zero() {
             return Err(err("PAYGATE_PROVIDER_TIMEOUT_SECS", "must be at least 1"));
@@ -419,7 +438,24 @@ impl Config {
         // Sandbox mode without Stripe keys: everything points at the emulator on the sandbox
         // address, with its documented test keys.
         let stripe_emulated = sandbox && get("STRIPE_SECRET_KEY").is_none();
-        let emulator_base = format!("http://{sandbox_listen}/stripe");
+        let sandbox_emulators = match get("PAYGATE_SANDBOX_EMULATORS") {
+            Some(_) if !sandbox => {
+                return Err(err(
+                    "PAYGATE_SANDBOX_EMULATORS",
+                    "the provider emulators are for sandbox mode only",
+                ))
+            }
+            Some(u) => Some(
+                parse_origin_url("PAYGATE_SANDBOX_EMULATORS", &u)?
+                    .trim_end_matches('/')
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let emulators_root = sandbox_emulators
+            .clone()
+            .unwrap_or_else(|| format!("http://{sandbox_listen}"));
+        let emulator_base = format!("{emulators_root}/stripe");
         let stripe = StripeConfig {
             emulated: stripe_emulated,
             secret_key: secret("STRIPE_SECRET_KEY").or_else(|| {
@@ -455,7 +491,7 @@ impl Config {
             },
         };
         let paypal_emulated = sandbox && get("PAYPAL_CLIENT_ID").is_none();
-        let paypal_emulator_base = format!("http://{sandbox_listen}/paypal");
+        let paypal_emulator_base = format!("{emulators_root}/paypal");
         let paypal = PaypalConfig {
             emulated: paypal_emulated,
             verify_offline: match get("PAYPAL_WEBHOOK_VERIFY").as_deref() {
@@ -553,6 +589,7 @@ impl Config {
             providers,
             listen,
             sandbox_listen,
+            sandbox_emulators,
             public_url,
             database_url: SecretString::from(database_url),
             merchant_name: get("PAYGATE_MERCHANT_NAME").unwrap_or_else(|| "Demo Shop".into()),
@@ -568,6 +605,7 @@ impl Config {
             header_timeout,
             provider_timeout,
             reconcile_after,
+            reconcile_every,
             body_limit,
             log_filter: get("PAYGATE_LOG").unwrap_or_else(|| "info".into()),
             metrics_token,

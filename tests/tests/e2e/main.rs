@@ -10,6 +10,7 @@ mod admin_browser;
 mod admin_webhooks;
 mod api_keys;
 mod checkout_sessions;
+mod cluster;
 mod contract;
 mod cross_site;
 mod csp_detector;

@@ -103,12 +103,25 @@ pub async fn state(State(app): State<App>, headers: HeaderMap) -> ApiResult {
             deliveries.len(),
             deliveries.iter().filter(|d| d.delivered).count(),
         ),
+        // The events a receiver acknowledged with a 2xx: crash tests check that each of them
+        // was applied, since an acknowledged event is never sent again.
+        "acknowledged_events": acknowledged(&deliveries),
         "idempotency_keys": idempotency_keys,
     });
     drop(store);
     let mut v = v;
     v["faults"] = faults_json(&app);
     Ok(axum::Json(v).into_response())
+}
+
+/// The ids of the events some attempt delivered, once each, in the order first delivered.
+fn acknowledged(deliveries: &[super::DeliveryAttempt]) -> Vec<&str> {
+    let mut seen = std::collections::HashSet::new();
+    deliveries
+        .iter()
+        .filter(|d| d.delivered && seen.insert(d.event_id.as_str()))
+        .map(|d| d.event_id.as_str())
+        .collect()
 }
 
 #[derive(Deserialize)]
