@@ -20,6 +20,7 @@ pub mod events;
 pub mod http;
 pub mod ids;
 pub mod inbox;
+pub mod instances;
 pub mod jobs;
 pub mod key_rotation;
 pub mod merchant_webhooks;

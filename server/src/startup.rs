@@ -69,6 +69,8 @@ pub struct Running {
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     workers: Vec<JoinHandle<()>>,
+    /// The heartbeat stops last: until every request is answered, this instance is alive.
+    heartbeat: (watch::Sender<bool>, JoinHandle<()>),
 }
 
 impl Running {
@@ -78,6 +80,8 @@ impl Running {
         for w in self.workers {
             let _ = w.await;
         }
+        let _ = self.heartbeat.0.send(true);
+        let _ = self.heartbeat.1.await;
     }
 }
 
@@ -111,6 +115,7 @@ impl Application {
             None => providers_from_config(&config, &options.clock),
         };
         let state = AppState::new(config, db, providers, options.clock.clone());
+        crate::instances::register(&state.db, &state.instance_id, state.clock.now_ms()).await?;
         crate::pages::demo_shop::register(&state).await;
         Ok(Application {
             listener,
@@ -174,6 +179,8 @@ impl Application {
             self.state.config.reconcile_every,
             stopped.clone(),
         )));
+        let (heartbeat_stop, heartbeat_stopped) = watch::channel(false);
+        let heartbeat = tokio::spawn(crate::instances::run(self.state.clone(), heartbeat_stopped));
         let mut sandbox_addr = None;
         if let Some(sandbox) = self.sandbox {
             sandbox_addr = sandbox.listener.local_addr().ok();
@@ -196,6 +203,7 @@ impl Application {
             stop,
             server,
             workers,
+            heartbeat: (heartbeat_stop, heartbeat),
         }
     }
 

@@ -26,6 +26,9 @@ pub struct AppState {
     pub bus_health: Arc<crate::event_bus::BusHealth>,
     /// SHA-256 (hex) of the configured development key, if any.
     pub dev_key_hash: Option<String>,
+    /// This process's id among the instances sharing the database (random at each start; see
+    /// `instances`).
+    pub instance_id: String,
 }
 
 impl AppState {
@@ -49,6 +52,12 @@ impl AppState {
             metrics: Arc::new(Metrics::new(event_bus)),
             bus_health: Arc::default(),
             dev_key_hash,
+            instance_id: {
+                use rand::RngCore;
+                let mut bytes = [0u8; 8];
+                rand::thread_rng().fill_bytes(&mut bytes);
+                hex::encode(bytes)
+            },
         }
     }
 }

@@ -467,6 +467,19 @@ pub async fn check_invariants(
             format!("payment {id} (key {key}) acknowledged but missing")
         });
     }
+    // One payment per checkout session and per merchant key: a retry after a lost answer
+    // made no second one.
+    report.check(
+        payments.len() == ledger.payments.len() + ledger.sessions.len(),
+        || {
+            format!(
+                "{} payments for {} merchant keys and {} sessions",
+                payments.len(),
+                ledger.payments.len(),
+                ledger.sessions.len()
+            )
+        },
+    );
     let intents = emulators.stripe_list("/v1/payment_intents").await;
     report.payment_intents = intents.len();
     let mut intents_by_payment: HashMap<String, Vec<&Value>> = HashMap::new();
@@ -569,6 +582,10 @@ pub async fn check_invariants(
             || format!("refund {id} (key {key}) of {amount} acknowledged but missing or changed"),
         );
     }
+    let made = refunds.iter().filter(|r| r.3 != "failed").count();
+    report.check(made == ledger.refunds.len(), || {
+        format!("{made} refunds for {} refund keys", ledger.refunds.len())
+    });
     let stripe_refunds = emulators.stripe_list("/v1/refunds").await;
     let mut seen_refunds: HashSet<String> = HashSet::new();
     let mut refunded_at_stripe: HashMap<String, i64> = HashMap::new();

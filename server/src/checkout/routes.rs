@@ -4,6 +4,7 @@ use super::{repo, service};
 use crate::auth::Merchant;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
+use crate::http::idempotency::RequestKey;
 use crate::payments;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -33,10 +34,11 @@ pub fn router() -> Router<AppState> {
 pub async fn create_session(
     State(state): State<AppState>,
     _merchant: Merchant,
+    key: Option<RequestKey>,
     Json(body): Json<CreateCheckoutSession>,
 ) -> ApiResult<(StatusCode, axum::Json<CheckoutSession>)> {
     let email = body.customer_email.clone();
-    let record = service::create(&state, body).await?;
+    let record = service::create(&state, body, key.map(|k| k.derive_id("cs"))).await?;
     let mut session = record.to_api(
         &state.cipher,
         &state.config.public_url,

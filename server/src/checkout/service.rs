@@ -79,10 +79,20 @@ pub fn price(body: &CreateCheckoutSession) -> Result<(Money, Vec<LineItem>), Api
     Ok((money, items))
 }
 
+/// Creates a session. `id`: the id derived from the request's `Idempotency-Key`, if it had one.
+/// A request whose instance died after the session was written, but before its answer was
+/// stored, runs again once the key's lock runs out; it then finds the session it made instead
+/// of making a second one (the key's fingerprint guarantees the same body).
 pub async fn create(
     state: &AppState,
     body: CreateCheckoutSession,
+    id: Option<String>,
 ) -> Result<SessionRecord, ApiError> {
+    if let Some(id) = &id {
+        if let Some(existing) = repo::get(&state.db, id).await? {
+            return Ok(existing);
+        }
+    }
     let (money, line_items) = price(&body)?;
     validate::optional_text("description", body.description.as_deref(), 1000)?;
     validate::session_metadata(&body.metadata)?;
@@ -146,7 +156,7 @@ pub async fn create(
 
     let now = state.clock.now_ms();
     let record = SessionRecord {
-        id: new_id("cs"),
+        id: id.unwrap_or_else(|| new_id("cs")),
         status: CheckoutSessionStatus::Open,
         money,
         line_items,
@@ -163,14 +173,25 @@ pub async fn create(
     };
     let email = body.customer_email.as_deref().map(str::trim);
     let mut tx = state.db.begin_write().await?;
-    repo::insert(
+    let inserted = repo::insert(
         &mut tx,
         &record,
         email,
         &state.cipher,
         &state.config.public_url,
     )
-    .await?;
+    .await;
+    match inserted {
+        Ok(()) => {}
+        // The same keyed request, run twice at once after its lock ran out: the first wins.
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            drop(tx);
+            return repo::get(&state.db, &record.id)
+                .await?
+                .ok_or_else(|| ApiError::internal("checkout session vanished"));
+        }
+        Err(e) => return Err(e.into()),
+    }
     tx.commit().await?;
     Ok(record)
 }

@@ -81,10 +81,35 @@ async fn open_payment(
     )
 }
 
+/// The session's next payment through `provider`. A creation whose answer never came (the
+/// instance that asked was killed, or the provider's answer was lost) is resumed under its own
+/// id, so the provider is asked with the same idempotency key or the object is found by
+/// paygate's id: a retry of the widget's request never makes a second PaymentIntent or order.
+/// Otherwise a new payment, within the session's cap.
+async fn start_or_resume(
+    state: &AppState,
+    session: &SessionRecord,
+    provider: ProviderName,
+) -> Result<Created, ApiError> {
+    let unanswered = payments_repo::find_for_session(
+        &state.db,
+        &session.id,
+        provider,
+        SessionPayment::Unanswered,
+    )
+    .await?;
+    if let Some(lost) = unanswered {
+        return new_payment(state, session, provider, Some(lost.id)).await;
+    }
+    check_attempts(state, session).await?;
+    new_payment(state, session, provider, None).await
+}
+
 async fn new_payment(
     state: &AppState,
     session: &SessionRecord,
     provider: ProviderName,
+    id: Option<String>,
 ) -> Result<Created, ApiError> {
     let mut metadata = session.metadata.clone();
     metadata.insert(
@@ -106,7 +131,7 @@ async fn new_payment(
             )),
             checkout_session: Some(session.id.clone()),
             cause: Cause::Widget,
-            id: None,
+            id,
         },
     )
     .await
@@ -122,18 +147,19 @@ async fn stripe_intent(
             // The customer reloaded the page: the open PaymentIntent's secret is read again
             // (paygate does not store it).
             Some(payment) => {
-                let reference = payment
-                    .provider_reference
-                    .clone()
-                    .ok_or_else(|| ApiError::internal("payment without reference"))?;
-                let provider = state.providers.require(ProviderName::Stripe)?;
-                let pi = provider.retrieve_payment(&reference).await?;
-                (payment, pi.client_secret)
+                let secret = client_secret_of(&state, &payment).await?;
+                (payment, secret)
             }
             None => {
-                check_attempts(&state, &session).await?;
-                let created = new_payment(&state, &session, ProviderName::Stripe).await?;
-                (created.payment, created.client_secret)
+                let created = start_or_resume(&state, &session, ProviderName::Stripe).await?;
+                match created.client_secret {
+                    Some(secret) => (created.payment, Some(secret)),
+                    // Resumed after another request recorded the PaymentIntent meanwhile.
+                    None => {
+                        let secret = client_secret_of(&state, &created.payment).await?;
+                        (created.payment, secret)
+                    }
+                }
             }
         };
     let client_secret =
@@ -142,6 +168,19 @@ async fn stripe_intent(
         client_secret,
         payment: payment.id,
     }))
+}
+
+/// A PaymentIntent's client secret, read from Stripe (paygate does not store it).
+async fn client_secret_of(
+    state: &AppState,
+    payment: &PaymentRecord,
+) -> Result<Option<String>, ApiError> {
+    let reference = payment
+        .provider_reference
+        .clone()
+        .ok_or_else(|| ApiError::internal("payment without reference"))?;
+    let provider = state.providers.require(ProviderName::Stripe)?;
+    Ok(provider.retrieve_payment(&reference).await?.client_secret)
 }
 
 /// What the widget shows after a payment attempt.
@@ -251,8 +290,7 @@ async fn paypal_order(
     let payment = match reusable {
         Some(payment) => payment,
         None => {
-            check_attempts(&state, &session).await?;
-            new_payment(&state, &session, ProviderName::Paypal)
+            start_or_resume(&state, &session, ProviderName::Paypal)
                 .await?
                 .payment
         }

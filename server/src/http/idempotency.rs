@@ -117,8 +117,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
 
     let now = state.clock.now_ms();
     match claim(
-        &state.db,
-        &state.cipher,
+        &state,
         &scope,
         &key,
         &path,
@@ -191,23 +190,24 @@ pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
 }
 
 async fn claim(
-    db: &Db,
-    cipher: &DataCipher,
+    state: &AppState,
     merchant_id: &str,
     key: &str,
     path: &str,
     fingerprint: &str,
     now: i64,
 ) -> Result<Claim, sqlx::Error> {
+    let (db, instance, cipher) = (&state.db, state.instance_id.as_str(), &state.cipher);
     let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (merchant_id, idempotency_key, method, path, fingerprint, state, locked_at, created_at) \
-         VALUES ($1, $2, 'POST', $3, $4, 'in_flight', $5, $6) ON CONFLICT (merchant_id, idempotency_key) DO NOTHING",
+        "INSERT INTO idempotency_keys (merchant_id, idempotency_key, method, path, fingerprint, state, locked_at, locked_by, created_at) \
+         VALUES ($1, $2, 'POST', $3, $4, 'in_flight', $5, $6, $7) ON CONFLICT (merchant_id, idempotency_key) DO NOTHING",
     )
     .bind(merchant_id)
     .bind(key)
     .bind(path)
     .bind(fingerprint)
     .bind(now)
+    .bind(instance)
     .bind(now)
     .execute(&db.pool)
     .await?;
@@ -215,7 +215,7 @@ async fn claim(
         return Ok(Claim::Claimed);
     }
     let Some(row) = sqlx::query(
-        "SELECT fingerprint, state, response_status, response_body, locked_at FROM idempotency_keys \
+        "SELECT fingerprint, state, response_status, response_body, locked_at, locked_by FROM idempotency_keys \
          WHERE merchant_id = $1 AND idempotency_key = $2",
     )
     .bind(merchant_id)
@@ -249,14 +249,24 @@ async fn claim(
         });
     }
     let locked_at: Option<i64> = row.try_get("locked_at")?;
+    let locked_by: Option<String> = row.try_get("locked_by")?;
     if let Some(locked_at) = locked_at {
-        if locked_at < now - LOCK_TTL_MS {
-            // The request that held it died; take over in one statement so only one retry wins.
+        // The request that held it died: its lock ran out, or the instance running it stopped
+        // beating (killed, crashed) while this one is alive.
+        let holder_died = match &locked_by {
+            Some(holder) if holder != instance => {
+                crate::instances::is_dead(db, holder, now).await?
+            }
+            _ => false,
+        };
+        if locked_at < now - LOCK_TTL_MS || holder_died {
+            // Take over in one statement so only one retry wins.
             let taken = sqlx::query(
-                "UPDATE idempotency_keys SET locked_at = $1 WHERE merchant_id = $2 AND idempotency_key = $3 \
-                 AND state = 'in_flight' AND locked_at = $4",
+                "UPDATE idempotency_keys SET locked_at = $1, locked_by = $2 WHERE merchant_id = $3 \
+                 AND idempotency_key = $4 AND state = 'in_flight' AND locked_at = $5",
             )
             .bind(now)
+            .bind(instance)
             .bind(merchant_id)
             .bind(key)
             .bind(locked_at)

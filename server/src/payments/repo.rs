@@ -292,6 +292,9 @@ pub enum SessionPayment<'a> {
     Open,
     /// The one with this provider reference (a PayPal order id from the browser).
     Reference(&'a str),
+    /// The newest one whose creation was never answered (no provider object recorded yet): the
+    /// instance asking died, or the provider's answer was lost.
+    Unanswered,
 }
 
 /// A checkout session's payment through `provider`, newest first.
@@ -308,6 +311,9 @@ pub async fn find_for_session(
              AND provider_reference IS NOT NULL"
         }
         SessionPayment::Reference(_) => " AND provider_reference = $3",
+        SessionPayment::Unanswered => {
+            " AND status = 'requires_payment_method' AND provider_reference IS NULL"
+        }
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM payments WHERE checkout_session_id = $1 AND provider = $2{condition} \

@@ -12,6 +12,7 @@ on_both_databases!(
     thirty_two_concurrent_requests_one_key_one_charge,
     same_key_other_body_is_422_and_validation_failures_are_not_stored,
     keys_are_scoped_and_swept_after_retention,
+    a_key_held_by_a_dead_instance_is_taken_over_without_a_second_session,
 );
 
 async fn thirty_two_concurrent_requests_one_key_one_charge(db: TestDb) {
@@ -156,5 +157,66 @@ async fn keys_are_scoped_and_swept_after_retention(db: TestDb) {
         1
     );
     json_with_status(app.post_idem("/v1/payments", &pay, "shared-key").await, 201).await;
+    app.stop().await;
+}
+
+/// An instance killed after writing a session but before storing its answer leaves the key in
+/// flight under its name. While that instance beats, a retry waits (409); once its heartbeat
+/// is stale the retry takes the key over (long before the lock's two minutes) and finds the
+/// session the dead request made, under the id derived from the key: one session, not two.
+async fn a_key_held_by_a_dead_instance_is_taken_over_without_a_second_session(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let body = json!({ "amount": "7.00", "currency": "USD" });
+    let first = json_with_status(
+        app.post_idem("/v1/checkout/sessions", &body, "order-crash")
+            .await,
+        201,
+    )
+    .await;
+    let now = app.state.clock.now_ms();
+    sqlx::query("INSERT INTO instances (id, started_at, heartbeat_at) VALUES ('dead0001', $1, $1)")
+        .bind(now)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    // As the killed instance left it: the session written, the answer never stored.
+    sqlx::query(
+        "UPDATE idempotency_keys SET state = 'in_flight', response_status = NULL, \
+         response_body = NULL, locked_at = $1, locked_by = 'dead0001' WHERE idempotency_key = 'order-crash'",
+    )
+    .bind(now)
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    let waiting = json_with_status(
+        app.post_idem("/v1/checkout/sessions", &body, "order-crash")
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(waiting["code"], "idempotency_in_flight");
+
+    app.state.clock.advance(Duration::from_millis(
+        paygate::instances::STALE_AFTER_MS as u64 + 1000,
+    ));
+    let retried = json_with_status(
+        app.post_idem("/v1/checkout/sessions", &body, "order-crash")
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        retried["id"], first["id"],
+        "the dead request's session, not a new one"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM checkout_sessions").await, 1);
+    // Answered now, and replayed from then on.
+    let replayed = json_with_status(
+        app.post_idem("/v1/checkout/sessions", &body, "order-crash")
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(replayed["id"], first["id"]);
     app.stop().await;
 }

@@ -9,6 +9,7 @@ mod admin_api;
 mod admin_browser;
 mod admin_webhooks;
 mod api_keys;
+mod chaos;
 mod checkout_sessions;
 mod cluster;
 mod contract;

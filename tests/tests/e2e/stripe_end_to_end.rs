@@ -1156,3 +1156,47 @@ async fn reconciliation_settles_a_refund_whose_answer_and_webhooks_were_lost() {
     assert_eq!(at_stripe.len(), 1, "{at_stripe:?}");
     app.stop().await;
 }
+
+/// The widget asks for a PaymentIntent; Stripe makes it but every answer is lost (paygate's
+/// client retries with the same key and gets nothing back either), so the widget gets a 5xx and
+/// the payment has no PaymentIntent on record. The widget's retry resumes that payment (found
+/// at Stripe by paygate's id) instead of making a second PaymentIntent for the session, and the
+/// customer pays it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_widget_payment_whose_creation_answer_was_lost_is_resumed_not_made_twice() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    let session = app
+        .create_session(&json!({ "amount": "9.00", "currency": "USD" }))
+        .await;
+    let sid = session["id"].as_str().unwrap();
+    faults(&app, json!({ "lose_response_next": 20 })).await;
+    let lost = app.widget_post(sid, "stripe/intent").await;
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    emulator(&app, reqwest::Method::DELETE, "/_emulator/faults", None).await;
+    let intents = || async {
+        emulator(&app, reqwest::Method::GET, "/_emulator/state", None).await["payment_intents"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(intents().await, 1, "Stripe made the PaymentIntent");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM payments WHERE provider_reference IS NULL")
+            .await,
+        1
+    );
+    let lost_payment: String = sqlx::query_scalar("SELECT id FROM payments")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+
+    let intent = json_with_status(app.widget_post(sid, "stripe/intent").await, 200).await;
+    assert_eq!(intent["payment"], lost_payment.as_str(), "the same payment");
+    assert_eq!(intents().await, 1, "no second PaymentIntent");
+    app.stripe_js_confirm(intent["client_secret"].as_str().unwrap(), "pm_card_visa")
+        .await;
+    let done = json_with_status(app.widget_post(sid, "stripe/complete").await, 200).await;
+    assert_eq!(done["session"], "complete", "{done}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
+    app.stop().await;
+}

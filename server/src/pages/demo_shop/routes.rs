@@ -69,7 +69,7 @@ pub async fn checkout(
         expires_in: Some(3600),
     };
     // The session validates the quantities and sums the total; the order keeps that total.
-    let session = checkout::service::create(&state, body).await?;
+    let session = checkout::service::create(&state, body, None).await?;
     let now = state.clock.now_ms();
     orders::insert(
         &state.db,
