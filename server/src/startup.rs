@@ -214,10 +214,22 @@ impl Application {
         if let Some(sandbox) = &self.sandbox {
             tracing::info!(addr = %sandbox.listener.local_addr()?, "sandbox emulators listening (Stripe under /stripe, PayPal under /paypal)");
         }
+        let grace = self.state.config.shutdown_grace;
         let running = self.spawn();
         shutdown_signal().await;
-        tracing::info!("shutting down");
-        running.stop().await;
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down: no new connections; finishing the requests and work under way"
+        );
+        if tokio::time::timeout(grace, running.stop()).await.is_err() {
+            // What is still running is cut here; what it did is durable or reconciled later.
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "shutdown grace period over; exiting with work still under way"
+            );
+        } else {
+            tracing::info!("stopped");
+        }
         Ok(())
     }
 }

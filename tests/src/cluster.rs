@@ -127,6 +127,19 @@ impl EmulatorProcess {
             .expect("emulator state body")
     }
 
+    /// Sets the Stripe emulator's fault knobs (`POST /_emulator/faults`).
+    pub async fn stripe_faults(&self, knobs: Value) {
+        let res = self
+            .http
+            .post(format!("{}/_emulator/faults", self.stripe_base()))
+            .bearer_auth(STRIPE_SECRET)
+            .json(&knobs)
+            .send()
+            .await
+            .expect("emulator faults");
+        assert!(res.status().is_success(), "faults: {}", res.status());
+    }
+
     /// Every object of a Stripe list endpoint (`/v1/payment_intents`, `/v1/refunds`), all
     /// pages, as Stripe's own list API gives them.
     pub async fn stripe_list(&self, path: &str) -> Vec<Value> {

@@ -41,6 +41,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYGATE_REQUEST_TIMEOUT_SECS", "Time limit for one HTTP request (default: 90; provider work started by a request finishes regardless)."),
     ("PAYGATE_RECONCILE_AFTER_SECS", "Open payments idle this long are re-read from their provider (default: 900; at least 60 in live mode, 1 in sandbox mode)."),
     ("PAYGATE_RECONCILE_EVERY_SECS", "How often the reconciliation and session-expiry pass runs; with several instances one of them runs each pass (default: 60)."),
+    ("PAYGATE_SHUTDOWN_GRACE_SECS", "On SIGTERM or Ctrl-C: stop accepting, then wait this long at most for the requests and background work under way to finish before exiting (default: 30)."),
     ("PAYGATE_PROVIDER_TIMEOUT_SECS", "Time limit for one call to Stripe or PayPal, before a retry (default: 15)."),
     ("PAYGATE_BODY_LIMIT_BYTES", "Largest accepted request body (default: 65536)."),
     ("PAYGATE_LOG", "tracing filter (default: info)."),
@@ -124,6 +125,8 @@ pub struct Config {
     pub reconcile_after: Duration,
     /// `PAYGATE_RECONCILE_EVERY_SECS`: the period of the reconciliation pass.
     pub reconcile_every: Duration,
+    /// `PAYGATE_SHUTDOWN_GRACE_SECS`: how long a graceful shutdown may wait.
+    pub shutdown_grace: Duration,
     pub body_limit: usize,
     pub log_filter: String,
     /// `PAYGATE_METRICS_TOKEN`: the bearer token `/metrics` requires, if any.
@@ -408,6 +411,7 @@ impl Config {
             return Err(err("PAYGATE_RECONCILE_AFTER_SECS", "must be at least 1"));
         }
         let reconcile_every = Duration::from_secs(number("PAYGATE_RECONCILE_EVERY_SECS", 60)?);
+        let shutdown_grace = Duration::from_secs(number("PAYGATE_SHUTDOWN_GRACE_SECS", 30)?);
         if reconcile_every.is_zero() {
             return Err(err("PAYGATE_RECONCILE_EVERY_SECS", "must be at least 1"));
         }
@@ -606,6 +610,7 @@ impl Config {
             provider_timeout,
             reconcile_after,
             reconcile_every,
+            shutdown_grace,
             body_limit,
             log_filter: get("PAYGATE_LOG").unwrap_or_else(|| "info".into()),
             metrics_token,

@@ -116,16 +116,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let fingerprint = fingerprint(parts.method.as_str(), &path, &bytes);
 
     let now = state.clock.now_ms();
-    match claim(
-        &state,
-        &scope,
-        &key,
-        &path,
-        &fingerprint,
-        now,
-    )
-    .await
-    {
+    match claim(&state, &scope, &key, &path, &fingerprint, now).await {
         Err(e) => ApiError::from(e).into_response(),
         Ok(Claim::InFlight) => {
             let mut e = ApiError::conflict(

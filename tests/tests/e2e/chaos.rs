@@ -9,10 +9,11 @@
 
 use super::cluster::{paygate_binary, settled_report};
 use futures::future::join_all;
-use paygate_tests::cluster::{log_tail, shared_env, Balancer, EmulatorProcess, Node};
+use paygate_tests::cluster::{log_tail, shared_env, Balancer, EmulatorProcess, Node, MERCHANT_KEY};
 use paygate_tests::traffic::{sqlite_integrity, Report, Traffic};
 use paygate_tests::TestDb;
 use rand::Rng;
+use serde_json::json;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -58,7 +59,7 @@ async fn chaos(db: TestDb, instances: usize) {
     let plan = Plan::from_env();
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let bin = paygate_binary();
+    let bin = &paygate_binary();
     let mut nodes: Vec<Node> = (1..=instances)
         .map(|i| Node::new(bin, dir.path(), &format!("node{i}")))
         .collect();
@@ -173,4 +174,92 @@ async fn chaos(db: TestDb, instances: usize) {
     for node in &mut nodes {
         node.terminate(Duration::from_secs(30)).await;
     }
+}
+
+/// SIGTERM while requests are under way: each of twelve payment creations is at Stripe (the
+/// emulator takes 1.5 s to answer) when the signal arrives. The instance stops accepting, lets
+/// every one of them finish with its answer and its PaymentIntent recorded, and exits cleanly
+/// well within its grace period; a request after that finds nobody listening.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_finishes_every_request_already_started() {
+    let db = TestDb::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = &paygate_binary();
+    let mut node = Node::new(bin, dir.path(), "node1");
+    let emulators = EmulatorProcess::start(bin, dir.path(), &node.url).await;
+    node.configure(shared_env(
+        &db.url,
+        &emulators,
+        &node.url,
+        &[("PAYGATE_SHUTDOWN_GRACE_SECS", "20")],
+    ));
+    node.start().await;
+    emulators.stripe_faults(json!({ "latency_ms": 1500 })).await;
+
+    // A connection per request, so none is an idle keep-alive connection the shutdown closes.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let requests: Vec<_> = (0..12)
+        .map(|i| {
+            let request = client
+                .post(format!("{}/v1/payments", node.url))
+                .bearer_auth(MERCHANT_KEY)
+                .json(&json!({ "provider": "stripe", "amount": format!("{}.00", 10 + i), "currency": "USD" }));
+            tokio::spawn(async move { request.send().await })
+        })
+        .collect();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    // Every request has reached paygate and is waiting for Stripe.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count("SELECT COUNT(*) FROM payments WHERE provider_reference IS NULL").await < 12 {
+        assert!(
+            Instant::now() < deadline,
+            "the requests never reached paygate"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let signalled = Instant::now();
+    let exit = node.terminate(Duration::from_secs(40)).await;
+    let took = signalled.elapsed();
+    for (i, request) in requests.into_iter().enumerate() {
+        let res = request
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("request {i} was cut short by the shutdown: {e}"));
+        assert_eq!(res.status(), 201, "request {i}");
+    }
+    assert!(
+        exit.is_some_and(|s| s.success()),
+        "paygate exited cleanly on SIGTERM: {exit:?}\n{}",
+        log_tail(&node.log, 20)
+    );
+    assert!(took < Duration::from_secs(20), "within its grace: {took:?}");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM payments WHERE provider_reference IS NULL").await,
+        0,
+        "every PaymentIntent recorded before the exit"
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM payments").await, 12);
+    assert!(
+        client
+            .get(format!("{}/healthz", node.url))
+            .send()
+            .await
+            .is_err(),
+        "nobody listens after the exit"
+    );
+    pool.close().await;
 }

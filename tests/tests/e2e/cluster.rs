@@ -12,13 +12,16 @@ use paygate_tests::TestDb;
 use reqwest::Method;
 use serde_json::json;
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The tests' own build of paygate.
-pub fn paygate_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_paygate-node"))
+/// The tests' own build of paygate, or `PAYGATE_NODE_BIN` (scripts/chaos.sh runs a copy, so a
+/// build in the tree meanwhile does not change the binary the harness restarts).
+pub fn paygate_binary() -> PathBuf {
+    std::env::var_os("PAYGATE_NODE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_paygate-node")))
 }
 
 /// Polls the invariants until none is broken or `limit` passes (webhooks and deliveries still
@@ -50,7 +53,7 @@ async fn three_instances_on_one_postgres_do_every_effect_once() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let bin = paygate_binary();
+    let bin = &paygate_binary();
     let mut nodes: Vec<Node> = (1..=3)
         .map(|i| Node::new(bin, dir.path(), &format!("node{i}")))
         .collect();
