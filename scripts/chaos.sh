@@ -16,17 +16,17 @@ export PATH="$HOME/.cargo/bin:$PATH"
 kills=${1:-200}
 every=${EVERY_MS:-2000}
 export PAYGATE_REQUIRE_POSTGRES=1
-e2e=$(cargo test -p paygate-tests --test e2e --no-run --message-format=json 2>/dev/null |
+# The e2e test binary and the paygate it starts, as `cargo test` builds them.
+built=$(cargo test -p paygate-tests --test e2e --no-run --message-format=json 2>/dev/null |
   python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "e2e" and m.get("executable"):
-        print(m["executable"])')
-cargo build -p paygate-tests --bin paygate-node
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in ("e2e", "paygate-node"):
+        print(m["target"]["name"], m["executable"])')
 copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
-cp "$e2e" "$copy/e2e"
-cp target/debug/paygate-node "$copy/paygate-node"
+while read -r name path; do cp "$path" "$copy/$name"; done <<<"$built"
+test -x "$copy/e2e" && test -x "$copy/paygate-node"
 export PAYGATE_NODE_BIN="$copy/paygate-node" PAYGATE_CHAOS_KILLS=$kills PAYGATE_CHAOS_EVERY_MS=$every
 cd tests
 for test in chaos::three_instances_on_postgres_survive_random_kills \

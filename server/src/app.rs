@@ -79,8 +79,16 @@ async fn healthz() -> axum::Json<serde_json::Value> {
 
 /// Ready when the database answers.
 async fn readyz(State(state): State<AppState>) -> Response {
+    // Rate limits never make paygate unready: without Redis each instance limits on its own.
+    let rate_limits = match &state.rate_limits.shared {
+        None => "per instance",
+        Some(shared) if shared.is_up() => "shared (Redis)",
+        Some(_) => "per instance: Redis unreachable",
+    };
     match state.db.ping().await {
-        Ok(()) => axum::Json(json!({ "status": "ready" })).into_response(),
+        Ok(()) => {
+            axum::Json(json!({ "status": "ready", "rate_limits": rate_limits })).into_response()
+        }
         Err(e) => {
             tracing::error!(error = %e, "readiness check: database unreachable");
             ApiError::unavailable("database_unavailable", "The database is not reachable.")

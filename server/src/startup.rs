@@ -170,6 +170,10 @@ impl Application {
                 stopped.clone(),
             )));
         }
+        if let Some(shared) = self.state.rate_limits.shared.clone() {
+            let stopped = stopped.clone();
+            workers.push(tokio::spawn(async move { shared.maintain(stopped).await }));
+        }
         workers.push(tokio::spawn(housekeeping(
             self.state.clone(),
             stopped.clone(),

@@ -38,18 +38,25 @@ impl AppState {
             .as_ref()
             .map(|k| sha256_hex(k.expose_secret().as_bytes()));
         let event_bus = config.event_bus.is_some();
+        let shared_limits = config.redis_url.is_some();
         AppState {
             cipher: config.data_cipher(),
             rate_limits: Arc::new(RateLimits::new(
                 config.merchant_rate_limit,
                 config.widget_rate_limit,
+                config.redis_url.as_ref().map(|url| {
+                    Arc::new(
+                        crate::http::shared_limit::SharedLimiter::new(url.expose_secret())
+                            .expect("REDIS_URL was checked by the configuration"),
+                    )
+                }),
             )),
             config: Arc::new(config),
             db,
             clock,
             providers,
             inbox_wakeup: Arc::new(Notify::new()),
-            metrics: Arc::new(Metrics::new(event_bus)),
+            metrics: Arc::new(Metrics::new(event_bus, shared_limits)),
             bus_health: Arc::default(),
             dev_key_hash,
             instance_id: {

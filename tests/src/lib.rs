@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod merchant;
 pub mod provider;
 pub mod rabbitmq;
+pub mod relay;
 pub mod seed;
 pub mod shop;
 pub mod standard_webhooks;

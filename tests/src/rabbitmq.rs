@@ -12,9 +12,7 @@ use lapin::options::{
 use lapin::types::{FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use rand::Rng;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 pub const BROKER_ADDR: &str = "127.0.0.1:5672";
@@ -164,66 +162,5 @@ impl Consumer {
             )
             .await;
         self.task.abort();
-    }
-}
-
-/// A TCP relay to the broker: paygate connects here. `sever` drops every open connection and
-/// refuses new ones (a broker outage as the client sees it) until `restore`.
-pub struct Relay {
-    pub addr: String,
-    up: Arc<AtomicBool>,
-    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    accept: JoinHandle<()>,
-}
-
-impl Relay {
-    pub async fn start(up: bool) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("relay listens");
-        let addr = listener.local_addr().expect("address").to_string();
-        let up = Arc::new(AtomicBool::new(up));
-        let connections = Arc::new(Mutex::new(Vec::new()));
-        let (is_up, open) = (up.clone(), connections.clone());
-        let accept = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !is_up.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let pipe = tokio::spawn(async move {
-                    if let Ok(mut broker) = TcpStream::connect(BROKER_ADDR).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut broker).await;
-                    }
-                });
-                open.lock().unwrap().push(pipe);
-            }
-        });
-        Relay {
-            addr,
-            up,
-            connections,
-            accept,
-        }
-    }
-
-    pub fn sever(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for pipe in self.connections.lock().unwrap().drain(..) {
-            pipe.abort();
-        }
-    }
-
-    pub fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.accept.abort();
-        for pipe in self.connections.lock().unwrap().drain(..) {
-            pipe.abort();
-        }
     }
 }

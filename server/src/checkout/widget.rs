@@ -22,7 +22,7 @@ pub async fn widget_session(state: &AppState, id: &str) -> Result<SessionRecord,
     let record = repo::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("checkout session"))?;
-    state.rate_limits.check_session(&record.id)?;
+    state.rate_limits.check_session(&record.id).await?;
     Ok(record)
 }
 

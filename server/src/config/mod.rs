@@ -59,6 +59,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PAYPAL_WEBHOOK_VERIFY", "How PayPal webhooks are verified: offline (certificate, default) or online (PayPal's verification API)."),
     ("PAYPAL_SDK_URL", "PayPal JS SDK URL (default: https://www.paypal.com/sdk/js)."),
     ("PAYGATE_WEBHOOK_ALLOW_LOCAL", "Let merchant webhook endpoints be on loopback, link-local or private addresses: true or false (default: true in sandbox mode, false in live mode)."),
+    ("REDIS_URL", "redis:// or rediss:// URL of a Redis shared by every instance: the merchant, widget and checkout-session rate limits then hold across instances instead of per instance; while Redis is unreachable each instance limits on its own (default: none, per-instance limits)."),
     ("RABBITMQ_URL", "amqp:// or amqps:// URL of a RabbitMQ broker: every event is also published there (default: none, no bus)."),
     ("RABBITMQ_EXCHANGE", "The durable topic exchange events are published to, routing key = event type (default: paygate.events)."),
 ];
@@ -136,6 +137,8 @@ pub struct Config {
     /// Merchant webhook endpoints may be on this machine or a private network
     /// (`PAYGATE_WEBHOOK_ALLOW_LOCAL`): for development only, off by default in live mode.
     pub webhook_allow_local: bool,
+    /// `REDIS_URL`: the Redis the instances share their rate limits through.
+    pub redis_url: Option<SecretString>,
     /// The RabbitMQ event bus (`RABBITMQ_URL`); `None`: no bus, nothing about it runs.
     pub event_bus: Option<EventBusConfig>,
 }
@@ -555,6 +558,20 @@ impl Config {
         }
 
         let event_bus = event_bus(&get)?;
+        let redis_url = match get("REDIS_URL") {
+            Some(u) => {
+                let parsed = url::Url::parse(&u)
+                    .map_err(|e| err("REDIS_URL", format!("not a URL ({e})")))?;
+                if !matches!(parsed.scheme(), "redis" | "rediss") || parsed.host_str().is_none() {
+                    return Err(err(
+                        "REDIS_URL",
+                        "expected redis://host[:port] or rediss://...",
+                    ));
+                }
+                Some(SecretString::from(u))
+            }
+            None => None,
+        };
         let webhook_allow_local = match get("PAYGATE_WEBHOOK_ALLOW_LOCAL").as_deref() {
             None => sandbox,
             Some("true") => true,
@@ -617,6 +634,7 @@ impl Config {
             stripe,
             paypal,
             webhook_allow_local,
+            redis_url,
             event_bus,
         };
         match mode {

@@ -42,6 +42,13 @@ pub struct Metrics {
     webhook_backlog: Gauge,
     other_api_version: Family<ProviderLabels, Counter>,
     bus: Option<BusGauges>,
+    limits: Option<LimitGauges>,
+}
+
+/// With `REDIS_URL`: whether the shared limits are in force.
+struct LimitGauges {
+    redis_up: Gauge,
+    fallbacks: Gauge,
 }
 
 struct BusGauges {
@@ -52,13 +59,14 @@ struct BusGauges {
 
 impl Default for Metrics {
     fn default() -> Self {
-        Metrics::new(false)
+        Metrics::new(false, false)
     }
 }
 
 impl Metrics {
-    /// `event_bus`: whether `RABBITMQ_URL` is set (the bus's gauges exist only then).
-    pub fn new(event_bus: bool) -> Metrics {
+    /// `event_bus`: whether `RABBITMQ_URL` is set (the bus's gauges exist only then);
+    /// `shared_limits`: whether `REDIS_URL` is (the shared limits' gauges, likewise).
+    pub fn new(event_bus: bool, shared_limits: bool) -> Metrics {
         let mut registry = Registry::with_prefix("paygate");
         let requests = Family::<RequestLabels, Counter>::default();
         // 1 ms .. ~16 s; the histogram counts seconds, as Prometheus expects. Bucket bounds
@@ -111,6 +119,23 @@ impl Metrics {
             );
             gauges
         });
+        let limits = shared_limits.then(|| {
+            let gauges = LimitGauges {
+                redis_up: Gauge::default(),
+                fallbacks: Gauge::default(),
+            };
+            registry.register(
+                "rate_limit_redis_up",
+                "1 while the rate limits are shared through Redis, 0 while each instance limits on its own because Redis cannot be reached",
+                gauges.redis_up.clone(),
+            );
+            registry.register(
+                "rate_limit_local_fallbacks",
+                "Rate limit checks this process decided locally because Redis could not be asked",
+                gauges.fallbacks.clone(),
+            );
+            gauges
+        });
         Metrics {
             registry: Mutex::new(registry),
             requests,
@@ -118,6 +143,7 @@ impl Metrics {
             webhook_backlog,
             other_api_version,
             bus,
+            limits,
         }
     }
 
@@ -215,6 +241,12 @@ pub async fn render(State(state): State<AppState>, headers: axum::http::HeaderMa
         if let Ok(n) = crate::event_bus::repo::backlog(&state.db).await {
             bus.backlog.set(n);
         }
+    }
+    if let (Some(gauges), Some(shared)) = (&state.metrics.limits, &state.rate_limits.shared) {
+        gauges.redis_up.set(i64::from(shared.is_up()));
+        gauges
+            .fallbacks
+            .set(i64::try_from(shared.fallbacks()).unwrap_or(i64::MAX));
     }
     let mut res = state.metrics.encode().into_response();
     res.headers_mut().insert(

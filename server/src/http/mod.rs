@@ -9,3 +9,4 @@ pub mod metrics;
 pub mod rate_limit;
 pub mod security;
 pub mod serve;
+pub mod shared_limit;

@@ -1,13 +1,16 @@
 //! Per-caller rate limits (GCRA, `governor`): merchant API per API key; widget API per client
 //! address (IPv6 by /64, see [`client_addr`](super::client_addr)) and per checkout session, so
 //! that many addresses cannot make one session call its provider without end. Over a limit: 429
-//! with `Retry-After` in the error envelope.
+//! with `Retry-After` in the error envelope. With `REDIS_URL` the same limits hold across every
+//! instance ([`shared_limit`](super::shared_limit)); these local limiters decide whenever Redis
+//! cannot be asked.
 //!
 //! Memory is bounded: each limiter remembers at most [`TRACKED_KEYS`] keys and forgets the one
 //! seen least recently to make room. Forgetting only hands that key a fresh burst, which is
 //! what an idle key would have anyway; a flood of new addresses cannot grow the map.
 
 use super::client_addr::{group, ClientAddr};
+use super::shared_limit::{Decision, Rule, SharedLimiter};
 use crate::auth::Merchant;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -23,7 +26,7 @@ use hashlink::LruCache;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Keys each limiter remembers (about 100 bytes each: a few megabytes at most).
@@ -94,10 +97,25 @@ fn limiter<K: Hash + Eq + Clone>(quota: Option<Quota>) -> Option<Limiter<K>> {
     quota.map(|q| RateLimiter::new(q, BoundedStore::new(TRACKED_KEYS), DefaultClock::default()))
 }
 
+/// The limits of one instance: a local limiter per kind and, with `REDIS_URL`, the shared
+/// limiter that decides first while Redis answers.
 pub struct RateLimits {
     merchant: Option<Limiter<String>>,
     widget: Option<Limiter<IpAddr>>,
     session: Option<Limiter<String>>,
+    merchant_rule: Option<Rule>,
+    widget_rule: Option<Rule>,
+    session_rule: Option<Rule>,
+    /// `REDIS_URL`: limits enforced across instances.
+    pub shared: Option<Arc<SharedLimiter>>,
+}
+
+/// `n` a second with a burst of `n`, as the local quota.
+fn rule_per_second(n: u32) -> Option<Rule> {
+    (n > 0).then(|| Rule {
+        interval: Duration::from_secs(1) / n,
+        burst: n,
+    })
 }
 
 fn per_second(n: u32) -> Option<Quota> {
@@ -106,8 +124,13 @@ fn per_second(n: u32) -> Option<Quota> {
 }
 
 impl RateLimits {
-    /// `0` disables a limit (the widget's `0` disables the per-session limit too).
-    pub fn new(merchant_per_sec: u32, widget_per_sec: u32) -> RateLimits {
+    /// `0` disables a limit (the widget's `0` disables the per-session limit too). `shared`:
+    /// the limiter on Redis, if `REDIS_URL` is set.
+    pub fn new(
+        merchant_per_sec: u32,
+        widget_per_sec: u32,
+        shared: Option<Arc<SharedLimiter>>,
+    ) -> RateLimits {
         let session = (widget_per_sec > 0).then(|| {
             Quota::with_period(Duration::from_secs(1))
                 .expect("non-zero period")
@@ -117,7 +140,58 @@ impl RateLimits {
             merchant: limiter(per_second(merchant_per_sec)),
             widget: limiter(per_second(widget_per_sec)),
             session: limiter(session),
+            merchant_rule: rule_per_second(merchant_per_sec),
+            widget_rule: rule_per_second(widget_per_sec),
+            session_rule: (widget_per_sec > 0).then_some(Rule {
+                interval: Duration::from_secs(1),
+                burst: SESSION_BURST,
+            }),
+            shared,
         }
+    }
+
+    /// One merchant API request with the API key `id`.
+    pub async fn check_merchant(&self, id: &str) -> Result<(), ApiError> {
+        let key = format!("merchant:{id}");
+        self.decide(
+            &key,
+            self.merchant_rule,
+            self.merchant.as_ref(),
+            &id.to_string(),
+        )
+        .await
+    }
+
+    /// One widget API request from the address group `ip`.
+    pub async fn check_widget(&self, ip: IpAddr) -> Result<(), ApiError> {
+        let key = format!("widget:{ip}");
+        self.decide(&key, self.widget_rule, self.widget.as_ref(), &ip)
+            .await
+    }
+
+    /// The shared limiter's decision while Redis answers, else the local one's.
+    async fn decide<K: Hash + Eq + Clone>(
+        &self,
+        shared_key: &str,
+        rule: Option<Rule>,
+        local: Option<&Limiter<K>>,
+        key: &K,
+    ) -> Result<(), ApiError> {
+        let Some(local) = local else {
+            return Ok(());
+        };
+        if let (Some(shared), Some(rule)) = (&self.shared, rule) {
+            match shared.check(shared_key, rule).await {
+                Decision::Allowed => return Ok(()),
+                Decision::Refused(wait) => {
+                    return Err(ApiError::rate_limited(
+                        wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                    ))
+                }
+                Decision::Unavailable => {}
+            }
+        }
+        local.check_key(key).map_err(refused)
     }
 
     /// Drops keys whose state is no different from a fresh one; called periodically so the
@@ -135,11 +209,15 @@ impl RateLimits {
     }
 
     /// One widget call for the checkout session `id` (an existing session's stored id).
-    pub fn check_session(&self, id: &str) -> Result<(), ApiError> {
-        match &self.session {
-            Some(limiter) => limiter.check_key(&id.to_string()).map_err(refused),
-            None => Ok(()),
-        }
+    pub async fn check_session(&self, id: &str) -> Result<(), ApiError> {
+        let key = format!("session:{id}");
+        self.decide(
+            &key,
+            self.session_rule,
+            self.session.as_ref(),
+            &id.to_string(),
+        )
+        .await
     }
 
     /// Keys the widget's address limiter remembers now.
@@ -159,11 +237,11 @@ pub async fn limit_merchant(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if let (Some(limiter), Some(merchant)) = (
-        &state.rate_limits.merchant,
-        request.extensions().get::<Merchant>(),
-    ) {
-        limiter.check_key(&merchant.api_key_id).map_err(refused)?;
+    if let Some(merchant) = request.extensions().get::<Merchant>() {
+        state
+            .rate_limits
+            .check_merchant(&merchant.api_key_id)
+            .await?;
     }
     Ok(next.run(request).await)
 }
@@ -176,14 +254,11 @@ pub async fn limit_widget(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let limits = &state.rate_limits;
-    if let Some(limiter) = &limits.widget {
-        let ip = request
-            .extensions()
-            .get::<ClientAddr>()
-            .map_or(IpAddr::from([0, 0, 0, 0]), |c| group(c.0));
-        limiter.check_key(&ip).map_err(refused)?;
-    }
+    let ip = request
+        .extensions()
+        .get::<ClientAddr>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |c| group(c.0));
+    state.rate_limits.check_widget(ip).await?;
     Ok(next.run(request).await)
 }
 

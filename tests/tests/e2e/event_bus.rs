@@ -6,7 +6,8 @@
 //! back (at least once: the consumer deduplicates by `message_id`).
 
 use paygate_tests::app::{eventually, json_with_status};
-use paygate_tests::rabbitmq::{self, amqp_url, Consumer, Message, Relay};
+use paygate_tests::rabbitmq::{self, amqp_url, Consumer, Message, BROKER_ADDR};
+use paygate_tests::relay::Relay;
 use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -134,7 +135,7 @@ async fn a_broker_outage_loses_no_event() {
     let db = TestDb::sqlite().await;
     let exchange = rabbitmq::unique_exchange();
     let consumer = Consumer::bind(&exchange).await;
-    let relay = Relay::start(true).await;
+    let relay = Relay::to(BROKER_ADDR, true).await;
     let app = app_on_bus(&db, &relay.addr, &exchange).await;
     app.card_checkout(&json!({ "amount": "5.00", "currency": "USD" }))
         .await;
@@ -186,7 +187,7 @@ async fn a_broker_missing_at_start_gets_the_backlog_when_it_comes() {
     let db = TestDb::sqlite().await;
     let exchange = rabbitmq::unique_exchange();
     let consumer = Consumer::bind(&exchange).await;
-    let relay = Relay::start(false).await;
+    let relay = Relay::to(BROKER_ADDR, false).await;
     let app = app_on_bus(&db, &relay.addr, &exchange).await;
     assert_eq!(
         app.client

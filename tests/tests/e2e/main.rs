@@ -30,6 +30,7 @@ mod paypal_webhook_verification;
 mod personal_data;
 mod reconciliation;
 mod refunds_and_actions;
+mod shared_limits;
 mod storage;
 mod stripe_emulator;
 mod stripe_end_to_end;
