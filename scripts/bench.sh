@@ -33,8 +33,59 @@ webhook_bench() { # merchant webhook delivery: WEBHOOK_EVENTS drained, SQLite th
   fi
 }
 
+writes_bench() { # the write path against its ceiling, SQLite then PostgreSQL
+  cargo build --release --bin paygate -p paygate-server
+  cargo build --release -p paygate-tests --bin loadgen --bin ceiling
+  local seconds=${SECONDS_PER_RUN} conc=${CONCURRENCY}
+  throughput() { sed -n 's/.*throughput=\([0-9]*\).*/\1/p'; }
+  for backend in sqlite postgres; do
+    local work; work=$(mktemp -d)
+    local ceiling_db paygate_db
+    if [ "$backend" = sqlite ]; then
+      ceiling_db="sqlite://$work/ceiling.db"; paygate_db="sqlite://$work/paygate.db"
+    else
+      if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+        echo "skipped PostgreSQL: nothing answers on 127.0.0.1:5432" >&2; continue
+      fi
+      local name="paygate_bench_$$"
+      psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS ${name}_c" -c "CREATE DATABASE ${name}_c" \
+        -c "DROP DATABASE IF EXISTS ${name}_p" -c "CREATE DATABASE ${name}_p"
+      ceiling_db="postgres://postgres@127.0.0.1:5432/${name}_c"; paygate_db="postgres://postgres@127.0.0.1:5432/${name}_p"
+    fi
+    target/release/ceiling --db "$ceiling_db" --listen 127.0.0.1:18090 >/dev/null &
+    local ceiling=$!
+    for _ in $(seq 1 100); do curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d '{}' http://127.0.0.1:18090/rows && break; sleep 0.1; done
+    local line; line=$(target/release/loadgen --url http://127.0.0.1:18090 --scenario ceiling --concurrency "$conc" --seconds "$seconds")
+    echo "$backend $line"
+    local top; top=$(echo "$line" | throughput)
+    kill $ceiling; wait $ceiling 2>/dev/null || true
+    PAYGATE_LISTEN=127.0.0.1:18091 PAYGATE_SANDBOX_LISTEN=127.0.0.1:18092 DATABASE_URL="$paygate_db" PAYGATE_LOG=warn \
+    PAYGATE_MERCHANT_RATE_LIMIT=0 PAYGATE_WIDGET_RATE_LIMIT=0 target/release/paygate serve &
+    local server=$!
+    for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18091/healthz >/dev/null && break; sleep 0.1; done
+    for scenario in create-session create-session-unkeyed create-payment; do
+      line=$(target/release/loadgen --url http://127.0.0.1:18091 --scenario "$scenario" --concurrency "$conc" --seconds "$seconds")
+      local got; got=$(echo "$line" | throughput)
+      echo "$backend $line ratio_to_ceiling=$(( got * 100 / (top > 0 ? top : 1) ))%"
+    done
+    echo "$backend paygate resident memory after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$server/status)"
+    curl -s http://127.0.0.1:18091/metrics | grep -E '^paygate_payment_own_seconds_(count|sum)' || true
+    kill $server; wait $server 2>/dev/null || true
+    rm -rf "$work"
+    if [ "$backend" = postgres ]; then
+      psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS paygate_bench_$$_c WITH (FORCE)" \
+        -c "DROP DATABASE IF EXISTS paygate_bench_$$_p WITH (FORCE)"
+    fi
+  done
+}
+
 # `scripts/bench.sh history` runs only the admin history benchmark, `scripts/bench.sh webhooks`
-# only the webhook delivery benchmark.
+# only the webhook delivery benchmark, `scripts/bench.sh writes` only the write path against
+# its ceiling (SECONDS_PER_RUN, CONCURRENCY).
+if [ "${1:-}" = "writes" ]; then
+  writes_bench
+  exit 0
+fi
 if [ "${1:-}" = "history" ]; then
   history_bench
   exit 0

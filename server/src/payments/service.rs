@@ -76,7 +76,21 @@ pub async fn create(state: &AppState, new: NewPayment) -> Result<Created, ApiErr
 }
 
 async fn create_detached(state: AppState, new: NewPayment) -> Result<Created, ApiError> {
-    let state = &state;
+    let started = std::time::Instant::now();
+    let mut provider_time = std::time::Duration::ZERO;
+    let created = create_timed(&state, new, &mut provider_time).await;
+    // paygate's own share: what this took besides waiting for the provider (`/metrics`).
+    state
+        .metrics
+        .observe_payment_own(started.elapsed().saturating_sub(provider_time));
+    created
+}
+
+async fn create_timed(
+    state: &AppState,
+    new: NewPayment,
+    provider_time: &mut std::time::Duration,
+) -> Result<Created, ApiError> {
     let money = new.money;
     if money.is_zero() {
         return Err(ApiError::invalid(
@@ -108,7 +122,7 @@ async fn create_detached(state: AppState, new: NewPayment) -> Result<Created, Ap
     let id = match &new.id {
         Some(id) => {
             if let Some(existing) = repo::get(&state.db, id).await? {
-                return resume(state, existing, new).await;
+                return resume(state, existing, new, provider_time).await;
             }
             id.clone()
         }
@@ -140,7 +154,7 @@ async fn create_detached(state: AppState, new: NewPayment) -> Result<Created, Ap
     let mut tx = state.db.begin_write().await?;
     repo::insert(&mut tx, &record, new.cause).await?;
     tx.commit().await?;
-    ask_provider(state, &record, new).await
+    ask_provider(state, &record, new, provider_time).await
 }
 
 /// A retry of a creation whose answer the caller never got (a timeout, a 5xx: the
@@ -152,6 +166,7 @@ async fn resume(
     state: &AppState,
     existing: PaymentRecord,
     new: NewPayment,
+    provider_time: &mut std::time::Duration,
 ) -> Result<Created, ApiError> {
     let same_request = existing.provider == new.provider
         && existing.money == new.money
@@ -178,10 +193,12 @@ async fn resume(
     // The object may exist although its answer was lost, and asking again with the same key can
     // only replay what the provider saved, a 500 included (Stripe): look it up first.
     let provider = state.providers.require(existing.provider)?;
-    match provider
+    let asked = std::time::Instant::now();
+    let found = provider
         .find_payment(&existing.id, existing.created_at)
-        .await
-    {
+        .await;
+    *provider_time += asked.elapsed();
+    match found {
         Ok(Some(found)) => {
             let client_secret = found.client_secret.clone();
             let applied = lifecycle::apply(
@@ -202,7 +219,7 @@ async fn resume(
             tracing::warn!(payment = %existing.id, error = %e, "looking up a lost creation failed; asking again")
         }
     }
-    ask_provider(state, &existing, new).await
+    ask_provider(state, &existing, new, provider_time).await
 }
 
 /// Asks the provider to make the payment (its idempotency key is the payment's id, so asking
@@ -211,6 +228,7 @@ async fn ask_provider(
     state: &AppState,
     record: &PaymentRecord,
     new: NewPayment,
+    provider_time: &mut std::time::Duration,
 ) -> Result<Created, ApiError> {
     let provider = state.providers.require(new.provider)?;
     let money = new.money;
@@ -224,7 +242,9 @@ async fn ask_provider(
         stripe_customer: None,
         idempotency_key: format!("{}-create", record.id),
     };
+    let asked = std::time::Instant::now();
     let result = provider.create_payment(&request).await;
+    *provider_time += asked.elapsed();
 
     match result {
         Ok(answer) => {

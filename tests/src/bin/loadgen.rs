@@ -7,7 +7,9 @@
 //!
 //! Scenarios: `healthz`, `widget-session` (GET the widget view of one session),
 //! `create-session` (POST /v1/checkout/sessions, a new Idempotency-Key each),
-//! `list-payments` (GET /v1/payments?limit=20).
+//! `create-session-unkeyed` (the same without a key), `create-payment` (POST /v1/payments
+//! through the Stripe emulator, a key each), `list-payments` (GET /v1/payments?limit=20), and
+//! `ceiling` (POST /rows of the `ceiling` program: one row per request).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -107,6 +109,18 @@ async fn main() {
                         .post(format!("{}/v1/checkout/sessions", args.url))
                         .bearer_auth(&args.key)
                         .header("Idempotency-Key", format!("loadgen-{w}-{n}-{}", std::process::id()))
+                        .json(&serde_json::json!({ "amount": "19.99", "currency": "USD", "description": "load" })),
+                    "create-session-unkeyed" => client
+                        .post(format!("{}/v1/checkout/sessions", args.url))
+                        .bearer_auth(&args.key)
+                        .json(&serde_json::json!({ "amount": "19.99", "currency": "USD", "description": "load" })),
+                    "create-payment" => client
+                        .post(format!("{}/v1/payments", args.url))
+                        .bearer_auth(&args.key)
+                        .header("Idempotency-Key", format!("loadgen-pay-{w}-{n}-{}", std::process::id()))
+                        .json(&serde_json::json!({ "provider": "stripe", "amount": "19.99", "currency": "USD" })),
+                    "ceiling" => client
+                        .post(format!("{}/rows", args.url))
                         .json(&serde_json::json!({ "amount": "19.99", "currency": "USD", "description": "load" })),
                     other => panic!("unknown scenario {other}"),
                 };

@@ -1200,3 +1200,30 @@ async fn a_widget_payment_whose_creation_answer_was_lost_is_resumed_not_made_twi
     assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
     app.stop().await;
 }
+
+/// `/metrics` reports paygate's own time per payment creation, without the provider's: with
+/// Stripe taking 400 ms per answer, two creations take at least 800 ms in all, and paygate's own
+/// share stays well under that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_time_per_payment_leaves_out_the_provider() {
+    let db = TestDb::sqlite().await;
+    let app = stripe_app(&db).await;
+    faults(&app, json!({ "latency_ms": 400 })).await;
+    let started = std::time::Instant::now();
+    pay(&app, "5.00", "USD", false).await;
+    pay(&app, "6.00", "USD", false).await;
+    assert!(started.elapsed() >= Duration::from_millis(800));
+    let metrics = app.metrics_text().await;
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing:\n{metrics}"))
+    };
+    assert_eq!(value("paygate_payment_own_seconds_count"), 2.0);
+    let own = value("paygate_payment_own_seconds_sum");
+    assert!(own > 0.0 && own < 0.4, "paygate's own time {own} s");
+    app.stop().await;
+}
