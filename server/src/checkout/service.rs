@@ -3,6 +3,7 @@
 
 use super::record::SessionRecord;
 use super::repo;
+use crate::db::Tx;
 use crate::error::ApiError;
 use crate::ids::new_id;
 use crate::providers::providers_for_amount;
@@ -88,9 +89,31 @@ pub async fn create(
     body: CreateCheckoutSession,
     id: Option<String>,
 ) -> Result<SessionRecord, ApiError> {
+    match begin_create(state, body, id).await? {
+        Created::New(record, tx) => {
+            tx.commit().await?;
+            Ok(record)
+        }
+        Created::Existing(record) => Ok(record),
+    }
+}
+
+/// A session written in a transaction not yet committed (the caller may add to it: the
+/// request's stored answer), or the one a request with the same key already made.
+pub enum Created {
+    New(SessionRecord, Tx),
+    Existing(SessionRecord),
+}
+
+/// [`create`] up to the commit, which is the caller's.
+pub async fn begin_create(
+    state: &AppState,
+    body: CreateCheckoutSession,
+    id: Option<String>,
+) -> Result<Created, ApiError> {
     if let Some(id) = &id {
         if let Some(existing) = repo::get(&state.db, id).await? {
-            return Ok(existing);
+            return Ok(Created::Existing(existing));
         }
     }
     let (money, line_items) = price(&body)?;
@@ -188,10 +211,10 @@ pub async fn create(
             drop(tx);
             return repo::get(&state.db, &record.id)
                 .await?
+                .map(Created::Existing)
                 .ok_or_else(|| ApiError::internal("checkout session vanished"));
         }
         Err(e) => return Err(e.into()),
     }
-    tx.commit().await?;
-    Ok(record)
+    Ok(Created::New(record, tx))
 }

@@ -4,10 +4,42 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
-pub type Tx = Transaction<'static, Any>;
+/// A write transaction ([`Db::begin_write`]): sqlx's transaction, and on SQLite this process's
+/// turn at the write lock, held until it commits or is dropped. Use it as the connection
+/// (`&mut *tx`, or `&mut **tx` through a `&mut Tx`).
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
 pub type Row = AnyRow;
 
 /// `"$from, $from+1, ..."`: `count` numbered placeholders, for an `IN (...)` list or one row of
@@ -29,6 +61,10 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// SQLite: writers of this process take turns here before `BEGIN IMMEDIATE`, in order of
+    /// arrival, instead of in SQLite's busy handler, which sleeps and retries (up to 100 ms a
+    /// sleep): under load that sleeping, not the work, made the slowest requests slow.
+    write_turn: Option<Arc<Mutex<()>>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -65,6 +101,7 @@ impl Db {
             Ok(Db {
                 pool,
                 backend: Backend::Sqlite,
+                write_turn: Some(Arc::new(Mutex::new(()))),
             })
         } else {
             let pool = AnyPoolOptions::new()
@@ -75,6 +112,7 @@ impl Db {
             Ok(Db {
                 pool,
                 backend: Backend::Postgres,
+                write_turn: None,
             })
         }
     }
@@ -90,10 +128,15 @@ impl Db {
     /// transaction that reads before it writes cannot deadlock on the lock upgrade. Never hold
     /// one across a provider call.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        }
+        let turn = match &self.write_turn {
+            Some(turn) => Some(turn.clone().lock_owned().await),
+            None => None,
+        };
+        let inner = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(Tx { inner, _turn: turn })
     }
 
     /// Row lock suffix for `SELECT ... {for_update}` in a write transaction (SQLite's

@@ -116,16 +116,159 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let fingerprint = fingerprint(parts.method.as_str(), &path, &bytes);
 
     let now = state.clock.now_ms();
-    match claim(&state, &scope, &key, &path, &fingerprint, now).await {
-        Err(e) => ApiError::from(e).into_response(),
-        Ok(Claim::InFlight) => {
-            let mut e = ApiError::conflict(
-                "idempotency_in_flight",
-                "A request with this Idempotency-Key is still being processed; retry shortly.",
-            );
-            e.retry_after = Some(1);
-            e.into_response()
+    if ANSWERED_IN_TRANSACTION.contains(&path.as_str()) {
+        match is_known(&state.db, &scope, &key).await {
+            Err(e) => return ApiError::from(e).into_response(),
+            // A first request: no claim is written; the handler stores its answer with its
+            // change, in one transaction.
+            Ok(false) => {
+                let mut parts = parts;
+                parts.extensions.insert(RequestKey::new(&scope, &key));
+                parts.extensions.insert(AnswerInTransaction {
+                    scope: scope.clone(),
+                    key: key.clone(),
+                    path: path.clone(),
+                    fingerprint: fingerprint.clone(),
+                });
+                let response = next
+                    .run(Request::from_parts(parts, Body::from(bytes)))
+                    .await;
+                if response.extensions().get::<KeyTaken>().is_none() {
+                    // Stored with its change, or an error, which is not stored.
+                    return response;
+                }
+                // Another request with this key committed first: answer as it was answered.
+                return match claim(&state, &scope, &key, &path, &fingerprint, now).await {
+                    Ok(Claim::Claimed) => {
+                        release(&state.db, &scope, &key).await;
+                        in_flight()
+                    }
+                    other => answer_claim(other),
+                };
+            }
+            Ok(true) => {}
         }
+    }
+    match claim(&state, &scope, &key, &path, &fingerprint, now).await {
+        Ok(Claim::Claimed) => {
+            let mut parts = parts;
+            parts.extensions.insert(RequestKey::new(&scope, &key));
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            finish(&state.db, &state.cipher, &scope, &key, response).await
+        }
+        other => answer_claim(other),
+    }
+}
+
+/// Routes whose handlers make no provider call and store their answer in the transaction of
+/// their change ([`AnswerInTransaction`]): a first request writes once instead of three times
+/// (claim, change, answer), and a crash leaves either everything or nothing.
+const ANSWERED_IN_TRANSACTION: &[&str] = &["/v1/checkout/sessions"];
+
+/// What a handler of [`ANSWERED_IN_TRANSACTION`] stores its answer under, with
+/// [`store_answer_in`]; present only for a key never seen before.
+#[derive(Debug, Clone)]
+pub struct AnswerInTransaction {
+    scope: String,
+    key: String,
+    path: String,
+    fingerprint: String,
+}
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for AnswerInTransaction {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<AnswerInTransaction>().cloned())
+    }
+}
+
+/// Marks a response whose answer was stored with its change.
+#[derive(Debug, Clone, Copy)]
+struct AnswerStored;
+
+/// Marks a response saying another request with the key committed first.
+#[derive(Debug, Clone, Copy)]
+struct KeyTaken;
+
+/// Stores `body` as the answer to `answer`'s request in `tx`, the transaction of the change it
+/// describes; `false` if another request with the key stored one first (then roll back and
+/// answer [`key_taken`]).
+pub async fn store_answer_in(
+    tx: &mut crate::db::Tx,
+    cipher: &DataCipher,
+    answer: &AnswerInTransaction,
+    status: StatusCode,
+    body: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let stored = sqlx::query(
+        "INSERT INTO idempotency_keys (merchant_id, idempotency_key, method, path, fingerprint, state, \
+         response_status, response_body, created_at) VALUES ($1, $2, 'POST', $3, $4, 'done', $5, $6, $7) \
+         ON CONFLICT (merchant_id, idempotency_key) DO NOTHING",
+    )
+    .bind(&answer.scope)
+    .bind(&answer.key)
+    .bind(&answer.path)
+    .bind(&answer.fingerprint)
+    .bind(i64::from(status.as_u16()))
+    .bind(cipher.encrypt(body, RESPONSE_CONTEXT))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(stored.rows_affected() == 1)
+}
+
+/// The response for an answer stored by [`store_answer_in`] (its exact bytes).
+pub fn stored_answer(status: StatusCode, body: String) -> Response {
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res.extensions_mut().insert(AnswerStored);
+    res
+}
+
+/// The response of a handler that found its key answered by another request meanwhile: the
+/// middleware replays that answer.
+pub fn key_taken() -> Response {
+    let mut res = StatusCode::CONFLICT.into_response();
+    res.extensions_mut().insert(KeyTaken);
+    res
+}
+
+/// Whether a key has a row (answered, or in flight).
+async fn is_known(db: &Db, scope: &str, key: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2",
+    )
+    .bind(scope)
+    .bind(key)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(found.is_some())
+}
+
+fn in_flight() -> Response {
+    let mut e = ApiError::conflict(
+        "idempotency_in_flight",
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+    );
+    e.retry_after = Some(1);
+    e.into_response()
+}
+
+/// The answer to a request whose key was not claimed for it.
+fn answer_claim(claim: Result<Claim, sqlx::Error>) -> Response {
+    match claim {
+        Err(e) => ApiError::from(e).into_response(),
+        Ok(Claim::InFlight) | Ok(Claim::Claimed) => in_flight(),
         Ok(Claim::Mismatch) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key_reused",
@@ -135,14 +278,6 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         Ok(Claim::Replay { status, body }) => replay(status, body),
         Ok(Claim::Unreadable(why)) => {
             ApiError::internal(format!("stored idempotent answer: {why}")).into_response()
-        }
-        Ok(Claim::Claimed) => {
-            let mut parts = parts;
-            parts.extensions.insert(RequestKey::new(&scope, &key));
-            let response = next
-                .run(Request::from_parts(parts, Body::from(bytes)))
-                .await;
-            finish(&state.db, &state.cipher, &scope, &key, response).await
         }
     }
 }
@@ -290,16 +425,7 @@ async fn finish(
 ) -> Response {
     let status = response.status();
     if !is_stored(status) {
-        if let Err(e) = sqlx::query(
-            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2",
-        )
-        .bind(merchant_id)
-        .bind(key)
-        .execute(&db.pool)
-        .await
-        {
-            tracing::error!(error = %e, "could not release an idempotency key");
-        }
+        release(db, merchant_id, key).await;
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -322,6 +448,19 @@ async fn finish(
         tracing::error!(error = %e, "could not store an idempotent response");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Frees a key whose request ended without an answer to keep (the client may try again).
+async fn release(db: &Db, merchant_id: &str, key: &str) {
+    if let Err(e) =
+        sqlx::query("DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2")
+            .bind(merchant_id)
+            .bind(key)
+            .execute(&db.pool)
+            .await
+    {
+        tracing::error!(error = %e, "could not release an idempotency key");
+    }
 }
 
 fn replay(status: u16, body: String) -> Response {
