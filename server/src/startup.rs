@@ -71,6 +71,8 @@ pub struct Running {
     workers: Vec<JoinHandle<()>>,
     /// The heartbeat stops last: until every request is answered, this instance is alive.
     heartbeat: (watch::Sender<bool>, JoinHandle<()>),
+    /// The in-process emulators (sandbox mode), stopped after the workers.
+    sandbox: (watch::Sender<bool>, Option<JoinHandle<()>>),
 }
 
 impl Running {
@@ -79,6 +81,10 @@ impl Running {
         let _ = self.server.await;
         for w in self.workers {
             let _ = w.await;
+        }
+        let _ = self.sandbox.0.send(true);
+        if let Some(task) = self.sandbox.1 {
+            let _ = task.await;
         }
         let _ = self.heartbeat.0.send(true);
         let _ = self.heartbeat.1.await;
@@ -185,10 +191,15 @@ impl Application {
         )));
         let (heartbeat_stop, heartbeat_stopped) = watch::channel(false);
         let heartbeat = tokio::spawn(crate::instances::run(self.state.clone(), heartbeat_stopped));
+        // The emulators stop after the server and the workers: work finishing at shutdown may
+        // still call them (it would otherwise retry against a closed port until the grace
+        // period ran out).
         let mut sandbox_addr = None;
+        let (sandbox_stop, sandbox_stopped) = watch::channel(false);
+        let mut sandbox_task = None;
         if let Some(sandbox) = self.sandbox {
             sandbox_addr = sandbox.listener.local_addr().ok();
-            workers.push(tokio::spawn(serve_sandbox(sandbox, stopped.clone())));
+            sandbox_task = Some(tokio::spawn(serve_sandbox(sandbox, sandbox_stopped)));
         }
         let router = app(self.state.clone());
         let mut on_stop = stopped.clone();
@@ -208,6 +219,7 @@ impl Application {
             server,
             workers,
             heartbeat: (heartbeat_stop, heartbeat),
+            sandbox: (sandbox_stop, sandbox_task),
         }
     }
 

@@ -53,37 +53,62 @@ pub async fn create_session(
         session
     };
     let id = key.map(|k| k.derive_id("cs"));
+    // A request without a key, or the first with its key: the session (and the stored answer)
+    // are one write, committed with other requests' on SQLite (`Db::write`). A key whose
+    // earlier request died in flight goes the longer way below, which finds what it made.
+    if answer.is_some() || id.is_none() {
+        let (record, email) = service::new_record(&state, body, id)?;
+        let session = to_api(&record);
+        let body = serde_json::to_string(&session)
+            .map_err(|e| ApiError::internal(format!("session JSON: {e}")))?;
+        let (cipher, public_url, now) = (
+            state.cipher.clone(),
+            state.config.public_url.clone(),
+            state.clock.now_ms(),
+        );
+        let stored = body.clone();
+        let stored_with_answer = answer.is_some();
+        let written = state
+            .db
+            .write(move |tx| {
+                Box::pin(async move {
+                    repo::insert(tx, &record, email.as_deref(), &cipher, &public_url).await?;
+                    match &answer {
+                        Some(answer) => {
+                            idempotency::store_answer_in(
+                                tx,
+                                &cipher,
+                                answer,
+                                StatusCode::CREATED,
+                                &stored,
+                                now,
+                            )
+                            .await
+                        }
+                        None => Ok(()),
+                    }
+                })
+            })
+            .await;
+        return match written {
+            Ok(()) if stored_with_answer => {
+                Ok(idempotency::stored_answer(StatusCode::CREATED, body))
+            }
+            Ok(()) => Ok(idempotency::plain_answer(StatusCode::CREATED, body)),
+            // Another request with this key committed first: its answer is the one.
+            Err(e) if stored_with_answer && crate::db::is_unique_violation(&e) => {
+                Ok(idempotency::key_taken())
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     match service::begin_create(&state, body, id).await? {
-        // Made by another request with this key: with its answer stored, that answer is the
-        // one (the idempotency layer replays it).
-        Created::Existing(_) if answer.is_some() => Ok(idempotency::key_taken()),
         Created::Existing(record) => {
             Ok((StatusCode::CREATED, axum::Json(to_api(&record))).into_response())
         }
-        Created::New(record, mut tx) => {
-            let session = to_api(&record);
-            let Some(answer) = answer else {
-                tx.commit().await?;
-                return Ok((StatusCode::CREATED, axum::Json(session)).into_response());
-            };
-            // The answer commits with the session: one write for the whole request.
-            let body = serde_json::to_string(&session)
-                .map_err(|e| ApiError::internal(format!("session JSON: {e}")))?;
-            let now = state.clock.now_ms();
-            let stored = idempotency::store_answer_in(
-                &mut tx,
-                &state.cipher,
-                &answer,
-                StatusCode::CREATED,
-                &body,
-                now,
-            )
-            .await?;
-            if !stored {
-                return Ok(idempotency::key_taken());
-            }
+        Created::New(record, tx) => {
             tx.commit().await?;
-            Ok(idempotency::stored_answer(StatusCode::CREATED, body))
+            Ok((StatusCode::CREATED, axum::Json(to_api(&record))).into_response())
         }
     }
 }

@@ -116,6 +116,38 @@ pub async fn begin_create(
             return Ok(Created::Existing(existing));
         }
     }
+    let (record, email) = new_record(state, body, id)?;
+    let mut tx = state.db.begin_write().await?;
+    let inserted = repo::insert(
+        &mut tx,
+        &record,
+        email.as_deref(),
+        &state.cipher,
+        &state.config.public_url,
+    )
+    .await;
+    match inserted {
+        Ok(()) => {}
+        // The same keyed request, run twice at once after its lock ran out: the first wins.
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            drop(tx);
+            return repo::get(&state.db, &record.id)
+                .await?
+                .map(Created::Existing)
+                .ok_or_else(|| ApiError::internal("checkout session vanished"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Created::New(record, tx))
+}
+
+/// A new session from a request (validated, priced, not stored) and its customer's email;
+/// `id` if derived from an `Idempotency-Key`, else a fresh one.
+pub fn new_record(
+    state: &AppState,
+    body: CreateCheckoutSession,
+    id: Option<String>,
+) -> Result<(SessionRecord, Option<String>), ApiError> {
     let (money, line_items) = price(&body)?;
     validate::optional_text("description", body.description.as_deref(), 1000)?;
     validate::session_metadata(&body.metadata)?;
@@ -194,27 +226,6 @@ pub async fn begin_create(
         completed_payment_id: None,
         created_at: now,
     };
-    let email = body.customer_email.as_deref().map(str::trim);
-    let mut tx = state.db.begin_write().await?;
-    let inserted = repo::insert(
-        &mut tx,
-        &record,
-        email,
-        &state.cipher,
-        &state.config.public_url,
-    )
-    .await;
-    match inserted {
-        Ok(()) => {}
-        // The same keyed request, run twice at once after its lock ran out: the first wins.
-        Err(e) if crate::db::is_unique_violation(&e) => {
-            drop(tx);
-            return repo::get(&state.db, &record.id)
-                .await?
-                .map(Created::Existing)
-                .ok_or_else(|| ApiError::internal("checkout session vanished"));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    Ok(Created::New(record, tx))
+    let email = body.customer_email.as_deref().map(|e| e.trim().to_string());
+    Ok((record, email))
 }

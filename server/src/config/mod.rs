@@ -831,6 +831,79 @@ mod tests {
             .is_empty());
     }
 
+    /// A complete live configuration (Stripe only) with `extra` set.
+    fn live_vars(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+        let key = mode_checks::random_data_key();
+        let mut v = vars(&[
+            ("PAYGATE_MODE", "live"),
+            ("PAYGATE_PUBLIC_URL", "https://pay.shop.example"),
+            ("PAYGATE_DATA_KEY", &key),
+            ("PAYGATE_PROVIDERS", "stripe"),
+            ("STRIPE_SECRET_KEY", "sk_live_x"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_live_x"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_a"),
+        ]);
+        for (k, value) in extra {
+            v.insert(k.to_string(), value.to_string());
+        }
+        v
+    }
+
+    #[test]
+    fn emulators_run_elsewhere_are_used_in_sandbox_mode_only() {
+        let c = Config::from_vars(&vars(&[(
+            "PAYGATE_SANDBOX_EMULATORS",
+            "http://127.0.0.1:9100/",
+        )]))
+        .unwrap();
+        assert_eq!(
+            c.sandbox_emulators.as_deref(),
+            Some("http://127.0.0.1:9100")
+        );
+        assert_eq!(c.stripe.api_base, "http://127.0.0.1:9100/stripe");
+        assert_eq!(c.stripe.js_url, "http://127.0.0.1:9100/stripe/js/v3/");
+        assert_eq!(c.paypal.api_base, "http://127.0.0.1:9100/paypal");
+        assert_eq!(c.paypal.sdk_url, "http://127.0.0.1:9100/paypal/sdk/js");
+        let e = Config::from_vars(&vars(&[("PAYGATE_SANDBOX_EMULATORS", "ftp://x")])).unwrap_err();
+        assert_eq!(e.variable, "PAYGATE_SANDBOX_EMULATORS");
+        assert!(Config::from_vars(&live_vars(&[])).is_ok());
+        let live = live_vars(&[("PAYGATE_SANDBOX_EMULATORS", "http://127.0.0.1:9100")]);
+        let e = Config::from_vars(&live).unwrap_err();
+        assert_eq!(e.variable, "PAYGATE_SANDBOX_EMULATORS");
+    }
+
+    #[test]
+    fn reconciliation_deadlines_short_in_sandbox_mode_only() {
+        let c = Config::from_vars(&vars(&[
+            ("PAYGATE_RECONCILE_AFTER_SECS", "3"),
+            ("PAYGATE_RECONCILE_EVERY_SECS", "1"),
+        ]))
+        .unwrap();
+        assert_eq!(c.reconcile_after, Duration::from_secs(3));
+        assert_eq!(c.reconcile_every, Duration::from_secs(1));
+        for (name, value) in [
+            ("PAYGATE_RECONCILE_AFTER_SECS", "0"),
+            ("PAYGATE_RECONCILE_EVERY_SECS", "0"),
+        ] {
+            let e = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
+            assert_eq!(e.variable, name);
+        }
+        let live = live_vars(&[("PAYGATE_RECONCILE_AFTER_SECS", "59")]);
+        let e = Config::from_vars(&live).unwrap_err();
+        assert_eq!(e.variable, "PAYGATE_RECONCILE_AFTER_SECS");
+    }
+
+    #[test]
+    fn redis_url_must_be_a_redis_url() {
+        let c = Config::from_vars(&vars(&[("REDIS_URL", "redis://127.0.0.1:6379")])).unwrap();
+        assert!(c.redis_url.is_some());
+        assert!(Config::from_vars(&vars(&[])).unwrap().redis_url.is_none());
+        for bad in ["http://127.0.0.1:6379", "redis://", "not a url"] {
+            let e = Config::from_vars(&vars(&[("REDIS_URL", bad)])).unwrap_err();
+            assert_eq!(e.variable, "REDIS_URL", "{bad}");
+        }
+    }
+
     #[test]
     fn sandbox_port_zero_is_rebound() {
         let mut c = Config::from_vars(&vars(&[("PAYGATE_SANDBOX_LISTEN", "127.0.0.1:0")])).unwrap();

@@ -197,8 +197,8 @@ struct AnswerStored;
 struct KeyTaken;
 
 /// Stores `body` as the answer to `answer`'s request in `tx`, the transaction of the change it
-/// describes; `false` if another request with the key stored one first (then roll back and
-/// answer [`key_taken`]).
+/// describes. A unique violation: another request with the key stored one first (then roll
+/// back and answer [`key_taken`]).
 pub async fn store_answer_in(
     tx: &mut crate::db::Tx,
     cipher: &DataCipher,
@@ -206,11 +206,10 @@ pub async fn store_answer_in(
     status: StatusCode,
     body: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
-    let stored = sqlx::query(
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
         "INSERT INTO idempotency_keys (merchant_id, idempotency_key, method, path, fingerprint, state, \
-         response_status, response_body, created_at) VALUES ($1, $2, 'POST', $3, $4, 'done', $5, $6, $7) \
-         ON CONFLICT (merchant_id, idempotency_key) DO NOTHING",
+         response_status, response_body, created_at) VALUES ($1, $2, 'POST', $3, $4, 'done', $5, $6, $7)",
     )
     .bind(&answer.scope)
     .bind(&answer.key)
@@ -221,17 +220,23 @@ pub async fn store_answer_in(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(stored.rows_affected() == 1)
+    Ok(())
 }
 
 /// The response for an answer stored by [`store_answer_in`] (its exact bytes).
 pub fn stored_answer(status: StatusCode, body: String) -> Response {
+    let mut res = plain_answer(status, body);
+    res.extensions_mut().insert(AnswerStored);
+    res
+}
+
+/// A JSON answer with these exact bytes, not stored (a request without a key).
+pub fn plain_answer(status: StatusCode, body: String) -> Response {
     let mut res = (status, body).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    res.extensions_mut().insert(AnswerStored);
     res
 }
 

@@ -191,9 +191,21 @@ async fn three_instances_on_one_postgres_do_every_effect_once() {
     assert_eq!(ids.len() as i64, expected);
     assert!(expected >= 24 + 16 + 16, "{expected} deliveries");
 
-    // One reconciliation lease, held by one instance at a time.
-    let leases: i64 = count("SELECT COUNT(*) FROM job_leases WHERE job = 'reconcile'").await;
-    assert_eq!(leases, 1);
+    // One reconciliation lease (taken at the first pass, a second after start), held by one
+    // instance at a time.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while count("SELECT COUNT(*) FROM job_leases WHERE job = 'reconcile'").await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no instance took the reconciliation lease"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let holders: Vec<String> = sqlx::query_scalar("SELECT holder FROM job_leases")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(holders.len(), 1, "{holders:?}");
 
     for node in &mut nodes {
         assert!(

@@ -13,6 +13,7 @@ on_both_databases!(
     same_key_other_body_is_422_and_validation_failures_are_not_stored,
     keys_are_scoped_and_swept_after_retention,
     a_key_held_by_a_dead_instance_is_taken_over_without_a_second_session,
+    concurrent_sessions_commit_together_and_twins_get_one,
 );
 
 async fn thirty_two_concurrent_requests_one_key_one_charge(db: TestDb) {
@@ -218,5 +219,48 @@ async fn a_key_held_by_a_dead_instance_is_taken_over_without_a_second_session(db
     )
     .await;
     assert_eq!(replayed["id"], first["id"]);
+    app.stop().await;
+}
+
+/// Forty session creations at once: thirty-two with keys of their own, eight sharing one key.
+/// On SQLite they are committed in groups (one transaction, a savepoint each), where the
+/// shared key's losers fail alone and are answered with the winner's session; every other
+/// request gets its own session, stored once.
+async fn concurrent_sessions_commit_together_and_twins_get_one(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let body = json!({ "amount": "3.00", "currency": "EUR" });
+    let requests = (0..40).map(|i| {
+        let key = if i < 32 {
+            format!("group-{i}")
+        } else {
+            "group-twin".to_string()
+        };
+        let (app, body) = (&app, &body);
+        async move {
+            let res = app.post_idem("/v1/checkout/sessions", body, &key).await;
+            (key, json_with_status(res, 201).await)
+        }
+    });
+    let answers = join_all(requests).await;
+    let twins: std::collections::HashSet<String> = answers
+        .iter()
+        .filter(|(k, _)| k == "group-twin")
+        .map(|(_, s)| s["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(twins.len(), 1, "one session for the shared key");
+    let all: std::collections::HashSet<String> = answers
+        .iter()
+        .map(|(_, s)| s["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(all.len(), 33);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM checkout_sessions").await,
+        33
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM idempotency_keys WHERE state = 'done'")
+            .await,
+        33
+    );
     app.stop().await;
 }
