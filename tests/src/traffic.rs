@@ -67,9 +67,9 @@ impl Traffic {
     }
 
     /// Sends the request to instance `first`, then to the next ones in turn, until an answer
-    /// other than a lost one (connection error, timeout, 5xx, or an Idempotency-Key still in
-    /// flight on a killed instance, which stays locked for two minutes) comes back; gives up
-    /// after five minutes.
+    /// other than a lost one (connection error, timeout, 5xx, an Idempotency-Key still in flight
+    /// on a killed instance, or a payment whose creation may still be under way) comes back;
+    /// gives up after five minutes.
     pub async fn call(
         &self,
         first: usize,
@@ -103,8 +103,10 @@ impl Traffic {
                     let body: Value = res.json().await.unwrap_or(Value::Null);
                     // A key whose first request is still in flight (or was, on an instance
                     // that died): ask again once it is released or answered.
-                    if body["code"] == "idempotency_in_flight" {
-                        format!("409 idempotency_in_flight from {path}")
+                    if body["code"] == "idempotency_in_flight"
+                        || body["code"] == "payment_in_progress"
+                    {
+                        format!("409 {} from {path}", body["code"])
                     } else {
                         return Answer { status, body };
                     }

@@ -84,8 +84,9 @@ async fn open_payment(
 /// The session's next payment through `provider`. A creation whose answer never came (the
 /// instance that asked was killed, or the provider's answer was lost) is resumed under its own
 /// id, so the provider is asked with the same idempotency key or the object is found by
-/// paygate's id: a retry of the widget's request never makes a second PaymentIntent or order.
-/// Otherwise a new payment, within the session's cap.
+/// paygate's id: a retry of the widget's request never makes a second PaymentIntent or order
+/// (while that creation may still be under way, the retry is asked to wait: 409
+/// `payment_in_progress`). Otherwise a new payment, within the session's cap.
 async fn start_or_resume(
     state: &AppState,
     session: &SessionRecord,
@@ -99,6 +100,18 @@ async fn start_or_resume(
     )
     .await?;
     if let Some(lost) = unanswered {
+        // Its creation may still be under way in another request: asked again now, the
+        // provider would only answer that the key is in use. After two provider time limits
+        // it has ended one way or the other, and is resumed.
+        let settle_ms = (state.config.provider_timeout * 2).as_millis() as i64;
+        if state.clock.now_ms() - lost.created_at < settle_ms {
+            let mut e = ApiError::conflict(
+                "payment_in_progress",
+                "A payment for this checkout is being started; retry in a moment.",
+            );
+            e.retry_after = Some(1);
+            return Err(e);
+        }
         return new_payment(state, session, provider, Some(lost.id)).await;
     }
     check_attempts(state, session).await?;

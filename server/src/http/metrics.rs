@@ -120,8 +120,10 @@ impl Metrics {
             );
             gauges
         });
-        // 50 µs .. ~1.6 s: paygate's own share of a payment creation is small.
-        let payment_own = Histogram::new(exponential_buckets(0.00005, 2.0, 16));
+        // 50 µs .. ~2.3 s, each bound √2 above the last: paygate's own share of a payment
+        // creation is small, and its goal (2 ms) must fall between close bounds.
+        let payment_own =
+            Histogram::new(exponential_buckets(0.00005, std::f64::consts::SQRT_2, 32));
         registry.register(
             "payment_own_seconds",
             "Time paygate spends creating a payment, not counting the provider's answer (the request's time minus its provider calls)",

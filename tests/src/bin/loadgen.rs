@@ -9,7 +9,8 @@
 //! `create-session` (POST /v1/checkout/sessions, a new Idempotency-Key each),
 //! `create-session-unkeyed` (the same without a key), `create-payment` (POST /v1/payments
 //! through the Stripe emulator, a key each), `list-payments` (GET /v1/payments?limit=20), and
-//! `ceiling` (POST /rows of the `ceiling` program: one row per request).
+//! `ceiling` (POST /rows of the `ceiling` program: one row per request). `--rate N` paces the
+//! workers to N requests a second in all.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -23,6 +24,9 @@ struct Args {
     scenario: String,
     concurrency: usize,
     seconds: u64,
+    /// `--rate N`: at most N requests a second in all, spread evenly over the workers (a
+    /// steady, unsaturated load); unset: as fast as the server answers.
+    rate: Option<u64>,
 }
 
 fn parse_args() -> Args {
@@ -32,6 +36,7 @@ fn parse_args() -> Args {
         scenario: "healthz".into(),
         concurrency: 16,
         seconds: 10,
+        rate: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -42,6 +47,7 @@ fn parse_args() -> Args {
             "--scenario" => args.scenario = value,
             "--concurrency" => args.concurrency = value.parse().expect("--concurrency N"),
             "--seconds" => args.seconds = value.parse::<u64>().expect("--seconds N").clamp(1, 300),
+            "--rate" => args.rate = Some(value.parse::<u64>().expect("--rate N").max(1)),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -99,7 +105,22 @@ async fn main() {
             let mut latencies_us = Vec::new();
             let mut errors = 0u64;
             let mut n = 0u64;
+            // With a rate, worker w sends at start + (w + k * workers) / rate.
+            let pace = args
+                .rate
+                .map(|r| Duration::from_secs_f64(args.concurrency as f64 / r as f64));
+            let offset = args
+                .rate
+                .map(|r| Duration::from_secs_f64(w as f64 / r as f64))
+                .unwrap_or_default();
             while !stop.load(Ordering::Relaxed) && sent.fetch_add(1, Ordering::Relaxed) < MAX_REQUESTS {
+                if let Some(pace) = pace {
+                    let due = started + offset + pace * n as u32;
+                    tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                }
                 n += 1;
                 let request = match args.scenario.as_str() {
                     "healthz" => client.get(format!("{}/healthz", args.url)),

@@ -1190,6 +1190,13 @@ async fn a_widget_payment_whose_creation_answer_was_lost_is_resumed_not_made_twi
         .await
         .unwrap();
 
+    // At once, the creation could still be under way elsewhere: wait.
+    let wait = json_with_status(app.widget_post(sid, "stripe/intent").await, 409).await;
+    assert_eq!(wait["code"], "payment_in_progress");
+    assert_eq!(intents().await, 1);
+    app.state
+        .clock
+        .advance(app.state.config.provider_timeout * 2);
     let intent = json_with_status(app.widget_post(sid, "stripe/intent").await, 200).await;
     assert_eq!(intent["payment"], lost_payment.as_str(), "the same payment");
     assert_eq!(intents().await, 1, "no second PaymentIntent");
