@@ -250,18 +250,22 @@ impl Application {
     }
 }
 
+/// The emulators' listener on `PAYGATE_SANDBOX_LISTEN`.
+#[cfg(feature = "sandbox")]
+async fn bind_sandbox(config: &Config) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(config.sandbox_listen).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {} (PAYGATE_SANDBOX_LISTEN): {e}",
+            config.sandbox_listen
+        )
+    })
+}
+
 /// Binds the emulators' listener and builds both emulators, sharing the application's clock
 /// and sending their webhooks to this instance's public URL.
 #[cfg(feature = "sandbox")]
 async fn start_sandbox(config: &mut Config, options: &Options) -> anyhow::Result<Sandbox> {
-    let listener = TcpListener::bind(config.sandbox_listen)
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot listen on {} (PAYGATE_SANDBOX_LISTEN): {e}",
-                config.sandbox_listen
-            )
-        })?;
+    let listener = bind_sandbox(config).await?;
     let addr = listener.local_addr()?;
     config.rebind_sandbox(addr);
     let emulators = Emulators::with_defaults(
@@ -299,14 +303,7 @@ pub async fn serve_emulators(config: &Config) -> anyhow::Result<()> {
     if config.mode != Mode::Sandbox {
         anyhow::bail!("the provider emulators are for sandbox mode only (PAYGATE_MODE=sandbox)");
     }
-    let listener = TcpListener::bind(config.sandbox_listen)
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot listen on {} (PAYGATE_SANDBOX_LISTEN): {e}",
-                config.sandbox_listen
-            )
-        })?;
+    let listener = bind_sandbox(config).await?;
     let addr = listener.local_addr()?;
     let public = config.public_url.trim_end_matches('/');
     let emulators = Emulators::with_defaults(

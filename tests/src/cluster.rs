@@ -53,6 +53,14 @@ fn command(bin: &Path, log: &Path, args: &[&str], env: &[(String, String)]) -> C
     cmd
 }
 
+/// `SELECT COUNT(*) ...` (or any one integer) from the cluster's database.
+pub async fn count(pool: &sqlx::AnyPool, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(pool)
+        .await
+        .expect("count query")
+}
+
 /// The last `lines` lines of a log file (for failure messages).
 pub fn log_tail(log: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();

@@ -9,7 +9,9 @@
 
 use super::cluster::{paygate_binary, settled_report};
 use futures::future::join_all;
-use paygate_tests::cluster::{log_tail, shared_env, Balancer, EmulatorProcess, Node, MERCHANT_KEY};
+use paygate_tests::cluster::{
+    count, log_tail, shared_env, Balancer, EmulatorProcess, Node, MERCHANT_KEY,
+};
 use paygate_tests::traffic::{sqlite_integrity, Report, Traffic};
 use paygate_tests::TestDb;
 use rand::Rng;
@@ -212,18 +214,15 @@ async fn sigterm_finishes_every_request_already_started() {
         .collect();
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
-    let count = |sql: &'static str| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
-    };
     // Every request has reached paygate and is waiting for Stripe.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while count("SELECT COUNT(*) FROM payments WHERE provider_reference IS NULL").await < 12 {
+    while count(
+        &pool,
+        "SELECT COUNT(*) FROM payments WHERE provider_reference IS NULL",
+    )
+    .await
+        < 12
+    {
         assert!(
             Instant::now() < deadline,
             "the requests never reached paygate"
@@ -248,11 +247,15 @@ async fn sigterm_finishes_every_request_already_started() {
     );
     assert!(took < Duration::from_secs(20), "within its grace: {took:?}");
     assert_eq!(
-        count("SELECT COUNT(*) FROM payments WHERE provider_reference IS NULL").await,
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM payments WHERE provider_reference IS NULL"
+        )
+        .await,
         0,
         "every PaymentIntent recorded before the exit"
     );
-    assert_eq!(count("SELECT COUNT(*) FROM payments").await, 12);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM payments").await, 12);
     assert!(
         client
             .get(format!("{}/healthz", node.url))

@@ -4,7 +4,7 @@
 //! another; captures and refunds on each), then every effect is checked to have happened once.
 
 use futures::future::join_all;
-use paygate_tests::cluster::{shared_env, Balancer, EmulatorProcess, Node};
+use paygate_tests::cluster::{count, shared_env, Balancer, EmulatorProcess, Node};
 use paygate_tests::emulator::webhook_receiver;
 use paygate_tests::standard_webhooks::Delivery;
 use paygate_tests::traffic::{check_invariants, Report, Traffic};
@@ -139,25 +139,28 @@ async fn three_instances_on_one_postgres_do_every_effect_once() {
     .await
     .unwrap();
     assert!(twice.is_empty(), "events recorded twice: {twice:?}");
-    let count = |sql: &'static str| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
-    };
     assert_eq!(
-        count("SELECT COUNT(*) FROM events WHERE type = 'payment.succeeded'").await,
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM events WHERE type = 'payment.succeeded'"
+        )
+        .await,
         24
     );
     assert_eq!(
-        count("SELECT COUNT(*) FROM events WHERE type = 'checkout.session.completed'").await,
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM events WHERE type = 'checkout.session.completed'"
+        )
+        .await,
         16
     );
     assert_eq!(
-        count("SELECT COUNT(*) FROM events WHERE type = 'refund.succeeded'").await,
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM events WHERE type = 'refund.succeeded'"
+        )
+        .await,
         16
     );
 
@@ -194,7 +197,13 @@ async fn three_instances_on_one_postgres_do_every_effect_once() {
     // One reconciliation lease (taken at the first pass, a second after start), held by one
     // instance at a time.
     let deadline = Instant::now() + Duration::from_secs(15);
-    while count("SELECT COUNT(*) FROM job_leases WHERE job = 'reconcile'").await == 0 {
+    while count(
+        &pool,
+        "SELECT COUNT(*) FROM job_leases WHERE job = 'reconcile'",
+    )
+    .await
+        == 0
+    {
         assert!(
             Instant::now() < deadline,
             "no instance took the reconciliation lease"
