@@ -59,7 +59,13 @@ writes_bench() { # the write path against its ceiling, SQLite then PostgreSQL
     echo "$backend $line"
     local top; top=$(echo "$line" | throughput)
     kill $ceiling; wait $ceiling 2>/dev/null || true
-    PAYGATE_LISTEN=127.0.0.1:18091 PAYGATE_SANDBOX_LISTEN=127.0.0.1:18092 DATABASE_URL="$paygate_db" PAYGATE_LOG=warn \
+    # The emulators in a process of their own, so paygate's resident memory is its own (the
+    # emulators keep every object they make in memory).
+    PAYGATE_SANDBOX_LISTEN=127.0.0.1:18092 PAYGATE_PUBLIC_URL=http://127.0.0.1:18091 PAYGATE_LOG=warn \
+      target/release/paygate sandbox serve >/dev/null &
+    local emulators=$!
+    export PAYGATE_SANDBOX_EMULATORS=http://127.0.0.1:18092
+    PAYGATE_LISTEN=127.0.0.1:18091 DATABASE_URL="$paygate_db" PAYGATE_LOG=warn \
     PAYGATE_MERCHANT_RATE_LIMIT=0 PAYGATE_WIDGET_RATE_LIMIT=0 target/release/paygate serve &
     local server=$!
     for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18091/healthz >/dev/null && break; sleep 0.1; done
@@ -68,11 +74,11 @@ writes_bench() { # the write path against its ceiling, SQLite then PostgreSQL
       local got; got=$(echo "$line" | throughput)
       echo "$backend $line ratio_to_ceiling=$(( got * 100 / (top > 0 ? top : 1) ))%"
     done
-    echo "$backend paygate resident memory after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$server/status)"
+    echo "$backend paygate resident memory after the runs (emulators apart): $(awk '/VmRSS/ {print $2, $3}' /proc/$server/status)"
     kill $server; wait $server 2>/dev/null || true
     # paygate's own time per payment at a steady 100 payments/s, from its histogram (a fresh
     # process, so only these payments count).
-    PAYGATE_LISTEN=127.0.0.1:18091 PAYGATE_SANDBOX_LISTEN=127.0.0.1:18092 DATABASE_URL="$paygate_db" PAYGATE_LOG=warn \
+    PAYGATE_LISTEN=127.0.0.1:18091 DATABASE_URL="$paygate_db" PAYGATE_LOG=warn \
     PAYGATE_MERCHANT_RATE_LIMIT=0 PAYGATE_WIDGET_RATE_LIMIT=0 target/release/paygate serve &
     server=$!
     for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18091/healthz >/dev/null && break; sleep 0.1; done
@@ -92,6 +98,8 @@ for p in (0.5, 0.99):
     print(f"own time per payment at 100/s: p{int(p*100)} <= {bound*1000:g} ms ({int(count)} payments)")
 ' | sed "s/^/$backend /"
     kill $server; wait $server 2>/dev/null || true
+    kill $emulators; wait $emulators 2>/dev/null || true
+    unset PAYGATE_SANDBOX_EMULATORS
     rm -rf "$work"
     if [ "$backend" = postgres ]; then
       psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS paygate_bench_$$_c WITH (FORCE)" \
