@@ -138,12 +138,14 @@ async fn decline_at_capture_then_another_funding_source(db: TestDb) {
     // Declined twice: each time the buyer picks another source for the same order
     // (actions.restart()), and each capture is a new request at PayPal, which answers a
     // repeated PayPal-Request-Id with the first refusal (the emulator does too).
-    for round in 0..2 {
+    // Each round waits for the approval's webhook to be applied before capturing: applied
+    // after the decline, it would (rightly) record the order approved again.
+    for _round in 0..2 {
         approve(&app, order_id, "instrument_declined").await;
         let app_ref = &app;
         eventually("approval seen", Duration::from_secs(10), || async move {
             let p = json_with_status(app_ref.get(&format!("/v1/payments/{id}")).await, 200).await;
-            round == 0 || p["status"] == "requires_confirmation"
+            p["status"] == "requires_confirmation"
         })
         .await;
         let e = json_with_status(
