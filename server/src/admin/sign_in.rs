@@ -55,7 +55,7 @@ pub async fn sign_in(
     .bind(now)
     .fetch_one(&state.db.pool)
     .await?;
-    if let Err(refused) = refuse_if_limited(&state, &email, &ip_group, now).await {
+    if let Err(refused) = refuse_if_limited(&state, &email, &ip_group, now, attempt).await {
         forget_attempt(&state, attempt).await?;
         return Err(refused);
     }
@@ -131,7 +131,16 @@ async fn forget_attempt(state: &AppState, id: i64) -> Result<(), sqlx::Error> {
 }
 
 /// Refuses when the failures counted in the window, this attempt included, exceed a limit.
-async fn refuse_if_limited(state: &AppState, email: &str, ip: &str, now: i64) -> ApiResult<()> {
+/// Only attempts stored before this one (`attempt`, its row id) count: in a burst of parallel
+/// guesses the first ones up to the limit are tried and the rest refused, whatever order their
+/// checks run in (counting later rows too could refuse every one of them).
+async fn refuse_if_limited(
+    state: &AppState,
+    email: &str,
+    ip: &str,
+    now: i64,
+    attempt: i64,
+) -> ApiResult<()> {
     let window_start = now - WINDOW_MS;
     // A successful sign-in clears the account's count (not the address's: an attacker with one
     // valid account must not reset the limit on their guesses at others).
@@ -148,9 +157,10 @@ async fn refuse_if_limited(state: &AppState, email: &str, ip: &str, now: i64) ->
         email,
         Some(ip),
         account_since,
+        attempt,
     )
     .await?;
-    let address = failures(state, "ip = $1", ip, None, window_start).await?;
+    let address = failures(state, "ip = $1", ip, None, window_start, attempt).await?;
     for (times, max) in [
         (&pair, MAX_PER_ACCOUNT_AND_ADDRESS),
         (&address, MAX_PER_ADDRESS),
@@ -166,7 +176,7 @@ async fn refuse_if_limited(state: &AppState, email: &str, ip: &str, now: i64) ->
     }
     // This attempt is among the times (at `now`); the address's earlier ones are the rest.
     if pair.len() > 1 {
-        let account = failures(state, "email = $1", email, None, account_since).await?;
+        let account = failures(state, "email = $1", email, None, account_since, attempt).await?;
         let earlier = account.len() as i64 - 1;
         if earlier > ACCOUNT_SLOWDOWN_AFTER {
             let delay = ((earlier - ACCOUNT_SLOWDOWN_AFTER) * 1000).min(MAX_ACCOUNT_DELAY_MS);
@@ -181,23 +191,33 @@ async fn refuse_if_limited(state: &AppState, email: &str, ip: &str, now: i64) ->
     Ok(())
 }
 
-/// The times of the failures matching `condition` since `since`, oldest first.
+/// The times of the failures matching `condition` since `since`, stored no later than the
+/// attempt `up_to`, oldest first.
 async fn failures(
     state: &AppState,
     condition: &str,
     first: &str,
     second: Option<&str>,
     since: i64,
+    up_to: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    let at = if second.is_some() { "$3" } else { "$2" };
+    let (at, id) = if second.is_some() {
+        ("$3", "$4")
+    } else {
+        ("$2", "$3")
+    };
     let sql = format!(
-        "SELECT at FROM admin_sign_in_failures WHERE {condition} AND at > {at} ORDER BY at"
+        "SELECT at FROM admin_sign_in_failures WHERE {condition} AND at > {at} AND id <= {id} ORDER BY at"
     );
     let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(first.to_string());
     if let Some(second) = second {
         query = query.bind(second.to_string());
     }
-    query.bind(since).fetch_all(&state.db.pool).await
+    query
+        .bind(since)
+        .bind(up_to)
+        .fetch_all(&state.db.pool)
+        .await
 }
 
 fn too_many(wait_ms: i64) -> ApiError {
