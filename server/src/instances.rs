@@ -15,7 +15,7 @@ pub const HEARTBEAT: Duration = Duration::from_secs(2);
 /// Silence after which an instance counts as dead: several missed heartbeats, so a busy
 /// database or a paused process is not mistaken for a crash.
 pub const STALE_AFTER_MS: i64 = 15_000;
-/// Rows of instances gone this long are removed.
+/// Rows of instances gone this long are removed ([`forget_gone`]).
 const FORGET_AFTER_MS: i64 = 24 * 3600 * 1000;
 
 /// Records this instance as alive (at start-up, before it serves).
@@ -42,6 +42,16 @@ pub async fn is_dead(db: &Db, id: &str, now: i64) -> Result<bool, sqlx::Error> {
     Ok(heartbeat.is_none_or(|at| at < now - STALE_AFTER_MS))
 }
 
+/// Removes the rows of instances silent for a day (housekeeping; a row is only a name and a
+/// time, so this need not run often).
+pub async fn forget_gone(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    let gone = sqlx::query("DELETE FROM instances WHERE heartbeat_at < $1")
+        .bind(now - FORGET_AFTER_MS)
+        .execute(&db.pool)
+        .await?;
+    Ok(gone.rows_affected())
+}
+
 /// Beats until `stopped` turns true, then removes this instance's row (its requests have been
 /// answered by then: the server stops first).
 pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
@@ -58,10 +68,6 @@ pub async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
         if let Err(e) = register(&state.db, &state.instance_id, now).await {
             tracing::warn!(error = %e, "could not write this instance's heartbeat");
         }
-        let _ = sqlx::query("DELETE FROM instances WHERE heartbeat_at < $1")
-            .bind(now - FORGET_AFTER_MS)
-            .execute(&state.db.pool)
-            .await;
     }
     let _ = sqlx::query("DELETE FROM instances WHERE id = $1")
         .bind(&state.instance_id)

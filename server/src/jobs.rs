@@ -8,7 +8,6 @@
 //! on its rows instead; this is for jobs whose units are chosen by a query each pass.
 
 use crate::db::Db;
-use rand::RngCore;
 
 /// One instance's hold on one job.
 #[derive(Debug, Clone)]
@@ -19,14 +18,12 @@ pub struct JobLease {
 }
 
 impl JobLease {
-    /// A lease on `job` for this instance (a random holder id), `ttl_ms` long each time it is
-    /// taken or renewed.
-    pub fn new(job: &'static str, ttl_ms: i64) -> JobLease {
-        let mut bytes = [0u8; 8];
-        rand::thread_rng().fill_bytes(&mut bytes);
+    /// A lease on `job` for the instance `holder` (its `AppState::instance_id`), `ttl_ms`
+    /// long each time it is taken or renewed.
+    pub fn new(job: &'static str, holder: &str, ttl_ms: i64) -> JobLease {
         JobLease {
             job,
-            holder: hex::encode(bytes),
+            holder: holder.to_string(),
             ttl_ms,
         }
     }

@@ -25,7 +25,7 @@ const CREATE_REPLAY_WINDOW_MS: i64 = 23 * 3600 * 1000;
 /// never outlives it), and is given up on shutdown.
 pub async fn run(state: AppState, interval: Duration, mut stopped: watch::Receiver<bool>) {
     let ttl = (interval * 3).max(state.config.provider_timeout * 4);
-    let lease = JobLease::new("reconcile", ttl.as_millis() as i64);
+    let lease = JobLease::new("reconcile", &state.instance_id, ttl.as_millis() as i64);
     // The first pass one period after start, not at once: nothing is due at start-up that a
     // period's wait would hurt, and tests that move the clock are not raced by a pass.
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);

@@ -428,7 +428,8 @@ pub async fn check_data_key(db: &Db, cipher: &DataCipher) -> anyhow::Result<()> 
 pub const DATA_KEY_CHECK_CONTEXT: &str = "settings.data_key_check";
 pub const DATA_KEY_CHECK_VALUE: &str = "paygate";
 
-/// Periodic chores: sweep old idempotency keys, forget idle rate-limit buckets.
+/// Periodic chores: sweep old idempotency keys, forget instances gone for a day and idle
+/// rate-limit buckets.
 async fn housekeeping(state: AppState, mut stopped: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -443,6 +444,9 @@ async fn housekeeping(state: AppState, mut stopped: watch::Receiver<bool>) {
             Ok(n) if n > 0 => tracing::info!(swept = n, "old idempotency keys removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "idempotency sweep failed"),
+        }
+        if let Err(e) = crate::instances::forget_gone(&state.db, state.clock.now_ms()).await {
+            tracing::warn!(error = %e, "forgetting stopped instances failed");
         }
         state.rate_limits.clean();
     }

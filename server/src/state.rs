@@ -59,12 +59,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new(event_bus, shared_limits)),
             bus_health: Arc::default(),
             dev_key_hash,
-            instance_id: {
-                use rand::RngCore;
-                let mut bytes = [0u8; 8];
-                rand::thread_rng().fill_bytes(&mut bytes);
-                hex::encode(bytes)
-            },
+            instance_id: crate::ids::new_id("inst"),
         }
     }
 }
