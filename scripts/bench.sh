@@ -5,7 +5,9 @@
 # built front-end and Chromium; skipped with a message otherwise), then the admin history with
 # a million seeded payments on SQLite and PostgreSQL (`scripts/bench.sh history` runs only
 # that; HISTORY_ROWS changes the count), then merchant webhook delivery draining a backlog of
-# 100,000 events (`scripts/bench.sh webhooks` alone; WEBHOOK_EVENTS). Results go in
+# 100,000 events (`scripts/bench.sh webhooks` alone; WEBHOOK_EVENTS). `scripts/bench.sh writes`
+# (the write path against its ceiling) and `scripts/bench.sh memory` (resident memory under five
+# minutes of mixed load) run only on request. Results go in
 # docs/BENCHMARKS.md by hand, with the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,9 +110,53 @@ for p in (0.5, 0.99):
   done
 }
 
+memory_bench() { # paygate's resident memory under MEMORY_SECONDS (300) of mixed load, SQLite
+  cargo build --release --bin paygate -p paygate-server
+  cargo build --release -p paygate-tests --bin loadgen
+  local seconds=${MEMORY_SECONDS:-300} work; work=$(mktemp -d)
+  # The emulators in a process of their own, as in writes_bench: they keep every object in
+  # memory, and only paygate's own memory is measured.
+  PAYGATE_SANDBOX_LISTEN=127.0.0.1:18192 PAYGATE_PUBLIC_URL=http://127.0.0.1:18191 PAYGATE_LOG=warn \
+    target/release/paygate sandbox serve >/dev/null &
+  local emulators=$!
+  PAYGATE_SANDBOX_EMULATORS=http://127.0.0.1:18192 PAYGATE_LISTEN=127.0.0.1:18191 \
+  DATABASE_URL="sqlite://$work/paygate.db" PAYGATE_LOG=warn \
+  PAYGATE_MERCHANT_RATE_LIMIT=0 PAYGATE_WIDGET_RATE_LIMIT=0 target/release/paygate serve &
+  local server=$!
+  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18191/healthz >/dev/null && break; sleep 0.1; done
+  echo "memory at start: $(awk '/VmRSS/ {print $2, $3}' /proc/$server/status)"
+  # Mixed: keyed sessions, payments through the Stripe emulator at 100/s (each also brings its
+  # provider webhooks back in), the widget's session reads and the merchant's payment list.
+  local loads=()
+  for scenario in create-session widget-session list-payments; do
+    target/release/loadgen --url http://127.0.0.1:18191 --scenario "$scenario" --concurrency 4 \
+      --seconds "$seconds" > "$work/$scenario.out" &
+    loads+=($!)
+  done
+  target/release/loadgen --url http://127.0.0.1:18191 --scenario create-payment --concurrency 8 \
+    --seconds "$seconds" --rate 100 > "$work/create-payment.out" &
+  loads+=($!)
+  local elapsed=0
+  while [ "$elapsed" -lt "$seconds" ]; do
+    sleep 30; elapsed=$((elapsed + 30))
+    echo "memory after ${elapsed} s: $(awk '/VmRSS/ {print $2, $3}' /proc/$server/status)"
+  done
+  wait "${loads[@]}" || true
+  cat "$work"/*.out
+  echo "paygate resident memory after ${seconds} s of mixed load: $(awk '/VmRSS/ {print $2, $3}' /proc/$server/status) (peak $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status))"
+  kill $server; wait $server 2>/dev/null || true
+  kill $emulators; wait $emulators 2>/dev/null || true
+  rm -rf "$work"
+}
+
+# `scripts/bench.sh memory` runs only the mixed-load memory run (MEMORY_SECONDS),
 # `scripts/bench.sh history` runs only the admin history benchmark, `scripts/bench.sh webhooks`
 # only the webhook delivery benchmark, `scripts/bench.sh writes` only the write path against
 # its ceiling (SECONDS_PER_RUN, CONCURRENCY).
+if [ "${1:-}" = "memory" ]; then
+  memory_bench
+  exit 0
+fi
 if [ "${1:-}" = "writes" ]; then
   writes_bench
   exit 0

@@ -128,6 +128,7 @@ impl PaymentProvider for TestProvider {
                 code: "card_declined".into(),
                 decline_code: Some(code),
                 message: "Your card was declined.".into(),
+                reference: Default::default(),
             });
         }
         let mut objects = self.by_key.lock().unwrap();
@@ -231,6 +232,7 @@ impl PaymentProvider for TestProvider {
             status,
             captured_minor: v["data"]["captured_minor"].as_i64(),
             last_error: v["data"]["error"].as_str().map(|m| PaymentError {
+                doc_url: None,
                 code: "card_declined".into(),
                 message: m.into(),
                 decline_code: None,

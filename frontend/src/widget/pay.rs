@@ -223,11 +223,14 @@ impl Payments {
             .map_err(|_| Unavailable)?;
         let element = elements.create_payment_element().map_err(|_| Unavailable)?;
 
-        // `ready` resolves this promise directly: no closure needed for it.
-        let mut resolve_ready = None;
-        let ready = Promise::new(&mut |resolve, _reject| resolve_ready = Some(resolve));
-        if let Some(resolve) = &resolve_ready {
+        // `ready` resolves this promise and `loaderror` (the element could not load its intent:
+        // a refused key or secret, no network) rejects it, directly: no closures needed, and a
+        // form that will never come is reported at once instead of after the timeout.
+        let mut settle_ready = None;
+        let ready = Promise::new(&mut |resolve, reject| settle_ready = Some((resolve, reject)));
+        if let Some((resolve, reject)) = &settle_ready {
             element.on_function("ready", resolve);
+            element.on_function("loaderror", reject);
         }
         let pay = self.pay;
         let on_change = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {

@@ -49,10 +49,19 @@ impl ApproveActions {
 
 /// The script URL: the configured SDK URL with the query the SDK requires. The currency must be
 /// the order's (the SDK refuses an order in another currency) and the intent the order's.
+///
+/// The SDK "automatically shows all eligible buttons" (developer.paypal.com/sdk/js/reference):
+/// with nothing disabled a buyer also sees Pay Later, PayPal Credit, Venmo and a "Debit or
+/// Credit Card" button. paygate's widget offers the PayPal wallet only: cards are paid through
+/// Stripe's form beside it, and the credit products (Pay Later, Credit) carry their own
+/// eligibility and disclosure rules that paygate does not model; so they are disabled
+/// (`disable-funding`, the same page's configuration reference).
+pub const DISABLED_FUNDING: &str = "card,credit,paylater,venmo";
+
 pub fn sdk_url(script_url: &str, client_id: &str, currency: &str, authorize: bool) -> String {
     let separator = if script_url.contains('?') { '&' } else { '?' };
     format!(
-        "{script_url}{separator}client-id={}&currency={}&intent={}&components=buttons",
+        "{script_url}{separator}client-id={}&currency={}&intent={}&components=buttons&disable-funding={DISABLED_FUNDING}",
         encode_query_value(client_id),
         encode_query_value(currency),
         if authorize { "authorize" } else { "capture" }
@@ -218,11 +227,11 @@ mod tests {
     fn sdk_url_carries_client_currency_and_intent() {
         assert_eq!(
             sdk_url("https://www.paypal.com/sdk/js", "AbC-1_x", "EUR", false),
-            "https://www.paypal.com/sdk/js?client-id=AbC-1_x&currency=EUR&intent=capture&components=buttons"
+            "https://www.paypal.com/sdk/js?client-id=AbC-1_x&currency=EUR&intent=capture&components=buttons&disable-funding=card,credit,paylater,venmo"
         );
         assert_eq!(
             sdk_url("http://127.0.0.1:9/sdk/js?debug=false", "a b&c", "JPY", true),
-            "http://127.0.0.1:9/sdk/js?debug=false&client-id=a%20b%26c&currency=JPY&intent=authorize&components=buttons"
+            "http://127.0.0.1:9/sdk/js?debug=false&client-id=a%20b%26c&currency=JPY&intent=authorize&components=buttons&disable-funding=card,credit,paylater,venmo"
         );
     }
 

@@ -164,12 +164,14 @@ pub async fn record_failure(
             code,
             decline_code,
             message,
+            reference,
         } => Update {
             status: Some(PaymentStatus::RequiresPaymentMethod),
             last_error: Some(Some(PaymentError {
                 code: code.clone(),
                 message: message.clone(),
                 decline_code: decline_code.clone(),
+                doc_url: reference.doc_url.clone(),
             })),
             ..Update::default()
         },
@@ -182,15 +184,17 @@ pub async fn record_failure(
                 code: "provider_invalid_request".into(),
                 message: message.clone(),
                 decline_code: None,
+                doc_url: None,
             })),
             ..Update::default()
         },
         _ => Update::default(),
     };
     let mut detail = json!({ "operation": operation, "error": error.to_string() });
-    if matches!(error, ProviderError::Declined { .. }) {
+    if let ProviderError::Declined { reference, .. } = error {
         // A final answer for this attempt: the next one needs a key of its own (actions.rs).
         detail["declined"] = json!(true);
+        detail["provider_error"] = reference.to_json();
     }
     let mut tx = state.db.begin_write().await?;
     let current = repo::get_locked(&state.db, &mut tx, payment_id)

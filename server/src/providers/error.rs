@@ -1,6 +1,34 @@
 use crate::error::ApiError;
 use axum::http::StatusCode;
 
+/// What a provider says about where its error is explained and where it logged the request:
+/// Stripe's `doc_url`, `request_log_url` and `Request-Id` (docs.stripe.com/api/errors), PayPal's
+/// `information_link` and `debug_id` (developer.paypal.com/api/rest/responses). Kept in the
+/// payment's record of a refusal, so whoever reads it can find the provider's side.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorReference {
+    pub doc_url: Option<String>,
+    pub request_log_url: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl ErrorReference {
+    /// The fields present, for a timeline entry's detail.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        for (name, value) in [
+            ("doc_url", &self.doc_url),
+            ("request_log_url", &self.request_log_url),
+            ("request_id", &self.request_id),
+        ] {
+            if let Some(v) = value {
+                out.insert(name.into(), serde_json::Value::String(v.clone()));
+            }
+        }
+        serde_json::Value::Object(out)
+    }
+}
+
 /// A provider call that failed, classified so the API can answer with the right status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
@@ -11,6 +39,9 @@ pub enum ProviderError {
         decline_code: Option<String>,
         /// Safe to show to the customer.
         message: String,
+        /// Where the provider documents this refusal and logged the request (boxed: rarely
+        /// read, and it would make every provider `Result` three times larger).
+        reference: Box<ErrorReference>,
     },
     /// The provider rejected our request as invalid.
     #[error("invalid request: {message}")]
@@ -49,6 +80,7 @@ impl From<ProviderError> for ApiError {
                 code,
                 decline_code,
                 message,
+                ..
             } => {
                 let mut err =
                     ApiError::new(StatusCode::PAYMENT_REQUIRED, "payment_declined", message);

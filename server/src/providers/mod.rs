@@ -8,7 +8,7 @@ pub mod paypal;
 pub mod stripe;
 
 pub use amounts::{check_amount, providers_for_amount};
-pub use error::ProviderError;
+pub use error::{ErrorReference, ProviderError};
 
 use crate::error::ApiError;
 use async_trait::async_trait;

@@ -99,6 +99,9 @@ pub struct PaymentError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_code: Option<String>,
+    /// The provider's page about this error (Stripe's `doc_url`, PayPal's `information_link`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_url: Option<String>,
 }
 
 /// What the customer must do next, when the provider asks for an action.

@@ -161,6 +161,12 @@ async fn decline_at_capture_then_another_funding_source(db: TestDb) {
         );
         let after = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
         assert_eq!(after["status"], "requires_payment_method");
+        // PayPal's page about the refusal (its `information_link`) is kept on the payment.
+        assert_eq!(
+            after["last_error"]["doc_url"],
+            "https://developer.paypal.com/docs/api/orders/v2/#error-INSTRUMENT_DECLINED",
+            "{after}"
+        );
     }
     approve(&app, order_id, "balance").await;
     // The approval comes back by webhook (CHECKOUT.ORDER.APPROVED) or on the next read.

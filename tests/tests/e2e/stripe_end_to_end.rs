@@ -162,6 +162,24 @@ async fn decline_then_another_card_on_the_same_payment_intent(db: TestDb) {
             .is_some_and(|e| e.contains("insufficient funds")),
         "{timeline:?}"
     );
+    // What Stripe said about where the error is explained and logged is kept: the error code's
+    // page on the payment, the dashboard's log entry of the request on its timeline entry.
+    assert_eq!(
+        after["last_error"]["doc_url"], "https://stripe.com/docs/error-codes/card-declined",
+        "{after}"
+    );
+    let reference = &confirms[0].detail["provider_error"];
+    let request_id = reference["request_id"].as_str().expect("request id kept");
+    assert!(request_id.starts_with("req_"), "{reference}");
+    assert!(
+        reference["request_log_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&format!(
+                "https://dashboard.stripe.com/test/logs/{request_id}?t="
+            ))),
+        "{reference}"
+    );
+    assert_eq!(reference["doc_url"], after["last_error"]["doc_url"]);
     let ok = json_with_status(confirm(&app, id, "pm_card_visa").await, 200).await;
     assert_eq!(ok["status"], "succeeded");
     assert_eq!(

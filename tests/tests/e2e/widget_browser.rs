@@ -201,12 +201,19 @@ async fn a_paypal_payment_in_the_widget() {
     let main = browser.client.window().await.unwrap();
     let frame = browser.wait_for("#pg-paypal iframe").await;
     frame.enter_frame().await.unwrap();
-    browser
-        .wait_for("#paypal-button")
-        .await
-        .click()
+    let button = browser.wait_for("#paypal-button").await;
+    // The widget asks for the PayPal wallet only (`disable-funding`): no Pay Later or card
+    // button of PayPal's beside Stripe's card form, although EUR is a Pay Later currency.
+    let shown = browser
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('button')).filter(function (b) { return !b.hidden; }).map(function (b) { return b.id; })",
+            vec![],
+        )
         .await
         .unwrap();
+    assert_eq!(shown, json!(["paypal-button"]));
+    button.click().await.unwrap();
     browser.client.enter_parent_frame().await.unwrap();
     // The approval page opens in a popup window.
     let mut popup = None;
@@ -315,4 +322,50 @@ async fn fill_card_and_pay(browser: &browser::Browser, number: &str) {
         )
         .await;
     browser.wait_for("#pg-pay").await.click().await.unwrap();
+}
+
+/// A card form Stripe.js cannot load (here: a publishable key Stripe does not know) emits
+/// `loaderror`, which the widget takes as the form's failure (without waiting for its load
+/// timeout): it says that cards are unavailable and that PayPal is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_form_that_fails_to_load_is_reported() {
+    let Some(browser) = browser::start().await else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(
+        &db,
+        AppOptions {
+            vars: vec![("STRIPE_PUBLISHABLE_KEY", "pk_test_unknownToStripe".into())],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let s = app
+        .create_session(&json!({ "amount": "19.99", "currency": "USD" }))
+        .await;
+    browser
+        .client
+        .goto(s["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .wait_for("#pg-method-card")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let message = browser
+        .wait_text("#pg-message", |t| t.contains("unavailable"))
+        .await;
+    assert_eq!(
+        message,
+        "Card payments are unavailable: the card form could not be loaded. Please choose another payment method."
+    );
+    assert!(
+        !browser.exists("#pg-card iframe").await,
+        "the form was taken away"
+    );
+    browser.close().await;
+    app.stop().await;
 }

@@ -7,8 +7,16 @@
 //! checks its query as PayPal's SDK server does: an unknown `client-id`, an unsupported
 //! `currency` or an `intent` other than `capture`/`authorize` get HTTP 400 with a script that
 //! throws `SDK Validation error: ...` (browsers then fire the script's `error` event). Other
-//! parameters of the real SDK (`commit`, `vault`, `locale`, `enable-funding`, ...) are accepted
-//! and ignored.
+//! parameters of the real SDK (`commit`, `vault`, `locale`, ...) are accepted and ignored.
+//!
+//! Funding sources: "The payment buttons component automatically shows all eligible buttons"
+//! (developer.paypal.com/sdk/js/reference), so a page that disables nothing gets more than the
+//! PayPal button. The stand-in shows PayPal, Pay Later (for the currencies of the Pay Later
+//! countries) and "Debit or Credit Card"; Venmo never ("Venmo is not supported in the sandbox",
+//! developer.paypal.com/docs/checkout/standard/customize/standalone-buttons/).
+//! `disable-funding` removes sources and `enable-funding` adds eligible ones, with the values of
+//! developer.paypal.com/sdk/js/configuration/; other values are refused as the SDK server
+//! refuses them.
 //!
 //! The headers of scripts, style sheets and the frame are the common ones (`common::pages`).
 
@@ -81,18 +89,81 @@ pub async fn sdk_js(State(app): State<App>, Query(q): Query<HashMap<String, Stri
             "Invalid query value for components: {bad} (the paygate sandbox stand-in provides buttons and funding-eligibility)"
         ));
     }
+    // `enable-funding` is checked, but adds nothing: every source the sandbox buyer is eligible
+    // for is shown anyway (PayPal Credit and Venmo are not offered here).
+    let disabled = funding_list(&q, "disable-funding");
+    for (name, values) in [
+        ("disable-funding", &disabled),
+        ("enable-funding", &funding_list(&q, "enable-funding")),
+    ] {
+        if let Some(bad) = values
+            .iter()
+            .find(|v| !FUNDING_VALUES.contains(&v.as_str()))
+        {
+            return sdk_error(&format!("Invalid query value for {name}: {bad}"));
+        }
+    }
+    let funding = funding_sources(&currency, &disabled);
     let config = json!({
         "base": app.config.public_base.trim_end_matches('/'),
         "clientId": client_id,
         "currency": currency,
         "intent": intent,
         "components": components,
+        "funding": funding,
     });
     asset(
         StatusCode::OK,
         JS,
         SDK_JS.replace("\"__PAYGATE_PAYPAL_CONFIG__\"", &config.to_string()),
     )
+}
+
+/// A comma-separated query parameter's values.
+fn funding_list(q: &HashMap<String, String>, name: &str) -> Vec<String> {
+    q.get(name)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The values `disable-funding` and `enable-funding` take (developer.paypal.com/sdk/js/
+/// configuration/).
+const FUNDING_VALUES: &[&str] = &[
+    "card",
+    "credit",
+    "paylater",
+    "bancontact",
+    "blik",
+    "eps",
+    "giropay",
+    "ideal",
+    "mercadopago",
+    "mybank",
+    "p24",
+    "sepa",
+    "sofort",
+    "venmo",
+];
+
+/// Pay Later's currencies: "Pay Later (US, UK), Pay in 4 (AU), 4X PayPal (France), Später
+/// Bezahlen (Germany)" (the same page).
+const PAY_LATER_CURRENCIES: &[&str] = &["USD", "GBP", "AUD", "EUR"];
+
+/// The buttons shown, in the SDK's order: PayPal always; Pay Later where its currency allows;
+/// the card button; minus what the page disabled.
+fn funding_sources(currency: &str, disabled: &[String]) -> Vec<&'static str> {
+    let mut sources = vec!["paypal"];
+    if PAY_LATER_CURRENCIES.contains(&currency) {
+        sources.push("paylater");
+    }
+    sources.push("card");
+    sources.retain(|s| *s == "paypal" || !disabled.iter().any(|d| d == s));
+    sources
 }
 
 /// The button frame: embeddable by any page, strict otherwise.

@@ -391,11 +391,16 @@ fn require_action(
     if forced {
         store.redirect_next -= 1;
     }
+    let pi = &store.payment_intents[pi_id];
+    let url = challenge_url(opts.public_base, &pi.id, &pi.client_secret);
+    let brand = store
+        .payment_methods
+        .get(pm_id)
+        .map_or("visa", |pm| pm.brand);
     let pi = store
         .payment_intents
         .get_mut(pi_id)
         .expect("payment intent");
-    let url = challenge_url(opts.public_base, &pi.id, &pi.client_secret);
     pi.status = "requires_action";
     pi.payment_method = Some(pm_id.to_string());
     pi.authenticating = Some(pm_id.to_string());
@@ -403,9 +408,8 @@ fn require_action(
     pi.next_action = Some(if pi.redirect_flow {
         json!({"type": "redirect_to_url", "redirect_to_url": {"return_url": pi.return_url, "url": url}})
     } else {
-        json!({"type": "use_stripe_sdk", "use_stripe_sdk": {
-            "type": "three_d_secure_redirect", "stripe_js": url,
-            "source": format!("src_{}", pi.id.trim_start_matches("pi_"))}})
+        json!({"type": "use_stripe_sdk",
+               "use_stripe_sdk": super::threeds::fingerprint(&pi.id, brand)})
     });
     let invoice = pi.invoice.clone();
     let json = store.payment_intent_json(&store.payment_intents[pi_id], View::Secret);

@@ -116,7 +116,9 @@ fn forced_failure(status: u16, should_retry: Option<bool>, retry_after: Option<u
 
 pub async fn api_layer(State(app): State<App>, req: Request, next: Next) -> Response {
     let request_id = new_request_id();
-    let mut response = handle(app, req, next, request_id.clone()).await;
+    let now_secs = app.config.clock.now_ms() / 1000;
+    let response = handle(app, req, next, request_id.clone()).await;
+    let mut response = with_request_log_url(response, &request_id, now_secs).await;
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert("request-id", v);
@@ -280,6 +282,41 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
             response.headers_mut().insert("idempotency-key", v);
         }
     }
+    response
+}
+
+/// Every error body names "a URL to the request log entry in your dashboard"
+/// (`request_log_url`, docs.stripe.com/api/errors). A replayed answer points at the request that
+/// made it (its `Original-Request`), as the saved body is that request's.
+async fn with_request_log_url(response: Response, request_id: &str, now_secs: i64) -> Response {
+    if response.status().is_success() || response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        return response;
+    }
+    let logged = response
+        .headers()
+        .get("original-request")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(request_id)
+        .to_string();
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return dropped_connection();
+    };
+    let body = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(mut v) if v.get("error").is_some_and(Value::is_object) => {
+            if v["error"].get("request_log_url").is_none() {
+                v["error"]["request_log_url"] = Value::String(format!(
+                    "https://dashboard.stripe.com/test/logs/{logged}?t={now_secs}"
+                ));
+            }
+            Bytes::from(v.to_string())
+        }
+        _ => bytes,
+    };
+    let mut response = Response::from_parts(parts, Body::from(body));
+    response
+        .headers_mut()
+        .remove(axum::http::header::CONTENT_LENGTH);
     response
 }
 

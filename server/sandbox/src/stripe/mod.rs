@@ -308,6 +308,7 @@ impl StripeEmulator {
                 get(refunds::retrieve).post(refunds::update),
             )
             .route("/v1/disputes/{id}", get(charging::retrieve_dispute))
+            .route("/v1/3ds2/authenticate", post(threeds::authenticate_2))
             .route("/v1/events", get(events::list))
             .route("/v1/events/{id}", get(events::retrieve))
             .fallback(http::unrecognized)

@@ -7,7 +7,9 @@
 //! `redirect_to_url`; otherwise it shows "done" and, when it runs in a frame of the Stripe.js
 //! stand-in, tells the parent page by `postMessage` to the origin the stand-in named.
 
-use super::charging::{attempt, authentication_failed, AttemptOptions};
+use super::charging::{attempt, authentication_failed, challenge_url, AttemptOptions};
+use super::error::{ok, ApiError, ApiResult};
+use super::form::Params;
 use super::http::new_request_id;
 use super::store::{Origin, PaymentIntent};
 use super::App;
@@ -16,8 +18,10 @@ use crate::common::util::origin_of;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Extension;
 use bytes::Bytes;
 use serde::Deserialize;
+use serde_json::{json, Value};
 
 #[derive(Debug, Deserialize)]
 pub struct ChallengeQuery {
@@ -210,4 +214,109 @@ pub async fn complete(State(app): State<App>, Path(pi_id): Path<String>, body: B
 
 pub async fn fail(State(app): State<App>, Path(pi_id): Path<String>, body: Bytes) -> Response {
     finish(app, pi_id, body, false).await
+}
+
+/// The 3-D Secure 2 source id Stripe.js authenticates, one per PaymentIntent here.
+fn source_of(pi_id: &str) -> String {
+    format!("payatt_{}", pi_id.trim_start_matches("pi_"))
+}
+
+/// `next_action.use_stripe_sdk` of a 3-D Secure 2 card, in the shape Stripe gives it (Stripe's
+/// own fixture `PI_VISA_3DS2_JSON` in stripe-android's `PaymentIntentFixtures.kt`, card 3220):
+/// `type: "stripe_3ds2_fingerprint"` with the 3DS2 source, the directory server and the server
+/// transaction id, and no URL. Stripe's OpenAPI calls the object's shape "subject to change and
+/// only intended to be used by Stripe.js"; the stand-in reads it as Stripe.js does, by sending
+/// the source to `POST /v1/3ds2/authenticate`. (Every authentication test card on
+/// docs.stripe.com/testing is 3-D Secure 2; the older `three_d_secure_redirect` shape with a
+/// `stripe_js` URL belonged to 3DS1 cards, which the emulator does not model.)
+pub fn fingerprint(pi_id: &str, brand: &str) -> Value {
+    let (server, id) = match brand {
+        "mastercard" => ("mastercard", "A000000004"),
+        "amex" => ("american_express", "A000000025"),
+        _ => ("visa", "A000000003"),
+    };
+    json!({
+        "type": "stripe_3ds2_fingerprint",
+        "merchant": "acct_paygatesandbox",
+        "three_d_secure_2_source": source_of(pi_id),
+        "directory_server_name": server,
+        "server_transaction_id": server_transaction_id(pi_id),
+        "three_ds_method_url": "",
+        "three_ds_optimizations": "kf",
+        "directory_server_encryption": {
+            "directory_server_id": id,
+            "algorithm": "RSA",
+            "certificate": "",
+            "root_certificate_authorities": []
+        },
+        "one_click_authn": null
+    })
+}
+
+/// A UUID-shaped id derived from the PaymentIntent (stable across reads of one challenge).
+fn server_transaction_id(pi_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(pi_id.as_bytes());
+    let x: String = h.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
+}
+
+/// `POST /v1/3ds2/authenticate` (publishable key; `source`, `browser`): what Stripe.js calls with
+/// the `three_d_secure_2_source` of a `stripe_3ds2_fingerprint` action (stripe-android
+/// `StripeApiRepository.start3ds2Auth` posts to the same path; the answer is its
+/// `Stripe3ds2AuthResult`: `state` and the issuer's `ares` with the challenge's `acsURL`). Every
+/// card here asks for a challenge, which is the emulator's 3-D Secure 2 test page.
+pub async fn authenticate_2(State(app): State<App>, Extension(p): Extension<Params>) -> ApiResult {
+    p.check_allowed(&[
+        "source",
+        "browser",
+        "one_click_authn_device_support.*",
+        "key",
+    ])?;
+    let source = p.required("source")?.to_string();
+    let missing = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            format!("No such source: '{source}'"),
+        )
+        .with_code("resource_missing")
+        .with_param("source")
+    };
+    let pi_id = format!("pi_{}", source.strip_prefix("payatt_").ok_or_else(missing)?);
+    let pi = {
+        let store = app.store.lock().expect("store lock");
+        store.payment_intents.get(&pi_id).cloned()
+    };
+    let Some(pi) = pi.filter(|pi| pi.status == "requires_action" && !pi.redirect_flow) else {
+        return Err(missing());
+    };
+    let now = app.config.clock.now_ms() / 1000;
+    ok(json!({
+        "id": format!("threeds2_{}", pi.id.trim_start_matches("pi_")),
+        "object": "three_d_secure_2",
+        "ares": {
+            "acsChallengeMandated": "Y",
+            "acsTransID": server_transaction_id(&format!("acs{}", pi.id)),
+            "acsURL": challenge_url(&app.config.public_base, &pi.id, &pi.client_secret),
+            "authenticationType": "02",
+            "messageType": "ARes",
+            "messageVersion": "2.2.0",
+            "threeDSServerTransID": server_transaction_id(&pi.id),
+            "transStatus": "C"
+        },
+        "created": now,
+        "error": null,
+        "fallback_redirect_url": null,
+        "livemode": false,
+        "source": source,
+        "state": "challenge_required"
+    }))
 }

@@ -39,9 +39,26 @@ pub struct ErrorBody {
     pub details: Vec<ErrorDetail>,
     pub error: Option<String>,
     pub error_description: Option<String>,
+    pub links: Vec<ErrorLink>,
+}
+
+/// `links[]` of an error: `{"href": ".../#error-INSTRUMENT_DECLINED", "rel": "information_link"}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ErrorLink {
+    pub href: String,
+    pub rel: String,
 }
 
 impl ErrorBody {
+    /// PayPal's page about this error (`rel: information_link`).
+    pub fn information_link(&self) -> Option<&str> {
+        self.links
+            .iter()
+            .find(|l| l.rel == "information_link")
+            .map(|l| l.href.as_str())
+    }
+
     /// The first issue code (`INSTRUMENT_DECLINED`, ...), if any.
     pub fn issue(&self) -> Option<&str> {
         self.details.first().map(|d| d.issue.as_str())

@@ -54,6 +54,7 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
                         "PayPal reversed the buyer's approval before the payment was captured."
                             .into(),
                     decline_code: None,
+                    doc_url: None,
                 }),
                 authorization: None,
                 capture: None,
@@ -80,6 +81,7 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
                         code: "capture_denied".into(),
                         message: "PayPal denied the payment.".into(),
                         decline_code: None,
+                        doc_url: None,
                     }),
                 );
             }

@@ -15,8 +15,8 @@ use self::objects::Order;
 use self::trust::CertificateTrust;
 use self::webhook::{CertificateCache, VerifyMode};
 use super::{
-    CreateRequest, EventEffect, PaymentProvider, PaymentRefs, ProviderError, ProviderPayment,
-    ProviderRefund, RefundRequest, RefundStatus, VerifiedEvent,
+    CreateRequest, ErrorReference, EventEffect, PaymentProvider, PaymentRefs, ProviderError,
+    ProviderPayment, ProviderRefund, RefundRequest, RefundStatus, VerifiedEvent,
 };
 use crate::clock::Clock;
 use async_trait::async_trait;
@@ -103,6 +103,11 @@ pub(crate) fn map_error(e: PaypalError) -> ProviderError {
                     code: issue.to_lowercase(),
                     decline_code: None,
                     message: "PayPal declined this way of paying. Choose another funding source in PayPal and try again.".into(),
+                    reference: Box::new(ErrorReference {
+                        doc_url: body.information_link().map(str::to_string),
+                        request_log_url: None,
+                        request_id: body.debug_id.clone(),
+                    }),
                 },
                 (
                     _,

@@ -69,6 +69,12 @@ pub struct ApiErrorBody {
     pub param: Option<String>,
     #[serde(default)]
     pub payment_intent: Option<Value>,
+    /// "A URL to more information about the error code reported."
+    #[serde(default)]
+    pub doc_url: Option<String>,
+    /// "A URL to the request log entry in your dashboard." (docs.stripe.com/api/errors)
+    #[serde(default)]
+    pub request_log_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,7 +83,7 @@ pub enum StripeError {
     #[error("Stripe answered {status}: {} {}", body.kind, body.message.as_deref().unwrap_or(""))]
     Api {
         status: u16,
-        body: ApiErrorBody,
+        body: Box<ApiErrorBody>,
         request_id: Option<String>,
     },
     /// No answer (connection refused or reset, timeout) after the retries.
@@ -227,7 +233,7 @@ impl StripeClient {
                         retry_after,
                         StripeError::Api {
                             status: status.as_u16(),
-                            body,
+                            body: Box::new(body),
                             request_id,
                         },
                     )

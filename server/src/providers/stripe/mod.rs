@@ -14,8 +14,8 @@ use self::client::{RetryPolicy, StripeClient, StripeError};
 use self::form::Form;
 use self::objects::{map_status, PaymentIntent};
 use super::{
-    CreateRequest, EventEffect, PaymentProvider, PaymentRefs, ProviderError, ProviderPayment,
-    ProviderRefund, RefundRequest, RefundStatus, VerifiedEvent,
+    CreateRequest, ErrorReference, EventEffect, PaymentProvider, PaymentRefs, ProviderError,
+    ProviderPayment, ProviderRefund, RefundRequest, RefundStatus, VerifiedEvent,
 };
 use crate::clock::Clock;
 use crate::config::StripeConfig;
@@ -186,6 +186,11 @@ pub(crate) fn map_error(e: StripeError) -> ProviderError {
                     } else {
                         message
                     },
+                    reference: Box::new(ErrorReference {
+                        doc_url: body.doc_url,
+                        request_log_url: body.request_log_url,
+                        request_id,
+                    }),
                 },
                 (401, _) | (403, _) => ProviderError::Authentication,
                 (429, _) => ProviderError::Unavailable {

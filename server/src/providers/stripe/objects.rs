@@ -28,6 +28,7 @@ pub struct LastPaymentError {
     pub code: Option<String>,
     pub decline_code: Option<String>,
     pub message: Option<String>,
+    pub doc_url: Option<String>,
 }
 
 /// Stripe's PaymentIntent status in paygate's shared state machine; None for values paygate
@@ -54,6 +55,7 @@ impl PaymentIntent {
                 .clone()
                 .unwrap_or_else(|| "The payment failed.".into()),
             decline_code: e.decline_code.clone(),
+            doc_url: e.doc_url.clone(),
         })
     }
 

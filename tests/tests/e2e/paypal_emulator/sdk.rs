@@ -26,6 +26,28 @@ async fn sdk_script_is_validated_and_assets_have_strict_csp() {
         &js[..400]
     );
     assert!(js.contains("\"currency\":\"EUR\"") && js.contains("\"intent\":\"authorize\""));
+    // Every eligible button unless disabled: Pay Later where its currency allows, the card
+    // button, never Venmo in the sandbox; PayPal itself cannot be disabled.
+    for (q, funding) in [
+        ("currency=USD", r#""funding":["paypal","paylater","card"]"#),
+        ("currency=JPY", r#""funding":["paypal","card"]"#),
+        (
+            "currency=USD&disable-funding=card,credit,paylater,venmo",
+            r#""funding":["paypal"]"#,
+        ),
+        (
+            "currency=USD&enable-funding=venmo",
+            r#""funding":["paypal","paylater","card"]"#,
+        ),
+    ] {
+        let js = get(format!("client-id={CLIENT_ID}&{q}"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(js.contains(funding), "{q}: {}", &js[..400.min(js.len())]);
+    }
     assert!(!js.contains("__PAYGATE_PAYPAL_CONFIG__"));
     for (q, message) in [
         (
@@ -43,6 +65,10 @@ async fn sdk_script_is_validated_and_assets_have_strict_csp() {
         (
             format!("client-id={CLIENT_ID}&intent=sale"),
             "Invalid query value for intent: sale",
+        ),
+        (
+            format!("client-id={CLIENT_ID}&disable-funding=card,cash"),
+            "Invalid query value for disable-funding: cash",
         ),
     ] {
         let r = get(q).await.unwrap();
@@ -111,9 +137,12 @@ const MERCHANT_JS: &str = r#"
   var out = document.getElementById('out');
   var currency = document.body.dataset.orderCurrency;
   window.approvals = 0;
+  window.paymentSources = [];
+  window.fundingSources = paypal.getFundingSources();
   paypal.Buttons({
     style: { color: 'blue', shape: 'pill', label: 'pay', height: 40 },
-    createOrder: function () {
+    createOrder: function (data) {
+      window.paymentSources.push(data.paymentSource);
       return fetch('/create?currency=' + currency, { method: 'POST' }).then(function (r) { return r.json(); }).then(function (b) { return b.id; });
     },
     onApprove: async function (data, actions) {
@@ -301,6 +330,33 @@ async fn the_sdk_stand_in_runs_the_popup_flow_in_chromium() {
     assert_eq!(emu.emulator.order(parts[1]).unwrap()["status"], "COMPLETED");
     popup_gone(&browser, &main).await;
     assert_eq!(emu.emulator.captures_count(), 1);
+    // The page disabled no funding source: the frame shows PayPal, Pay Later and the card
+    // button, and createOrder was told which one was pressed.
+    let sources = c
+        .execute(
+            "return [window.fundingSources, window.paymentSources]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(sources, json!([["paypal", "paylater", "card"], ["paypal"]]));
+    let frame = c
+        .find(fantoccini::Locator::Css("#paypal-button-container iframe"))
+        .await
+        .unwrap();
+    frame.enter_frame().await.unwrap();
+    let shown = c
+        .execute(
+            "return Array.from(document.querySelectorAll('button')).filter(function (b) { return !b.hidden && b.offsetHeight > 0; }).map(function (b) { return b.id; })",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        shown,
+        json!(["paypal-button", "paylater-button", "card-button"])
+    );
+    c.enter_parent_frame().await.unwrap();
 
     // Declined at capture: the merchant restarts, the same window shows the approval page
     // again, the buyer picks another source, and the capture completes.

@@ -66,6 +66,21 @@ async fn idempotent_requests_replay_and_refuse_misuse() {
     assert_eq!(d2.status, StatusCode::PAYMENT_REQUIRED);
     assert_eq!(d2.headers["idempotent-replayed"], "true");
     assert_eq!(d1.body, d2.body);
+    // Every error names its code's page and the request's log entry (docs.stripe.com/api/
+    // errors); the replay's is the request that made the saved answer, its Original-Request.
+    let first_id = d1.headers["request-id"].to_str().unwrap().to_string();
+    assert_eq!(d2.headers["original-request"], first_id.as_str());
+    assert_eq!(
+        d1.error()["doc_url"],
+        "https://stripe.com/docs/error-codes/card-declined"
+    );
+    assert!(
+        s(&d1.error()["request_log_url"]).starts_with(&format!(
+            "https://dashboard.stripe.com/test/logs/{first_id}?t="
+        )),
+        "{}",
+        d1.body
+    );
 
     // ...but parameter validation failures are not: fixing the request with the same key runs.
     let bad = emu

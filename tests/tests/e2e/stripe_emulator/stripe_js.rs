@@ -163,11 +163,21 @@ const MERCHANT_JS: &str = r#"
   });
   var d = document.body.dataset;
   var stripe = Stripe(d.pk);
+  // A group without clientSecret or mode cannot make a Payment Element (thrown at once).
+  try {
+    stripe.elements({}).create('payment');
+    window.integrationError = 'none';
+  } catch (e) {
+    window.integrationError = e.name + ': ' + e.message;
+  }
   var elements = stripe.elements({ clientSecret: d.cs, appearance: { variables: { colorPrimary: '#ff0000', borderRadius: '9px' } } });
   var element = elements.create('payment', { layout: 'tabs' });
   window.changes = [];
   element.on('change', function (e) { window.changes.push(e); });
   element.on('ready', function () { document.getElementById('ready').textContent = 'ready'; });
+  element.on('loaderror', function (e) {
+    document.getElementById('ready').textContent = 'loaderror ' + e.elementType + ' ' + e.error.type;
+  });
   element.mount('#payment-element');
   document.getElementById('pay').addEventListener('click', async function () {
     var r = await stripe.confirmPayment({ elements: elements, confirmParams: { return_url: location.href }, redirect: 'if_required' });
@@ -281,6 +291,31 @@ async fn the_stand_in_pays_from_a_cross_origin_page_in_chromium() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let port = merchant_site(emu.base.clone(), seen.clone()).await;
 
+    // An element whose client secret Stripe refuses fails to load, saying so (`loaderror`),
+    // and is never `ready`; a group made without clientSecret or mode refuses to make one.
+    use fantoccini::Locator;
+    let pi = emu.intent("1000", &[]).await;
+    let wrong = format!("{}_secret_wrong", s(&pi["id"]));
+    browser
+        .client
+        .goto(&format!("http://localhost:{port}/?pk={PK}&cs={wrong}"))
+        .await
+        .unwrap();
+    let load = browser.wait_text("#ready", |t| !t.is_empty()).await;
+    assert_eq!(load, "loaderror payment invalid_request_error");
+    assert!(!browser.exists("#payment-element iframe").await);
+    let thrown = browser
+        .client
+        .execute("return window.integrationError", vec![])
+        .await
+        .unwrap();
+    assert!(
+        thrown.as_str().is_some_and(|t| t.starts_with(
+            "IntegrationError: In order to create a payment element, you must pass a clientSecret or mode"
+        )),
+        "{thrown}"
+    );
+
     // A plain card.
     let (id, _) = pay_in_browser(&browser, &emu, port, "4242424242424242").await;
     let out = browser.wait_text("#out", |t| !t.is_empty()).await;
@@ -302,8 +337,8 @@ async fn the_stand_in_pays_from_a_cross_origin_page_in_chromium() {
         "requires_payment_method"
     );
 
-    // 3-D Secure: the challenge opens as a modal frame over the page.
-    use fantoccini::Locator;
+    // 3-D Secure 2: the fingerprint action's source goes to /v1/3ds2/authenticate, and the
+    // challenge it names opens as a modal frame over the page.
     let (id, _) = pay_in_browser(&browser, &emu, port, "4000002500003155").await;
     let c = &browser.client;
     let mut modal = None;
@@ -335,6 +370,14 @@ async fn the_stand_in_pays_from_a_cross_origin_page_in_chromium() {
     assert!(
         !browser.exists(".__PaygateStripe3DS").await,
         "the modal is gone"
+    );
+    let source = format!("source=payatt_{}", id.trim_start_matches("pi_"));
+    assert!(
+        emu.emulator
+            .received_request_bodies()
+            .iter()
+            .any(|b| b.contains(&source)),
+        "the stand-in authenticated the 3DS2 source"
     );
 
     let violations = c

@@ -118,6 +118,39 @@ async fn three_d_secure_can_fail_and_cards_can_decline_after_it() {
         r.body.get("metadata").is_none(),
         "publishable view is reduced"
     );
+    // A 3-D Secure 2 card answers with a fingerprint action (Stripe's `PI_VISA_3DS2_JSON`
+    // fixture), which carries no URL: Stripe.js sends its source to /v1/3ds2/authenticate, and
+    // that answer names the challenge.
+    let sdk = &r.body["next_action"]["use_stripe_sdk"];
+    assert_eq!(sdk["type"], "stripe_3ds2_fingerprint", "{sdk}");
+    assert_eq!(sdk["directory_server_name"], "visa");
+    assert!(sdk.get("stripe_js").is_none(), "{sdk}");
+    let source = s(&sdk["three_d_secure_2_source"]).to_string();
+    let auth = emu
+        .post_pk(
+            "/v1/3ds2/authenticate",
+            &[
+                ("source", &source),
+                ("browser", "{\"threeDSCompInd\":\"U\"}"),
+            ],
+        )
+        .await;
+    assert_eq!(auth.status, StatusCode::OK, "{}", auth.body);
+    assert_eq!(auth.body["state"], "challenge_required");
+    assert_eq!(
+        auth.body["ares"]["threeDSServerTransID"], sdk["server_transaction_id"],
+        "{}",
+        auth.body
+    );
+    let challenge = s(&auth.body["ares"]["acsURL"]).to_string();
+    let page = emu.http.get(&challenge).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("3D Secure 2 Test Page"));
+    let unknown = emu
+        .post_pk("/v1/3ds2/authenticate", &[("source", "payatt_nothing")])
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+    assert_eq!(unknown.body["error"]["code"], "resource_missing");
     let fail = emu
         .http
         .post(format!("{}/3ds/{id}/fail", emu.base))

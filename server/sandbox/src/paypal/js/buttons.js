@@ -19,6 +19,14 @@
   var BASE = location.href.replace(/\/sdk\/buttons\.html([?#].*)?$/, '');
   var button = document.getElementById('paypal-button');
   var buttons = document.getElementById('buttons');
+  // One button per funding source the SDK shows (PayPal first); each says which it is.
+  var FUNDING = (params.get('funding') || 'paypal').split(',');
+  var all = [button].concat(Array.prototype.slice.call(document.querySelectorAll('.funding-button')));
+  var shown = all.filter(function (b) {
+    var source = b.getAttribute('data-funding') || 'paypal';
+    b.hidden = FUNDING.indexOf(source) < 0;
+    return !b.hidden;
+  });
 
   // phase: idle | creating (createOrder running) | approving (approval page shown)
   //        | finishing (approved, the merchant's onApprove running)
@@ -43,8 +51,10 @@
     if (params.get('shape') === s) buttons.classList.add('shape-' + s);
   });
   var height = Number(params.get('height')) || 45;
-  button.style.height = height + 'px';
-  if (params.get('radius')) button.style.borderRadius = Number(params.get('radius')) + 'px';
+  shown.forEach(function (b) {
+    b.style.height = height + 'px';
+    if (params.get('radius')) b.style.borderRadius = Number(params.get('radius')) + 'px';
+  });
   if (params.get('tagline') === 'true') document.getElementById('tagline').hidden = false;
 
   function post(message) {
@@ -156,7 +166,11 @@
     popup.location.href = approvalUrl(id);
   }
 
-  button.addEventListener('click', function () {
+  shown.forEach(function (b) {
+    b.addEventListener('click', function () { clicked(b.getAttribute('data-funding') || 'paypal'); });
+  });
+
+  function clicked(fundingSource) {
     if (phase !== 'idle') {
       if (popup && !popup.closed) popup.focus();
       return;
@@ -169,8 +183,8 @@
     }
     phase = 'creating';
     watch();
-    post({ type: 'click' });
-  });
+    post({ type: 'click', fundingSource: fundingSource });
+  }
 
   // ---- messages -------------------------------------------------------------------------------
   window.addEventListener('message', async function (event) {
@@ -225,10 +239,10 @@
         }
         break;
       case 'enable':
-        button.disabled = false;
+        shown.forEach(function (b) { b.disabled = false; });
         break;
       case 'disable':
-        button.disabled = true;
+        shown.forEach(function (b) { b.disabled = true; });
         break;
       default:
         break;

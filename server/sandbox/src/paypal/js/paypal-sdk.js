@@ -61,7 +61,13 @@
 
   Buttons.prototype.isEligible = function () {
     var source = this._options.fundingSource;
-    return !source || source === 'paypal';
+    return !source || CONFIG.funding.indexOf(source) >= 0;
+  };
+
+  // The buttons this instance shows: one standalone source, or every eligible one.
+  Buttons.prototype._funding = function () {
+    var source = this._options.fundingSource;
+    return source ? [source] : CONFIG.funding.slice();
   };
 
   Buttons.prototype.render = function (container) {
@@ -88,6 +94,7 @@
       label: style.label || 'paypal',
       height: String(height),
       tagline: String(tagline),
+      funding: this._funding().join(','),
       radius: typeof style.borderRadius === 'number' ? String(style.borderRadius) : ''
     });
     var frame = document.createElement('iframe');
@@ -98,7 +105,7 @@
     frame.setAttribute('allow', 'payment');
     setStyles(frame, {
       border: '0', width: '100%', minWidth: '150px', maxWidth: style.disableMaxWidth ? 'none' : '750px',
-      height: (height + (tagline ? 26 : 6)) + 'px', display: 'block', background: 'transparent',
+      height: (this._funding().length * (height + 6) + (tagline ? 20 : 0)) + 'px', display: 'block', background: 'transparent',
       colorScheme: 'normal', overflow: 'hidden'
     });
     this._frame = frame;
@@ -175,7 +182,7 @@
         }
         break;
       case 'click':
-        this._click();
+        this._click(this._funding().indexOf(data.fundingSource) >= 0 ? data.fundingSource : 'paypal');
         break;
       case 'approve':
         this._approve(data);
@@ -202,7 +209,9 @@
     }
   };
 
-  Buttons.prototype._click = async function () {
+  // data.fundingSource / data.paymentSource name the button pressed (onClick: "Display funding
+  // source used", developer.paypal.com; createOrder: @paypal/paypal-js CreateOrderData).
+  Buttons.prototype._click = async function (fundingSource) {
     var o = this._options;
     if (typeof o.onClick === 'function') {
       var decided = null;
@@ -211,7 +220,7 @@
         reject: function () { decided = false; return Promise.resolve(); }
       };
       try {
-        var answer = await o.onClick({ fundingSource: 'paypal' }, actions);
+        var answer = await o.onClick({ fundingSource: fundingSource }, actions);
         if (answer === false || decided === false) {
           this._send({ type: 'abort' });
           return;
@@ -229,7 +238,7 @@
     }
     var orderID;
     try {
-      orderID = await o.createOrder({ paymentSource: 'paypal' }, {});
+      orderID = await o.createOrder({ paymentSource: fundingSource }, {});
     } catch (e) {
       this._send({ type: 'abort' });
       report(o.onError, asError(e));
@@ -273,12 +282,12 @@
     if (!restarted) this._send({ type: 'done' });
   };
 
-  var FUNDING = { PAYPAL: 'paypal' };
+  var FUNDING = { PAYPAL: 'paypal', PAYLATER: 'paylater', CARD: 'card', CREDIT: 'credit', VENMO: 'venmo' };
   var api = {
     version: '5.0.0-paygate-sandbox',
     FUNDING: FUNDING,
-    getFundingSources: function () { return ['paypal']; },
-    isFundingEligible: function (source) { return source === 'paypal'; }
+    getFundingSources: function () { return CONFIG.funding.slice(); },
+    isFundingEligible: function (source) { return CONFIG.funding.indexOf(source) >= 0; }
   };
   if (CONFIG.components.indexOf('buttons') >= 0) api.Buttons = Buttons;
   window[namespace] = api;

@@ -150,6 +150,21 @@
     this._ready = false;
     window.addEventListener('message', this._listener);
     container.appendChild(frame);
+    // The real element loads what it shows with the client secret and the key; when that
+    // fails it emits `loaderror` ({elementType, error}: docs.stripe.com/js/element/events/
+    // on_loaderror) instead of `ready`. The stand-in reads the PaymentIntent the same way.
+    var self = this;
+    var secret = this._group._clientSecret;
+    this._loaded = !secret ? Promise.resolve(null) : this._group._stripe.retrievePaymentIntent(secret).then(function (r) {
+      return r.error || null;
+    }, function (e) {
+      return { type: 'invalid_request_error', message: e && e.message ? e.message : String(e) };
+    });
+    this._loaded.then(function (error) {
+      if (!error || self._frame !== frame) return;
+      self.unmount();
+      self._emit('loaderror', { elementType: 'payment', error: error });
+    });
   };
 
   PaymentElement.prototype.unmount = function () {
@@ -217,7 +232,11 @@
         var queued = this._queue;
         this._queue = [];
         queued.forEach(this._send, this);
-        this._emit('ready', { elementType: 'payment' });
+        var self = this;
+        var frame = this._frame;
+        this._loaded.then(function (error) {
+          if (!error && self._frame === frame) self._emit('ready', { elementType: 'payment' });
+        });
         break;
       }
       case 'change':
@@ -254,6 +273,7 @@
   function Elements(stripe, options) {
     this._stripe = stripe;
     this._clientSecret = options.clientSecret;
+    this._mode = options.mode;
     this._appearance = options.appearance || {};
     this._element = null;
   }
@@ -261,6 +281,12 @@
   Elements.prototype.create = function (type, options) {
     if (type !== 'payment') {
       throw integrationError('The paygate sandbox Stripe.js stand-in only supports the "payment" Element, not "' + type + '".');
+    }
+    // Stripe.js throws this synchronously from create() (the group itself is made without
+    // complaint); docs.stripe.com/js/elements_object/create: clientSecret is "Required to use
+    // with the Payment Element", or `mode` for a deferred intent.
+    if (!this._clientSecret && !this._mode) {
+      throw integrationError('In order to create a payment element, you must pass a clientSecret or mode when creating the Elements group.\n\ne.g. stripe.elements({clientSecret: "{{CLIENT_SECRET}}"})');
     }
     if (this._element) throw integrationError('Can only create one Element of type payment.');
     this._element = new PaymentElement(this, options);
@@ -367,10 +393,27 @@
       window.location.assign(action.redirect_to_url.url);
       return new Promise(function () {});
     }
-    if (action.type !== 'use_stripe_sdk' || !action.use_stripe_sdk || !action.use_stripe_sdk.stripe_js) {
+    var sdk = action.type === 'use_stripe_sdk' ? action.use_stripe_sdk : null;
+    if (!sdk || sdk.type !== 'stripe_3ds2_fingerprint' || !sdk.three_d_secure_2_source) {
       return { error: { type: 'invalid_request_error', message: 'Unsupported next action: ' + action.type } };
     }
-    var url = new URL(action.use_stripe_sdk.stripe_js);
+    // 3-D Secure 2, as Stripe.js runs it: the source goes to /v1/3ds2/authenticate, whose
+    // answer says whether the issuer wants a challenge and where (ares.acsURL).
+    var auth = await api('POST', '/v1/3ds2/authenticate', this._key, {
+      source: sdk.three_d_secure_2_source,
+      browser: JSON.stringify({
+        fingerprintAttempted: false, challengeWindowSize: null, threeDSCompInd: 'U',
+        browserLanguage: navigator.language, browserColorDepth: String(screen.colorDepth),
+        browserScreenHeight: String(screen.height), browserScreenWidth: String(screen.width),
+        browserTZ: String(new Date().getTimezoneOffset()), browserUserAgent: navigator.userAgent
+      })
+    });
+    if (auth.status !== 200) return { error: auth.body.error };
+    if (auth.body.state !== 'challenge_required' || !auth.body.ares || !auth.body.ares.acsURL) {
+      var settled = await this.retrievePaymentIntent(clientSecret);
+      return settled.error ? { error: settled.error } : { paymentIntent: settled.paymentIntent };
+    }
+    var url = new URL(auth.body.ares.acsURL);
     if (url.origin !== EMULATOR_ORIGIN) {
       return { error: { type: 'invalid_request_error', message: 'Unexpected authentication URL.' } };
     }

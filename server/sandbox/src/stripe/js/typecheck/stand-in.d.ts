@@ -38,7 +38,7 @@ export interface StandInPaymentIntent {
   next_action: {
     type: 'use_stripe_sdk' | 'redirect_to_url';
     redirect_to_url?: {return_url: string | null; url: string | null};
-    use_stripe_sdk?: {type: string; stripe_js: string; source: string};
+    use_stripe_sdk?: {type: 'stripe_3ds2_fingerprint'; three_d_secure_2_source: string; directory_server_name: string; server_transaction_id: string; [field: string]: unknown};
   } | null;
   payment_method: string | null;
   payment_method_types: string[];
