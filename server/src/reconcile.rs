@@ -158,8 +158,8 @@ async fn settle_pending_refund(
 /// there is none, the creation asked again with its idempotency key (which makes it once if it
 /// never ran, and returns it if it did). Never with another key: a timeout or a 409 says nothing
 /// about whether the first request made an object, and a second object for one payment is a
-/// payment the customer could pay without paygate knowing. (A creation whose key Stripe answers
-/// with a saved 500 and that made nothing stays open until the key expires; docs/PROVIDERS.md.)
+/// payment the customer could pay without paygate knowing. A key that answers a failure Stripe
+/// saved under it is passed over for the next of a fixed sequence (`providers::saved_failures`).
 async fn recover_creation(
     provider: &dyn crate::providers::PaymentProvider,
     payment: &PaymentRecord,
@@ -182,8 +182,7 @@ async fn recover_creation(
         stripe_customer: None,
         idempotency_key: format!("{}-create", payment.id),
     };
-    provider
-        .create_payment(&request)
+    crate::providers::saved_failures::create_payment(provider, &request, payment.created_at)
         .await
         .map_err(|e| {
             tracing::warn!(payment = %payment.id, error = %e, "reconciliation: creation replay failed");

@@ -222,8 +222,9 @@ async fn resume(
     ask_provider(state, &existing, new, provider_time).await
 }
 
-/// Asks the provider to make the payment (its idempotency key is the payment's id, so asking
-/// again cannot make a second one) and records the answer.
+/// Asks the provider to make the payment (its idempotency key comes from the payment's id, so
+/// asking again cannot make a second one; past a key that replays a saved failure, see
+/// `providers::saved_failures`) and records the answer.
 async fn ask_provider(
     state: &AppState,
     record: &PaymentRecord,
@@ -243,7 +244,12 @@ async fn ask_provider(
         idempotency_key: format!("{}-create", record.id),
     };
     let asked = std::time::Instant::now();
-    let result = provider.create_payment(&request).await;
+    let result = crate::providers::saved_failures::create_payment(
+        provider.as_ref(),
+        &request,
+        record.created_at,
+    )
+    .await;
     *provider_time += asked.elapsed();
 
     match result {

@@ -58,6 +58,12 @@ pub enum ProviderError {
     /// The provider is unreachable, overloaded or failing after our retries (503).
     #[error("provider unavailable: {message}")]
     Unavailable { message: String },
+    /// The provider answered a failure it saved under the idempotency key when the request
+    /// that first used the key failed (Stripe's replayed 500s): the outcome is as unknown as
+    /// with `Unavailable`, and asking again with the same key cannot change the answer; see
+    /// `providers::saved_failures`.
+    #[error("provider replayed a saved failure: {message}")]
+    SavedFailure { message: String },
     /// A webhook whose signature could not be verified (400).
     #[error("webhook not verified: {0}")]
     Unverified(String),
@@ -101,7 +107,7 @@ impl From<ProviderError> for ApiError {
                     "The payment provider is not available right now.",
                 )
             }
-            ProviderError::Unavailable { message } => {
+            ProviderError::Unavailable { message } | ProviderError::SavedFailure { message } => {
                 tracing::warn!(%message, "provider unavailable");
                 ApiError::unavailable(
                     "provider_unavailable",

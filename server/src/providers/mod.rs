@@ -5,6 +5,7 @@
 mod amounts;
 mod error;
 pub mod paypal;
+pub mod saved_failures;
 pub mod stripe;
 
 pub use amounts::{check_amount, providers_for_amount};

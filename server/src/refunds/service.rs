@@ -249,7 +249,7 @@ async fn call_provider(
     };
     let result = match found {
         Some(found) => Ok(found),
-        None => provider.refund(&request).await,
+        None => crate::providers::saved_failures::refund(provider.as_ref(), &request).await,
     };
 
     let mut tx = state.db.begin_write().await?;

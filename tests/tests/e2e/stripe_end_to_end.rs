@@ -374,57 +374,79 @@ async fn events_of_another_api_version_are_applied_from_a_read_back() {
 }
 
 /// Stripe saves the answer of a request that began executing under its idempotency key and
-/// replays it for 24 hours, "including 500 errors" (docs.stripe.com/api/idempotent_requests);
-/// the emulator does with `fail_after_execution_next`. A creation whose PaymentIntent was made
-/// but answered with a saved 500 cannot be recovered by asking again with the same key: paygate
-/// finds the PaymentIntent by its own id in the metadata, when the merchant retries and when
-/// reconciliation looks at a payment nobody retried.
+/// replays it for 24 hours, "including 500 errors" (docs.stripe.com/api/idempotent_requests),
+/// marked `Idempotent-Replayed: true`. Asking again with such a key cannot help, so paygate
+/// looks the PaymentIntent up by its own id in the metadata, and if there is none asks with the
+/// next key of a fixed sequence (`providers::saved_failures`):
+/// - the emulator's `fail_after_execution_next`: the PaymentIntent was made, then the 500 saved:
+///   found by the lookup;
+/// - `fail_saved_next`: the 500 saved before anything was made: made once with the next key,
+///   by the request itself and by reconciliation for a payment nobody retried.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_creation_answered_with_a_saved_500_is_found_not_asked_again() {
+async fn a_creation_answered_with_a_saved_500_is_found_or_made_with_the_next_key() {
     let db = TestDb::sqlite().await;
     let app = stripe_app(&db).await;
     let body = json!({ "provider": "stripe", "amount": "12.00", "currency": "USD" });
 
     faults(&app, json!({ "fail_after_execution_next": 1 })).await;
-    let lost = app.post_idem("/v1/payments", &body, "lost-once").await;
-    assert!(lost.status().is_server_error(), "{}", lost.status());
+    let found =
+        json_with_status(app.post_idem("/v1/payments", &body, "made-once").await, 201).await;
     let made = stripe_intents(&app).await;
     assert_eq!(made.len(), 1, "Stripe made the PaymentIntent");
+    assert_eq!(found["provider_reference"], made[0]["id"]);
+    assert_eq!(found["status"], "requires_payment_method");
     let retry =
-        json_with_status(app.post_idem("/v1/payments", &body, "lost-once").await, 201).await;
+        json_with_status(app.post_idem("/v1/payments", &body, "made-once").await, 201).await;
     assert_eq!(retry["provider_reference"], made[0]["id"]);
-    assert_eq!(retry["status"], "requires_payment_method");
     assert_eq!(stripe_intents(&app).await.len(), 1, "and only that one");
 
-    // Nobody retries this one: reconciliation finds it once the payment has been idle.
-    faults(&app, json!({ "fail_after_execution_next": 1 })).await;
+    // Nothing made before the 500 was saved: the next key makes it, once.
+    faults(&app, json!({ "fail_saved_next": 1 })).await;
+    let next = json_with_status(app.post_idem("/v1/payments", &body, "saved-500").await, 201).await;
+    let made = stripe_intents(&app).await;
+    assert_eq!(made.len(), 2, "one more PaymentIntent");
+    assert_eq!(next["provider_reference"], made[0]["id"], "the newest one");
+    assert_eq!(
+        made[0]["metadata"]["paygate_payment_id"], next["id"],
+        "{}",
+        made[0]
+    );
+    let retry =
+        json_with_status(app.post_idem("/v1/payments", &body, "saved-500").await, 201).await;
+    assert_eq!(retry["provider_reference"], next["provider_reference"]);
+    assert_eq!(stripe_intents(&app).await.len(), 2, "no third");
+
+    // Nobody retries this one: its creation never got an answer (Stripe failing before it ran),
+    // and when reconciliation asks again, the key fails with a saved 500.
+    faults(&app, json!({ "fail_next": 20, "status": 500 })).await;
     let lost = app.post("/v1/payments", &body).await;
     assert!(lost.status().is_server_error(), "{}", lost.status());
+    faults(
+        &app,
+        json!({ "fail_next": 0, "status": 500, "fail_saved_next": 1 }),
+    )
+    .await;
     let id: String = sqlx::query_scalar("SELECT id FROM payments WHERE provider_reference IS NULL")
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
-    let made = stripe_intents(&app).await;
-    assert_eq!(made.len(), 2);
+    assert_eq!(stripe_intents(&app).await.len(), 2);
     app.state.clock.advance(Duration::from_secs(16 * 60));
     paygate::reconcile::reconcile_once(&app.state)
         .await
         .unwrap();
-    let found = payment(&app, &id).await;
-    assert_eq!(found["provider_reference"], made[0]["id"], "the newest one");
-    assert_eq!(
-        stripe_intents(&app).await.len(),
-        2,
-        "no third PaymentIntent"
-    );
+    let made = stripe_intents(&app).await;
+    assert_eq!(made.len(), 3, "made once, with the next key");
+    let recovered = payment(&app, &id).await;
+    assert_eq!(recovered["provider_reference"], made[0]["id"]);
     app.stop().await;
 }
 
-/// The same for a refund: Stripe made it and saved a 500 under its key; the merchant's retry
-/// finds it by paygate's id in its metadata instead of getting the 500 again. (The inbox is off,
-/// so no webhook can settle it first.)
+/// The same for a refund: Stripe made it and saved a 500 under its key (found by paygate's id in
+/// its metadata), or saved the 500 before making anything (made with the next key). (The inbox
+/// is off, so no webhook can settle them first.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refund_answered_with_a_saved_500_is_found_not_asked_again() {
+async fn a_refund_answered_with_a_saved_500_is_found_or_made_with_the_next_key() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(
         &db,
@@ -437,22 +459,40 @@ async fn a_refund_answered_with_a_saved_500_is_found_not_asked_again() {
     let (id, pi) = card_paid(&app, "25.00", "EUR").await;
     faults(&app, json!({ "fail_after_execution_next": 1 })).await;
     let body = json!({ "payment": id, "amount": "10.00" });
-    let lost = app.post_idem("/v1/refunds", &body, "refund-once").await;
-    assert!(lost.status().is_server_error(), "{}", lost.status());
-    let made = stripe_refunds(&app, &pi).await;
-    assert_eq!(made.len(), 1, "Stripe made the refund");
+    let found = json_with_status(
+        app.post_idem("/v1/refunds", &body, "refund-once").await,
+        201,
+    )
+    .await;
+    assert_eq!(found["status"], "succeeded", "{found}");
+    assert_eq!(
+        stripe_refunds(&app, &pi).await.len(),
+        1,
+        "Stripe made it once"
+    );
     let retry = json_with_status(
         app.post_idem("/v1/refunds", &body, "refund-once").await,
         201,
     )
     .await;
-    assert_eq!(retry["status"], "succeeded", "{retry}");
+    assert_eq!(retry["id"], found["id"]);
     assert_eq!(
         stripe_refunds(&app, &pi).await.len(),
         1,
         "and only that one"
     );
-    assert_eq!(payment(&app, &id).await["refunded_minor"], 1000);
+
+    faults(&app, json!({ "fail_saved_next": 1 })).await;
+    let body = json!({ "payment": id, "amount": "5.00" });
+    let next = json_with_status(
+        app.post_idem("/v1/refunds", &body, "refund-saved-500")
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(next["status"], "succeeded", "{next}");
+    assert_eq!(stripe_refunds(&app, &pi).await.len(), 2, "one more refund");
+    assert_eq!(payment(&app, &id).await["refunded_minor"], 1500);
     app.stop().await;
 }
 

@@ -2,7 +2,8 @@
 //! dropped connections before execution ("reset") and after it ("lost response"); the
 //! shared knobs are `common::faults`. Stripe's own: the statuses it answers with (429 and
 //! 500–504), `Stripe-Should-Retry` on forced failures, `fail_after_execution_next` (a 500
-//! saved under the idempotency key after the endpoint ran), and two knobs the store keeps
+//! saved under the idempotency key after the endpoint ran), `fail_saved_next` (a 500 saved
+//! under the key before the endpoint made anything), and two knobs the store keeps
 //! (`processing_next`, `redirect_next`).
 
 use crate::common::faults::{self, Knobs, Statuses};
@@ -19,9 +20,23 @@ pub struct StripeKnobs {
     /// with the same key return the same result, including 500 errors"
     /// (docs.stripe.com/api/idempotent_requests).
     pub fail_after_execution_next: u32,
+    /// The next N calls with an idempotency key fail as execution begins, before any effect,
+    /// with a 500 that their key then replays (the same rule: the request began executing, so
+    /// its answer is saved). Nothing is made, and only another key can make it.
+    pub fail_saved_next: u32,
 }
 
 impl Faults {
+    /// Consumes one `fail_saved_next`: whether this keyed call fails, saved, before any effect.
+    pub fn fails_saved(&mut self) -> bool {
+        if self.extra.fail_saved_next > 0 {
+            self.extra.fail_saved_next -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Consumes one `fail_after_execution_next`: whether this call's answer becomes a 500.
     pub fn fails_after_execution(&mut self) -> bool {
         if self.extra.fail_after_execution_next > 0 {
@@ -54,6 +69,8 @@ pub struct FaultsRequest {
     pub lose_response_next: Option<u32>,
     /// See [`StripeKnobs::fail_after_execution_next`].
     pub fail_after_execution_next: Option<u32>,
+    /// See [`StripeKnobs::fail_saved_next`].
+    pub fail_saved_next: Option<u32>,
     /// The next N successful charges pass through `processing` (kept by the store).
     pub processing_next: Option<u32>,
     /// The next N 3-D Secure challenges redirect (`redirect_to_url`) instead of opening in
@@ -77,6 +94,9 @@ pub fn apply(faults: &mut Faults, r: &FaultsRequest) -> Result<(), String> {
     }
     if let Some(n) = r.fail_after_execution_next {
         faults.extra.fail_after_execution_next = n;
+    }
+    if let Some(n) = r.fail_saved_next {
+        faults.extra.fail_saved_next = n;
     }
     Ok(())
 }
@@ -115,7 +135,8 @@ mod tests {
             serde_json::to_value(&f).unwrap(),
             serde_json::json!({"latency_ms": 0, "fail_next": 0, "fail_status": 504,
                 "should_retry": false, "retry_after": null, "reset_next": 0,
-                "lose_response_next": 0, "fail_after_execution_next": 0})
+                "lose_response_next": 0, "fail_after_execution_next": 0,
+                "fail_saved_next": 0})
         );
         assert!(serde_json::from_str::<FaultsRequest>(r#"{"expire_tokens": true}"#).is_err());
     }

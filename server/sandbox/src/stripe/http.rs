@@ -205,6 +205,24 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
             now_ms,
         );
         match begin {
+            Begin::Fresh if app.faults.lock().expect("faults lock").fails_saved() => {
+                let saved = Saved {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    body: Bytes::from(unknown_error().to_string()),
+                    request_id: request_id.clone(),
+                };
+                app.idempotency
+                    .lock()
+                    .expect("idempotency lock")
+                    .finish(k, Some(saved));
+                let mut response = Response::new(Body::from(unknown_error().to_string()));
+                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                response.headers_mut().insert(
+                    axum::http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                return response;
+            }
             Begin::Fresh => {}
             Begin::Replay(saved) => return replay(saved, k, plan.lose_response),
             Begin::InFlight => return idempotency::in_flight(k).into_response(),

@@ -85,6 +85,9 @@ pub enum StripeError {
         status: u16,
         body: Box<ApiErrorBody>,
         request_id: Option<String>,
+        /// `Idempotent-Replayed: true`: the answer Stripe saved under the key for the request
+        /// that first used it, not the outcome of this one.
+        replayed: bool,
     },
     /// No answer (connection refused or reset, timeout) after the retries.
     #[error("no answer from Stripe: {0}")]
@@ -197,6 +200,10 @@ impl StripeClient {
                         .get("request-id")
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_string);
+                    let replayed = response
+                        .headers()
+                        .get("idempotent-replayed")
+                        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
                     let bytes = match response.bytes().await {
                         Ok(b) => b,
                         Err(e) => {
@@ -224,10 +231,13 @@ impl StripeClient {
                             message: Some(format!("HTTP {status}")),
                             ..ApiErrorBody::default()
                         });
-                    let retry = match should_retry {
-                        Some(v) => v,
-                        None => is_retryable_status(status),
-                    };
+                    // A replayed failure is what the key will answer for 24 hours: asking again
+                    // with it cannot change anything.
+                    let retry = !replayed
+                        && match should_retry {
+                            Some(v) => v,
+                            None => is_retryable_status(status),
+                        };
                     (
                         retry,
                         retry_after,
@@ -235,6 +245,7 @@ impl StripeClient {
                             status: status.as_u16(),
                             body: Box::new(body),
                             request_id,
+                            replayed,
                         },
                     )
                 }

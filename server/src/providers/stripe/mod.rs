@@ -175,6 +175,7 @@ pub(crate) fn map_error(e: StripeError) -> ProviderError {
             status,
             body,
             request_id,
+            replayed,
         } => {
             let message = body.message.clone().unwrap_or_default();
             match (status, body.kind.as_str()) {
@@ -195,6 +196,12 @@ pub(crate) fn map_error(e: StripeError) -> ProviderError {
                 (401, _) | (403, _) => ProviderError::Authentication,
                 (429, _) => ProviderError::Unavailable {
                     message: "rate limited by Stripe".into(),
+                },
+                // A server error Stripe saved under the key when the request began executing
+                // ("including 500 errors", docs.stripe.com/api/idempotent_requests): the key
+                // will answer it again for 24 hours.
+                (s, _) if s >= 500 && replayed => ProviderError::SavedFailure {
+                    message: format!("Stripe {s} replayed ({request_id:?})"),
                 },
                 (s, _) if s >= 500 => ProviderError::Unavailable {
                     message: format!("Stripe {s} ({request_id:?})"),
