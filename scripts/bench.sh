@@ -71,7 +71,7 @@ writes_bench() { # the write path against its ceiling, SQLite then PostgreSQL
     PAYGATE_MERCHANT_RATE_LIMIT=0 PAYGATE_WIDGET_RATE_LIMIT=0 target/release/paygate serve &
     local server=$!
     for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18091/healthz >/dev/null && break; sleep 0.1; done
-    for scenario in create-session create-session-unkeyed create-payment; do
+    for scenario in create-session create-session-unkeyed create-payment stripe-webhook; do
       line=$(target/release/loadgen --url http://127.0.0.1:18091 --scenario "$scenario" --concurrency "$conc" --seconds "$seconds")
       local got; got=$(echo "$line" | throughput)
       echo "$backend $line ratio_to_ceiling=$(( got * 100 / (top > 0 ? top : 1) ))%"

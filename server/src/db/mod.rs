@@ -200,6 +200,12 @@ impl Db {
             .expect("the group writer answers with the job's own type"))
     }
 
+    /// Whether [`Db::write`] commits concurrent work together (SQLite), rather than each piece
+    /// in a transaction of its own (PostgreSQL).
+    pub fn commits_in_groups(&self) -> bool {
+        self.group.is_some()
+    }
+
     /// Row lock suffix for `SELECT ... {for_update}` in a write transaction (SQLite's
     /// `BEGIN IMMEDIATE` already serialises writers).
     pub fn for_update(&self) -> &'static str {

@@ -9,8 +9,9 @@
 //! `create-session` (POST /v1/checkout/sessions, a new Idempotency-Key each),
 //! `create-session-unkeyed` (the same without a key), `create-payment` (POST /v1/payments
 //! through the Stripe emulator, a key each), `list-payments` (GET /v1/payments?limit=20), and
-//! `ceiling` (POST /rows of the `ceiling` program: one row per request). `--rate N` paces the
-//! workers to N requests a second in all.
+//! `stripe-webhook` (POST /webhooks/stripe: a new event each, signed with `--webhook-secret`,
+//! by default the sandbox's), and `ceiling` (POST /rows of the `ceiling` program: one row per
+//! request). `--rate N` paces the workers to N requests a second in all.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -27,6 +28,8 @@ struct Args {
     /// `--rate N`: at most N requests a second in all, spread evenly over the workers (a
     /// steady, unsaturated load); unset: as fast as the server answers.
     rate: Option<u64>,
+    /// The Stripe webhook signing secret paygate verifies with.
+    webhook_secret: String,
 }
 
 fn parse_args() -> Args {
@@ -37,6 +40,7 @@ fn parse_args() -> Args {
         concurrency: 16,
         seconds: 10,
         rate: None,
+        webhook_secret: paygate_sandbox::stripe::DEFAULT_WEBHOOK_SECRET.into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -48,6 +52,7 @@ fn parse_args() -> Args {
             "--concurrency" => args.concurrency = value.parse().expect("--concurrency N"),
             "--seconds" => args.seconds = value.parse::<u64>().expect("--seconds N").clamp(1, 300),
             "--rate" => args.rate = Some(value.parse::<u64>().expect("--rate N").max(1)),
+            "--webhook-secret" => args.webhook_secret = value,
             other => panic!("unknown flag {other}"),
         }
     }
@@ -140,6 +145,21 @@ async fn main() {
                         .bearer_auth(&args.key)
                         .header("Idempotency-Key", format!("loadgen-pay-{w}-{n}-{}", std::process::id()))
                         .json(&serde_json::json!({ "provider": "stripe", "amount": "19.99", "currency": "USD" })),
+                    "stripe-webhook" => {
+                        let body = stripe_event(&format!("evt_load_{}_{w}_{n}", std::process::id()));
+                        let t = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .unwrap()
+                            .as_secs() as i64;
+                        client
+                            .post(format!("{}/webhooks/stripe", args.url))
+                            .header("content-type", "application/json")
+                            .header(
+                                "stripe-signature",
+                                paygate_tests::webhooks_in::stripe_signature(&args.webhook_secret, t, &body),
+                            )
+                            .body(body)
+                    }
                     "ceiling" => client
                         .post(format!("{}/rows", args.url))
                         .json(&serde_json::json!({ "amount": "19.99", "currency": "USD", "description": "load" })),
@@ -187,4 +207,21 @@ async fn main() {
         us(pct(99)),
         us(all.last().copied().unwrap_or(0)),
     );
+}
+
+/// A Stripe event paygate verifies, stores and acknowledges, of a type it has nothing to do with
+/// (so the inbox worker only marks it): the ingest path alone.
+fn stripe_event(id: &str) -> String {
+    serde_json::json!({
+        "id": id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": 1_765_000_000,
+        "livemode": false,
+        "pending_webhooks": 1,
+        "request": { "id": null, "idempotency_key": null },
+        "type": "balance.available",
+        "data": { "object": { "object": "balance", "available": [{ "amount": 1999, "currency": "usd" }] } }
+    })
+    .to_string()
 }

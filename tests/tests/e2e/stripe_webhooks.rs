@@ -287,3 +287,53 @@ async fn an_event_acknowledged_before_a_stop_is_applied_after_the_restart() {
     assert_eq!(status(&app, &id).await, "succeeded");
     app.stop().await;
 }
+
+/// A burst of deliveries, each event twice at once (Stripe retries while the first delivery is
+/// still being answered): on SQLite they share group commits, on PostgreSQL they are plain
+/// concurrent inserts. Every event is stored once, exactly one of its two deliveries is told it
+/// is new, and every one is acknowledged only once stored (all are there when the burst ends).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_concurrent_deliveries_stores_each_event_once() {
+    for db in [Some(TestDb::sqlite().await), TestDb::postgres().await]
+        .into_iter()
+        .flatten()
+    {
+        let app = spawn_app(
+            &db,
+            AppOptions {
+                inbox_worker: false,
+                ..AppOptions::default()
+            },
+        )
+        .await;
+        let now = app.state.clock.now_secs();
+        let mut deliveries = Vec::new();
+        for n in 0..30 {
+            let body = pi_event(
+                &format!("evt_burst_{n}"),
+                "payment_intent.processing",
+                &format!("pi_burst_{n}"),
+                "processing",
+                1000,
+            );
+            for _ in 0..2 {
+                let (app, body) = (&app, body.clone());
+                deliveries.push(async move {
+                    let signature = stripe_signature(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body);
+                    json_with_status(post(app, &body, Some(signature)).await, 200).await
+                });
+            }
+        }
+        let answers = futures::future::join_all(deliveries).await;
+        let new = answers.iter().filter(|a| a["duplicate"] == false).count();
+        assert_eq!(new, 30, "one delivery of each event is the new one");
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM provider_events WHERE event_id LIKE 'evt_burst_%'",
+        )
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(stored, 30);
+        app.stop().await;
+    }
+}
