@@ -20,6 +20,8 @@ pub struct AppState {
     pub providers: Providers,
     /// Wakes the inbox worker when a webhook was stored.
     pub inbox_wakeup: Arc<Notify>,
+    /// Batches provider webhooks into one insert on PostgreSQL (`inbox::batch`).
+    pub inbox_batch: Arc<crate::inbox::batch::Batcher>,
     pub metrics: Arc<Metrics>,
     pub rate_limits: Arc<RateLimits>,
     /// Whether the RabbitMQ event bus is connected, for `/metrics`.
@@ -56,6 +58,7 @@ impl AppState {
             clock,
             providers,
             inbox_wakeup: Arc::new(Notify::new()),
+            inbox_batch: Arc::default(),
             metrics: Arc::new(Metrics::new(event_bus, shared_limits)),
             bus_health: Arc::default(),
             dev_key_hash,

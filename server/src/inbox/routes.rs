@@ -38,13 +38,11 @@ pub async fn receive(
         ApiError::bad_request("malformed_webhook", "The webhook body is not UTF-8 text.")
     })?;
     let stored = store::store(
-        &state.db,
-        &state.cipher,
+        &state,
         name,
         &verified.event_id,
         &verified.event_type,
         payload,
-        state.clock.now_ms(),
     )
     .await?;
     if stored == Stored::New {

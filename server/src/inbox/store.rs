@@ -1,8 +1,10 @@
 //! The inbox's table, `provider_events`: verified webhooks stored once each, then leased, applied
 //! and marked by the worker.
 
+use super::batch;
 use crate::crypto::{CryptoError, DataCipher};
 use crate::db::Db;
+use crate::state::AppState;
 use shared::api::admin::ParkedProviderEvent;
 use shared::api::ProviderName;
 use sqlx::Row;
@@ -19,52 +21,48 @@ pub const PAYLOAD_CONTEXT: &str = "provider_events.payload";
 
 /// Stores a verified event once, its body encrypted; a second delivery of the same event id is a
 /// no-op. The event is durable before this returns (the provider is acknowledged after it).
-/// On SQLite the row goes through the group writer ([`Db::write`]): a burst of webhooks shares
-/// one commit and one sync instead of taking the write lock and syncing once each. On
-/// PostgreSQL, whose concurrent commits already share their WAL flushes, it is one statement.
+/// Concurrent deliveries share commits: on SQLite through the group writer ([`Db::write`]), on
+/// PostgreSQL as one multi-row insert ([`super::batch`]), instead of one commit and one sync each.
 pub async fn store(
-    db: &Db,
-    cipher: &DataCipher,
+    state: &AppState,
     provider: ProviderName,
     event_id: &str,
     event_type: &str,
     payload: &str,
-    now_ms: i64,
 ) -> Result<Stored, sqlx::Error> {
-    const INSERT: &str =
-        "INSERT INTO provider_events (provider, event_id, event_type, payload, received_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider, event_id) DO NOTHING";
-    // Encrypted before the write: the group writer's time is for writing.
-    let sealed = cipher.encrypt(payload, PAYLOAD_CONTEXT);
-    let inserted = if db.commits_in_groups() {
-        let (event_id, event_type) = (event_id.to_string(), event_type.to_string());
-        db.write(move |tx| {
+    let (db, now_ms) = (&state.db, state.clock.now_ms());
+    // Encrypted before the write: the writer's time is for writing.
+    let sealed = state.cipher.encrypt(payload, PAYLOAD_CONTEXT);
+    let (event_id, event_type) = (event_id.to_string(), event_type.to_string());
+    if !db.commits_in_groups() {
+        let row = batch::Row {
+            provider: provider.as_str(),
+            event_id,
+            event_type,
+            sealed_payload: sealed,
+            now_ms,
+        };
+        return state.inbox_batch.store(db, row).await;
+    }
+    let inserted = db
+        .write(move |tx| {
             Box::pin(async move {
-                let done = sqlx::query(INSERT)
-                    .bind(provider.as_str())
-                    .bind(event_id)
-                    .bind(event_type)
-                    .bind(sealed)
-                    .bind(now_ms)
-                    .bind(now_ms)
-                    .execute(&mut **tx)
-                    .await?;
+                let done = sqlx::query(
+                    "INSERT INTO provider_events (provider, event_id, event_type, payload, received_at, next_attempt_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider, event_id) DO NOTHING",
+                )
+                .bind(provider.as_str())
+                .bind(event_id)
+                .bind(event_type)
+                .bind(sealed)
+                .bind(now_ms)
+                .bind(now_ms)
+                .execute(&mut **tx)
+                .await?;
                 Ok(done.rows_affected())
             })
         })
-        .await?
-    } else {
-        sqlx::query(INSERT)
-            .bind(provider.as_str())
-            .bind(event_id)
-            .bind(event_type)
-            .bind(sealed)
-            .bind(now_ms)
-            .bind(now_ms)
-            .execute(&db.pool)
-            .await?
-            .rows_affected()
-    };
+        .await?;
     Ok(if inserted == 1 {
         Stored::New
     } else {
