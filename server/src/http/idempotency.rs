@@ -117,36 +117,27 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
 
     let now = state.clock.now_ms();
     if ANSWERED_IN_TRANSACTION.contains(&path.as_str()) {
-        match is_known(&state.db, &scope, &key).await {
-            Err(e) => return ApiError::from(e).into_response(),
-            // A first request: no claim is written; the handler stores its answer with its
-            // change, in one transaction.
-            Ok(false) => {
-                let mut parts = parts;
-                parts.extensions.insert(RequestKey::new(&scope, &key));
-                parts.extensions.insert(AnswerInTransaction {
-                    scope: scope.clone(),
-                    key: key.clone(),
-                    path: path.clone(),
-                    fingerprint: fingerprint.clone(),
-                });
-                let response = next
-                    .run(Request::from_parts(parts, Body::from(bytes)))
-                    .await;
-                if response.extensions().get::<KeyTaken>().is_none() {
-                    // Stored with its change, or an error, which is not stored.
-                    return response;
-                }
-                // Another request with this key committed first: answer as it was answered.
-                return match claim(&state, &scope, &key, &path, &fingerprint, now).await {
-                    Ok(Claim::Claimed) => {
-                        release(&state.db, &scope, &key).await;
-                        in_flight()
-                    }
-                    other => answer_claim(other),
-                };
-            }
-            Ok(true) => {}
+        // The one-transaction path is tried first, without reading the key: a first request
+        // claims nothing and stores its answer with its change. For a key seen before, the
+        // answer's INSERT meets the unique key, the whole transaction rolls back (nothing was
+        // written) and the handler says so ([`KeyTaken`]); the key's state then decides below,
+        // as on any route: the stored answer, in flight, or taken over from a dead instance and
+        // run the longer way, which finds what the first run made.
+        let mut first = parts.clone();
+        first.extensions.insert(RequestKey::new(&scope, &key));
+        first.extensions.insert(AnswerInTransaction {
+            scope: scope.clone(),
+            key: key.clone(),
+            path: path.clone(),
+            fingerprint: fingerprint.clone(),
+        });
+        let response = next
+            .clone()
+            .run(Request::from_parts(first, Body::from(bytes.clone())))
+            .await;
+        if response.extensions().get::<KeyTaken>().is_none() {
+            // Stored with its change, or an error, which is not stored.
+            return response;
         }
     }
     match claim(&state, &scope, &key, &path, &fingerprint, now).await {
@@ -168,7 +159,8 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
 const ANSWERED_IN_TRANSACTION: &[&str] = &["/v1/checkout/sessions"];
 
 /// What a handler of [`ANSWERED_IN_TRANSACTION`] stores its answer under, with
-/// [`store_answer_in`]; present only for a key never seen before.
+/// [`store_answer_in`]; present on a keyed request's first try (a key seen before makes that
+/// try end in [`key_taken`], and the request is answered from the key's state).
 #[derive(Debug, Clone)]
 pub struct AnswerInTransaction {
     scope: String,
@@ -249,17 +241,6 @@ pub fn key_taken() -> Response {
 }
 
 /// Whether a key has a row (answered, or in flight).
-async fn is_known(db: &Db, scope: &str, key: &str) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM idempotency_keys WHERE merchant_id = $1 AND idempotency_key = $2",
-    )
-    .bind(scope)
-    .bind(key)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(found.is_some())
-}
-
 fn in_flight() -> Response {
     let mut e = ApiError::conflict(
         "idempotency_in_flight",
