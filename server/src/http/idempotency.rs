@@ -240,7 +240,6 @@ pub fn key_taken() -> Response {
     res
 }
 
-/// Whether a key has a row (answered, or in flight).
 fn in_flight() -> Response {
     let mut e = ApiError::conflict(
         "idempotency_in_flight",

@@ -15,6 +15,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
+/// The insert of `provider_events` rows, before its `VALUES` tuples, and what follows them: an
+/// event already stored is skipped (its delivery is a duplicate).
+pub const INSERT: &str = "INSERT INTO provider_events \
+     (provider, event_id, event_type, payload, received_at, next_attempt_at) VALUES ";
+pub const ON_CONFLICT: &str = " ON CONFLICT (provider, event_id) DO NOTHING";
+
 /// Events per statement: 6 parameters each, far under PostgreSQL's 65,535.
 const MAX_BATCH: usize = 256;
 
@@ -93,9 +99,7 @@ async fn insert(
     db: &Db,
     batch: &[Pending],
 ) -> Result<HashMap<(String, String), usize>, sqlx::Error> {
-    let mut sql = String::from(
-        "INSERT INTO provider_events (provider, event_id, event_type, payload, received_at, next_attempt_at) VALUES ",
-    );
+    let mut sql = String::from(INSERT);
     for i in 0..batch.len() {
         let b = i * 6;
         if i > 0 {
@@ -111,7 +115,8 @@ async fn insert(
             b + 6
         ));
     }
-    sql.push_str(" ON CONFLICT (provider, event_id) DO NOTHING RETURNING provider, event_id");
+    sql.push_str(ON_CONFLICT);
+    sql.push_str(" RETURNING provider, event_id");
     let mut query = sqlx::query_as::<_, (String, String)>(&sql);
     for p in batch {
         query = query

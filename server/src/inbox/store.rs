@@ -19,6 +19,15 @@ pub enum Stored {
 /// emails and addresses, so they are kept encrypted like the customer columns.
 pub const PAYLOAD_CONTEXT: &str = "provider_events.payload";
 
+/// One event's insert (the batch's statement with a single row).
+static INSERT_ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{}($1, $2, $3, $4, $5, $6){}",
+        batch::INSERT,
+        batch::ON_CONFLICT
+    )
+});
+
 /// Stores a verified event once, its body encrypted; a second delivery of the same event id is a
 /// no-op. The event is durable before this returns (the provider is acknowledged after it).
 /// Concurrent deliveries share commits: on SQLite through the group writer ([`Db::write`]), on
@@ -47,18 +56,15 @@ pub async fn store(
     let inserted = db
         .write(move |tx| {
             Box::pin(async move {
-                let done = sqlx::query(
-                    "INSERT INTO provider_events (provider, event_id, event_type, payload, received_at, next_attempt_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider, event_id) DO NOTHING",
-                )
-                .bind(provider.as_str())
-                .bind(event_id)
-                .bind(event_type)
-                .bind(sealed)
-                .bind(now_ms)
-                .bind(now_ms)
-                .execute(&mut **tx)
-                .await?;
+                let done = sqlx::query(&INSERT_ONE)
+                    .bind(provider.as_str())
+                    .bind(event_id)
+                    .bind(event_type)
+                    .bind(sealed)
+                    .bind(now_ms)
+                    .bind(now_ms)
+                    .execute(&mut **tx)
+                    .await?;
                 Ok(done.rows_affected())
             })
         })

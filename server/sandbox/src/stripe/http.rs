@@ -206,22 +206,11 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
         );
         match begin {
             Begin::Fresh if app.faults.lock().expect("faults lock").fails_saved() => {
-                let saved = Saved {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    body: Bytes::from(unknown_error().to_string()),
-                    request_id: request_id.clone(),
-                };
                 app.idempotency
                     .lock()
                     .expect("idempotency lock")
-                    .finish(k, Some(saved));
-                let mut response = Response::new(Body::from(unknown_error().to_string()));
-                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                response.headers_mut().insert(
-                    axum::http::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-                return response;
+                    .finish(k, Some(saved_unknown_error(request_id.clone())));
+                return unknown_error_response();
             }
             Begin::Fresh => {}
             Begin::Replay(saved) => return replay(saved, k, plan.lose_response),
@@ -247,11 +236,7 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
             let not_saved = parts.extensions.get::<NotSaved>().is_some();
             let saved = (!not_saved).then(|| {
                 if fail_after_execution {
-                    Saved {
-                        status: StatusCode::INTERNAL_SERVER_ERROR,
-                        body: Bytes::from(unknown_error().to_string()),
-                        request_id,
-                    }
+                    saved_unknown_error(request_id)
                 } else {
                     Saved {
                         status: parts.status,
@@ -288,12 +273,7 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
         return dropped_connection();
     }
     if fail_after_execution {
-        response = Response::new(Body::from(unknown_error().to_string()));
-        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        response.headers_mut().insert(
-            axum::http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        response = unknown_error_response();
     }
     if let Some(k) = &idem_key {
         if let Ok(v) = HeaderValue::from_str(k) {
@@ -342,6 +322,24 @@ async fn with_request_log_url(response: Response, request_id: &str, now_secs: i6
 fn unknown_error() -> Value {
     json!({"error": {"message": "An unknown error occurred while processing your request. Please try again later.",
         "type": "api_error"}})
+}
+
+/// A 500 with [`unknown_error`]'s body.
+fn unknown_error_response() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(unknown_error()),
+    )
+        .into_response()
+}
+
+/// The same 500, as saved under an idempotency key for request `request_id`.
+fn saved_unknown_error(request_id: String) -> Saved {
+    Saved {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        body: Bytes::from(unknown_error().to_string()),
+        request_id,
+    }
 }
 
 fn replay(saved: Saved, key: &str, lose: bool) -> Response {
