@@ -1,10 +1,11 @@
 use super::record::{SessionRecord, COLUMNS, EMAIL_CONTEXT};
 use crate::crypto::DataCipher;
-use crate::db::{Db, Tx};
+use crate::db::{Db, Insert, Tx};
 use crate::events;
 use crate::payments::PaymentRecord;
 use serde_json::json;
 
+/// Stores a new session and its `checkout.session.created` event in the caller's transaction.
 pub async fn insert(
     tx: &mut Tx,
     s: &SessionRecord,
@@ -12,45 +13,54 @@ pub async fn insert(
     cipher: &DataCipher,
     public_url: &str,
 ) -> Result<(), sqlx::Error> {
+    for insert in inserts(s, customer_email, cipher, public_url) {
+        insert.execute(tx).await?;
+    }
+    Ok(())
+}
+
+/// What [`insert`] writes, as inserts for `Db::insert_all`: the session, then its event.
+pub fn inserts(
+    s: &SessionRecord,
+    customer_email: Option<&str>,
+    cipher: &DataCipher,
+    public_url: &str,
+) -> Vec<Insert> {
     let providers = s
         .providers
         .iter()
         .map(|p| p.as_str())
         .collect::<Vec<_>>()
         .join(",");
-    sqlx::query(
+    let session = Insert::new(
         "INSERT INTO checkout_sessions (id, status, currency, amount_minor, line_items, description, \
          customer_email_ciphertext, customer_email_index, metadata, success_url, cancel_url, \
          providers, capture_mode, expires_at, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
-    .bind(&s.id)
-    .bind(s.status.as_str())
-    .bind(s.money.currency().code())
-    .bind(s.money.minor())
-    .bind(json!(s.line_items).to_string())
-    .bind(&s.description)
-    .bind(customer_email.map(|e| cipher.encrypt(e, EMAIL_CONTEXT)))
-    .bind(customer_email.map(|e| cipher.email_index(e)))
-    .bind(json!(s.metadata).to_string())
-    .bind(&s.success_url)
-    .bind(&s.cancel_url)
-    .bind(providers)
-    .bind(s.capture_mode.as_str())
-    .bind(s.expires_at)
-    .bind(s.created_at)
-    .bind(s.created_at)
-    .execute(&mut **tx)
-    .await?;
-    events::record(
-        tx,
+    .text(s.id.clone())
+    .text(s.status.as_str().to_string())
+    .text(s.money.currency().code().to_string())
+    .int(s.money.minor())
+    .text(json!(s.line_items).to_string())
+    .text(s.description.clone())
+    .text(customer_email.map(|e| cipher.encrypt(e, EMAIL_CONTEXT)))
+    .text(customer_email.map(|e| cipher.email_index(e)))
+    .text(json!(s.metadata).to_string())
+    .text(s.success_url.clone())
+    .text(s.cancel_url.clone())
+    .text(providers)
+    .text(s.capture_mode.as_str().to_string())
+    .int(s.expires_at)
+    .int(s.created_at)
+    .int(s.created_at);
+    let (_, event) = events::repo::insert(
         "checkout.session.created",
         &s.id,
         &json!(s.event_object(public_url, s.created_at, None)),
         s.created_at,
-    )
-    .await?;
-    Ok(())
+    );
+    vec![session, event]
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<SessionRecord>, sqlx::Error> {

@@ -54,42 +54,32 @@ pub async fn create_session(
     };
     let id = key.map(|k| k.derive_id("cs"));
     // A request without a key, or the first with its key: the session (and the stored answer)
-    // are one write, committed with other requests' on SQLite (`Db::write`). A key whose
+    // are one write (`Db::insert_all`), committed with other requests' on SQLite. A key whose
     // earlier request died in flight goes the longer way below, which finds what it made.
     if answer.is_some() || id.is_none() {
         let (record, email) = service::new_record(&state, body, id)?;
         let session = to_api(&record);
         let body = serde_json::to_string(&session)
             .map_err(|e| ApiError::internal(format!("session JSON: {e}")))?;
-        let (cipher, public_url, now) = (
-            state.cipher.clone(),
-            state.config.public_url.clone(),
-            state.clock.now_ms(),
+        let now = state.clock.now_ms();
+        let mut inserts = repo::inserts(
+            &record,
+            email.as_deref(),
+            &state.cipher,
+            &state.config.public_url,
         );
-        let stored = body.clone();
+        if let Some(answer) = &answer {
+            inserts.push(idempotency::answer_insert(
+                &state.cipher,
+                answer,
+                StatusCode::CREATED,
+                &body,
+                now,
+            ));
+        }
         let stored_with_answer = answer.is_some();
-        let written = state
-            .db
-            .write(move |tx| {
-                Box::pin(async move {
-                    repo::insert(tx, &record, email.as_deref(), &cipher, &public_url).await?;
-                    match &answer {
-                        Some(answer) => {
-                            idempotency::store_answer_in(
-                                tx,
-                                &cipher,
-                                answer,
-                                StatusCode::CREATED,
-                                &stored,
-                                now,
-                            )
-                            .await
-                        }
-                        None => Ok(()),
-                    }
-                })
-            })
-            .await;
+        // One statement on PostgreSQL, a share of a group commit on SQLite.
+        let written = state.db.insert_all(inserts).await;
         return match written {
             Ok(()) if stored_with_answer => {
                 Ok(idempotency::stored_answer(StatusCode::CREATED, body))

@@ -11,6 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Mutex, OwnedMutexGuard};
 
+mod insert;
+pub use insert::Insert;
+
 /// Most pieces of work one group commit carries.
 const MAX_GROUP: usize = 64;
 

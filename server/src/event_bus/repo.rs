@@ -1,21 +1,26 @@
 //! SQL of the event bus: the rows the relay's fan-out adds, leased in batches by a publisher
 //! and marked published once the broker confirms them.
 
-use crate::db::{Db, Tx};
+use crate::db::{placeholders, Db, Tx};
 use sqlx::Row;
 
-/// Adds the event to what the bus must publish, in the fan-out's transaction. A repeat (another
-/// instance, a crash before the fan-out's mark) adds nothing.
-pub async fn enqueue(tx: &mut Tx, event_id: &str, now_ms: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Adds the events to what the bus must publish, in the fan-out's transaction, in one statement
+/// (the fan-out takes at most a few hundred events at a time). A repeat (another instance, a
+/// crash before the fan-out's mark) adds nothing.
+pub async fn enqueue(tx: &mut Tx, event_ids: &[&str], now_ms: i64) -> Result<(), sqlx::Error> {
+    if event_ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
         "INSERT INTO bus_publications (event_id, seq, next_attempt_at, created_at) \
-         SELECT id, seq, $1, $2 FROM events WHERE id = $3 ON CONFLICT (event_id) DO NOTHING",
-    )
-    .bind(now_ms)
-    .bind(now_ms)
-    .bind(event_id)
-    .execute(&mut **tx)
-    .await?;
+         SELECT id, seq, $1, $2 FROM events WHERE id IN ({}) ON CONFLICT (event_id) DO NOTHING",
+        placeholders(3, event_ids.len())
+    );
+    let mut query = sqlx::query(&sql).bind(now_ms).bind(now_ms);
+    for id in event_ids {
+        query = query.bind(*id);
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 

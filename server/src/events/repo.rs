@@ -1,7 +1,7 @@
 //! SQL for the outbox: events are appended in the transaction of the change they describe, and
 //! listed newest first.
 
-use crate::db::{Db, Tx};
+use crate::db::{Db, Insert, Tx};
 use crate::ids::new_id;
 use serde_json::json;
 use shared::api::{Event, EVENTS_API_VERSION};
@@ -27,24 +27,44 @@ pub async fn record_data(
     data: &serde_json::Value,
     now_ms: i64,
 ) -> Result<String, sqlx::Error> {
+    let (id, insert) = insert_data(kind, object_id, data, now_ms);
+    insert.execute(tx).await?;
+    Ok(id)
+}
+
+/// The event [`record`] appends, as an [`Insert`] for a write made only of inserts
+/// (`Db::insert_all`); with the new event's id.
+pub fn insert(
+    kind: &str,
+    object_id: &str,
+    object: &serde_json::Value,
+    now_ms: i64,
+) -> (String, Insert) {
+    insert_data(kind, object_id, &json!({ "object": object }), now_ms)
+}
+
+fn insert_data(
+    kind: &str,
+    object_id: &str,
+    data: &serde_json::Value,
+    now_ms: i64,
+) -> (String, Insert) {
     debug_assert!(
         super::types::is_known(kind),
         "event type {kind} is missing from events::types::CATALOG"
     );
     let id = new_id("evt");
-    sqlx::query(
+    let insert = Insert::new(
         "INSERT INTO events (id, type, object_id, data, created_at, api_version) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(&id)
-    .bind(kind)
-    .bind(object_id)
-    .bind(data.to_string())
-    .bind(now_ms)
-    .bind(EVENTS_API_VERSION)
-    .execute(&mut **tx)
-    .await?;
-    Ok(id)
+    .text(id.clone())
+    .text(kind.to_string())
+    .text(object_id.to_string())
+    .text(data.to_string())
+    .int(now_ms)
+    .text(EVENTS_API_VERSION.to_string());
+    (id, insert)
 }
 
 /// Up to `limit` events older than the sequence number `before`, newest first, optionally only

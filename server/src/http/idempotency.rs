@@ -159,7 +159,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
 const ANSWERED_IN_TRANSACTION: &[&str] = &["/v1/checkout/sessions"];
 
 /// What a handler of [`ANSWERED_IN_TRANSACTION`] stores its answer under, with
-/// [`store_answer_in`]; present on a keyed request's first try (a key seen before makes that
+/// [`answer_insert`]; present on a keyed request's first try (a key seen before makes that
 /// try end in [`key_taken`], and the request is answered from the key's state).
 #[derive(Debug, Clone)]
 pub struct AnswerInTransaction {
@@ -188,34 +188,30 @@ struct AnswerStored;
 #[derive(Debug, Clone, Copy)]
 struct KeyTaken;
 
-/// Stores `body` as the answer to `answer`'s request in `tx`, the transaction of the change it
-/// describes. A unique violation: another request with the key stored one first (then roll
-/// back and answer [`key_taken`]).
-pub async fn store_answer_in(
-    tx: &mut crate::db::Tx,
+/// `body` stored as the answer to `answer`'s request: an insert to write with the change it
+/// describes (`Db::insert_all`). A unique violation: another request with the key stored one
+/// first (nothing of the write is kept; answer [`key_taken`]).
+pub fn answer_insert(
     cipher: &DataCipher,
     answer: &AnswerInTransaction,
     status: StatusCode,
     body: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> crate::db::Insert {
+    crate::db::Insert::new(
         "INSERT INTO idempotency_keys (merchant_id, idempotency_key, method, path, fingerprint, state, \
          response_status, response_body, created_at) VALUES ($1, $2, 'POST', $3, $4, 'done', $5, $6, $7)",
     )
-    .bind(&answer.scope)
-    .bind(&answer.key)
-    .bind(&answer.path)
-    .bind(&answer.fingerprint)
-    .bind(i64::from(status.as_u16()))
-    .bind(cipher.encrypt(body, RESPONSE_CONTEXT))
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .text(answer.scope.clone())
+    .text(answer.key.clone())
+    .text(answer.path.clone())
+    .text(answer.fingerprint.clone())
+    .int(i64::from(status.as_u16()))
+    .text(cipher.encrypt(body, RESPONSE_CONTEXT))
+    .int(now)
 }
 
-/// The response for an answer stored by [`store_answer_in`] (its exact bytes).
+/// The response for an answer stored by [`answer_insert`] (its exact bytes).
 pub fn stored_answer(status: StatusCode, body: String) -> Response {
     let mut res = plain_answer(status, body);
     res.extensions_mut().insert(AnswerStored);

@@ -291,11 +291,10 @@ pub async fn fan_out(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
     let endpoints = repo::enabled_endpoints(&mut tx).await?;
-    for (event_id, event_type) in &events {
-        repo::fan_out(&mut tx, event_id, event_type, &endpoints, now).await?;
-        if state.config.event_bus.is_some() {
-            crate::event_bus::repo::enqueue(&mut tx, event_id, now).await?;
-        }
+    repo::fan_out(&mut tx, &events, &endpoints, now).await?;
+    if state.config.event_bus.is_some() {
+        let ids: Vec<&str> = events.iter().map(|(id, _)| id.as_str()).collect();
+        crate::event_bus::repo::enqueue(&mut tx, &ids, now).await?;
     }
     tx.commit().await?;
     Ok(events.len())

@@ -176,36 +176,70 @@ pub async fn unfanned_events(db: &Db, limit: i64) -> Result<Vec<(String, String)
         .collect()
 }
 
-/// Makes one pending delivery per endpoint that wants the event, and marks the event fanned
-/// out, in one transaction. A repeat (another instance, a crash before the mark) adds nothing.
+/// Rows per multi-row statement of the relay: 7 parameters a row at most (3,584 a statement),
+/// far under SQLite's 32,766 and PostgreSQL's 65,535.
+const ROWS_PER_STATEMENT: usize = 512;
+
+/// Makes one pending delivery per endpoint that wants each event, and marks the events fanned
+/// out, in the caller's transaction and in a few multi-row statements (not two per event). A
+/// repeat (another instance, a crash before the mark) adds nothing.
 pub async fn fan_out(
     tx: &mut Tx,
-    event_id: &str,
-    event_type: &str,
+    events: &[(String, String)],
     endpoints: &[EndpointRecord],
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    for endpoint in endpoints.iter().filter(|e| e.wants(event_type)) {
-        sqlx::query(
+    let deliveries: Vec<(&str, &str, &str)> = events
+        .iter()
+        .flat_map(|(event_id, event_type)| {
+            endpoints
+                .iter()
+                .filter(|e| e.wants(event_type))
+                .map(move |e| (e.id.as_str(), event_id.as_str(), event_type.as_str()))
+        })
+        .collect();
+    for chunk in deliveries.chunks(ROWS_PER_STATEMENT) {
+        const COLUMNS: usize = 7;
+        let rows = (0..chunk.len())
+            .map(|r| {
+                let at = |i: usize| r * COLUMNS + i;
+                format!(
+                    "({}, 'pending', 0, {})",
+                    placeholders(at(1), 4),
+                    placeholders(at(5), 3)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
             "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, status, attempts, \
-             next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7) \
-             ON CONFLICT (endpoint_id, event_id) DO NOTHING",
-        )
-        .bind(new_id("whd"))
-        .bind(&endpoint.id)
-        .bind(event_id)
-        .bind(event_type)
-        .bind(now_ms)
-        .bind(now_ms)
-        .bind(now_ms)
-        .execute(&mut **tx)
-        .await?;
+             next_attempt_at, created_at, updated_at) VALUES {rows} \
+             ON CONFLICT (endpoint_id, event_id) DO NOTHING"
+        );
+        let mut query = sqlx::query(&sql);
+        for (endpoint_id, event_id, event_type) in chunk {
+            query = query
+                .bind(new_id("whd"))
+                .bind(*endpoint_id)
+                .bind(*event_id)
+                .bind(*event_type)
+                .bind(now_ms)
+                .bind(now_ms)
+                .bind(now_ms);
+        }
+        query.execute(&mut **tx).await?;
     }
-    sqlx::query("UPDATE events SET published_at = $1 WHERE id = $2 AND published_at IS NULL")
-        .bind(now_ms)
-        .bind(event_id)
-        .execute(&mut **tx)
-        .await?;
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE events SET published_at = $1 WHERE published_at IS NULL AND id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now_ms);
+        for (event_id, _) in chunk {
+            query = query.bind(event_id);
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -333,18 +367,7 @@ pub async fn record_attempts(db: &Db, attempts: &[Attempted]) -> Result<Vec<Stri
     }
     let mut tx = db.begin_write().await?;
     insert_attempts(&mut tx, attempts).await?;
-    for a in attempts {
-        sqlx::query(
-            "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, \
-             next_attempt_at = $2, locked_until = NULL, updated_at = $3 WHERE id = $4",
-        )
-        .bind(a.status)
-        .bind(a.next_attempt_at)
-        .bind(a.attempt.at)
-        .bind(&a.delivery.id)
-        .execute(&mut *tx)
-        .await?;
-    }
+    update_deliveries(&mut tx, attempts).await?;
     // Health, once per endpoint of the batch: any success means it answers; otherwise its
     // earliest failure here counts.
     let mut health: BTreeMap<&str, (bool, i64)> = BTreeMap::new();
@@ -372,28 +395,58 @@ pub async fn record_attempts(db: &Db, attempts: &[Attempted]) -> Result<Vec<Stri
     Ok(disabled)
 }
 
-/// The attempts of a batch in one multi-row INSERT.
+/// The attempts of a batch in multi-row INSERTs.
 async fn insert_attempts(tx: &mut Tx, attempts: &[Attempted]) -> Result<(), sqlx::Error> {
-    const COLUMNS: usize = 6;
-    let rows = (0..attempts.len())
-        .map(|r| format!("({})", placeholders(r * COLUMNS + 1, COLUMNS)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "INSERT INTO webhook_attempts (delivery_id, at, http_status, error, latency_ms, \
-         response_body) VALUES {rows}"
-    );
-    let mut query = sqlx::query(&sql);
-    for a in attempts {
-        query = query
-            .bind(&a.delivery.id)
-            .bind(a.attempt.at)
-            .bind(a.attempt.http_status.map(i64::from))
-            .bind(&a.attempt.error)
-            .bind(a.attempt.latency_ms)
-            .bind(&a.attempt.response_body);
+    for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
+        const COLUMNS: usize = 6;
+        let rows = (0..chunk.len())
+            .map(|r| format!("({})", placeholders(r * COLUMNS + 1, COLUMNS)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO webhook_attempts (delivery_id, at, http_status, error, latency_ms, \
+             response_body) VALUES {rows}"
+        );
+        let mut query = sqlx::query(&sql);
+        for a in chunk {
+            query = query
+                .bind(&a.delivery.id)
+                .bind(a.attempt.at)
+                .bind(a.attempt.http_status.map(i64::from))
+                .bind(&a.attempt.error)
+                .bind(a.attempt.latency_ms)
+                .bind(&a.attempt.response_body);
+        }
+        query.execute(&mut **tx).await?;
     }
-    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Each attempted delivery's next state, its lease released, in multi-row `UPDATE ... FROM`
+/// statements over the attempts' values (SQLite 3.33+ and PostgreSQL both take this form).
+async fn update_deliveries(tx: &mut Tx, attempts: &[Attempted]) -> Result<(), sqlx::Error> {
+    for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
+        const COLUMNS: usize = 4;
+        let rows = (0..chunk.len())
+            .map(|r| format!("({})", placeholders(1 + r * COLUMNS, COLUMNS)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "WITH v (id, status, next_attempt_at, at) AS (VALUES {rows}) \
+             UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1, \
+             next_attempt_at = v.next_attempt_at, locked_until = NULL, updated_at = v.at \
+             FROM v WHERE webhook_deliveries.id = v.id"
+        );
+        let mut query = sqlx::query(&sql);
+        for a in chunk {
+            query = query
+                .bind(&a.delivery.id)
+                .bind(a.status)
+                .bind(a.next_attempt_at)
+                .bind(a.attempt.at);
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 

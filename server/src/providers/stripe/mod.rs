@@ -430,7 +430,7 @@ impl PaymentProvider for StripeProvider {
             self.clock.now_secs(),
         )
         .map_err(|e| ProviderError::Unverified(e.to_string()))?;
-        let event: objects::Event =
+        let event: objects::EventHeader =
             serde_json::from_slice(body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
         if event.id.is_empty() {
             return Err(ProviderError::Malformed("event without id".into()));

@@ -105,6 +105,15 @@ pub struct Event {
     pub data: EventData,
 }
 
+/// What a webhook's receipt needs of its event: its id and type. The object is skipped, not
+/// built (the worker reads it later), so acknowledging a delivery costs no allocation per field.
+#[derive(Debug, Deserialize)]
+pub struct EventHeader {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct EventData {
