@@ -1,13 +1,16 @@
 //! A write made only of INSERTs, kept as values ([`Insert`]) so that it can be sent the cheapest
-//! way each backend allows ([`Db::insert_all`]): on PostgreSQL as one statement (the inserts
-//! joined as data-modifying `WITH` clauses, which commit or fail together in one round trip
-//! instead of BEGIN, one round trip per insert, and COMMIT); on SQLite through the group writer,
-//! where round trips cost nothing and the shared sync is what counts.
+//! way each backend allows ([`Db::insert_all`]): on PostgreSQL as one statement with the writes
+//! of other requests (the inserts joined as multi-row, data-modifying `WITH` clauses, which
+//! commit or fail together in one round trip, where each write alone took BEGIN, one round trip
+//! per insert, and COMMIT); on SQLite through the group writer, where round trips cost nothing
+//! and the shared sync is what counts.
 
-use super::{Backend, Db, Tx};
+use super::{Db, Tx};
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::Any;
+use sqlx::{Any, AnyPool};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
 
 /// A value for one placeholder. Only the kinds paygate's columns hold: text and integers
 /// (timestamps, minor units), either possibly NULL.
@@ -54,7 +57,7 @@ impl Insert {
 
 fn bind<'q>(
     mut query: Query<'q, Any, AnyArguments<'q>>,
-    values: &'q [Value],
+    values: impl IntoIterator<Item = &'q Value>,
 ) -> Query<'q, Any, AnyArguments<'q>> {
     for value in values {
         query = match value {
@@ -65,28 +68,57 @@ fn bind<'q>(
     query
 }
 
-/// PostgreSQL: `inserts` as one statement, `WITH w1 AS (first), w2 AS (second) last`, each
-/// insert's placeholders moved past those of the inserts before it. PostgreSQL runs every
-/// data-modifying `WITH` clause to completion whether or not its result is read, and the
-/// statement is atomic: a constraint violation in any part leaves nothing written.
-fn joined(inserts: &[Insert]) -> String {
-    let mut sql = String::new();
-    let mut offset = 0;
-    let last = inserts.len() - 1;
-    for (i, insert) in inserts.iter().enumerate() {
-        let part = renumbered(insert.sql, offset);
-        if i < last {
-            sql.push_str(if i == 0 { "WITH " } else { ", " });
-            sql.push_str(&format!("w{i} AS ({part})"));
-        } else {
-            if i > 0 {
-                sql.push(' ');
-            }
-            sql.push_str(&part);
+/// PostgreSQL: `inserts` as one statement. Inserts with the same text become one multi-row
+/// INSERT (their rows in the order given), and the distinct INSERTs are joined as
+/// `WITH w0 AS (first), w1 AS (second) last`, each part's placeholders moved past those before
+/// it. PostgreSQL runs every data-modifying `WITH` clause to completion whether or not its
+/// result is read, and the statement is atomic: a constraint violation in any part leaves
+/// nothing written. Returns the statement and its values in placeholder order.
+fn joined<'i>(inserts: &[&'i Insert]) -> (String, Vec<&'i Value>) {
+    // The distinct statements in order of first appearance, each with its inserts.
+    let mut groups: Vec<(&'static str, Vec<&'i Insert>)> = Vec::new();
+    for insert in inserts {
+        match groups.iter_mut().find(|(sql, _)| *sql == insert.sql) {
+            Some((_, members)) => members.push(insert),
+            None => groups.push((insert.sql, vec![insert])),
         }
-        offset += insert.values.len();
     }
-    sql
+    let mut parts = Vec::with_capacity(groups.len());
+    let mut values = Vec::new();
+    for (sql, members) in &groups {
+        let rows = sql.rfind(" VALUES ").map(|at| sql.split_at(at + 8));
+        match rows {
+            Some((head, row)) if members.len() > 1 => {
+                let rows = members
+                    .iter()
+                    .map(|insert| {
+                        let row = renumbered(row, values.len());
+                        values.extend(insert.values.iter());
+                        row
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                parts.push(format!("{head}{rows}"));
+            }
+            _ => {
+                for insert in members {
+                    parts.push(renumbered(insert.sql, values.len()));
+                    values.extend(insert.values.iter());
+                }
+            }
+        }
+    }
+    let last = parts.pop().expect("at least one insert");
+    let mut sql = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        sql.push_str(if i == 0 { "WITH " } else { ", " });
+        sql.push_str(&format!("w{i} AS ({part})"));
+    }
+    if !parts.is_empty() {
+        sql.push(' ');
+    }
+    sql.push_str(&last);
+    (sql, values)
 }
 
 /// `sql` with every placeholder `$n` written `$(n + offset)`. The statements given to
@@ -119,27 +151,18 @@ fn renumbered(sql: &str, offset: usize) -> String {
 }
 
 impl Db {
-    /// Writes `inserts` atomically, answering only once they are durable: on PostgreSQL as one
-    /// statement (one round trip, see [`joined`]); on SQLite in the group writer's shared
-    /// transaction ([`Db::write`]), where a failing insert undoes this write's other inserts
-    /// and nothing else. A unique violation is returned as such on both.
+    /// Writes `inserts` atomically, answering only once they are durable. On PostgreSQL the
+    /// writes of concurrent requests are sent together as one statement ([`Batcher`]): one
+    /// round trip, one executor start and one commit for all of them. On SQLite they share the
+    /// group writer's transaction ([`Db::write`]), where a failing insert undoes this write's
+    /// other inserts and nothing else. A unique violation is returned as such on both.
     pub async fn insert_all(&self, inserts: Vec<Insert>) -> Result<(), sqlx::Error> {
         if inserts.is_empty() {
             return Ok(());
         }
-        match self.backend {
-            Backend::Postgres => {
-                let sql = joined(&inserts);
-                let values: Vec<Value> = inserts
-                    .into_iter()
-                    .flat_map(|insert| insert.values)
-                    .collect();
-                bind(sqlx::query(&sql), &values)
-                    .execute(&self.pool)
-                    .await
-                    .map(|_| ())
-            }
-            Backend::Sqlite => {
+        match &self.inserts {
+            Some(batcher) => batcher.write(self, inserts).await,
+            None => {
                 self.write(move |tx| {
                     Box::pin(async move {
                         for insert in &inserts {
@@ -152,6 +175,84 @@ impl Db {
             }
         }
     }
+}
+
+/// Most writes one statement carries: a checkout session's write has 29 values, so a full
+/// batch has under 2,000 (PostgreSQL allows 65,535).
+const MAX_BATCH: usize = 64;
+
+#[derive(Debug)]
+struct Pending {
+    inserts: Vec<Insert>,
+    done: oneshot::Sender<Result<(), sqlx::Error>>,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    pending: Vec<Pending>,
+    writing: bool,
+}
+
+/// Group commit for [`Db::insert_all`] on PostgreSQL: writes that arrive while a statement is
+/// running go together in the next one. The statements are sent by a task of their own, started
+/// by the first write that finds none running and ending when nothing is queued, so a request
+/// dropped halfway cannot leave a batch half-sent. A batch that fails (a key taken by a
+/// concurrent request, a lost connection) is sent again write by write, so each write gets its
+/// own answer and one write's conflict costs the others nothing but the retry.
+#[derive(Debug, Default)]
+pub(super) struct Batcher {
+    queue: Mutex<Queue>,
+}
+
+impl Batcher {
+    async fn write(self: &Arc<Self>, db: &Db, inserts: Vec<Insert>) -> Result<(), sqlx::Error> {
+        let (done, answer) = oneshot::channel();
+        let start_writer = {
+            let mut queue = self.queue.lock().expect("insert batcher lock");
+            queue.pending.push(Pending { inserts, done });
+            !std::mem::replace(&mut queue.writing, true)
+        };
+        if start_writer {
+            tokio::spawn(send_batches(self.clone(), db.pool.clone()));
+        }
+        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+}
+
+/// Sends what is queued, batch after batch, until the queue is empty.
+async fn send_batches(batcher: Arc<Batcher>, pool: AnyPool) {
+    loop {
+        let batch: Vec<Pending> = {
+            let mut queue = batcher.queue.lock().expect("insert batcher lock");
+            if queue.pending.is_empty() {
+                queue.writing = false;
+                return;
+            }
+            let n = queue.pending.len().min(MAX_BATCH);
+            queue.pending.drain(..n).collect()
+        };
+        let all: Vec<&Insert> = batch.iter().flat_map(|p| p.inserts.iter()).collect();
+        let sent = send(&pool, &all).await;
+        if sent.is_ok() || batch.len() == 1 {
+            let mut sent = Some(sent);
+            for p in batch {
+                let _ = p.done.send(sent.take().unwrap_or(Ok(())));
+            }
+            continue;
+        }
+        for p in batch {
+            let own: Vec<&Insert> = p.inserts.iter().collect();
+            let _ = p.done.send(send(&pool, &own).await);
+        }
+    }
+}
+
+async fn send(pool: &AnyPool, inserts: &[&Insert]) -> Result<(), sqlx::Error> {
+    let (sql, values) = joined(inserts);
+    bind(sqlx::query(&sql), values)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 #[cfg(test)]
@@ -169,18 +270,49 @@ mod tests {
                 .int(3)
                 .text(None),
         ];
+        let refs: Vec<&Insert> = inserts.iter().collect();
+        let (sql, values) = joined(&refs);
         assert_eq!(
-            joined(&inserts),
+            sql,
             "WITH w0 AS (INSERT INTO a (x, y) VALUES ($1, $2)), \
              w1 AS (INSERT INTO b (x) VALUES ($3)) \
              INSERT INTO c (x, y, z) VALUES ($4, 'done', $5)"
         );
+        assert_eq!(values.len(), 5);
     }
 
     #[test]
     fn a_single_insert_is_sent_as_it_is() {
-        let one = vec![Insert::new("INSERT INTO a (x) VALUES ($1)").int(1)];
-        assert_eq!(joined(&one), "INSERT INTO a (x) VALUES ($1)");
+        let one = Insert::new("INSERT INTO a (x) VALUES ($1)").int(1);
+        assert_eq!(joined(&[&one]).0, "INSERT INTO a (x) VALUES ($1)");
+    }
+
+    #[test]
+    fn the_same_insert_of_several_writes_becomes_one_multi_row_insert_in_their_order() {
+        let session = |id: &str| {
+            Insert::new("INSERT INTO s (id, status) VALUES ($1, 'open')").text(id.to_string())
+        };
+        let event = |id: &str| {
+            Insert::new("INSERT INTO e (id, at) VALUES ($1, $2)")
+                .text(id.to_string())
+                .int(7)
+        };
+        let writes = [session("s1"), event("e1"), session("s2"), event("e2")];
+        let refs: Vec<&Insert> = writes.iter().collect();
+        let (sql, values) = joined(&refs);
+        assert_eq!(
+            sql,
+            "WITH w0 AS (INSERT INTO s (id, status) VALUES ($1, 'open'), ($2, 'open')) \
+             INSERT INTO e (id, at) VALUES ($3, $4), ($5, $6)"
+        );
+        let texts: Vec<String> = values
+            .iter()
+            .map(|v| match v {
+                Value::Text(t) => t.clone().unwrap_or_default(),
+                Value::Int(i) => i.unwrap_or_default().to_string(),
+            })
+            .collect();
+        assert_eq!(texts, ["s1", "s2", "e1", "7", "e2", "7"]);
     }
 
     #[test]

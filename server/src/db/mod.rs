@@ -87,6 +87,8 @@ pub struct Db {
     write_turn: Option<Arc<Mutex<()>>>,
     /// SQLite: the group writer's queue ([`Db::write`]).
     group: Option<mpsc::Sender<Job>>,
+    /// PostgreSQL: the group commit of [`Db::insert_all`].
+    inserts: Option<Arc<insert::Batcher>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -128,6 +130,7 @@ impl Db {
                 backend: Backend::Sqlite,
                 write_turn: Some(write_turn),
                 group: Some(group),
+                inserts: None,
             })
         } else {
             let pool = AnyPoolOptions::new()
@@ -140,6 +143,7 @@ impl Db {
                 backend: Backend::Postgres,
                 write_turn: None,
                 group: None,
+                inserts: Some(Arc::default()),
             })
         }
     }

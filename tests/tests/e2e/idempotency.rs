@@ -222,29 +222,34 @@ async fn a_key_held_by_a_dead_instance_is_taken_over_without_a_second_session(db
     app.stop().await;
 }
 
-/// Forty session creations at once: thirty-two with keys of their own, eight sharing one key.
-/// On SQLite they are committed in groups (one transaction, a savepoint each), where the
-/// shared key's losers fail alone and are answered with the winner's session; every other
-/// request gets its own session, stored once.
+/// Forty-eight session creations at once: thirty-two with keys of their own, eight sharing one
+/// key, eight without a key. Concurrent writes are committed together: on SQLite in one
+/// transaction with a savepoint each, where the shared key's losers fail alone; on PostgreSQL
+/// as one statement, which the twins' conflict fails as a whole, and which is then sent again
+/// write by write. Either way the losers are answered with the winner's session and every other
+/// request gets its own session, stored once with its event.
 async fn concurrent_sessions_commit_together_and_twins_get_one(db: TestDb) {
     let app = spawn_app(&db, AppOptions::default()).await;
     let body = json!({ "amount": "3.00", "currency": "EUR" });
-    let requests = (0..40).map(|i| {
-        let key = if i < 32 {
-            format!("group-{i}")
-        } else {
-            "group-twin".to_string()
+    let requests = (0..48).map(|i| {
+        let key = match i {
+            0..32 => Some(format!("group-{i}")),
+            32..40 => Some("group-twin".to_string()),
+            _ => None,
         };
         let (app, body) = (&app, &body);
         async move {
-            let res = app.post_idem("/v1/checkout/sessions", body, &key).await;
+            let res = match &key {
+                Some(key) => app.post_idem("/v1/checkout/sessions", body, key).await,
+                None => app.post("/v1/checkout/sessions", body).await,
+            };
             (key, json_with_status(res, 201).await)
         }
     });
     let answers = join_all(requests).await;
     let twins: std::collections::HashSet<String> = answers
         .iter()
-        .filter(|(k, _)| k == "group-twin")
+        .filter(|(k, _)| k.as_deref() == Some("group-twin"))
         .map(|(_, s)| s["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(twins.len(), 1, "one session for the shared key");
@@ -252,10 +257,16 @@ async fn concurrent_sessions_commit_together_and_twins_get_one(db: TestDb) {
         .iter()
         .map(|(_, s)| s["id"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(all.len(), 33);
+    assert_eq!(all.len(), 41);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM checkout_sessions").await,
-        33
+        41
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM events WHERE type = 'checkout.session.created'")
+            .await,
+        41,
+        "one event per session"
     );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM idempotency_keys WHERE state = 'done'")
