@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn later_inserts_have_their_placeholders_moved_past_the_earlier_ones() {
-        let inserts = vec![
+        let inserts = [
             Insert::new("INSERT INTO a (x, y) VALUES ($1, $2)")
                 .int(1)
                 .text("one".to_string()),
