@@ -190,12 +190,18 @@ struct Pending {
 #[derive(Debug, Default)]
 struct Queue {
     pending: Vec<Pending>,
-    writing: bool,
+    /// Sender tasks running, at most [`MAX_SENDERS`].
+    senders: usize,
 }
 
+/// Statements in flight at once. One would leave the machine idle while its commit waits for
+/// the disk; a few keep PostgreSQL busy and still gather concurrent writes into each.
+const MAX_SENDERS: usize = 6;
+
 /// Group commit for [`Db::insert_all`] on PostgreSQL: writes that arrive while a statement is
-/// running go together in the next one. The statements are sent by a task of their own, started
-/// by the first write that finds none running and ending when nothing is queued, so a request
+/// running go together in a next one. The statements are sent by tasks of their own (up to
+/// [`MAX_SENDERS`]), started by writes that find fewer running and ending when nothing is
+/// queued, so a request
 /// dropped halfway cannot leave a batch half-sent. A batch that fails (a key taken by a
 /// concurrent request, a lost connection) is sent again write by write, so each write gets its
 /// own answer and one write's conflict costs the others nothing but the retry.
@@ -210,7 +216,9 @@ impl Batcher {
         let start_writer = {
             let mut queue = self.queue.lock().expect("insert batcher lock");
             queue.pending.push(Pending { inserts, done });
-            !std::mem::replace(&mut queue.writing, true)
+            let start = queue.senders < MAX_SENDERS;
+            queue.senders += usize::from(start);
+            start
         };
         if start_writer {
             tokio::spawn(send_batches(self.clone(), db.pool.clone()));
@@ -225,7 +233,7 @@ async fn send_batches(batcher: Arc<Batcher>, pool: AnyPool) {
         let batch: Vec<Pending> = {
             let mut queue = batcher.queue.lock().expect("insert batcher lock");
             if queue.pending.is_empty() {
-                queue.writing = false;
+                queue.senders -= 1;
                 return;
             }
             let n = queue.pending.len().min(MAX_BATCH);
