@@ -7,10 +7,6 @@ use paygate::{clock::Clock, inbox, telemetry};
 use shared::api::ProviderName;
 use std::process::ExitCode;
 
-/// mimalloc rather than the system allocator: measured in docs/BENCHMARKS.md.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = cli::parse();
