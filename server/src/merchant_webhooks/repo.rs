@@ -229,9 +229,13 @@ pub async fn fan_out(
         }
         query.execute(&mut **tx).await?;
     }
+    // By id alone: with `published_at IS NULL` beside the list, PostgreSQL planned the update
+    // through the `(published_at, seq)` index and walked the whole unpublished backlog for each
+    // statement (the drain of a 100,000-event backlog fell to about 500/s). Marking an event a
+    // second time (another instance fanned it out too) only moves its time.
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "UPDATE events SET published_at = $1 WHERE published_at IS NULL AND id IN ({})",
+            "UPDATE events SET published_at = $1 WHERE id IN ({})",
             placeholders(2, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(now_ms);
