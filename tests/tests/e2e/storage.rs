@@ -240,5 +240,8 @@ async fn database_constraints_guard_money_columns(db: TestDb) {
         paygate::db::is_unique_violation(&err),
         "one payment per provider object: {err}"
     );
+    // Ended before the app stops: an open write transaction holds SQLite's write lock (and the
+    // process's write turn), which the background jobs finishing their work would wait for.
+    tx.rollback().await.unwrap();
     app.stop().await;
 }
