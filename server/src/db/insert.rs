@@ -28,7 +28,8 @@ pub struct Insert {
 }
 
 impl Insert {
-    /// `sql` must be a single INSERT without `RETURNING`, its placeholders numbered from `$1`.
+    /// `sql` must be a single INSERT that ends with its one `VALUES (...)` tuple (no
+    /// `ON CONFLICT`, no `RETURNING`), its placeholders numbered from `$1`.
     pub fn new(sql: &'static str) -> Insert {
         Insert {
             sql,
@@ -86,7 +87,10 @@ fn joined<'i>(inserts: &[&'i Insert]) -> (String, Vec<&'i Value>) {
     let mut parts = Vec::with_capacity(groups.len());
     let mut values = Vec::new();
     for (sql, members) in &groups {
-        let rows = sql.rfind(" VALUES ").map(|at| sql.split_at(at + 8));
+        let rows = sql
+            .rfind(" VALUES ")
+            .map(|at| sql.split_at(at + 8))
+            .filter(|(_, row)| is_one_tuple(row));
         match rows {
             Some((head, row)) if members.len() > 1 => {
                 let rows = members
@@ -119,6 +123,26 @@ fn joined<'i>(inserts: &[&'i Insert]) -> (String, Vec<&'i Value>) {
     }
     sql.push_str(&last);
     (sql, values)
+}
+
+/// Whether `text` is exactly one parenthesised tuple, so that rows can be repeated after
+/// `VALUES` (anything after the tuple, such as `ON CONFLICT`, would be repeated with it).
+fn is_one_tuple(text: &str) -> bool {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i == text.len() - 1;
+                }
+            }
+            _ if depth == 0 => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// `sql` with every placeholder `$n` written `$(n + offset)`. The statements given to
@@ -202,9 +226,10 @@ const MAX_SENDERS: usize = 6;
 /// running go together in a next one. The statements are sent by tasks of their own (up to
 /// [`MAX_SENDERS`]), started by writes that find fewer running and ending when nothing is
 /// queued, so a request
-/// dropped halfway cannot leave a batch half-sent. A batch that fails (a key taken by a
-/// concurrent request, a lost connection) is sent again write by write, so each write gets its
-/// own answer and one write's conflict costs the others nothing but the retry.
+/// dropped halfway cannot leave a batch half-sent. A batch that the database refuses (a key
+/// taken by a concurrent request) is sent again write by write, so each write gets its own
+/// answer and one write's conflict costs the others nothing but the retry; a batch lost with
+/// its connection fails for all its writes alike.
 #[derive(Debug, Default)]
 pub(super) struct Batcher {
     queue: Mutex<Queue>,
@@ -229,11 +254,16 @@ impl Batcher {
 
 /// Sends what is queued, batch after batch, until the queue is empty.
 async fn send_batches(batcher: Arc<Batcher>, pool: AnyPool) {
+    let mut slot = SenderSlot {
+        batcher,
+        released: false,
+    };
     loop {
         let batch: Vec<Pending> = {
-            let mut queue = batcher.queue.lock().expect("insert batcher lock");
+            let mut queue = slot.batcher.queue.lock().expect("insert batcher lock");
             if queue.pending.is_empty() {
                 queue.senders -= 1;
+                slot.released = true;
                 return;
             }
             let n = queue.pending.len().min(MAX_BATCH);
@@ -241,16 +271,52 @@ async fn send_batches(batcher: Arc<Batcher>, pool: AnyPool) {
         };
         let all: Vec<&Insert> = batch.iter().flat_map(|p| p.inserts.iter()).collect();
         let sent = send(&pool, &all).await;
-        if sent.is_ok() || batch.len() == 1 {
-            let mut sent = Some(sent);
-            for p in batch {
-                let _ = p.done.send(sent.take().unwrap_or(Ok(())));
+        match sent {
+            Ok(()) => {
+                for p in batch {
+                    let _ = p.done.send(Ok(()));
+                }
             }
-            continue;
+            Err(e) if batch.len() == 1 => {
+                if let Some(p) = batch.into_iter().next() {
+                    let _ = p.done.send(Err(e));
+                }
+            }
+            // A constraint of one write (a key taken): the others are sent again, each alone,
+            // and each gets its own answer. A write whose request has gone is not sent again.
+            Err(sqlx::Error::Database(_)) => {
+                for p in batch {
+                    if p.done.is_closed() {
+                        continue;
+                    }
+                    let own: Vec<&Insert> = p.inserts.iter().collect();
+                    let _ = p.done.send(send(&pool, &own).await);
+                }
+            }
+            // The connection or the pool failed, for all of them alike: sending each again
+            // would only wait out the same failure once per write.
+            Err(e) => {
+                for p in batch {
+                    let _ = p.done.send(Err(super::grouped_failure(&e)));
+                }
+            }
         }
-        for p in batch {
-            let own: Vec<&Insert> = p.inserts.iter().collect();
-            let _ = p.done.send(send(&pool, &own).await);
+    }
+}
+
+/// A sender's place in [`Queue::senders`], given back if the task ends other than by finding
+/// the queue empty (a panic), so that later writes still find a sender to start.
+struct SenderSlot {
+    batcher: Arc<Batcher>,
+    released: bool,
+}
+
+impl Drop for SenderSlot {
+    fn drop(&mut self) {
+        if !self.released {
+            if let Ok(mut queue) = self.batcher.queue.lock() {
+                queue.senders -= 1;
+            }
         }
     }
 }
@@ -321,6 +387,24 @@ mod tests {
             })
             .collect();
         assert_eq!(texts, ["s1", "s2", "e1", "7", "e2", "7"]);
+    }
+
+    #[test]
+    fn an_insert_with_a_clause_after_its_values_is_not_repeated_per_row() {
+        let upsert = |id: &str| {
+            Insert::new("INSERT INTO s (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")
+                .text(id.to_string())
+        };
+        let writes = [upsert("a"), upsert("b")];
+        let refs: Vec<&Insert> = writes.iter().collect();
+        assert_eq!(
+            joined(&refs).0,
+            "WITH w0 AS (INSERT INTO s (id) VALUES ($1) ON CONFLICT (id) DO NOTHING) \
+             INSERT INTO s (id) VALUES ($2) ON CONFLICT (id) DO NOTHING"
+        );
+        assert!(is_one_tuple("($1, 'a (b)', $2)"));
+        assert!(!is_one_tuple("($1) ON CONFLICT DO NOTHING"));
+        assert!(!is_one_tuple("($1), ($2)"));
     }
 
     #[test]
