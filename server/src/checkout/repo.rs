@@ -54,7 +54,7 @@ pub fn inserts(
     .int(s.expires_at)
     .int(s.created_at)
     .int(s.created_at);
-    let (_, event) = events::repo::insert(
+    let event = events::repo::insert(
         "checkout.session.created",
         &s.id,
         &json!(s.event_object(public_url, s.created_at, None)),

@@ -71,6 +71,15 @@ pub fn placeholders(from: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// `"($from, ...), ($from+columns, ...), ..."`: `rows` tuples of `columns` numbered
+/// placeholders each, for a multi-row `VALUES`, bound row by row by the caller.
+pub fn value_rows(from: usize, rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(from + r * columns, columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -325,5 +334,11 @@ mod placeholder_tests {
         assert_eq!(super::placeholders(1, 3), "$1, $2, $3");
         assert_eq!(super::placeholders(7, 2), "$7, $8");
         assert_eq!(super::placeholders(1, 0), "");
+    }
+
+    #[test]
+    fn value_rows_number_each_row_after_the_last() {
+        assert_eq!(super::value_rows(1, 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::value_rows(3, 1, 2), "($3, $4)");
     }
 }

@@ -33,14 +33,9 @@ pub async fn record_data(
 }
 
 /// The event [`record`] appends, as an [`Insert`] for a write made only of inserts
-/// (`Db::insert_all`); with the new event's id.
-pub fn insert(
-    kind: &str,
-    object_id: &str,
-    object: &serde_json::Value,
-    now_ms: i64,
-) -> (String, Insert) {
-    insert_data(kind, object_id, &json!({ "object": object }), now_ms)
+/// (`Db::insert_all`).
+pub fn insert(kind: &str, object_id: &str, object: &serde_json::Value, now_ms: i64) -> Insert {
+    insert_data(kind, object_id, &json!({ "object": object }), now_ms).1
 }
 
 fn insert_data(

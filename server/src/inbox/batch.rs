@@ -10,7 +10,7 @@
 //! (`Db::write`).
 
 use super::store::Stored;
-use crate::db::Db;
+use crate::db::{value_rows, Db};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
@@ -99,24 +99,10 @@ async fn insert(
     db: &Db,
     batch: &[Pending],
 ) -> Result<HashMap<(String, String), usize>, sqlx::Error> {
-    let mut sql = String::from(INSERT);
-    for i in 0..batch.len() {
-        let b = i * 6;
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6
-        ));
-    }
-    sql.push_str(ON_CONFLICT);
-    sql.push_str(" RETURNING provider, event_id");
+    let sql = format!(
+        "{INSERT}{}{ON_CONFLICT} RETURNING provider, event_id",
+        value_rows(1, batch.len(), 6)
+    );
     let mut query = sqlx::query_as::<_, (String, String)>(&sql);
     for p in batch {
         query = query

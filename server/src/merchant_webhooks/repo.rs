@@ -1,6 +1,6 @@
 //! SQL for merchant webhook endpoints, their deliveries and the attempts of each.
 
-use crate::db::{placeholders, Db, Row, Tx};
+use crate::db::{placeholders, value_rows, Db, Row, Tx};
 use crate::ids::new_id;
 use serde_json::json;
 use shared::api::{WebhookAttempt, WebhookDelivery, WebhookEndpoint};
@@ -402,11 +402,7 @@ pub async fn record_attempts(db: &Db, attempts: &[Attempted]) -> Result<Vec<Stri
 /// The attempts of a batch in multi-row INSERTs.
 async fn insert_attempts(tx: &mut Tx, attempts: &[Attempted]) -> Result<(), sqlx::Error> {
     for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
-        const COLUMNS: usize = 6;
-        let rows = (0..chunk.len())
-            .map(|r| format!("({})", placeholders(r * COLUMNS + 1, COLUMNS)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = value_rows(1, chunk.len(), 6);
         let sql = format!(
             "INSERT INTO webhook_attempts (delivery_id, at, http_status, error, latency_ms, \
              response_body) VALUES {rows}"
@@ -430,11 +426,7 @@ async fn insert_attempts(tx: &mut Tx, attempts: &[Attempted]) -> Result<(), sqlx
 /// statements over the attempts' values (SQLite 3.33+ and PostgreSQL both take this form).
 async fn update_deliveries(tx: &mut Tx, attempts: &[Attempted]) -> Result<(), sqlx::Error> {
     for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
-        const COLUMNS: usize = 4;
-        let rows = (0..chunk.len())
-            .map(|r| format!("({})", placeholders(1 + r * COLUMNS, COLUMNS)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = value_rows(1, chunk.len(), 4);
         let sql = format!(
             "WITH v (id, status, next_attempt_at, at) AS (VALUES {rows}) \
              UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1, \
