@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
+ESBUILD_VERSION=0.25.12
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -33,6 +34,12 @@ fi
 if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
   say "installing wasm-opt (binaryen $BINARYEN_VERSION from npm; Debian's is too old)"
   npm install -g "binaryen@$BINARYEN_VERSION"
+fi
+
+# Minifies wasm-bindgen's JS glue (scripts/build-frontend.sh): Trunk's own minifier cannot parse it.
+if ! esbuild --version 2>/dev/null | grep -qx "$ESBUILD_VERSION"; then
+  say "installing esbuild $ESBUILD_VERSION (npm)"
+  npm install -g "esbuild@$ESBUILD_VERSION"
 fi
 
 if [ "${1:-}" = "--browser" ]; then

@@ -2,8 +2,8 @@
 //! path, and what a failed response's problem document (RFC 9457, `application/problem+json`)
 //! says. Each app builds its own error type from [`Problem`].
 
+use crate::json::Json;
 use gloo_net::http::Response;
-use serde::Deserialize;
 
 /// The longest id [`plausible_id`] accepts.
 pub const MAX_ID_LEN: usize = 128;
@@ -38,32 +38,23 @@ pub struct Problem {
     pub param: Option<String>,
 }
 
-/// Only the fields the apps read; each one is optional, so any JSON object is read as far as it
-/// goes and anything else (a proxy's HTML error page, an empty body) as an empty one.
-#[derive(Deserialize, Default)]
-struct ProblemBody {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    detail: Option<String>,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    param: Option<String>,
-}
-
 impl Problem {
     /// The problem of a failed response with this status and body text.
+    ///
+    /// Only the fields the apps read, each only when it is a string: any JSON object is read as
+    /// far as it goes, and anything else (a proxy's HTML error page, an empty body) as an empty
+    /// one. Read with the browser's parser ([`crate::json`]).
     pub fn from_body(status: u16, body: &str) -> Problem {
-        let body = serde_json::from_str::<ProblemBody>(body).unwrap_or_default();
+        let body = Json::parse(body);
+        let field = |key: &str| body.as_ref().and_then(|body| body.get(key).str());
         let non_empty = |text: Option<String>| text.filter(|text| !text.is_empty());
         Problem {
             status,
-            code: body.code.unwrap_or_default(),
-            detail: non_empty(body.detail)
-                .or_else(|| non_empty(body.title))
+            code: field("code").unwrap_or_default(),
+            detail: non_empty(field("detail"))
+                .or_else(|| non_empty(field("title")))
                 .unwrap_or_default(),
-            param: body.param,
+            param: field("param"),
         }
     }
 
@@ -134,8 +125,15 @@ mod tests {
         }
         assert_eq!("pay_Ab3dEf6hIj9kLm2nOp5qRs8t".len(), 4 + 24);
     }
+}
 
-    #[test]
+/// `Problem` reads JSON with the browser's parser, so these run in the browser.
+#[cfg(all(test, target_arch = "wasm32"))]
+mod problem_tests {
+    use super::Problem;
+    use wasm_bindgen_test::*;
+
+    #[wasm_bindgen_test]
     fn reads_a_problem_document() {
         let body = r#"{"type": "https://paygate.dev/errors/invalid_request", "title": "Bad Request",
             "status": 400, "detail": "currency must be three letters", "code": "invalid_request",
@@ -151,7 +149,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn title_stands_in_for_a_missing_detail() {
         for body in [
             r#"{"title": "Conflict", "code": "session_expired"}"#,
@@ -165,7 +163,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn anything_else_leaves_the_status_alone() {
         let empty = |status| Problem {
             status,

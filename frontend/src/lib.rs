@@ -8,10 +8,12 @@
 //! [`CheckoutState`] and a [`PayState`] value), so the rendering can be tested in a browser
 //! without a server or a provider.
 //!
-//! Both apps read ids and failed responses through one module, `http` (private).
+//! Both apps read ids and failed responses through one module, `http` (private), and JSON with
+//! the browser's parser through `json` (the widget reads all its answers that way).
 
 pub mod console;
 mod http;
+mod json;
 mod widget;
 
 pub use console::ConsoleApp;

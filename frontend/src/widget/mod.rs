@@ -6,6 +6,7 @@
 //! follow the real Stripe.js and PayPal JS SDK APIs; in sandbox mode the server points the
 //! script URLs at stand-ins with the same API.
 
+mod answers;
 mod embed;
 mod fetch;
 mod js;

@@ -272,7 +272,7 @@ impl Payments {
             .with_value(|s| {
                 s.as_ref().map(|s| {
                     (
-                        s.amount.currency.code(),
+                        s.currency.code(),
                         s.capture_mode == shared::api::CaptureMode::Manual,
                     )
                 })

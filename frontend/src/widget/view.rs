@@ -170,7 +170,7 @@ fn SessionDetails(
     actions: Option<PayActions>,
     receipt_ref: NodeRef<Section>,
 ) -> impl IntoView {
-    let total = super::locale::localized(session.amount.money());
+    let total = super::locale::localized(session.total());
     // Only an open session can be paid; expired and complete ones show no payment UI at all.
     let open = session.status == CheckoutSessionStatus::Open;
     let methods = (open && !session.providers.is_empty()).then(|| {

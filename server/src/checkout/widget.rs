@@ -31,11 +31,14 @@ pub async fn get_widget_session(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<WidgetSession>> {
     let record = widget_session(&state, &id).await?;
+    let total = Amount::from(record.money);
     Ok(axum::Json(WidgetSession {
         id: record.id.clone(),
         merchant_name: state.config.merchant_name.clone(),
         description: record.description.clone(),
-        amount: Amount::from(record.money),
+        amount: total.amount,
+        currency: total.currency,
+        amount_minor: total.amount_minor,
         line_items: record.line_items.clone(),
         status: record.effective_status(state.clock.now_ms()),
         providers: record

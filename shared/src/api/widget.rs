@@ -1,4 +1,5 @@
-use super::{Amount, CheckoutSessionStatus, LineItem, ProviderName};
+use super::{CheckoutSessionStatus, LineItem, ProviderName};
+use crate::money::{Currency, Money};
 use serde::{Deserialize, Serialize};
 
 /// What the widget shows for a checkout session (`GET /checkout/api/sessions/{id}`): nothing
@@ -9,8 +10,15 @@ pub struct WidgetSession {
     pub merchant_name: String,
     #[serde(default)]
     pub description: Option<String>,
-    #[serde(flatten)]
-    pub amount: Amount,
+    // The total is spelled out as the three fields every paygate amount has, where other
+    // responses embed an `Amount` with `#[serde(flatten)]`: a flattened field makes serde buffer
+    // the whole object before reading it, a second deserializer for every nested type that the
+    // widget's download would carry (issue 13's size budget). The JSON is the same.
+    /// Decimal string with exactly the currency's number of fraction digits.
+    pub amount: String,
+    pub currency: Currency,
+    /// The same amount in the currency's minor units: the authoritative figure.
+    pub amount_minor: i64,
     pub line_items: Vec<LineItem>,
     pub status: CheckoutSessionStatus,
     /// Providers that can take this amount, with what their scripts need.
@@ -23,6 +31,13 @@ pub struct WidgetSession {
     /// Manual capture: PayPal's script is loaded with `intent=authorize`.
     #[serde(default)]
     pub capture_mode: super::CaptureMode,
+}
+
+impl WidgetSession {
+    /// The session's total, as [`Amount::money`](super::Amount::money) reads it: `amount_minor` is authoritative.
+    pub fn total(&self) -> Money {
+        Money::from_minor(self.amount_minor, self.currency)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
