@@ -54,6 +54,7 @@ impl AppState {
             .map(|k| sha256_hex(k.expose_secret().as_bytes()));
         let event_bus = config.event_bus.is_some();
         let shared_limits = config.redis_url.is_some();
+        let inbox_batch = Arc::new(crate::inbox::batch::batcher(db.pool.clone()));
         AppState(Arc::new(Shared {
             cipher: config.data_cipher(),
             rate_limits: Arc::new(RateLimits::new(
@@ -71,7 +72,7 @@ impl AppState {
             clock,
             providers,
             inbox_wakeup: Arc::new(Notify::new()),
-            inbox_batch: Arc::default(),
+            inbox_batch,
             metrics: Arc::new(Metrics::new(event_bus, shared_limits)),
             bus_health: Arc::default(),
             dev_key_hash,

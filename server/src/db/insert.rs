@@ -5,12 +5,11 @@
 //! per insert, and COMMIT); on SQLite through the group writer, where round trips cost nothing
 //! and the shared sync is what counts.
 
+use super::group_commit::{SendBatch, Waiting};
 use super::{Db, Tx};
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool};
-use std::sync::{Arc, Mutex};
-use tokio::sync::oneshot;
 
 /// A value for one placeholder. Only the kinds paygate's columns hold: text and integers
 /// (timestamps, minor units), either possibly NULL.
@@ -176,16 +175,19 @@ fn renumbered(sql: &str, offset: usize) -> String {
 
 impl Db {
     /// Writes `inserts` atomically, answering only once they are durable. On PostgreSQL the
-    /// writes of concurrent requests are sent together as one statement ([`Batcher`]): one
-    /// round trip, one executor start and one commit for all of them. On SQLite they share the
-    /// group writer's transaction ([`Db::write`]), where a failing insert undoes this write's
-    /// other inserts and nothing else. A unique violation is returned as such on both.
+    /// writes of concurrent requests are sent together as one statement ([`InsertBatches`]):
+    /// one round trip, one executor start and one commit for all of them. On SQLite they share
+    /// the group writer's transaction ([`Db::write`]), where a failing insert undoes this
+    /// write's other inserts and nothing else. A unique violation is returned as such on both.
     pub async fn insert_all(&self, inserts: Vec<Insert>) -> Result<(), sqlx::Error> {
         if inserts.is_empty() {
             return Ok(());
         }
         match &self.inserts {
-            Some(batcher) => batcher.write(self, inserts).await,
+            Some(group) => group
+                .submit(inserts)
+                .await
+                .unwrap_or(Err(sqlx::Error::PoolClosed)),
             None => {
                 self.write(move |tx| {
                     Box::pin(async move {
@@ -203,119 +205,56 @@ impl Db {
 
 /// Most writes one statement carries: a checkout session's write has 29 values, so a full
 /// batch has under 2,000 (PostgreSQL allows 65,535).
-const MAX_BATCH: usize = 64;
+pub(super) const MAX_BATCH: usize = 64;
 
+/// Statements in flight at once ([`super::group_commit`]).
+pub(super) const MAX_SENDERS: usize = 6;
+
+/// How [`Db::insert_all`]'s writes are sent on PostgreSQL, through a
+/// [`GroupCommit`](super::group_commit::GroupCommit): each batch as one statement. A batch that
+/// the database refuses (a key taken by a concurrent request) is sent again write by write, so
+/// each write gets its own answer and one write's conflict costs the others nothing but the
+/// retry; a batch lost with its connection fails for all its writes alike.
 #[derive(Debug)]
-struct Pending {
-    inserts: Vec<Insert>,
-    done: oneshot::Sender<Result<(), sqlx::Error>>,
+pub(super) struct InsertBatches {
+    pub pool: AnyPool,
 }
 
-#[derive(Debug, Default)]
-struct Queue {
-    pending: Vec<Pending>,
-    /// Sender tasks running, at most [`MAX_SENDERS`].
-    senders: usize,
-}
+impl SendBatch for InsertBatches {
+    type Item = Vec<Insert>;
+    type Answer = Result<(), sqlx::Error>;
 
-/// Statements in flight at once. One would leave the machine idle while its commit waits for
-/// the disk; a few keep PostgreSQL busy and still gather concurrent writes into each.
-const MAX_SENDERS: usize = 6;
-
-/// Group commit for [`Db::insert_all`] on PostgreSQL: writes that arrive while a statement is
-/// running go together in a next one. The statements are sent by tasks of their own (up to
-/// [`MAX_SENDERS`]), started by writes that find fewer running and ending when nothing is
-/// queued, so a request
-/// dropped halfway cannot leave a batch half-sent. A batch that the database refuses (a key
-/// taken by a concurrent request) is sent again write by write, so each write gets its own
-/// answer and one write's conflict costs the others nothing but the retry; a batch lost with
-/// its connection fails for all its writes alike.
-#[derive(Debug, Default)]
-pub(super) struct Batcher {
-    queue: Mutex<Queue>,
-}
-
-impl Batcher {
-    async fn write(self: &Arc<Self>, db: &Db, inserts: Vec<Insert>) -> Result<(), sqlx::Error> {
-        let (done, answer) = oneshot::channel();
-        let start_writer = {
-            let mut queue = self.queue.lock().expect("insert batcher lock");
-            queue.pending.push(Pending { inserts, done });
-            let start = queue.senders < MAX_SENDERS;
-            queue.senders += usize::from(start);
-            start
-        };
-        if start_writer {
-            tokio::spawn(send_batches(self.clone(), db.pool.clone()));
-        }
-        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
-    }
-}
-
-/// Sends what is queued, batch after batch, until the queue is empty.
-async fn send_batches(batcher: Arc<Batcher>, pool: AnyPool) {
-    let mut slot = SenderSlot {
-        batcher,
-        released: false,
-    };
-    loop {
-        let batch: Vec<Pending> = {
-            let mut queue = slot.batcher.queue.lock().expect("insert batcher lock");
-            if queue.pending.is_empty() {
-                queue.senders -= 1;
-                slot.released = true;
-                return;
-            }
-            let n = queue.pending.len().min(MAX_BATCH);
-            queue.pending.drain(..n).collect()
-        };
-        let all: Vec<&Insert> = batch.iter().flat_map(|p| p.inserts.iter()).collect();
-        let sent = send(&pool, &all).await;
+    async fn send(&self, batch: Vec<Waiting<Vec<Insert>, Result<(), sqlx::Error>>>) {
+        let all: Vec<&Insert> = batch.iter().flat_map(|w| w.item.iter()).collect();
+        let sent = send(&self.pool, &all).await;
         match sent {
             Ok(()) => {
-                for p in batch {
-                    let _ = p.done.send(Ok(()));
+                for w in batch {
+                    let _ = w.done.send(Ok(()));
                 }
             }
             Err(e) if batch.len() == 1 => {
-                if let Some(p) = batch.into_iter().next() {
-                    let _ = p.done.send(Err(e));
+                if let Some(w) = batch.into_iter().next() {
+                    let _ = w.done.send(Err(e));
                 }
             }
             // A constraint of one write (a key taken): the others are sent again, each alone,
             // and each gets its own answer. A write whose request has gone is not sent again.
             Err(sqlx::Error::Database(_)) => {
-                for p in batch {
-                    if p.done.is_closed() {
+                for w in batch {
+                    if w.done.is_closed() {
                         continue;
                     }
-                    let own: Vec<&Insert> = p.inserts.iter().collect();
-                    let _ = p.done.send(send(&pool, &own).await);
+                    let own: Vec<&Insert> = w.item.iter().collect();
+                    let _ = w.done.send(send(&self.pool, &own).await);
                 }
             }
             // The connection or the pool failed, for all of them alike: sending each again
             // would only wait out the same failure once per write.
             Err(e) => {
-                for p in batch {
-                    let _ = p.done.send(Err(super::grouped_failure(&e)));
+                for w in batch {
+                    let _ = w.done.send(Err(super::grouped_failure(&e)));
                 }
-            }
-        }
-    }
-}
-
-/// A sender's place in [`Queue::senders`], given back if the task ends other than by finding
-/// the queue empty (a panic), so that later writes still find a sender to start.
-struct SenderSlot {
-    batcher: Arc<Batcher>,
-    released: bool,
-}
-
-impl Drop for SenderSlot {
-    fn drop(&mut self) {
-        if !self.released {
-            if let Ok(mut queue) = self.batcher.queue.lock() {
-                queue.senders -= 1;
             }
         }
     }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Mutex, OwnedMutexGuard};
 
+pub mod group_commit;
 mod insert;
 pub use insert::Insert;
 
@@ -97,7 +98,7 @@ pub struct Db {
     /// SQLite: the group writer's queue ([`Db::write`]).
     group: Option<mpsc::Sender<Job>>,
     /// PostgreSQL: the group commit of [`Db::insert_all`].
-    inserts: Option<Arc<insert::Batcher>>,
+    inserts: Option<Arc<group_commit::GroupCommit<insert::InsertBatches>>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -147,12 +148,17 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect(url)
                 .await?;
+            let inserts = group_commit::GroupCommit::new(
+                insert::InsertBatches { pool: pool.clone() },
+                insert::MAX_BATCH,
+                insert::MAX_SENDERS,
+            );
             Ok(Db {
                 pool,
                 backend: Backend::Postgres,
                 write_turn: None,
                 group: None,
-                inserts: Some(Arc::default()),
+                inserts: Some(Arc::new(inserts)),
             })
         }
     }

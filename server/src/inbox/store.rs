@@ -51,7 +51,7 @@ pub async fn store(
             sealed_payload: sealed,
             now_ms,
         };
-        return state.inbox_batch.store(db, row).await;
+        return batch::store(&state.inbox_batch, row).await;
     }
     let inserted = db
         .write(move |tx| {
