@@ -21,7 +21,9 @@ pub const ON_CONFLICT: &str = " ON CONFLICT (provider, event_id) DO NOTHING";
 const MAX_BATCH: usize = 256;
 
 /// Statements in flight at once: while one waits for its commit to reach the disk, the next
-/// batch is already being written.
+/// batch is already being written. On the 2-core benchmark machine one sender and four ingested
+/// alike (95-104% of the ceiling, docs/BENCHMARKS.md); more than one keeps a slow disk from
+/// holding every batch behind one sync.
 const MAX_SENDERS: usize = 4;
 
 /// One verified event, its payload already encrypted.
