@@ -3,10 +3,10 @@
 # /assets/widget/) and the admin console (dist/console, served under /assets/console/).
 # Two separate Trunk builds so the console never weighs on the widget's download.
 #
-# Needs on PATH: trunk 0.21.14, wasm-bindgen 0.2.130 (equal to the crate in Cargo.lock) and
-# wasm-opt (binaryen >= 119), and esbuild (scripts/setup.sh installs them all); see docs/TOOLCHAIN.md. Trunk runs --offline because its
-# own downloads of those tools cannot work here, and --offline makes cargo offline too, hence the
-# `cargo fetch` first.
+# Needs on PATH: trunk 0.21.14, wasm-bindgen 0.2.130 (equal to the crate in Cargo.lock),
+# wasm-opt (binaryen >= 119) and esbuild, which scripts/setup.sh installs; see docs/TOOLCHAIN.md.
+# Trunk runs --offline because its own downloads of those tools cannot work here, and --offline
+# makes cargo offline too, hence the `cargo fetch` first.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -38,10 +38,12 @@ minify_glue() { # <name>
         base=$(basename "$js")
         esbuild "$js" --minify --format=esm --log-level=warning --outfile="$js" --allow-overwrite
         new=$(openssl dgst -sha384 -binary "$js" | openssl base64 -A)
-        old=$(grep -o "href=[^ >]*/$base integrity=sha384-[A-Za-z0-9+/=]*" "$dir/index.html" | sed 's/.*integrity=//')
+        old=$(grep -o "href=[^ >]*/$base integrity=sha384-[A-Za-z0-9+/=]*" "$dir/index.html" |
+            sed 's/.*integrity=//')
         [ -n "$old" ] || { echo "build-frontend: no integrity for $base in $dir/index.html" >&2; exit 1; }
         sed -i "s|$old|sha384-$new|" "$dir/index.html"
-        grep -q "integrity=sha384-$new" "$dir/index.html" || { echo "build-frontend: $base integrity not updated" >&2; exit 1; }
+        grep -q "integrity=sha384-$new" "$dir/index.html" ||
+            { echo "build-frontend: $base integrity not updated" >&2; exit 1; }
     done
 }
 

@@ -34,7 +34,8 @@ pub struct WidgetSession {
 }
 
 impl WidgetSession {
-    /// The session's total, as [`Amount::money`](super::Amount::money) reads it: `amount_minor` is authoritative.
+    /// The session's total, as [`Amount::money`](super::Amount::money) reads it: `amount_minor`
+    /// is authoritative.
     pub fn total(&self) -> Money {
         Money::from_minor(self.amount_minor, self.currency)
     }
