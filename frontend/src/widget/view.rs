@@ -82,6 +82,19 @@ pub fn CheckoutView(
         }
     });
 
+    // At most one follow-up button at a time: what the customer can do after a failure.
+    let follow_up = Memo::new(move |_| {
+        if state.with(CheckoutState::can_retry) {
+            Some(FollowUp::Reload)
+        } else if phase_is(Phase::Declined) {
+            Some(FollowUp::TryAgain)
+        } else if phase_is(Phase::Unconfirmed) {
+            Some(FollowUp::Check)
+        } else {
+            None
+        }
+    });
+
     let session = move || {
         state.with(|state| match state {
             CheckoutState::Loaded(session) => Some(WidgetSession::clone(session)),
@@ -94,7 +107,7 @@ pub fn CheckoutView(
             id="pg-checkout"
             class="pg-checkout"
             data-state=move || state.with(|c| pay.with(|p| state_name(c, p)))
-            aria-busy=move || busy().to_string()
+            aria-busy=move || flag(busy())
         >
             <div
                 id="pg-message"
@@ -113,53 +126,69 @@ pub fn CheckoutView(
             >
                 {move || status.with(|(text, _)| text.clone())}
             </div>
-            <Show when=move || state.with(CheckoutState::can_retry)>
-                <button
-                    type="button"
-                    id="pg-retry"
-                    class="pg-button"
-                    on:click=move |_| {
-                        if let Some(retry) = on_retry {
-                            retry.run(());
-                        }
+            {move || {
+                follow_up.get().map(|follow_up| {
+                    view! {
+                        <button
+                            type="button"
+                            id=follow_up.id()
+                            class=follow_up.class()
+                            on:click=move |_| follow_up.run(on_retry, actions)
+                        >
+                            {follow_up.label()}
+                        </button>
                     }
-                >
-                    "Retry"
-                </button>
-            </Show>
-            <Show when=move || phase_is(Phase::Declined)>
-                <button
-                    type="button"
-                    id="pg-retry"
-                    class="pg-button pg-button-secondary"
-                    on:click=move |_| {
-                        if let Some(actions) = actions {
-                            actions.again.run(());
-                        }
-                    }
-                >
-                    "Try again"
-                </button>
-            </Show>
-            <Show when=move || phase_is(Phase::Unconfirmed)>
-                <button
-                    type="button"
-                    id="pg-check"
-                    class="pg-button pg-button-secondary"
-                    on:click=move |_| {
-                        if let Some(actions) = actions {
-                            actions.check.run(());
-                        }
-                    }
-                >
-                    "Check payment status"
-                </button>
-            </Show>
+                })
+            }}
             {move || {
                 session()
                     .map(|session| view! { <SessionDetails session pay actions receipt_ref /> })
             }}
         </main>
+    }
+}
+
+/// The button under the status message after a failure.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FollowUp {
+    /// The session could not be loaded: `#pg-retry` "Retry".
+    Reload,
+    /// The payment was declined: `#pg-retry` "Try again".
+    TryAgain,
+    /// The outcome is not known: `#pg-check`.
+    Check,
+}
+
+impl FollowUp {
+    fn id(self) -> &'static str {
+        match self {
+            FollowUp::Reload | FollowUp::TryAgain => "pg-retry",
+            FollowUp::Check => "pg-check",
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            FollowUp::Reload => "pg-button",
+            FollowUp::TryAgain | FollowUp::Check => "pg-button pg-button-secondary",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            FollowUp::Reload => "Retry",
+            FollowUp::TryAgain => "Try again",
+            FollowUp::Check => "Check payment status",
+        }
+    }
+
+    fn run(self, on_retry: Option<Callback<()>>, actions: Option<PayActions>) {
+        match (self, on_retry, actions) {
+            (FollowUp::Reload, Some(retry), _) => retry.run(()),
+            (FollowUp::TryAgain, _, Some(actions)) => actions.again.run(()),
+            (FollowUp::Check, _, Some(actions)) => actions.check.run(()),
+            _ => {}
+        }
     }
 }
 
@@ -310,7 +339,7 @@ fn PaymentMethods(
                     class="pg-choice-option"
                     for=label_for
                     data-method=method.key()
-                    data-available=move || available().to_string()
+                    data-available=move || flag(available())
                 >
                     <input
                         type="radio"
@@ -344,7 +373,7 @@ fn PaymentMethods(
                 class="pg-panel"
                 data-method="card"
                 hidden=move || !chosen(Method::Card)
-                aria-busy=move || processing().to_string()
+                aria-busy=move || flag(processing())
             >
                 // Stripe's Payment Element: its frame comes from Stripe's origin.
                 <div id="pg-card" class="pg-card-element"></div>
@@ -353,7 +382,7 @@ fn PaymentMethods(
                     id="pg-pay"
                     class="pg-button pg-pay"
                     disabled=move || pay.with(|p| !p.card_ready || p.is_busy())
-                    aria-busy=move || processing().to_string()
+                    aria-busy=move || flag(processing())
                     on:click=move |_| {
                         if let Some(actions) = actions {
                             actions.pay.run(());
@@ -372,7 +401,7 @@ fn PaymentMethods(
                 class="pg-panel"
                 data-method="paypal"
                 hidden=move || !chosen(Method::Paypal)
-                aria-busy=move || (chosen(Method::Paypal) && busy()).to_string()
+                aria-busy=move || flag(chosen(Method::Paypal) && busy())
             >
                 <p class="pg-note">"You will confirm the payment in a PayPal window."</p>
                 // PayPal's buttons: their frame comes from PayPal's origin.
@@ -439,6 +468,16 @@ fn Receipt(
                     }
                 })}
         </section>
+    }
+}
+
+/// A boolean attribute's text (`aria-busy="true"`). A `&'static str`, like the other reactive
+/// attributes, so the bundle carries one kind of attribute effect instead of two.
+fn flag(on: bool) -> &'static str {
+    if on {
+        "true"
+    } else {
+        "false"
     }
 }
 
