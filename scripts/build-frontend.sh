@@ -4,7 +4,7 @@
 # Two separate Trunk builds so the console never weighs on the widget's download.
 #
 # Needs on PATH: trunk 0.21.14, wasm-bindgen 0.2.130 (equal to the crate in Cargo.lock),
-# wasm-opt (binaryen >= 119), esbuild and zopfli, which scripts/setup.sh installs; see
+# wasm-opt (binaryen >= 119), esbuild, zopfli and brotli, which scripts/setup.sh installs; see
 # docs/TOOLCHAIN.md.
 # Trunk runs --offline because its own downloads of those tools cannot work here, and --offline
 # makes cargo offline too, hence the `cargo fetch` first.
@@ -12,7 +12,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-for tool in trunk wasm-bindgen wasm-opt esbuild zopfli openssl; do
+for tool in trunk wasm-bindgen wasm-opt esbuild zopfli brotli openssl; do
     command -v "$tool" >/dev/null || { echo "build-frontend: $tool is not on PATH" >&2; exit 1; }
 done
 
@@ -51,12 +51,15 @@ minify_glue() { # <name>
 build widget
 build console
 
-# Precompressed copies, served to browsers that accept gzip (ServeDir::precompressed_gzip): the
-# widget's budget is for what customers download, gzipped. zopfli writes ordinary gzip streams
-# (any browser reads them) about 6% smaller than `gzip -9`, at a second or two of build time;
-# it stores no file name or time, so the copies are the same on every build.
+# Precompressed copies (server/src/pages/mod.rs serves the smallest a browser accepts): the
+# widget's budget is for what customers download. Brotli at its highest quality for browsers that
+# take it (all current ones, over HTTPS); gzip for the rest, written by zopfli: ordinary gzip
+# streams about 6% smaller than `gzip -9`, at a second or two of build time. Neither stores a
+# file name or time, so the copies are the same on every build.
 for f in dist/widget/*.wasm dist/widget/*.js dist/widget/*.css dist/console/*.wasm dist/console/*.js dist/console/*.css; do
-  [ -e "$f" ] && zopfli --gzip "$f"
+  [ -e "$f" ] || continue
+  zopfli --gzip "$f"
+  brotli --best --force --keep --no-copy-stat "$f"
 done
 
 echo "build-frontend: done (dist/widget, dist/console)" >&2

@@ -2,7 +2,7 @@
 # Installs what paygate's build and tests need and are missing on this machine, at the versions
 # verified in docs/TOOLCHAIN.md. Each step is skipped when the tool is already there.
 #   scripts/setup.sh            tools to build and run (wasm target, Trunk, wasm-bindgen, wasm-opt,
-#                               esbuild, zopfli)
+#                               esbuild, zopfli, brotli)
 #   scripts/setup.sh --browser  also Chromium and ChromeDriver (for the browser tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,13 +37,13 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
   npm install -g "binaryen@$BINARYEN_VERSION"
 fi
 
-# Writes the precompressed .gz copies that browsers download (scripts/build-frontend.sh): zopfli
-# makes ordinary gzip streams about 6% smaller than gzip -9 does.
-if ! command -v zopfli >/dev/null; then
-  say "installing zopfli (Debian package)"
+# Write the precompressed copies that browsers download (scripts/build-frontend.sh): brotli's
+# .br, and zopfli's .gz (ordinary gzip streams about 6% smaller than gzip -9 makes).
+if ! command -v zopfli >/dev/null || ! command -v brotli >/dev/null; then
+  say "installing zopfli and brotli (Debian packages)"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq zopfli
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq zopfli brotli
 fi
 
 # Minifies wasm-bindgen's JS glue (scripts/build-frontend.sh): Trunk's own minifier cannot parse it.

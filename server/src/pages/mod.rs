@@ -28,21 +28,29 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/{*path}", get(console_subpage))
         .route("/", get(home))
         .route("/embed.js", get(embed_js))
-        // scripts/build-frontend.sh writes a .gz beside each file; browsers get that one.
-        .nest_service(
-            "/assets/widget",
-            ServeDir::new(assets.join("widget")).precompressed_gzip(),
-        )
-        .nest_service(
-            "/assets/console",
-            ServeDir::new(assets.join("console")).precompressed_gzip(),
-        );
+        .nest_service("/assets/widget", bundle_files(assets.join("widget")))
+        .nest_service("/assets/console", bundle_files(assets.join("console")));
     // Live mode has no demo shop: its routes answer 404 like any unknown route.
     if state.config.mode == Mode::Sandbox {
         router.merge(demo_shop::router())
     } else {
         router
     }
+}
+
+/// A bundle's files. scripts/build-frontend.sh writes a brotli (`.br`) and a gzip (`.gz`) copy
+/// beside each file: a browser gets the smallest it accepts (brotli, which browsers offer over
+/// HTTPS, then gzip), else the file itself. `Vary` tells caches between paygate and the browser
+/// that the answer depends on `Accept-Encoding`, so none hands brotli to a browser that did not
+/// ask for it.
+fn bundle_files(
+    dir: std::path::PathBuf,
+) -> tower_http::set_header::SetResponseHeader<ServeDir, HeaderValue> {
+    tower_http::set_header::SetResponseHeader::appending(
+        ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+        header::VARY,
+        HeaderValue::from_static("accept-encoding"),
+    )
 }
 
 async fn render_bundle(

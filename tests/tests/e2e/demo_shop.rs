@@ -558,10 +558,12 @@ async fn the_shop_page_confirms_the_payment_from_the_signed_webhook() {
     app.stop().await;
 }
 
-/// The widget's files go out gzipped to browsers that accept it (the size budget is for what
-/// customers download), and plain to clients that do not.
+/// The widget's files go out compressed to browsers that accept it (the size budget is for what
+/// customers download): brotli when offered (browsers do over HTTPS), gzip otherwise, each the
+/// copy the build wrote, and plain to clients that accept neither. Every answer says it varies
+/// with `Accept-Encoding`, so no cache in between hands one client another's encoding.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_widget_files_are_served_gzipped() {
+async fn the_widget_files_are_served_compressed() {
     let dir = paygate_tests::app::assets_dir().join("widget");
     let Some(wasm) = std::fs::read_dir(&dir).ok().and_then(|entries| {
         entries
@@ -578,29 +580,43 @@ async fn the_widget_files_are_served_gzipped() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db, AppOptions::default()).await;
     let url = format!("{}/assets/widget/{wasm}", app.url);
-    let gz = app
-        .client
-        .get(&url)
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(gz.status(), 200);
-    assert_eq!(gz.headers()["content-encoding"], "gzip");
-    assert_eq!(gz.headers()["content-type"], "application/wasm");
-    let compressed = gz.bytes().await.unwrap();
-    let plain = app.client.get(&url).send().await.unwrap();
+    let fetch = |accept: Option<&'static str>| {
+        let mut request = app.client.get(&url);
+        if let Some(accept) = accept {
+            request = request.header("accept-encoding", accept);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    let on_disk = |suffix: &str| std::fs::read(dir.join(format!("{wasm}{suffix}"))).unwrap();
+
+    let plain = fetch(None).await;
+    assert_eq!(plain.status(), 200);
     assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.headers()["vary"], "accept-encoding");
     let raw = plain.bytes().await.unwrap();
-    assert_eq!(
-        raw.len() as u64,
-        std::fs::metadata(dir.join(&wasm)).unwrap().len()
-    );
-    assert!(
-        compressed.len() * 2 < raw.len(),
-        "{} vs {}",
-        compressed.len(),
-        raw.len()
-    );
+    assert_eq!(raw.as_ref(), on_disk("").as_slice());
+
+    for (accept, encoding, suffix) in [
+        ("gzip", "gzip", ".gz"),
+        ("br", "br", ".br"),
+        ("gzip, deflate, br", "br", ".br"),
+        ("br;q=0.5, gzip", "gzip", ".gz"),
+    ] {
+        let answer = fetch(Some(accept)).await;
+        assert_eq!(answer.status(), 200, "{accept}");
+        assert_eq!(answer.headers()["content-encoding"], encoding, "{accept}");
+        assert_eq!(answer.headers()["content-type"], "application/wasm");
+        assert_eq!(answer.headers()["vary"], "accept-encoding");
+        let body = answer.bytes().await.unwrap();
+        assert_eq!(body.as_ref(), on_disk(suffix).as_slice(), "{accept}");
+        assert!(
+            body.len() * 2 < raw.len(),
+            "{} vs {}",
+            body.len(),
+            raw.len()
+        );
+    }
+    // Brotli is the smaller of the two, or serving it would be pointless.
+    assert!(on_disk(".br").len() < on_disk(".gz").len());
     app.stop().await;
 }
