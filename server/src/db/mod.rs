@@ -18,6 +18,27 @@ pub use insert::Insert;
 /// Most pieces of work one group commit carries.
 const MAX_GROUP: usize = 64;
 
+/// sqlx pings a pooled connection before handing it out (`test_before_acquire`, on by default)
+/// as well as when it comes back: two round trips to PostgreSQL (two hops to SQLite's worker
+/// thread) around every query or transaction. The ping on return stays and catches a
+/// connection that broke while in use. Before use, only a connection that sat idle long enough
+/// to have been dropped meanwhile (a server restart, a firewall's idle timeout) is pinged:
+/// sqlx's documented pattern for `PoolOptions::before_acquire`. Under load connections go back
+/// out within milliseconds and are not pinged again.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
+fn ping_if_idle(
+    conn: &mut AnyConnection,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+    Box::pin(async move {
+        if meta.idle_for >= PING_IF_IDLE_FOR {
+            sqlx::Connection::ping(conn).await?;
+        }
+        Ok(true)
+    })
+}
+
 /// One request's work for the group writer: runs on the shared transaction, inside a
 /// savepoint of its own.
 type Work = Box<
@@ -118,6 +139,8 @@ impl Db {
             let pool = AnyPoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(30))
+                .test_before_acquire(false)
+                .before_acquire(ping_if_idle)
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
                         // WAL lets readers run beside the single writer; FULL syncs every commit
@@ -146,6 +169,8 @@ impl Db {
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(30))
+                .test_before_acquire(false)
+                .before_acquire(ping_if_idle)
                 .connect(url)
                 .await?;
             let inserts = group_commit::GroupCommit::new(

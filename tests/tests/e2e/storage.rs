@@ -245,3 +245,58 @@ async fn database_constraints_guard_money_columns(db: TestDb) {
     tx.rollback().await.unwrap();
     app.stop().await;
 }
+
+/// paygate no longer has sqlx ping every pooled connection before use, only those idle for a
+/// second or more (`db::PING_IF_IDLE_FOR`). The pool must still never hand out a connection
+/// that PostgreSQL dropped (a restart, `pg_terminate_backend`): every query after the drop
+/// runs on a live connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_server_dropped_are_replaced_before_use() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let pool = &app.state.db.pool;
+    // Twelve connections held at once, so the pool keeps twelve.
+    let mut held = Vec::new();
+    for _ in 0..12 {
+        held.push(pool.acquire().await.unwrap());
+    }
+    drop(held);
+
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    let dropped: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(dropped.len() >= 12, "{} connections dropped", dropped.len());
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+
+    // Every connection the pool hands out works, although each one it had was dropped.
+    let mut again = Vec::new();
+    for _ in 0..12 {
+        again.push(pool.acquire().await.unwrap());
+    }
+    for conn in &mut again {
+        let one: i32 = sqlx::query_scalar("SELECT 1")
+            .fetch_one(&mut **conn)
+            .await
+            .expect("a connection the server dropped was handed out");
+        assert_eq!(one, 1);
+    }
+    drop(again);
+    // And the API answers as before.
+    let res = app
+        .post(
+            "/v1/checkout/sessions",
+            &json!({ "amount": "12.00", "currency": "USD" }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    app.stop().await;
+}
