@@ -10,7 +10,8 @@ use crate::http::rate_limit::{limit_merchant, limit_widget};
 use crate::http::security::{widget_cors, widget_origin_guard};
 use crate::state::AppState;
 use crate::{
-    admin, checkout, customers, events, inbox, openapi, pages, payments, refunds, subscriptions,
+    admin, checkout, customers, events, inbox, openapi, pages, payment_links, payments, refunds,
+    subscriptions,
 };
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -31,6 +32,7 @@ pub fn app(state: AppState) -> Router {
         .merge(refunds::routes::router())
         .merge(crate::merchant_webhooks::router())
         .merge(customers::routes::router())
+        .merge(payment_links::router())
         .merge(subscriptions::routes::router())
         .merge(events::router())
         .layer(from_fn_with_state(state.clone(), idempotency))
@@ -49,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inbox::routes::router())
         .merge(admin::router(&state))
         .merge(pages::router(&state))
+        .merge(payment_links::page_router(&state))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))

@@ -26,6 +26,7 @@ pub mod key_rotation;
 pub mod merchant_webhooks;
 pub mod openapi;
 pub mod pages;
+pub mod payment_links;
 pub mod payments;
 pub mod providers;
 pub mod reconcile;

@@ -18,6 +18,10 @@ use utoipa::{Modify, OpenApi};
         crate::payments::routes::cancel_payment,
         crate::refunds::routes::create_refund,
         crate::refunds::routes::get_refund,
+        crate::payment_links::routes::create_link,
+        crate::payment_links::routes::list_links,
+        crate::payment_links::routes::get_link,
+        crate::payment_links::routes::update_link,
         crate::customers::routes::create_customer,
         crate::customers::routes::get_customer,
         crate::subscriptions::routes::create_subscription,
@@ -38,6 +42,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "checkout", description = "Checkout sessions paid in the widget"),
         (name = "payments", description = "Payments with Stripe or PayPal"),
+        (name = "payment_links", description = "Reusable links that open a checkout session per customer"),
         (name = "refunds", description = "Refunds of captured payments"),
         (name = "customers", description = "Customers, mirrored at Stripe"),
         (name = "subscriptions", description = "Subscriptions to Stripe prices"),

@@ -59,6 +59,8 @@ pub struct Filters {
     /// The email's blind index under each configured data key (a rotation may be half done).
     pub email_indexes: Option<Vec<String>>,
     pub search: Option<String>,
+    /// Only payments of sessions opened from this payment link.
+    pub payment_link: Option<String>,
 }
 
 fn present(value: &Option<String>) -> Option<&str> {
@@ -120,7 +122,17 @@ impl Filters {
             }
             other => other.map(str::to_string),
         };
+        let payment_link = match present(&q.payment_link) {
+            Some(id) if !crate::ids::has_shape(id, "plink") => {
+                return Err(ApiError::invalid(
+                    "payment_link",
+                    "Not a payment link id (plink_...).",
+                ))
+            }
+            other => other.map(str::to_string),
+        };
         Ok(Filters {
+            payment_link,
             status: q.status,
             provider: q.provider,
             currency,
@@ -168,6 +180,7 @@ impl Filters {
             && self.amount_max.is_none()
             && self.email_indexes.is_none()
             && self.search.is_none()
+            && self.payment_link.is_none()
     }
 
     /// ` AND ...` conditions over `payments p`. With `use_amount_index` false the amount bounds
@@ -225,6 +238,12 @@ impl Filters {
                  (SELECT id FROM customers WHERE email_index IN ({a})) \
                  UNION SELECT id FROM payments WHERE checkout_session_id IN \
                  (SELECT id FROM checkout_sessions WHERE customer_email_index IN ({b})))"
+            );
+        }
+        if let Some(link) = &self.payment_link {
+            let p = sql.param(Bind::Text(link.clone()));
+            sql.text += &format!(
+                " AND p.checkout_session_id IN (SELECT id FROM checkout_sessions WHERE payment_link_id = {p})"
             );
         }
         if let Some(text) = &self.search {

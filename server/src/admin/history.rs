@@ -151,7 +151,11 @@ pub async fn totals(db: &Db, filters: &Filters) -> Result<Vec<CurrencyTotal>, sq
         return rollup_totals(db, filters).await;
     }
     let outside = filters.outside_amount_range();
-    if filters.email_indexes.is_none() && filters.search.is_none() && !outside.is_empty() {
+    if filters.email_indexes.is_none()
+        && filters.search.is_none()
+        && filters.payment_link.is_none()
+        && !outside.is_empty()
+    {
         let mut few = true;
         for f in &outside {
             if count_capped(db, f, FEW_OUTSIDERS).await? >= FEW_OUTSIDERS {

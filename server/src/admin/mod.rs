@@ -1,7 +1,8 @@
 //! The admin console's API (`/admin/api/...`): sign-in with sessions and CSRF
 //! protection, the payment history with filters and totals, the daily chart, a payment's detail,
 //! refunds, the CSV export, the audit log, the merchant webhook endpoints with their delivery
-//! log and resend, and the provider webhooks parked after their last attempt, with replay.
+//! log and resend, the payment links (create, deactivate), and the provider webhooks parked
+//! after their last attempt, with replay.
 //! Admin accounts are managed from the command line (`paygate admin`, [`accounts`]). The console's page itself is served by `pages`.
 
 pub mod accounts;
@@ -12,6 +13,7 @@ mod export;
 pub mod filters;
 mod history;
 mod inbox;
+mod payment_links;
 pub mod session;
 mod sign_in;
 mod stats;
@@ -56,6 +58,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/admin/api/provider_events/{provider}/{event_id}/replay",
             post(inbox::replay),
         )
+        .route(
+            "/admin/api/payment_links",
+            get(payment_links::list).post(payment_links::create),
+        )
+        .route("/admin/api/payment_links/{id}", post(payment_links::update))
         .route("/admin/api/webhook_endpoints", get(webhooks::list))
         .route("/admin/api/webhook_endpoints/{id}", get(webhooks::show))
         .route(

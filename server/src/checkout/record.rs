@@ -23,12 +23,14 @@ pub struct SessionRecord {
     pub capture_mode: CaptureMode,
     pub expires_at: i64,
     pub completed_payment_id: Option<String>,
+    /// The payment link the session was opened from.
+    pub payment_link_id: Option<String>,
     pub created_at: i64,
 }
 
 pub const COLUMNS: &str = "id, status, currency, amount_minor, line_items, description, \
     customer_email_ciphertext, metadata, success_url, cancel_url, providers, capture_mode, \
-    expires_at, completed_payment_id, created_at";
+    expires_at, completed_payment_id, payment_link_id, created_at";
 
 pub const EMAIL_CONTEXT: &str = "checkout_sessions.customer_email";
 
@@ -64,6 +66,7 @@ impl SessionRecord {
                 .ok_or_else(|| corrupt("capture_mode"))?,
             expires_at: row.try_get("expires_at")?,
             completed_payment_id: row.try_get("completed_payment_id")?,
+            payment_link_id: row.try_get("payment_link_id")?,
             created_at: row.try_get("created_at")?,
         })
     }
@@ -122,6 +125,7 @@ impl SessionRecord {
             expires_at: self.expires_at.div_euclid(1000),
             created: self.created_at.div_euclid(1000),
             payment,
+            payment_link: self.payment_link_id.clone(),
         }
     }
 }

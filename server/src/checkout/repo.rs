@@ -35,8 +35,8 @@ pub fn inserts(
     let session = Insert::new(
         "INSERT INTO checkout_sessions (id, status, currency, amount_minor, line_items, description, \
          customer_email_ciphertext, customer_email_index, metadata, success_url, cancel_url, \
-         providers, capture_mode, expires_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         providers, capture_mode, expires_at, payment_link_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .text(s.id.clone())
     .text(s.status.as_str().to_string())
@@ -52,6 +52,7 @@ pub fn inserts(
     .text(providers)
     .text(s.capture_mode.as_str().to_string())
     .int(s.expires_at)
+    .text(s.payment_link_id.clone())
     .int(s.created_at)
     .int(s.created_at);
     let event = events::repo::insert(

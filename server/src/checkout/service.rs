@@ -224,6 +224,7 @@ pub fn new_record(
         capture_mode: body.capture_mode,
         expires_at: now + expires_in * 1000,
         completed_payment_id: None,
+        payment_link_id: None,
         created_at: now,
     };
     let email = body.customer_email.as_deref().map(|e| e.trim().to_string());

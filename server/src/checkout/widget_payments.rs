@@ -143,6 +143,7 @@ async fn new_payment(
                 state.config.public_url, session.id
             )),
             checkout_session: Some(session.id.clone()),
+            payment_link: session.payment_link_id.clone(),
             cause: Cause::Widget,
             id,
         },

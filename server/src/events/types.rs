@@ -29,6 +29,8 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("subscription.updated", "subscription", "A subscription's status, period or cancellation changed."),
     ("subscription.invoice_paid", "subscription", "An invoice of the subscription was paid."),
     ("subscription.invoice_payment_failed", "subscription", "Paying an invoice of the subscription failed."),
+    ("payment_link.created", "payment_link", "A payment link was created."),
+    ("payment_link.updated", "payment_link", "A payment link was deactivated or activated again (`active`)."),
     ("customer.created", "customer", "A customer was created (and mirrored at Stripe)."),
     ("webhook_endpoint.disabled", "webhook_endpoint", "paygate disabled a webhook endpoint whose every attempt had failed for 5 days (`disabled_reason`: `failing`); sent to the other endpoints. Enable it again with `POST /v1/webhook_endpoints/{id}` and `status: enabled`."),
 ];

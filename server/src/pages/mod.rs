@@ -129,7 +129,7 @@ async fn embed_js() -> Response {
     )
 }
 
-fn static_asset(body: &'static str, content_type: &'static str) -> Response {
+pub fn static_asset(body: &'static str, content_type: &'static str) -> Response {
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

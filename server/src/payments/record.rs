@@ -23,6 +23,8 @@ pub struct PaymentRecord {
     pub description: Option<String>,
     pub customer_id: Option<String>,
     pub checkout_session_id: Option<String>,
+    /// The payment link of the checkout session, copied when the widget created the payment.
+    pub payment_link_id: Option<String>,
     pub last_error: Option<PaymentError>,
     pub next_action: Option<NextAction>,
     pub metadata: Metadata,
@@ -32,7 +34,7 @@ pub struct PaymentRecord {
 
 pub const COLUMNS: &str = "id, provider, provider_reference, provider_authorization, provider_capture, status, currency, amount_minor, \
     captured_minor, refunded_minor, capture_mode, description, customer_id, checkout_session_id, \
-    last_error, next_action, metadata, created_at, updated_at";
+    payment_link_id, last_error, next_action, metadata, created_at, updated_at";
 
 fn corrupt(column: &str, value: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("payments.{column} holds an unexpected value {value:?}").into())
@@ -71,6 +73,7 @@ impl PaymentRecord {
             description: row.try_get("description")?,
             customer_id: row.try_get("customer_id")?,
             checkout_session_id: row.try_get("checkout_session_id")?,
+            payment_link_id: row.try_get("payment_link_id")?,
             last_error: json_column(row, "last_error")?,
             next_action: json_column(row, "next_action")?,
             metadata: json_column(row, "metadata")?.unwrap_or_default(),
@@ -105,6 +108,7 @@ impl PaymentRecord {
             description: self.description.clone(),
             customer: self.customer_id.clone(),
             checkout_session: self.checkout_session_id.clone(),
+            payment_link: self.payment_link_id.clone(),
             last_error: self.last_error.clone(),
             next_action: self.next_action.clone(),
             metadata: self.metadata.clone(),

@@ -13,8 +13,8 @@ pub async fn insert(tx: &mut Tx, p: &PaymentRecord, cause: Cause) -> Result<(), 
     sqlx::query(
         "INSERT INTO payments (id, provider, provider_reference, provider_authorization, provider_capture, status, currency, amount_minor, \
          captured_minor, refunded_minor, capture_mode, description, customer_id, \
-         checkout_session_id, last_error, next_action, metadata, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         checkout_session_id, payment_link_id, last_error, next_action, metadata, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(&p.id)
     .bind(p.provider.as_str())
@@ -30,6 +30,7 @@ pub async fn insert(tx: &mut Tx, p: &PaymentRecord, cause: Cause) -> Result<(), 
     .bind(&p.description)
     .bind(&p.customer_id)
     .bind(&p.checkout_session_id)
+    .bind(&p.payment_link_id)
     .bind(p.last_error.as_ref().map(|e| json!(e).to_string()))
     .bind(p.next_action.as_ref().map(|a| json!(a).to_string()))
     .bind(json!(p.metadata).to_string())

@@ -27,6 +27,8 @@ pub struct NewPayment {
     pub metadata: Metadata,
     pub return_url: Option<String>,
     pub checkout_session: Option<String>,
+    /// The session's payment link, if it was opened from one.
+    pub payment_link: Option<String>,
     /// Who asked: the merchant API or the widget (on the timeline).
     pub cause: Cause,
     /// The payment's id when the request carried an `Idempotency-Key` (derived from it, so a
@@ -55,6 +57,7 @@ impl NewPayment {
             metadata: body.metadata,
             return_url: body.return_url,
             checkout_session: None,
+            payment_link: None,
             cause: Cause::Api,
             id: None,
         })
@@ -143,6 +146,7 @@ async fn create_timed(
         description: new.description.clone(),
         customer_id: new.customer.clone(),
         checkout_session_id: new.checkout_session.clone(),
+        payment_link_id: new.payment_link.clone(),
         last_error: None,
         next_action: None,
         metadata: new.metadata.clone(),

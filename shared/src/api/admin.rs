@@ -76,6 +76,9 @@ pub struct HistoryQuery {
     /// authorization or capture id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// Only payments of sessions opened from this payment link (`plink_...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_link: Option<String>,
     /// The `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
@@ -225,7 +228,8 @@ pub struct AuditEntry {
     /// The admin's email, or `cli` for command-line changes.
     pub actor: String,
     /// `sign_in`, `sign_in_failed`, `sign_out`, `refund`, `refund_failed`, `export`,
-    /// `webhook_resend`, `admin_created`, `admin_disabled`.
+    /// `webhook_resend`, `payment_link_create`, `payment_link_deactivate`,
+    /// `payment_link_activate`, `admin_created`, `admin_disabled`.
     pub action: String,
     pub target: Option<String>,
     pub detail: serde_json::Value,

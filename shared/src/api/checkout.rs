@@ -114,4 +114,7 @@ pub struct CheckoutSession {
     /// The payment that completed the session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<Payment>,
+    /// The payment link (`plink_...`) the session was opened from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_link: Option<String>,
 }

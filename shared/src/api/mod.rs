@@ -12,6 +12,7 @@ mod error;
 mod event;
 mod list;
 mod payment;
+mod payment_link;
 mod refund;
 mod status;
 mod webhook_endpoint;
@@ -28,6 +29,11 @@ pub use list::{List, ListPaymentsQuery};
 pub use payment::{
     CaptureMode, CapturePayment, ConfirmPayment, CreatePayment, NextAction, Payment, PaymentError,
     ProviderName,
+};
+pub use payment_link::{
+    CompletedSessions, CompletedSessionsLimit, CreatePaymentLink, CustomAmount,
+    CustomAmountRequest, PaymentLink, PaymentLinkRestrictions, PaymentLinkRestrictionsRequest,
+    PaymentLinkUnavailable, UpdatePaymentLink,
 };
 pub use refund::{CreateRefund, Refund, RefundReason};
 pub use status::PaymentStatus;

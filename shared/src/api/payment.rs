@@ -137,6 +137,9 @@ pub struct Payment {
     pub customer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout_session: Option<String>,
+    /// The payment link (`plink_...`) whose session this payment pays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_link: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<PaymentError>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

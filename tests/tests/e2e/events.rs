@@ -245,6 +245,25 @@ async fn every_event_emitted_is_a_listed_type(db: TestDb) {
         200,
     )
     .await;
+    // A payment link, switched off.
+    let link = json_with_status(
+        app.post(
+            "/v1/payment_links",
+            &json!({ "amount": "4.00", "currency": "USD" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    json_with_status(
+        app.post(
+            &format!("/v1/payment_links/{}", link["id"].as_str().unwrap()),
+            &json!({ "active": false }),
+        )
+        .await,
+        200,
+    )
+    .await;
     let page = json_with_status(app.get("/v1/events?limit=100").await, 200).await;
     let emitted = page["data"].as_array().unwrap();
     let mut seen = BTreeSet::new();
@@ -260,6 +279,7 @@ async fn every_event_emitted_is_a_listed_type(db: TestDb) {
             "checkout.session" => "cs_",
             "subscription" => "sub_",
             "customer" => "cus_",
+            "payment_link" => "plink_",
             other => panic!("unknown object kind {other}"),
         };
         assert!(id.starts_with(prefix), "{kind} carries {id}");
@@ -279,6 +299,8 @@ async fn every_event_emitted_is_a_listed_type(db: TestDb) {
         "customer.created",
         "subscription.created",
         "subscription.updated",
+        "payment_link.created",
+        "payment_link.updated",
     ] {
         assert!(
             seen.contains(expected),

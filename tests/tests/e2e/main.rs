@@ -23,6 +23,7 @@ mod inbox;
 mod merchant_webhooks;
 mod modes;
 mod operations;
+mod payment_links;
 mod payments;
 mod paypal_emulator;
 mod paypal_end_to_end;

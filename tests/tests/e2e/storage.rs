@@ -90,6 +90,7 @@ fn payment(now: i64) -> PaymentRecord {
         description: None,
         customer_id: None,
         checkout_session_id: None,
+        payment_link_id: None,
         last_error: None,
         next_action: None,
         metadata: Default::default(),

@@ -100,6 +100,7 @@ async fn a_second_successful_payment_is_refunded(db: TestDb) {
         metadata: Default::default(),
         return_url: None,
         checkout_session: Some(sid.clone()),
+        payment_link: None,
         cause: Cause::Widget,
         id: None,
     };
