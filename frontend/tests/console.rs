@@ -360,6 +360,7 @@ fn history_queries_round_trip_through_console_urls() {
             amount_max: Some("250.500".into()),
             email: Some("o'brien+vip@example.com".into()),
             q: Some("pay_a&b=c #1".into()),
+            payment_link: Some("plink_a1".into()),
             cursor: Some("eyJ0IjoxfQ==".into()),
             limit: Some(25),
         },

@@ -185,6 +185,25 @@ impl Browser {
         panic!("element {css} never matched; last text: {last:?}");
     }
 
+    /// In the widget: types a card into Stripe's card frame (replacing what is there), then
+    /// presses Pay once it is enabled.
+    pub async fn fill_card_and_pay(&self, number: &str) {
+        let frame = self.wait_for("#pg-card iframe").await;
+        frame.enter_frame().await.unwrap();
+        for (field, text) in [("#number", number), ("#expiry", "12/34"), ("#cvc", "123")] {
+            let input = self.wait_for(field).await;
+            input.clear().await.unwrap();
+            input.send_keys(text).await.unwrap();
+        }
+        self.client.enter_parent_frame().await.unwrap();
+        self.wait_js(
+            "the Pay button enabled",
+            "var b = document.getElementById('pg-pay'); return !!b && !b.disabled",
+        )
+        .await;
+        self.wait_for("#pg-pay").await.click().await.unwrap();
+    }
+
     /// Waits until an element matching `css` exists and returns it.
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         let deadline = tokio::time::Instant::now() + WAIT;

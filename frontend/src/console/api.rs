@@ -10,7 +10,10 @@ use shared::api::admin::{
     AdminRefund, AdminSession, AuditPage, DailyStats, DailyStatsQuery, HistoryPage, HistoryQuery,
     ParkedProviderEvent, PaymentDetail, ProviderEventReplayed, SignIn, WebhookResent, CSRF_HEADER,
 };
-use shared::api::{List, Refund, WebhookDelivery, WebhookEndpoint};
+use shared::api::{
+    CreatePaymentLink, List, PaymentLink, Refund, UpdatePaymentLink, WebhookDelivery,
+    WebhookEndpoint,
+};
 use web_sys::RequestCredentials;
 
 /// Why an admin API call failed.
@@ -288,6 +291,43 @@ pub async fn resend(
     )))
     .header(CSRF_HEADER, csrf_token)
     .build();
+    json(send(request).await?).await
+}
+
+/// `GET /admin/api/payment_links?limit=100`: the newest links.
+pub async fn payment_links() -> Result<List<PaymentLink>, ApiError> {
+    get(
+        "/admin/api/payment_links",
+        vec![("limit", "100".to_string())],
+    )
+    .await
+}
+
+/// `POST /admin/api/payment_links` with the CSRF token: a new link.
+pub async fn create_payment_link(
+    body: &CreatePaymentLink,
+    csrf_token: &str,
+) -> Result<PaymentLink, ApiError> {
+    let request = same_origin(Request::post("/admin/api/payment_links"))
+        .header(CSRF_HEADER, csrf_token)
+        .json(body);
+    json(send(request).await?).await
+}
+
+/// `POST /admin/api/payment_links/{id}` with the CSRF token: switches the link off or on.
+pub async fn set_payment_link_active(
+    id: &str,
+    active: bool,
+    csrf_token: &str,
+) -> Result<PaymentLink, ApiError> {
+    if !plausible_id(id) {
+        return Err(not_found("payment link"));
+    }
+    let request = same_origin(Request::post(&format!("/admin/api/payment_links/{id}")))
+        .header(CSRF_HEADER, csrf_token)
+        .json(&UpdatePaymentLink {
+            active: Some(active),
+        });
     json(send(request).await?).await
 }
 

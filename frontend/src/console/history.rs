@@ -42,6 +42,7 @@ pub fn HistoryPage(#[prop(into)] query: Signal<HistoryQuery>) -> impl IntoView {
     view! {
         <div class="pc-page pc-history">
             <h1 tabindex="-1">"Payments"</h1>
+            <LinkFilter query />
             <Filters query error=filter_error />
             <ChartSection query />
             <section class="pc-results" aria-labelledby="pc-results-heading" aria-busy=move || loading().to_string()>
@@ -89,6 +90,28 @@ pub fn HistoryPage(#[prop(into)] query: Signal<HistoryQuery>) -> impl IntoView {
                 />
             </section>
         </div>
+    }
+}
+
+/// With the `payment_link` filter (set from the payment links page): which link, and the way
+/// back to every payment.
+#[component]
+fn LinkFilter(#[prop(into)] query: Signal<HistoryQuery>) -> impl IntoView {
+    move || {
+        query.with(|q| q.payment_link.clone()).map(|link| {
+            let all = Route::History(HistoryQuery {
+                payment_link: None,
+                ..without_cursor(&query.get_untracked())
+            });
+            view! {
+                <p id="pc-link-filter" class="pc-notice">
+                    "Payments through payment link "
+                    <code>{link}</code>
+                    ". "
+                    <Link to=all id="pc-link-filter-clear">"Show all payments"</Link>
+                </p>
+            }
+        })
     }
 }
 
@@ -262,8 +285,10 @@ impl FilterValues {
             ("email", self.email.clone()),
             ("q", self.q.clone()),
         ]);
+        // The payment link has no control of its own: it stays until "Show all payments".
         HistoryQuery {
             limit: current.limit,
+            payment_link: current.payment_link.clone(),
             ..history_from_search(&search)
         }
     }

@@ -1,7 +1,7 @@
 //! The admin console served at `/admin`: sign-in, payment history with filters, totals and a
 //! daily chart, payment detail with refunds, the merchant's webhook endpoints with their
-//! deliveries (and resend), the provider webhooks parked after their last attempt (and replay),
-//! and the audit log.
+//! deliveries (and resend), the payment links (create, deactivate, their payments), the provider
+//! webhooks parked after their last attempt (and replay), and the audit log.
 //!
 //! [`ConsoleApp`] checks the session, then shows the page of the URL ([`Route`]); pages link
 //! to each other through the History API, so every view has a URL that can be shared or
@@ -19,6 +19,7 @@ pub mod format;
 pub mod history;
 pub mod loaded;
 pub mod parked;
+pub mod payment_links;
 pub mod query;
 pub mod refund;
 pub mod route;
@@ -225,6 +226,7 @@ enum PageKey {
     Webhooks,
     WebhookEndpoint(String),
     Parked,
+    PaymentLinks,
     Audit,
     NotFound,
 }
@@ -250,6 +252,7 @@ pub fn ConsoleShell(#[prop(optional)] on_retry: Option<Callback<()>>) -> impl In
             Route::Webhooks => PageKey::Webhooks,
             Route::WebhookEndpoint { id, .. } => PageKey::WebhookEndpoint(id.clone()),
             Route::Parked => PageKey::Parked,
+            Route::PaymentLinks => PageKey::PaymentLinks,
             Route::NotFound => PageKey::NotFound,
         })
     });
@@ -316,6 +319,7 @@ pub fn ConsoleShell(#[prop(optional)] on_retry: Option<Callback<()>>) -> impl In
         }
         PageKey::Webhooks => view! { <webhooks::WebhooksPage /> }.into_any(),
         PageKey::Parked => view! { <parked::ParkedPage /> }.into_any(),
+        PageKey::PaymentLinks => view! { <payment_links::PaymentLinksPage /> }.into_any(),
         PageKey::WebhookEndpoint(id) => {
             let status = Memo::new(move |_| {
                 console.route.with(|route| match route {
@@ -417,6 +421,15 @@ fn Header() -> impl IntoView {
                             current=Signal::derive(move || section.get() == Section::Payments)
                         >
                             "Payments"
+                        </Link>
+                    </li>
+                    <li>
+                        <Link
+                            to=Route::PaymentLinks
+                            id="pc-nav-links"
+                            current=Signal::derive(move || section.get() == Section::PaymentLinks)
+                        >
+                            "Payment links"
                         </Link>
                     </li>
                     <li>

@@ -91,6 +91,7 @@ pub fn history_from_search(search: &str) -> HistoryQuery {
             "amount_max" => query.amount_max = Some(value),
             "email" => query.email = Some(value),
             "q" => query.q = Some(value),
+            "payment_link" => query.payment_link = Some(value),
             "cursor" => query.cursor = Some(value),
             "limit" => query.limit = value.parse().ok(),
             _ => {}
@@ -129,6 +130,7 @@ fn history_pairs(query: &HistoryQuery, paging: bool) -> Vec<(&'static str, Strin
         ("amount_max", text(&query.amount_max)),
         ("email", text(&query.email)),
         ("q", text(&query.q)),
+        ("payment_link", text(&query.payment_link)),
     ];
     if paging {
         pairs.push(("cursor", text(&query.cursor)));
@@ -223,6 +225,7 @@ mod tests {
             amount_max: Some("99.99".into()),
             email: Some("ann+test@example.com".into()),
             q: Some("pi_3 & co=1#x".into()),
+            payment_link: Some("plink_1".into()),
             cursor: Some("c/1==".into()),
             limit: Some(20),
         }
@@ -236,7 +239,7 @@ mod tests {
             search,
             "status=succeeded&provider=paypal&currency=USD&from=2026-11-01&to=2026-11-30\
              &amount_min=10.00&amount_max=99.99&email=ann%2Btest%40example.com\
-             &q=pi_3%20%26%20co%3D1%23x&cursor=c%2F1%3D%3D&limit=20"
+             &q=pi_3%20%26%20co%3D1%23x&payment_link=plink_1&cursor=c%2F1%3D%3D&limit=20"
         );
         assert_eq!(history_from_search(&search), query);
         assert_eq!(history_from_search(&format!("?{search}")), query);
@@ -268,7 +271,7 @@ mod tests {
     #[test]
     fn api_urls() {
         let query = full();
-        assert_eq!(history_api_query(&query).len(), 11);
+        assert_eq!(history_api_query(&query).len(), 12);
         assert_eq!(
             history_api_query(&query)[0],
             ("status", "succeeded".to_string())

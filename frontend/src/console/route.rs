@@ -4,7 +4,8 @@
 //! - `/admin/audit?before=...`: the audit log;
 //! - `/admin/webhooks`: the merchant's webhook endpoints;
 //! - `/admin/webhooks/{id}?status=...`: one endpoint and its deliveries, filtered by status;
-//! - `/admin/inbox`: the provider webhooks parked after their last attempt.
+//! - `/admin/inbox`: the provider webhooks parked after their last attempt;
+//! - `/admin/links`: the payment links.
 
 use super::query::{encode, history_from_search, history_to_search, pairs};
 use crate::http::plausible_id;
@@ -27,6 +28,7 @@ pub enum Route {
         status: Option<String>,
     },
     Parked,
+    PaymentLinks,
     NotFound,
 }
 
@@ -50,6 +52,7 @@ impl Route {
             },
             ["webhooks"] => Route::Webhooks,
             ["inbox"] => Route::Parked,
+            ["links"] => Route::PaymentLinks,
             ["webhooks", id] if plausible_id(id) => Route::WebhookEndpoint {
                 id: (*id).to_string(),
                 status: pairs(search)
@@ -93,6 +96,7 @@ impl Route {
                 status: Some(status),
             } => format!("{BASE}/webhooks/{id}?status={}", encode(status)),
             Route::Parked => format!("{BASE}/inbox"),
+            Route::PaymentLinks => format!("{BASE}/links"),
             Route::NotFound => BASE.to_string(),
         }
     }
@@ -106,6 +110,7 @@ impl Route {
             Route::Webhooks => "Webhooks · paygate admin".to_string(),
             Route::WebhookEndpoint { id, .. } => format!("Webhook endpoint {id} · paygate admin"),
             Route::Parked => "Parked events · paygate admin".to_string(),
+            Route::PaymentLinks => "Payment links · paygate admin".to_string(),
             Route::NotFound => "Not found · paygate admin".to_string(),
         }
     }
@@ -117,6 +122,7 @@ impl Route {
             Route::Audit { .. } => Section::Audit,
             Route::Webhooks | Route::WebhookEndpoint { .. } => Section::Webhooks,
             Route::Parked => Section::Parked,
+            Route::PaymentLinks => Section::PaymentLinks,
             Route::NotFound => Section::None,
         }
     }
@@ -125,6 +131,7 @@ impl Route {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Payments,
+    PaymentLinks,
     Webhooks,
     Parked,
     Audit,
@@ -163,6 +170,7 @@ mod tests {
         );
         assert_eq!(Route::parse("/admin/webhooks", ""), Route::Webhooks);
         assert_eq!(Route::parse("/admin/inbox", ""), Route::Parked);
+        assert_eq!(Route::parse("/admin/links", ""), Route::PaymentLinks);
         assert_eq!(
             Route::parse("/admin/webhooks/we_1", "?status=failed"),
             Route::WebhookEndpoint {
@@ -205,6 +213,11 @@ mod tests {
             Route::Audit { before: None },
             Route::Audit { before: Some(5) },
             Route::Webhooks,
+            Route::PaymentLinks,
+            Route::History(HistoryQuery {
+                payment_link: Some("plink_9".into()),
+                ..HistoryQuery::default()
+            }),
             Route::WebhookEndpoint {
                 id: "we_9".into(),
                 status: None,

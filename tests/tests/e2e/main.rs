@@ -24,6 +24,7 @@ mod merchant_webhooks;
 mod modes;
 mod operations;
 mod payment_links;
+mod payment_links_browser;
 mod payments;
 mod paypal_emulator;
 mod paypal_end_to_end;

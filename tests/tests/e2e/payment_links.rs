@@ -616,6 +616,15 @@ async fn links_are_listed_newest_first_with_a_cursor(db: TestDb) {
     assert_eq!(inactive["data"][0]["id"], made[1].as_str());
     let active = json_with_status(app.get("/v1/payment_links?active=true").await, 200).await;
     assert_eq!(active["data"].as_array().unwrap().len(), 2);
+
+    // A creation retried with its Idempotency-Key makes one link, answered the same.
+    let body = json!({ "currency": "USD", "amount": "4.00" });
+    let first = app.post_idem("/v1/payment_links", &body, "link-1").await;
+    let first = json_with_status(first, 201).await;
+    let again = app.post_idem("/v1/payment_links", &body, "link-1").await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(json_with_status(again, 201).await["id"], first["id"]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM payment_links").await, 4);
     app.stop().await;
 }
 

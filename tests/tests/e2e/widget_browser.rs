@@ -289,7 +289,7 @@ async fn nothing_scrolls_sideways_at_360_px() {
         .unwrap();
     browser.wait_for("#pg-card iframe").await;
     browser.assert_no_sideways_scroll("card form").await;
-    fill_card_and_pay(&browser, "4000000000000002").await;
+    browser.fill_card_and_pay("4000000000000002").await;
     browser
         .wait_js(
             "declined",
@@ -297,31 +297,11 @@ async fn nothing_scrolls_sideways_at_360_px() {
         )
         .await;
     browser.assert_no_sideways_scroll("declined").await;
-    fill_card_and_pay(&browser, "4242424242424242").await;
+    browser.fill_card_and_pay("4242424242424242").await;
     browser.wait_for("#pg-receipt").await;
     browser.assert_no_sideways_scroll("receipt").await;
     browser.close().await;
     app.stop().await;
-}
-
-/// Types a card into Stripe's card frame (replacing what is there), then presses Pay once it
-/// is enabled.
-async fn fill_card_and_pay(browser: &browser::Browser, number: &str) {
-    let frame = browser.wait_for("#pg-card iframe").await;
-    frame.enter_frame().await.unwrap();
-    for (field, text) in [("#number", number), ("#expiry", "12/34"), ("#cvc", "123")] {
-        let input = browser.wait_for(field).await;
-        input.clear().await.unwrap();
-        input.send_keys(text).await.unwrap();
-    }
-    browser.client.enter_parent_frame().await.unwrap();
-    browser
-        .wait_js(
-            "the Pay button enabled",
-            "var b = document.getElementById('pg-pay'); return !!b && !b.disabled",
-        )
-        .await;
-    browser.wait_for("#pg-pay").await.click().await.unwrap();
 }
 
 /// A card form Stripe.js cannot load (here: a publishable key Stripe does not know) emits
