@@ -272,8 +272,56 @@ async fn current_one(
                 }
             }
         }
+        // Stripe does not deliver events in order (docs.stripe.com/webhooks#event-ordering),
+        // and a subscription's state can go back and forth (active, past_due, active): only
+        // its current state, read back, is applied, so a late event cannot undo a newer one.
+        // The same for an invoice (a late `invoice.payment_failed` for an invoice since paid).
+        // As for payments, a verified snapshot stands in where the object cannot be read.
+        EventEffect::SubscriptionUpdate { ref reference, .. } => {
+            let reference = reference.clone();
+            read_back_billing(
+                provider,
+                effect,
+                "customer.subscription.updated",
+                "subscription",
+                &reference,
+            )
+            .await?
+        }
+        EventEffect::InvoiceUpdate {
+            ref invoice_id,
+            ref event_type,
+            ..
+        } => {
+            let (invoice_id, event_type) = (invoice_id.clone(), event_type.clone());
+            read_back_billing(provider, effect, &event_type, "invoice", &invoice_id).await?
+        }
         other => other,
     })
+}
+
+/// A billing effect replaced by the one its object's current state gives (the same kind of
+/// effect); the event's own when the object cannot be read and the snapshot is trusted.
+async fn read_back_billing(
+    provider: &dyn crate::providers::PaymentProvider,
+    effect: EventEffect,
+    event_type: &str,
+    object: &str,
+    id: &str,
+) -> Result<EventEffect, String> {
+    let same_kind = |e: &EventEffect| std::mem::discriminant(e) == std::mem::discriminant(&effect);
+    match provider.reread(event_type, object, id).await {
+        Ok(effects) => match effects.into_iter().find(same_kind) {
+            Some(fresh) => Ok(fresh),
+            // The object no longer names what the event did (an invoice moved off its
+            // subscription): nothing current to apply beyond the event itself.
+            None => Ok(effect),
+        },
+        Err(_) if provider.webhook_snapshot_trusted() => Ok(effect),
+        Err(e) => Err(format!(
+            "could not read {object} {id} back from the provider: {e}"
+        )),
+    }
 }
 
 fn refund_reference(effect: &EventEffect) -> Option<&str> {
@@ -341,6 +389,7 @@ async fn apply_effect(
             status,
             cancel_at_period_end,
             current_period_end,
+            pause_collection,
         } => {
             subscriptions::webhook::apply_update(
                 state,
@@ -349,6 +398,7 @@ async fn apply_effect(
                 &status,
                 cancel_at_period_end,
                 current_period_end,
+                pause_collection,
             )
             .await
         }

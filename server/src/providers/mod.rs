@@ -164,8 +164,10 @@ pub enum EventEffect {
         status: String,
         cancel_at_period_end: bool,
         current_period_end: Option<i64>,
+        /// `pause_collection`: behavior and resume time, `None` while collecting.
+        pause_collection: Option<(String, Option<i64>)>,
     },
-    /// An invoice of a subscription was paid or failed (Stripe Billing).
+    /// An invoice of a subscription was paid, failed or needs the customer (Stripe Billing).
     InvoiceUpdate {
         subscription_reference: String,
         invoice_id: String,

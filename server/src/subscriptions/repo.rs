@@ -1,10 +1,10 @@
 use crate::db::{Db, Row, Tx};
 use crate::providers::stripe::billing::StripeSubscription;
-use shared::api::Subscription;
+use shared::api::{PauseCollection, Subscription};
 use sqlx::Row as _;
 
 const COLUMNS: &str = "id, customer_id, provider_reference, price, status, cancel_at_period_end, \
-    current_period_end, latest_invoice_status, created_at";
+    current_period_end, latest_invoice_status, pause_behavior, pause_resumes_at, created_at";
 
 pub fn from_row(row: &Row) -> Result<Subscription, sqlx::Error> {
     Ok(Subscription {
@@ -16,6 +16,15 @@ pub fn from_row(row: &Row) -> Result<Subscription, sqlx::Error> {
         cancel_at_period_end: row.try_get::<i64, _>("cancel_at_period_end")? != 0,
         current_period_end: row.try_get("current_period_end")?,
         latest_invoice_status: row.try_get("latest_invoice_status")?,
+        pause_collection: row
+            .try_get::<Option<String>, _>("pause_behavior")?
+            .map(|behavior| -> Result<PauseCollection, sqlx::Error> {
+                Ok(PauseCollection {
+                    behavior,
+                    resumes_at: row.try_get("pause_resumes_at")?,
+                })
+            })
+            .transpose()?,
         client_secret: None,
         created: row.try_get::<i64, _>("created_at")?.div_euclid(1000),
     })
@@ -51,7 +60,8 @@ pub async fn record_provider_state(
     sqlx::query(
         "UPDATE subscriptions SET provider_reference = $1, status = $2, cancel_at_period_end = $3, \
          current_period_end = $4, latest_invoice_id = COALESCE($5, latest_invoice_id), \
-         latest_invoice_status = COALESCE($6, latest_invoice_status), updated_at = $7 WHERE id = $8",
+         latest_invoice_status = COALESCE($6, latest_invoice_status), updated_at = $7, \
+         pause_behavior = $8, pause_resumes_at = $9 WHERE id = $10",
     )
     .bind(&s.reference)
     .bind(&s.status)
@@ -60,6 +70,8 @@ pub async fn record_provider_state(
     .bind(&s.latest_invoice_id)
     .bind(&s.latest_invoice_status)
     .bind(now_ms)
+    .bind(s.pause_collection.as_ref().map(|(b, _)| b.clone()))
+    .bind(s.pause_collection.as_ref().and_then(|(_, at)| *at))
     .bind(id)
     .execute(&mut **tx)
     .await?;
@@ -93,16 +105,23 @@ pub async fn apply_provider_update(
     status: &str,
     cancel_at_period_end: bool,
     current_period_end: Option<i64>,
+    pause_collection: Option<(String, Option<i64>)>,
     now_ms: i64,
 ) -> Result<bool, sqlx::Error> {
+    let (pause_behavior, pause_resumes_at) = match pause_collection {
+        Some((behavior, at)) => (Some(behavior), at),
+        None => (None, None),
+    };
     let done = sqlx::query(
-        "UPDATE subscriptions SET status = $1, cancel_at_period_end = $2, current_period_end = $3, updated_at = $4 \
-         WHERE provider_reference = $5",
+        "UPDATE subscriptions SET status = $1, cancel_at_period_end = $2, current_period_end = $3, updated_at = $4, \
+         pause_behavior = $5, pause_resumes_at = $6 WHERE provider_reference = $7",
     )
     .bind(status)
     .bind(i64::from(cancel_at_period_end))
     .bind(current_period_end)
     .bind(now_ms)
+    .bind(pause_behavior)
+    .bind(pause_resumes_at)
     .bind(reference)
     .execute(&mut **tx)
     .await?;

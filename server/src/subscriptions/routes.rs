@@ -15,7 +15,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
-use shared::api::{CreateSubscription, Problem, Subscription};
+use shared::api::{
+    CreateSubscription, List, PauseSubscription, Problem, Subscription, SubscriptionInvoice,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,6 +26,172 @@ pub fn router() -> Router<AppState> {
             "/v1/subscriptions/{id}",
             get(get_subscription).delete(cancel_subscription),
         )
+        .route("/v1/subscriptions/{id}/pause", post(pause_subscription))
+        .route("/v1/subscriptions/{id}/resume", post(resume_subscription))
+        .route("/v1/subscriptions/{id}/invoices", get(list_invoices))
+}
+
+/// The subscription, its Stripe id and the Stripe client, for a change at Stripe; a
+/// subscription that ended or never reached Stripe cannot change.
+async fn changeable(
+    state: &AppState,
+    id: &str,
+) -> Result<
+    (
+        Subscription,
+        String,
+        std::sync::Arc<crate::providers::stripe::StripeProvider>,
+    ),
+    ApiError,
+> {
+    let current = repo::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("subscription"))?;
+    if matches!(
+        current.status.as_str(),
+        "canceled" | "incomplete_expired" | "failed"
+    ) {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!("The subscription is {}.", current.status.replace('_', " ")),
+        ));
+    }
+    let reference = current.provider_reference.clone().ok_or_else(|| {
+        ApiError::conflict(
+            "invalid_state",
+            "The subscription was never created at Stripe.",
+        )
+    })?;
+    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
+        ApiError::unavailable(
+            "provider_unavailable",
+            "Subscriptions are kept at Stripe, which is not configured.",
+        )
+    })?;
+    Ok((current, reference, stripe))
+}
+
+/// Records Stripe's answer about a subscription with its `subscription.updated` event, and
+/// returns the subscription as paygate now has it.
+async fn record_change(
+    state: &AppState,
+    id: &str,
+    s: &crate::providers::stripe::billing::StripeSubscription,
+) -> Result<Subscription, ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    repo::record_provider_state(&mut tx, id, s, now).await?;
+    if let Some(object) = repo::get_in(&mut tx, id).await? {
+        events::record(&mut tx, "subscription.updated", id, &json!(object), now).await?;
+    }
+    tx.commit().await?;
+    repo::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::internal("subscription vanished"))
+}
+
+/// Pause payment collection: the subscription stays active and its invoices are kept as
+/// drafts, marked uncollectible or voided (`behavior`) until it resumes, by itself at
+/// `resumes_at` or through `/resume`.
+#[utoipa::path(
+    post, path = "/v1/subscriptions/{id}/pause", tag = "subscriptions",
+    params(("id" = String, Path, description = "sub_...")),
+    request_body = PauseSubscription,
+    responses((status = 200, body = Subscription), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn pause_subscription(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+    Json(body): Json<PauseSubscription>,
+) -> ApiResult<axum::Json<Subscription>> {
+    to_completion(async move {
+        if let Some(at) = body.resumes_at {
+            let now = state.clock.now_secs();
+            if at <= now || at > now + 5 * 366 * 24 * 60 * 60 {
+                return Err(ApiError::invalid(
+                    "resumes_at",
+                    "resumes_at must be a Unix time in the future, at most five years ahead.",
+                ));
+            }
+        }
+        let (_, reference, stripe) = changeable(&state, &id).await?;
+        let s = stripe
+            .pause_subscription(
+                &format!("{id}-pause-{}", new_id("rq")),
+                &reference,
+                body.behavior,
+                body.resumes_at,
+            )
+            .await?;
+        Ok(axum::Json(record_change(&state, &id, &s).await?))
+    })
+    .await
+}
+
+/// Resume payment collection of a paused subscription.
+#[utoipa::path(
+    post, path = "/v1/subscriptions/{id}/resume", tag = "subscriptions",
+    params(("id" = String, Path, description = "sub_...")),
+    responses((status = 200, body = Subscription), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn resume_subscription(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Subscription>> {
+    to_completion(async move {
+        let (current, reference, stripe) = changeable(&state, &id).await?;
+        if current.pause_collection.is_none() {
+            return Err(ApiError::conflict(
+                "invalid_state",
+                "The subscription's payment collection is not paused.",
+            ));
+        }
+        let s = stripe
+            .resume_subscription(&format!("{id}-resume-{}", new_id("rq")), &reference)
+            .await?;
+        Ok(axum::Json(record_change(&state, &id, &s).await?))
+    })
+    .await
+}
+
+/// The subscription's invoices at Stripe, newest first (the first, and each renewal).
+#[utoipa::path(
+    get, path = "/v1/subscriptions/{id}/invoices", tag = "subscriptions",
+    params(("id" = String, Path, description = "sub_...")),
+    responses((status = 200, body = List<SubscriptionInvoice>), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn list_invoices(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<List<SubscriptionInvoice>>> {
+    let current = repo::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("subscription"))?;
+    let Some(reference) = current.provider_reference else {
+        return Ok(axum::Json(List {
+            data: Vec::new(),
+            has_more: false,
+            next_cursor: None,
+        }));
+    };
+    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
+        ApiError::unavailable(
+            "provider_unavailable",
+            "Subscriptions are kept at Stripe, which is not configured.",
+        )
+    })?;
+    let data = stripe.list_invoices(&reference).await?;
+    Ok(axum::Json(List {
+        data,
+        has_more: false,
+        next_cursor: None,
+    }))
 }
 
 /// Subscribe a customer to a Stripe price.

@@ -15,6 +15,7 @@ pub async fn apply_update(
     status: &str,
     cancel_at_period_end: bool,
     current_period_end: Option<i64>,
+    pause_collection: Option<(String, Option<i64>)>,
 ) -> Result<Applied, sqlx::Error> {
     let now = state.clock.now_ms();
     let found = repo::apply_provider_update(
@@ -23,6 +24,7 @@ pub async fn apply_update(
         status,
         cancel_at_period_end,
         current_period_end,
+        pause_collection,
         now,
     )
     .await?;
@@ -33,7 +35,8 @@ pub async fn apply_update(
     Ok(Applied::done(true, None))
 }
 
-/// An invoice of a subscription was paid or failed.
+/// An invoice of a subscription was paid, failed, or needs the customer (3-D Secure on a
+/// renewal: Stripe's `invoice.payment_action_required`).
 pub async fn apply_invoice(
     state: &AppState,
     tx: &mut Tx,
@@ -48,16 +51,22 @@ pub async fn apply_invoice(
     else {
         return Ok(Applied::Missing("subscription"));
     };
-    if !changed {
-        return Ok(Applied::done(false, None));
-    }
-    // paygate's own names: Stripe's `invoice.paid` and `invoice.payment_succeeded` both mean
-    // the invoice was paid (and only the first of the two changes anything).
-    let kind = if provider_event_type == "invoice.payment_failed" {
-        "subscription.invoice_payment_failed"
-    } else {
-        "subscription.invoice_paid"
+    // paygate's own names. Stripe's `invoice.paid` and `invoice.payment_succeeded` both mean
+    // the invoice was paid: only the first of the two is told. A failed attempt, or one that
+    // needs the customer, is told once per Stripe event (the inbox stores each event once)
+    // while the invoice is still open: its status does not change between attempts (the
+    // creation's answer may already have said `open`), and one paid since is not a failure
+    // to act on.
+    let (kind, tell) = match provider_event_type {
+        "invoice.payment_failed" => ("subscription.invoice_payment_failed", status == "open"),
+        "invoice.payment_action_required" => {
+            ("subscription.invoice_action_required", status == "open")
+        }
+        _ => ("subscription.invoice_paid", changed),
     };
+    if !tell {
+        return Ok(Applied::done(changed, None));
+    }
     record_event(tx, kind, subscription_reference, now).await?;
     Ok(Applied::done(true, None))
 }

@@ -93,9 +93,78 @@ pub struct Subscription {
     /// Status of the latest invoice (`paid`, `open`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_invoice_status: Option<String>,
+    /// Set while payment collection is paused (the status stays as Stripe says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_collection: Option<PauseCollection>,
     /// When the first invoice needs the customer (3-D Secure, `default_incomplete`): the
     /// PaymentIntent client secret for Stripe.js. Only in the creation answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     pub created: i64,
+}
+
+/// How a subscription's invoices are treated while its payment collection is paused (Stripe's
+/// `pause_collection.behavior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PauseBehavior {
+    /// Invoices are made and left as drafts (collected after resuming).
+    KeepAsDraft,
+    /// Invoices are made and marked uncollectible.
+    MarkUncollectible,
+    /// Invoices are made and voided at once.
+    Void,
+}
+
+impl PauseBehavior {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PauseBehavior::KeepAsDraft => "keep_as_draft",
+            PauseBehavior::MarkUncollectible => "mark_uncollectible",
+            PauseBehavior::Void => "void",
+        }
+    }
+}
+
+/// A subscription's paused collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PauseCollection {
+    /// `keep_as_draft`, `mark_uncollectible` or `void`.
+    pub behavior: String,
+    /// Unix time (seconds) when collection resumes by itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumes_at: Option<i64>,
+}
+
+/// Body of `POST /v1/subscriptions/{id}/pause`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PauseSubscription {
+    pub behavior: PauseBehavior,
+    /// Unix time (seconds) when collection resumes by itself; in the future.
+    #[serde(default)]
+    pub resumes_at: Option<i64>,
+}
+
+/// An invoice of a subscription, as Stripe reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubscriptionInvoice {
+    /// Stripe's invoice id (`in_...`).
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// `draft`, `open`, `paid`, `uncollectible` or `void`.
+    pub status: String,
+    pub amount_due: super::Amount,
+    pub amount_paid_minor: i64,
+    /// Unix time, seconds.
+    pub created: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<i64>,
 }

@@ -19,7 +19,10 @@ mod webhook_endpoint;
 mod widget;
 
 pub use amount::Amount;
-pub use billing::{CreateCustomer, CreateSubscription, Customer, PaymentBehavior, Subscription};
+pub use billing::{
+    CreateCustomer, CreateSubscription, Customer, PauseBehavior, PauseCollection,
+    PauseSubscription, PaymentBehavior, Subscription, SubscriptionInvoice,
+};
 pub use checkout::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, LineItem, LineItemRequest,
 };

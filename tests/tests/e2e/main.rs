@@ -37,6 +37,7 @@ mod storage;
 mod stripe_emulator;
 mod stripe_end_to_end;
 mod stripe_webhooks;
+mod subscription_lifecycle;
 mod webhook_destinations;
 mod widget_api;
 mod widget_browser;

@@ -380,6 +380,15 @@ impl StripeEmulator {
             .map(|pi| store.payment_intent_json(pi, View::Secret))
     }
 
+    /// The Subscription as a secret-key caller sees it.
+    pub fn subscription(&self, id: &str) -> Option<Value> {
+        let store = self.inner.store.lock().expect("store lock");
+        store
+            .subscriptions
+            .get(id)
+            .map(|s| store.subscription_json(s))
+    }
+
     /// Every non-empty raw request body received (API, challenge page), oldest first; the
     /// last 10,000 are kept.
     pub fn received_request_bodies(&self) -> Vec<String> {

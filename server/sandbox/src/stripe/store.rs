@@ -189,6 +189,9 @@ pub struct Subscription {
     pub trial_start: Option<i64>,
     pub trial_end: Option<i64>,
     pub save_default_payment_method: bool,
+    /// `pause_collection`: the behavior and when collection resumes (docs.stripe.com/billing/
+    /// subscriptions/pause-payment); the status stays as it is while paused.
+    pub pause_collection: Option<(String, Option<i64>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -797,7 +800,7 @@ impl Store {
             "livemode": false,
             "metadata": meta(&s.metadata),
             "next_pending_invoice_item_invoice": null,
-            "pause_collection": null,
+            "pause_collection": s.pause_collection.as_ref().map(|(behavior, resumes_at)| json!({"behavior": behavior, "resumes_at": resumes_at})),
             "payment_settings": {"payment_method_options": null, "payment_method_types": null,
                 "save_default_payment_method": if s.save_default_payment_method { "on_subscription" } else { "off" }},
             "pending_invoice_item_interval": null,

@@ -6,8 +6,15 @@
 //! moves the subscription to `active`; an unpaid one expires after 23 hours
 //! (`incomplete_expired`), by the emulator's clock.
 //!
-//! Not emulated: renewals (later invoices at the end of each period), proration, item
-//! changes, test clocks.
+//! Payment collection is paused and resumed with `pause_collection` on an update
+//! (docs.stripe.com/billing/subscriptions/pause-payment: `behavior` `keep_as_draft`,
+//! `mark_uncollectible` or `void`, optional `resumes_at`; an empty `pause_collection` resumes;
+//! the status stays `active`, and the change reaches webhooks as
+//! `customer.subscription.updated`).
+//!
+//! Not emulated: renewals (later invoices at the end of each period), so a pause has no
+//! invoice to act on, and resuming at `resumes_at` by itself; proration, item changes, test
+//! clocks.
 
 use super::calendar::add_interval;
 use super::cards::AUTHENTICATION_REQUIRED;
@@ -269,6 +276,7 @@ pub async fn create(
             trial_start,
             trial_end,
             save_default_payment_method: save_default,
+            pause_collection: None,
         };
         store.subscriptions.insert(sub_id.clone(), sub);
 
@@ -579,6 +587,8 @@ const UPDATE: &[&str] = &[
     "proration_behavior",
     "cancellation_details.comment",
     "cancellation_details.feedback",
+    "pause_collection.behavior",
+    "pause_collection.resumes_at",
     "expand.#",
 ];
 const FEEDBACK: &[&str] = &[
@@ -613,11 +623,46 @@ pub async fn update(
         &["always_invoice", "create_prorations", "none"],
     )?;
     let metadata = p.metadata("metadata")?;
+    // `pause_collection[behavior]` (with an optional `resumes_at`) pauses; an empty
+    // `pause_collection` resumes.
+    let pause = match p.str("pause_collection") {
+        Ok(Some("")) => Some(None),
+        Ok(Some(_)) => {
+            return Err(ApiError::invalid_param(
+                "pause_collection",
+                "Invalid object".to_string(),
+            ))
+        }
+        _ if p.has("pause_collection") => {
+            let behavior = p
+                .one_of(
+                    "pause_collection.behavior",
+                    &["keep_as_draft", "mark_uncollectible", "void"],
+                )?
+                .ok_or_else(|| ApiError::missing_parameter("pause_collection[behavior]"))?
+                .to_string();
+            Some(Some((behavior, p.int("pause_collection.resumes_at")?)))
+        }
+        _ => None,
+    };
     let expand = p.expand()?;
     let origin = ctx.origin();
     app.run(|store| {
         let sub = get(store, &id)?;
         let ended = sub.status == "canceled" || sub.status == "incomplete_expired";
+        if ended && pause.is_some() {
+            return Err(ApiError::invalid(
+                "A canceled subscription can only update its cancellation_details and metadata.",
+            ));
+        }
+        if let Some(Some((_, Some(at)))) = &pause {
+            if *at <= store.now() {
+                return Err(ApiError::invalid_param(
+                    "pause_collection[resumes_at]",
+                    "resumes_at must be in the future.".to_string(),
+                ));
+            }
+        }
         if ended
             && [
                 "cancel_at_period_end",
@@ -672,6 +717,9 @@ pub async fn update(
         }
         if let Some(m) = &metadata {
             m.apply(&mut sub.metadata);
+        }
+        if let Some(pause) = &pause {
+            sub.pause_collection = pause.clone();
         }
         let after = store.subscription_json(&store.subscriptions[&id]);
         let previous = previous_attributes(&before, &after);

@@ -5,7 +5,7 @@ use super::form::Form;
 use super::{map_error, StripeProvider};
 use crate::providers::ProviderError;
 use serde_json::Value;
-use shared::api::{Metadata, PaymentBehavior};
+use shared::api::{Metadata, PauseBehavior, PaymentBehavior, SubscriptionInvoice};
 
 /// A Stripe Subscription as paygate records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,46 @@ pub struct StripeSubscription {
     pub latest_invoice_status: Option<String>,
     /// The first invoice's PaymentIntent client secret, when the customer must act.
     pub client_secret: Option<String>,
+    /// `pause_collection`: the behavior and when collection resumes.
+    pub pause_collection: Option<(String, Option<i64>)>,
+}
+
+/// `pause_collection` of a subscription object (null while collecting).
+pub fn pause_collection_of(v: &Value) -> Option<(String, Option<i64>)> {
+    let pause = v.get("pause_collection").filter(|p| p.is_object())?;
+    let behavior = pause.get("behavior").and_then(Value::as_str)?;
+    Some((
+        behavior.to_string(),
+        pause.get("resumes_at").and_then(Value::as_i64),
+    ))
+}
+
+fn invoice_from(v: &Value) -> Result<SubscriptionInvoice, ProviderError> {
+    let field = |name: &str| {
+        v.get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| ProviderError::Malformed(format!("invoice without {name}")))
+    };
+    let currency = field("currency")?;
+    let amount_due = super::decode(
+        v.get("amount_due").and_then(Value::as_i64).unwrap_or(0),
+        &currency,
+    )?;
+    let amount_paid = super::decode(
+        v.get("amount_paid").and_then(Value::as_i64).unwrap_or(0),
+        &currency,
+    )?;
+    Ok(SubscriptionInvoice {
+        id: field("id")?,
+        number: v.get("number").and_then(Value::as_str).map(str::to_string),
+        status: field("status")?,
+        amount_due: shared::api::Amount::from(amount_due),
+        amount_paid_minor: amount_paid.minor(),
+        created: v.get("created").and_then(Value::as_i64).unwrap_or(0),
+        period_start: v.get("period_start").and_then(Value::as_i64),
+        period_end: v.get("period_end").and_then(Value::as_i64),
+    })
 }
 
 /// A Stripe Customer as paygate reads it back.
@@ -71,6 +111,7 @@ fn subscription_from(v: &Value) -> Result<StripeSubscription, ProviderError> {
             .and_then(|i| i.get("status"))
             .and_then(Value::as_str)
             .map(str::to_string),
+        pause_collection: pause_collection_of(v),
         client_secret: if needs_customer {
             intent
                 .and_then(|p| p.get("client_secret"))
@@ -190,6 +231,68 @@ impl StripeProvider {
             .await
             .map_err(map_error)?;
         subscription_from(&v)
+    }
+
+    /// Pauses payment collection (docs.stripe.com/billing/subscriptions/pause-payment); the
+    /// subscription stays active. `request`: a key of this request, so a retry of it is one
+    /// change while a later pause is a change of its own.
+    pub async fn pause_subscription(
+        &self,
+        request: &str,
+        reference: &str,
+        behavior: PauseBehavior,
+        resumes_at: Option<i64>,
+    ) -> Result<StripeSubscription, ProviderError> {
+        let form = Form::new()
+            .set("pause_collection[behavior]", behavior.as_str())
+            .set_opt("pause_collection[resumes_at]", resumes_at);
+        let v = self
+            .client
+            .post(&format!("/v1/subscriptions/{reference}"), &form, request)
+            .await
+            .map_err(map_error)?;
+        subscription_from(&v)
+    }
+
+    /// Resumes payment collection: an empty `pause_collection`, as Stripe documents.
+    pub async fn resume_subscription(
+        &self,
+        request: &str,
+        reference: &str,
+    ) -> Result<StripeSubscription, ProviderError> {
+        let v = self
+            .client
+            .post(
+                &format!("/v1/subscriptions/{reference}"),
+                &Form::new().set("pause_collection", ""),
+                request,
+            )
+            .await
+            .map_err(map_error)?;
+        subscription_from(&v)
+    }
+
+    /// The subscription's invoices, newest first (up to 100: `GET /v1/invoices?subscription=`).
+    pub async fn list_invoices(
+        &self,
+        reference: &str,
+    ) -> Result<Vec<SubscriptionInvoice>, ProviderError> {
+        let v = self
+            .client
+            .get(
+                "/v1/invoices",
+                &Form::new()
+                    .set("subscription", reference)
+                    .set("limit", "100"),
+            )
+            .await
+            .map_err(map_error)?;
+        v.get("data")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ProviderError::Malformed("invoice list without data".into()))?
+            .iter()
+            .map(invoice_from)
+            .collect()
     }
 
     /// At the period end (the customer keeps what they paid for), or at once.

@@ -37,9 +37,10 @@ impl Kind {
             "customer.subscription.created"
             | "customer.subscription.updated"
             | "customer.subscription.deleted" => Kind::Subscription,
-            "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" => {
-                Kind::Invoice
-            }
+            "invoice.paid"
+            | "invoice.payment_succeeded"
+            | "invoice.payment_failed"
+            | "invoice.payment_action_required" => Kind::Invoice,
             _ => return None,
         })
     }
@@ -143,6 +144,7 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
                 current_period_end: object.get("current_period_end").and_then(Value::as_i64),
+                pause_collection: super::billing::pause_collection_of(object),
             }]
         }
         Kind::Invoice => {

@@ -1,0 +1,5 @@
+-- A subscription's paused payment collection (Stripe's `pause_collection`): how invoices are
+-- treated while paused (`keep_as_draft`, `mark_uncollectible`, `void`) and when collection
+-- resumes by itself (Unix seconds); both NULL while collecting.
+ALTER TABLE subscriptions ADD COLUMN pause_behavior TEXT;
+ALTER TABLE subscriptions ADD COLUMN pause_resumes_at BIGINT;

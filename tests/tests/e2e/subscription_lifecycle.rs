@@ -1,0 +1,374 @@
+//! A subscription's life after it starts, on SQLite and PostgreSQL against the Stripe emulator
+//! over real HTTP: pausing and resuming payment collection (passed through to Stripe, which
+//! keeps the subscription active), its invoices, first invoices that fail or need 3-D Secure
+//! reaching the merchant as events, and Stripe's subscription and invoice events applied from
+//! the object read back, so one that arrives late or out of order cannot undo a newer state.
+
+use paygate::config::EMULATOR_STRIPE_WEBHOOK_SECRET;
+use paygate_tests::app::{eventually, json_with_status};
+use paygate_tests::webhooks_in::{processed, stripe_signature};
+use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb};
+use serde_json::{json, Value};
+use shared::api::ProviderName;
+use std::time::Duration;
+
+on_both_databases!(
+    collection_pauses_and_resumes_at_stripe,
+    bad_pauses_change_nothing,
+    failed_and_unauthenticated_invoices_reach_the_merchant,
+    late_and_reordered_events_cannot_undo_the_current_state,
+);
+
+/// A customer with `card` as default payment method, subscribed monthly: the subscription.
+async fn subscribe(app: &TestApp, card: &str) -> Value {
+    let c = json_with_status(
+        app.post(
+            "/v1/customers",
+            &json!({ "email": "ada@example.com", "payment_method": card }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    json_with_status(
+        app.post(
+            "/v1/subscriptions",
+            &json!({ "customer": c["id"], "price": "price_paygate_pro_monthly" }),
+        )
+        .await,
+        201,
+    )
+    .await
+}
+
+async fn get(app: &TestApp, id: &str) -> Value {
+    json_with_status(app.get(&format!("/v1/subscriptions/{id}")).await, 200).await
+}
+
+async fn events_of(app: &TestApp, id: &str) -> Vec<String> {
+    let page = json_with_status(app.get(&format!("/v1/events?object_id={id}")).await, 200).await;
+    let mut kinds: Vec<String> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    kinds.reverse();
+    kinds
+}
+
+/// Waits until every Stripe event the emulator sent about the subscription is processed.
+async fn settled(app: &TestApp) {
+    eventually("every webhook applied", Duration::from_secs(15), || async {
+        app.count(
+            "SELECT COUNT(*) FROM provider_events WHERE processed_at IS NULL \
+             AND (event_type LIKE 'customer.subscription.%' OR event_type LIKE 'invoice.%')",
+        )
+        .await
+            == 0
+    })
+    .await;
+}
+
+async fn collection_pauses_and_resumes_at_stripe(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let s = subscribe(&app, "pm_card_visa").await;
+    let id = s["id"].as_str().unwrap();
+    let reference = s["provider_reference"].as_str().unwrap();
+    assert_eq!(s["status"], "active");
+    assert!(s.get("pause_collection").is_none(), "{s}");
+
+    let resumes = app.state.clock.now_secs() + 30 * 86_400;
+    let paused = json_with_status(
+        app.post(
+            &format!("/v1/subscriptions/{id}/pause"),
+            &json!({ "behavior": "mark_uncollectible", "resumes_at": resumes }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(paused["status"], "active", "a pause keeps it active");
+    assert_eq!(paused["pause_collection"]["behavior"], "mark_uncollectible");
+    assert_eq!(paused["pause_collection"]["resumes_at"], resumes);
+    let at_stripe = app
+        .stripe
+        .as_ref()
+        .unwrap()
+        .subscription(reference)
+        .unwrap();
+    assert_eq!(
+        at_stripe["pause_collection"]["behavior"],
+        "mark_uncollectible"
+    );
+    assert_eq!(at_stripe["pause_collection"]["resumes_at"], resumes);
+    settled(&app).await;
+    assert_eq!(
+        get(&app, id).await["pause_collection"],
+        paused["pause_collection"]
+    );
+
+    let resumed = json_with_status(
+        app.post(&format!("/v1/subscriptions/{id}/resume"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert!(resumed.get("pause_collection").is_none(), "{resumed}");
+    let at_stripe = app
+        .stripe
+        .as_ref()
+        .unwrap()
+        .subscription(reference)
+        .unwrap();
+    assert!(at_stripe["pause_collection"].is_null(), "{at_stripe}");
+    // The pause's webhook, applied after the resume, reads the subscription back: still
+    // collecting.
+    settled(&app).await;
+    assert!(get(&app, id).await.get("pause_collection").is_none());
+    let e = json_with_status(
+        app.post(&format!("/v1/subscriptions/{id}/resume"), &json!({}))
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(e["code"], "invalid_state");
+
+    // A second pause is a change of its own at Stripe (not a replay of the first).
+    let again = json_with_status(
+        app.post(
+            &format!("/v1/subscriptions/{id}/pause"),
+            &json!({ "behavior": "void" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(again["pause_collection"]["behavior"], "void");
+    assert!(again["pause_collection"].get("resumes_at").is_none());
+
+    let kinds = events_of(&app, id).await;
+    let updates = kinds
+        .iter()
+        .filter(|k| *k == "subscription.updated")
+        .count();
+    assert!(updates >= 3, "{kinds:?}");
+
+    // Its invoices at Stripe: the first one, paid.
+    let invoices = json_with_status(
+        app.get(&format!("/v1/subscriptions/{id}/invoices")).await,
+        200,
+    )
+    .await;
+    let data = invoices["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{invoices}");
+    assert_eq!(data[0]["status"], "paid");
+    assert_eq!(data[0]["amount_due"]["amount"], "9.99");
+    assert_eq!(data[0]["amount_paid_minor"], 999);
+    assert!(data[0]["id"].as_str().unwrap().starts_with("in_"));
+    app.stop().await;
+}
+
+async fn bad_pauses_change_nothing(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let s = subscribe(&app, "pm_card_visa").await;
+    let id = s["id"].as_str().unwrap();
+    let reference = s["provider_reference"].as_str().unwrap();
+    let now = app.state.clock.now_secs();
+    for body in [
+        json!({ "behavior": "sometimes" }),
+        json!({}),
+        json!({ "behavior": "void", "resumes_at": now - 10 }),
+        json!({ "behavior": "void", "resumes_at": now + 6 * 366 * 86_400 }),
+        json!({ "behavior": "void", "extra": 1 }),
+    ] {
+        json_with_status(
+            app.post(&format!("/v1/subscriptions/{id}/pause"), &body)
+                .await,
+            400,
+        )
+        .await;
+    }
+    json_with_status(
+        app.post(
+            "/v1/subscriptions/sub_000000000000000000000000/pause",
+            &json!({ "behavior": "void" }),
+        )
+        .await,
+        404,
+    )
+    .await;
+    json_with_status(
+        app.get("/v1/subscriptions/sub_000000000000000000000000/invoices")
+            .await,
+        404,
+    )
+    .await;
+    let at_stripe = app
+        .stripe
+        .as_ref()
+        .unwrap()
+        .subscription(reference)
+        .unwrap();
+    assert!(at_stripe["pause_collection"].is_null());
+    assert!(get(&app, id).await.get("pause_collection").is_none());
+
+    // Canceled: nothing to pause.
+    json_with_status(
+        app.request(reqwest::Method::DELETE, &format!("/v1/subscriptions/{id}"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let e = json_with_status(
+        app.post(
+            &format!("/v1/subscriptions/{id}/pause"),
+            &json!({ "behavior": "void" }),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert_eq!(e["code"], "invalid_state");
+    app.stop().await;
+}
+
+async fn failed_and_unauthenticated_invoices_reach_the_merchant(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    // A card the bank declines once attached (Stripe's 4000 0000 0000 0341): the first invoice
+    // fails and the subscription is incomplete.
+    let failed = subscribe(&app, "pm_card_chargeCustomerFail").await;
+    let failed_id = failed["id"].as_str().unwrap();
+    assert_eq!(failed["status"], "incomplete");
+    // A card that always asks for 3-D Secure: the invoice waits for the customer.
+    let action = subscribe(&app, "pm_card_authenticationRequired").await;
+    let action_id = action["id"].as_str().unwrap();
+    settled(&app).await;
+    eventually("the merchant told", Duration::from_secs(10), || async {
+        events_of(&app, failed_id)
+            .await
+            .contains(&"subscription.invoice_payment_failed".to_string())
+            && events_of(&app, action_id)
+                .await
+                .contains(&"subscription.invoice_action_required".to_string())
+    })
+    .await;
+    assert_eq!(get(&app, failed_id).await["latest_invoice_status"], "open");
+    let invoices = json_with_status(
+        app.get(&format!("/v1/subscriptions/{failed_id}/invoices"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(invoices["data"][0]["status"], "open");
+    assert_eq!(invoices["data"][0]["amount_paid_minor"], 0);
+    app.stop().await;
+}
+
+/// Signs and posts a Stripe event to paygate; waits until it is processed.
+async fn deliver(app: &TestApp, id: &str, kind: &str, version: &str, object: Value) {
+    let body = json!({
+        "id": id, "object": "event", "type": kind, "api_version": version,
+        "created": app.state.clock.now_secs(), "livemode": false,
+        "data": { "object": object }
+    })
+    .to_string();
+    let now = app.state.clock.now_secs();
+    let res = app
+        .client
+        .post(format!("{}/webhooks/stripe", app.url))
+        .header(
+            "Stripe-Signature",
+            stripe_signature(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(processed(app, ProviderName::Stripe, id).await.processed);
+}
+
+async fn late_and_reordered_events_cannot_undo_the_current_state(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let s = subscribe(&app, "pm_card_visa").await;
+    let id = s["id"].as_str().unwrap();
+    let reference = s["provider_reference"].as_str().unwrap();
+    settled(&app).await;
+    let at_stripe = app
+        .stripe
+        .as_ref()
+        .unwrap()
+        .subscription(reference)
+        .unwrap();
+    let invoice = at_stripe["latest_invoice"].as_str().unwrap().to_string();
+
+    // A late `customer.subscription.updated` saying past_due and paused, and a late
+    // `invoice.payment_failed` for the invoice since paid, each at the pinned version.
+    let mut stale = at_stripe.clone();
+    stale["status"] = json!("past_due");
+    stale["pause_collection"] = json!({ "behavior": "void", "resumes_at": null });
+    stale["current_period_end"] = json!(1);
+    deliver(
+        &app,
+        "evt_late_sub",
+        "customer.subscription.updated",
+        "2024-06-20",
+        stale,
+    )
+    .await;
+    deliver(
+        &app,
+        "evt_late_invoice",
+        "invoice.payment_failed",
+        "2024-06-20",
+        json!({ "id": invoice, "object": "invoice", "status": "open", "subscription": reference }),
+    )
+    .await;
+    // And the same as a newer API version renders it (read back as well).
+    deliver(
+        &app,
+        "evt_new_version",
+        "customer.subscription.deleted",
+        "2026-09-30.endive",
+        json!({ "id": reference, "object": "subscription", "status": "canceled" }),
+    )
+    .await;
+    let now = get(&app, id).await;
+    assert_eq!(now["status"], "active", "{now}");
+    assert!(now.get("pause_collection").is_none(), "{now}");
+    assert_ne!(now["current_period_end"], 1);
+    assert_eq!(now["latest_invoice_status"], "paid");
+    let kinds = events_of(&app, id).await;
+    assert!(
+        !kinds.contains(&"subscription.invoice_payment_failed".to_string()),
+        "{kinds:?}"
+    );
+
+    // A real change at Stripe, told by an event with a stale body: the current state wins.
+    json_with_status(
+        app.request(
+            reqwest::Method::DELETE,
+            &format!("/v1/subscriptions/{id}?at_period_end=true"),
+        )
+        .send()
+        .await
+        .unwrap(),
+        200,
+    )
+    .await;
+    let mut old = at_stripe.clone();
+    old["cancel_at_period_end"] = json!(false);
+    deliver(
+        &app,
+        "evt_old_body",
+        "customer.subscription.updated",
+        "2024-06-20",
+        old,
+    )
+    .await;
+    assert_eq!(get(&app, id).await["cancel_at_period_end"], true);
+    app.stop().await;
+}
