@@ -11,7 +11,7 @@ use shared::api::admin::{
     ParkedProviderEvent, PaymentDetail, ProviderEventReplayed, SignIn, WebhookResent, CSRF_HEADER,
 };
 use shared::api::{
-    CreatePaymentLink, List, PaymentLink, Refund, UpdatePaymentLink, WebhookDelivery,
+    CreatePaymentLink, List, PaymentLink, Refund, Subscription, UpdatePaymentLink, WebhookDelivery,
     WebhookEndpoint,
 };
 use web_sys::RequestCredentials;
@@ -292,6 +292,22 @@ pub async fn resend(
     .header(CSRF_HEADER, csrf_token)
     .build();
     json(send(request).await?).await
+}
+
+/// `GET /admin/api/subscriptions?attention=...&cursor=...`: a page of subscriptions, newest
+/// first.
+pub async fn subscriptions(
+    attention: bool,
+    cursor: Option<&str>,
+) -> Result<List<Subscription>, ApiError> {
+    let mut query = Vec::new();
+    if attention {
+        query.push(("attention", "true".to_string()));
+    }
+    if let Some(cursor) = cursor {
+        query.push(("cursor", cursor.to_string()));
+    }
+    get("/admin/api/subscriptions", query).await
 }
 
 /// `GET /admin/api/payment_links?limit=100`: the newest links.

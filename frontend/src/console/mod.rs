@@ -1,6 +1,7 @@
 //! The admin console served at `/admin`: sign-in, payment history with filters, totals and a
 //! daily chart, payment detail with refunds, the merchant's webhook endpoints with their
-//! deliveries (and resend), the payment links (create, deactivate, their payments), the provider
+//! deliveries (and resend), the payment links (create, deactivate, their payments), the
+//! subscriptions with their latest invoice, the provider
 //! webhooks parked after their last attempt (and replay), and the audit log.
 //!
 //! [`ConsoleApp`] checks the session, then shows the page of the URL ([`Route`]); pages link
@@ -24,6 +25,7 @@ pub mod query;
 pub mod refund;
 pub mod route;
 pub mod signin;
+pub mod subscriptions;
 pub mod webhooks;
 
 pub use route::Route;
@@ -227,6 +229,7 @@ enum PageKey {
     WebhookEndpoint(String),
     Parked,
     PaymentLinks,
+    Subscriptions,
     Audit,
     NotFound,
 }
@@ -253,6 +256,7 @@ pub fn ConsoleShell(#[prop(optional)] on_retry: Option<Callback<()>>) -> impl In
             Route::WebhookEndpoint { id, .. } => PageKey::WebhookEndpoint(id.clone()),
             Route::Parked => PageKey::Parked,
             Route::PaymentLinks => PageKey::PaymentLinks,
+            Route::Subscriptions { .. } => PageKey::Subscriptions,
             Route::NotFound => PageKey::NotFound,
         })
     });
@@ -320,6 +324,15 @@ pub fn ConsoleShell(#[prop(optional)] on_retry: Option<Callback<()>>) -> impl In
         PageKey::Webhooks => view! { <webhooks::WebhooksPage /> }.into_any(),
         PageKey::Parked => view! { <parked::ParkedPage /> }.into_any(),
         PageKey::PaymentLinks => view! { <payment_links::PaymentLinksPage /> }.into_any(),
+        PageKey::Subscriptions => {
+            let filter = Memo::new(move |_| {
+                console.route.with(|route| match route {
+                    Route::Subscriptions { attention, cursor } => (*attention, cursor.clone()),
+                    _ => (false, None),
+                })
+            });
+            view! { <subscriptions::SubscriptionsPage filter /> }.into_any()
+        }
         PageKey::WebhookEndpoint(id) => {
             let status = Memo::new(move |_| {
                 console.route.with(|route| match route {
@@ -430,6 +443,15 @@ fn Header() -> impl IntoView {
                             current=Signal::derive(move || section.get() == Section::PaymentLinks)
                         >
                             "Payment links"
+                        </Link>
+                    </li>
+                    <li>
+                        <Link
+                            to=Route::Subscriptions { attention: false, cursor: None }
+                            id="pc-nav-subscriptions"
+                            current=Signal::derive(move || section.get() == Section::Subscriptions)
+                        >
+                            "Subscriptions"
                         </Link>
                     </li>
                     <li>

@@ -5,9 +5,11 @@
 //! - `/admin/webhooks`: the merchant's webhook endpoints;
 //! - `/admin/webhooks/{id}?status=...`: one endpoint and its deliveries, filtered by status;
 //! - `/admin/inbox`: the provider webhooks parked after their last attempt;
-//! - `/admin/links`: the payment links.
+//! - `/admin/links`: the payment links;
+//! - `/admin/subscriptions?attention=true&cursor=...`: subscriptions, optionally only those with
+//!   an unpaid invoice.
 
-use super::query::{encode, history_from_search, history_to_search, pairs};
+use super::query::{encode, history_from_search, history_to_search, join, pairs};
 use crate::http::plausible_id;
 use shared::api::admin::HistoryQuery;
 
@@ -29,6 +31,10 @@ pub enum Route {
     },
     Parked,
     PaymentLinks,
+    Subscriptions {
+        attention: bool,
+        cursor: Option<String>,
+    },
     NotFound,
 }
 
@@ -53,6 +59,18 @@ impl Route {
             ["webhooks"] => Route::Webhooks,
             ["inbox"] => Route::Parked,
             ["links"] => Route::PaymentLinks,
+            ["subscriptions"] => {
+                let mut attention = false;
+                let mut cursor = None;
+                for (key, value) in pairs(search) {
+                    match key.as_str() {
+                        "attention" => attention = value == "true",
+                        "cursor" if !value.is_empty() => cursor = Some(value),
+                        _ => {}
+                    }
+                }
+                Route::Subscriptions { attention, cursor }
+            }
             ["webhooks", id] if plausible_id(id) => Route::WebhookEndpoint {
                 id: (*id).to_string(),
                 status: pairs(search)
@@ -97,6 +115,24 @@ impl Route {
             } => format!("{BASE}/webhooks/{id}?status={}", encode(status)),
             Route::Parked => format!("{BASE}/inbox"),
             Route::PaymentLinks => format!("{BASE}/links"),
+            Route::Subscriptions { attention, cursor } => {
+                let search = join(&[
+                    (
+                        "attention",
+                        if *attention {
+                            "true".to_string()
+                        } else {
+                            String::new()
+                        },
+                    ),
+                    ("cursor", cursor.clone().unwrap_or_default()),
+                ]);
+                if search.is_empty() {
+                    format!("{BASE}/subscriptions")
+                } else {
+                    format!("{BASE}/subscriptions?{search}")
+                }
+            }
             Route::NotFound => BASE.to_string(),
         }
     }
@@ -111,6 +147,7 @@ impl Route {
             Route::WebhookEndpoint { id, .. } => format!("Webhook endpoint {id} · paygate admin"),
             Route::Parked => "Parked events · paygate admin".to_string(),
             Route::PaymentLinks => "Payment links · paygate admin".to_string(),
+            Route::Subscriptions { .. } => "Subscriptions · paygate admin".to_string(),
             Route::NotFound => "Not found · paygate admin".to_string(),
         }
     }
@@ -123,6 +160,7 @@ impl Route {
             Route::Webhooks | Route::WebhookEndpoint { .. } => Section::Webhooks,
             Route::Parked => Section::Parked,
             Route::PaymentLinks => Section::PaymentLinks,
+            Route::Subscriptions { .. } => Section::Subscriptions,
             Route::NotFound => Section::None,
         }
     }
@@ -132,6 +170,7 @@ impl Route {
 pub enum Section {
     Payments,
     PaymentLinks,
+    Subscriptions,
     Webhooks,
     Parked,
     Audit,
@@ -171,6 +210,13 @@ mod tests {
         assert_eq!(Route::parse("/admin/webhooks", ""), Route::Webhooks);
         assert_eq!(Route::parse("/admin/inbox", ""), Route::Parked);
         assert_eq!(Route::parse("/admin/links", ""), Route::PaymentLinks);
+        assert_eq!(
+            Route::parse("/admin/subscriptions", "?attention=true&cursor=5.sub_1"),
+            Route::Subscriptions {
+                attention: true,
+                cursor: Some("5.sub_1".into())
+            }
+        );
         assert_eq!(
             Route::parse("/admin/webhooks/we_1", "?status=failed"),
             Route::WebhookEndpoint {
@@ -214,6 +260,14 @@ mod tests {
             Route::Audit { before: Some(5) },
             Route::Webhooks,
             Route::PaymentLinks,
+            Route::Subscriptions {
+                attention: false,
+                cursor: None,
+            },
+            Route::Subscriptions {
+                attention: true,
+                cursor: Some("9.sub_a".into()),
+            },
             Route::History(HistoryQuery {
                 payment_link: Some("plink_9".into()),
                 ..HistoryQuery::default()

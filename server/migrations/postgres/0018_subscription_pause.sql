@@ -3,3 +3,6 @@
 -- resumes by itself (Unix seconds); both NULL while collecting.
 ALTER TABLE subscriptions ADD COLUMN pause_behavior TEXT;
 ALTER TABLE subscriptions ADD COLUMN pause_resumes_at BIGINT;
+
+-- The console lists subscriptions newest first, a page at a time.
+CREATE INDEX subscriptions_newest ON subscriptions (created_at, id);

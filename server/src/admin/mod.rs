@@ -1,7 +1,8 @@
 //! The admin console's API (`/admin/api/...`): sign-in with sessions and CSRF
 //! protection, the payment history with filters and totals, the daily chart, a payment's detail,
 //! refunds, the CSV export, the audit log, the merchant webhook endpoints with their delivery
-//! log and resend, the payment links (create, deactivate), and the provider webhooks parked
+//! log and resend, the payment links (create, deactivate), the subscriptions with their latest
+//! invoice, and the provider webhooks parked
 //! after their last attempt, with replay.
 //! Admin accounts are managed from the command line (`paygate admin`, [`accounts`]). The console's page itself is served by `pages`.
 
@@ -17,6 +18,7 @@ mod payment_links;
 pub mod session;
 mod sign_in;
 mod stats;
+mod subscriptions;
 mod webhooks;
 
 use crate::error::ApiError;
@@ -58,6 +60,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/admin/api/provider_events/{provider}/{event_id}/replay",
             post(inbox::replay),
         )
+        .route("/admin/api/subscriptions", get(subscriptions::list))
         .route(
             "/admin/api/payment_links",
             get(payment_links::list).post(payment_links::create),

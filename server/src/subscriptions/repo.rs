@@ -189,3 +189,40 @@ pub async fn get_by_reference_in(
     .await?;
     row.as_ref().map(from_row).transpose()
 }
+
+/// The statuses and invoice states that need the merchant: a first invoice or a renewal not
+/// paid (`incomplete`, `past_due`, `unpaid`), or an open latest invoice (failed or waiting
+/// for 3-D Secure).
+pub const ATTENTION: &str = "(status IN ('incomplete', 'past_due', 'unpaid') \
+    OR latest_invoice_status = 'open')";
+
+/// Subscriptions newest first after the `(created_at, id)` cursor, up to `limit + 1` (the
+/// extra one tells whether more follow); `attention`: only those that need the merchant.
+pub async fn page(
+    db: &Db,
+    before: Option<(i64, String)>,
+    attention: bool,
+    limit: i64,
+) -> Result<Vec<(Subscription, i64)>, sqlx::Error> {
+    let (at, id) = before.unwrap_or((i64::MAX, String::new()));
+    let filter = if attention {
+        format!(" AND {ATTENTION}")
+    } else {
+        String::new()
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE created_at <= $1 \
+         AND (created_at < $2 OR id < $3 OR $4 = ''){filter} \
+         ORDER BY created_at DESC, id DESC LIMIT $5"
+    ))
+    .bind(at)
+    .bind(at)
+    .bind(&id)
+    .bind(&id)
+    .bind(limit + 1)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((from_row(row)?, row.try_get::<i64, _>("created_at")?)))
+        .collect()
+}

@@ -386,6 +386,123 @@ async fn the_console_fits_a_360_px_screen() {
         .unwrap();
     browser.wait_for("#pc-timeline").await;
     browser.assert_no_sideways_scroll("payment detail").await;
+    json_with_status(
+        app.post(
+            "/v1/payment_links",
+            &json!({ "currency": "USD", "custom_amount": { "minimum": "1", "maximum": "999999.99" },
+                "description": "A long description of what this link sells, to wrap" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    for (path, ready, what) in [
+        (
+            "/admin/links",
+            "#pc-links tbody tr[data-id]",
+            "payment links",
+        ),
+        (
+            "/admin/subscriptions",
+            "#pc-no-subscriptions",
+            "subscriptions",
+        ),
+    ] {
+        browser
+            .client
+            .goto(&format!("{}{path}", app.url))
+            .await
+            .unwrap();
+        browser.wait_for(ready).await;
+        browser.assert_no_sideways_scroll(what).await;
+    }
+    browser.close().await;
+    app.stop().await;
+}
+
+/// The subscriptions page: every subscription with its status and latest invoice, and the
+/// filter (kept in the URL) that leaves only those whose invoice is unpaid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_with_unpaid_invoices_stand_out() {
+    let Some(browser) = browser::start().await else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    create_admin(&app, ADMIN).await;
+    let mut made = Vec::new();
+    for card in ["pm_card_visa", "pm_card_chargeCustomerFail"] {
+        let c = json_with_status(
+            app.post(
+                "/v1/customers",
+                &json!({ "email": "ada@example.com", "payment_method": card }),
+            )
+            .await,
+            201,
+        )
+        .await;
+        let s = json_with_status(
+            app.post(
+                "/v1/subscriptions",
+                &json!({ "customer": c["id"], "price": "price_paygate_pro_monthly" }),
+            )
+            .await,
+            201,
+        )
+        .await;
+        made.push(s["id"].as_str().unwrap().to_string());
+    }
+    browser
+        .client
+        .goto(&format!("{}/admin/subscriptions", app.url))
+        .await
+        .unwrap();
+    submit_sign_in(&browser, PASSWORD).await;
+    browser
+        .wait_js(
+            "two subscriptions",
+            "return document.querySelectorAll('#pc-subscriptions tbody tr[data-id]').length === 2",
+        )
+        .await;
+    let flagged = browser
+        .wait_for("#pc-subscriptions tr[data-attention]")
+        .await
+        .attr("data-id")
+        .await
+        .unwrap();
+    assert_eq!(flagged.as_deref(), Some(made[1].as_str()));
+    let invoice = browser
+        .wait_text(
+            &format!(
+                "#pc-subscriptions tr[data-id='{}'] .pc-sub-invoice",
+                made[1]
+            ),
+            |t| !t.is_empty(),
+        )
+        .await;
+    assert_eq!(invoice, "Open: not paid");
+    browser
+        .wait_for("#pc-subscriptions-attention")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_js(
+            "only the unpaid one",
+            &format!(
+                "var rows = document.querySelectorAll('#pc-subscriptions tbody tr[data-id]'); \
+                 return rows.length === 1 && rows[0].dataset.id === '{}'",
+                made[1]
+            ),
+        )
+        .await;
+    let url = browser.client.current_url().await.unwrap();
+    assert!(
+        url.as_str()
+            .ends_with("/admin/subscriptions?attention=true"),
+        "{url}"
+    );
     browser.close().await;
     app.stop().await;
 }

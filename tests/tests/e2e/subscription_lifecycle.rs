@@ -5,6 +5,7 @@
 //! the object read back, so one that arrives late or out of order cannot undo a newer state.
 
 use paygate::config::EMULATOR_STRIPE_WEBHOOK_SECRET;
+use paygate_tests::admin::{create_admin, AdminClient, PASSWORD};
 use paygate_tests::app::{eventually, json_with_status};
 use paygate_tests::webhooks_in::{processed, stripe_signature};
 use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb};
@@ -16,6 +17,7 @@ on_both_databases!(
     collection_pauses_and_resumes_at_stripe,
     bad_pauses_change_nothing,
     failed_and_unauthenticated_invoices_reach_the_merchant,
+    the_console_lists_subscriptions_and_those_with_unpaid_invoices,
     late_and_reordered_events_cannot_undo_the_current_state,
 );
 
@@ -370,5 +372,60 @@ async fn late_and_reordered_events_cannot_undo_the_current_state(db: TestDb) {
     )
     .await;
     assert_eq!(get(&app, id).await["cancel_at_period_end"], true);
+    app.stop().await;
+}
+
+async fn the_console_lists_subscriptions_and_those_with_unpaid_invoices(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let paid = subscribe(&app, "pm_card_visa").await;
+    let failed = subscribe(&app, "pm_card_chargeCustomerFail").await;
+    let action = subscribe(&app, "pm_card_authenticationRequired").await;
+    settled(&app).await;
+    create_admin(&app, "ops@shop.example").await;
+    let admin = AdminClient::sign_in(&app, "ops@shop.example", PASSWORD).await;
+    let ids = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = admin.get_json("/admin/api/subscriptions").await;
+    let id = |s: &Value| s["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        ids(&all),
+        [id(&action), id(&failed), id(&paid)],
+        "newest first"
+    );
+    let attention = admin
+        .get_json("/admin/api/subscriptions?attention=true")
+        .await;
+    assert_eq!(ids(&attention), [id(&action), id(&failed)]);
+    assert_eq!(attention["data"][1]["latest_invoice_status"], "open");
+
+    // A page at a time.
+    let first = admin.get_json("/admin/api/subscriptions?limit=2").await;
+    assert_eq!(ids(&first), [id(&action), id(&failed)]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = admin
+        .get_json(&format!("/admin/api/subscriptions?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(ids(&rest), [id(&paid)]);
+    assert!(rest["next_cursor"].is_null());
+    for bad in ["limit=0", "cursor=nope", "attention=maybe"] {
+        json_with_status(
+            admin.get(&format!("/admin/api/subscriptions?{bad}")).await,
+            400,
+        )
+        .await;
+    }
+    let res = app
+        .client
+        .get(format!("{}/admin/api/subscriptions", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
     app.stop().await;
 }
