@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         crate::subscriptions::routes::create_subscription,
         crate::subscriptions::routes::get_subscription,
         crate::subscriptions::routes::cancel_subscription,
+        crate::subscriptions::routes::change_subscription,
         crate::subscriptions::routes::pause_subscription,
         crate::subscriptions::routes::resume_subscription,
         crate::subscriptions::routes::list_invoices,

@@ -88,6 +88,17 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Subscription>, sqlx::Error>
     row.as_ref().map(from_row).transpose()
 }
 
+/// The subscription's price after a change Stripe accepted.
+pub async fn set_price(tx: &mut Tx, id: &str, price: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE subscriptions SET price = $1, updated_at = $2 WHERE id = $3")
+        .bind(price)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
 /// Stripe refused the subscription for good: the row says so instead of staying `incomplete`.
 pub async fn mark_failed(tx: &mut Tx, id: &str, now_ms: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE subscriptions SET status = 'failed', updated_at = $1 WHERE id = $2")

@@ -16,7 +16,8 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 use shared::api::{
-    CreateSubscription, List, PauseSubscription, Problem, Subscription, SubscriptionInvoice,
+    ChangeSubscription, CreateSubscription, List, PauseSubscription, Problem, Subscription,
+    SubscriptionInvoice,
 };
 
 pub fn router() -> Router<AppState> {
@@ -24,7 +25,9 @@ pub fn router() -> Router<AppState> {
         .route("/v1/subscriptions", post(create_subscription))
         .route(
             "/v1/subscriptions/{id}",
-            get(get_subscription).delete(cancel_subscription),
+            get(get_subscription)
+                .post(change_subscription)
+                .delete(cancel_subscription),
         )
         .route("/v1/subscriptions/{id}/pause", post(pause_subscription))
         .route("/v1/subscriptions/{id}/resume", post(resume_subscription))
@@ -71,16 +74,20 @@ async fn changeable(
     Ok((current, reference, stripe))
 }
 
-/// Records Stripe's answer about a subscription with its `subscription.updated` event, and
-/// returns the subscription as paygate now has it.
+/// Records Stripe's answer about a subscription (and its new price, after a change) with its
+/// `subscription.updated` event, and returns the subscription as paygate now has it.
 async fn record_change(
     state: &AppState,
     id: &str,
     s: &crate::providers::stripe::billing::StripeSubscription,
+    price: Option<&str>,
 ) -> Result<Subscription, ApiError> {
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
     repo::record_provider_state(&mut tx, id, s, now).await?;
+    if let Some(price) = price {
+        repo::set_price(&mut tx, id, price, now).await?;
+    }
     if let Some(object) = repo::get_in(&mut tx, id).await? {
         events::record(&mut tx, "subscription.updated", id, &json!(object), now).await?;
     }
@@ -125,7 +132,54 @@ pub async fn pause_subscription(
                 body.resumes_at,
             )
             .await?;
-        Ok(axum::Json(record_change(&state, &id, &s).await?))
+        Ok(axum::Json(record_change(&state, &id, &s, None).await?))
+    })
+    .await
+}
+
+/// Move a subscription to another price, with Stripe's proration for the time left in the
+/// period (`proration_behavior`: `create_prorations`, the default, puts it on the next
+/// invoice; `always_invoice` invoices and charges it now; `none` makes none). A price with
+/// another billing interval starts a new period and is invoiced at once; an invoice that is
+/// not paid leaves the subscription `past_due` (its latest invoice `open`).
+#[utoipa::path(
+    post, path = "/v1/subscriptions/{id}", tag = "subscriptions",
+    params(("id" = String, Path, description = "sub_...")),
+    request_body = ChangeSubscription,
+    responses((status = 200, body = Subscription), (status = 400, body = Problem), (status = 402, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = []))
+)]
+pub async fn change_subscription(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+    Json(body): Json<ChangeSubscription>,
+) -> ApiResult<axum::Json<Subscription>> {
+    to_completion(async move {
+        if !body.price.starts_with("price_") || body.price.len() > 255 {
+            return Err(ApiError::invalid(
+                "price",
+                "price must be a Stripe Price id (price_...).",
+            ));
+        }
+        let (current, reference, stripe) = changeable(&state, &id).await?;
+        if current.price == body.price {
+            return Err(ApiError::invalid(
+                "price",
+                "The subscription is on this price already.",
+            ));
+        }
+        let s = stripe
+            .change_price(
+                &format!("{id}-price-{}", new_id("rq")),
+                &reference,
+                &body.price,
+                body.proration_behavior,
+            )
+            .await?;
+        Ok(axum::Json(
+            record_change(&state, &id, &s, Some(&body.price)).await?,
+        ))
     })
     .await
 }
@@ -153,7 +207,7 @@ pub async fn resume_subscription(
         let s = stripe
             .resume_subscription(&format!("{id}-resume-{}", new_id("rq")), &reference)
             .await?;
-        Ok(axum::Json(record_change(&state, &id, &s).await?))
+        Ok(axum::Json(record_change(&state, &id, &s, None).await?))
     })
     .await
 }

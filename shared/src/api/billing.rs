@@ -168,3 +168,40 @@ pub struct SubscriptionInvoice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period_end: Option<i64>,
 }
+
+/// How Stripe settles a price change for the time left in the period (Stripe's
+/// `proration_behavior`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ProrationBehavior {
+    /// Credit and charge for the time left go on the next invoice.
+    #[default]
+    CreateProrations,
+    /// Credit and charge for the time left are invoiced and charged now.
+    AlwaysInvoice,
+    /// No credit or charge for the time left.
+    None,
+}
+
+impl ProrationBehavior {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProrationBehavior::CreateProrations => "create_prorations",
+            ProrationBehavior::AlwaysInvoice => "always_invoice",
+            ProrationBehavior::None => "none",
+        }
+    }
+}
+
+/// Body of `POST /v1/subscriptions/{id}`: move the subscription to another price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSubscription {
+    /// The new Stripe Price (`price_...`), recurring, in the subscription's currency. A price
+    /// with another billing interval starts a new period now and is invoiced at once.
+    pub price: String,
+    #[serde(default)]
+    pub proration_behavior: ProrationBehavior,
+}

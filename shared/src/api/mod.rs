@@ -20,8 +20,9 @@ mod widget;
 
 pub use amount::Amount;
 pub use billing::{
-    CreateCustomer, CreateSubscription, Customer, PauseBehavior, PauseCollection,
-    PauseSubscription, PaymentBehavior, Subscription, SubscriptionInvoice,
+    ChangeSubscription, CreateCustomer, CreateSubscription, Customer, PauseBehavior,
+    PauseCollection, PauseSubscription, PaymentBehavior, ProrationBehavior, Subscription,
+    SubscriptionInvoice,
 };
 pub use checkout::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, LineItem, LineItemRequest,

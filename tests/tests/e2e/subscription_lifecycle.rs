@@ -4,7 +4,7 @@
 //! reaching the merchant as events, and Stripe's subscription and invoice events applied from
 //! the object read back, so one that arrives late or out of order cannot undo a newer state.
 
-use paygate::config::EMULATOR_STRIPE_WEBHOOK_SECRET;
+use paygate::config::{EMULATOR_STRIPE_SECRET_KEY, EMULATOR_STRIPE_WEBHOOK_SECRET};
 use paygate_tests::admin::{create_admin, AdminClient, PASSWORD};
 use paygate_tests::app::{eventually, json_with_status};
 use paygate_tests::webhooks_in::{processed, stripe_signature};
@@ -18,6 +18,8 @@ on_both_databases!(
     bad_pauses_change_nothing,
     failed_and_unauthenticated_invoices_reach_the_merchant,
     the_console_lists_subscriptions_and_those_with_unpaid_invoices,
+    a_price_change_prorates_as_stripe_does,
+    a_new_billing_interval_starts_a_new_period_invoiced_at_once,
     late_and_reordered_events_cannot_undo_the_current_state,
 );
 
@@ -427,5 +429,195 @@ async fn the_console_lists_subscriptions_and_those_with_unpaid_invoices(db: Test
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+    app.stop().await;
+}
+
+/// A recurring price made at the emulator, as a merchant makes one in Stripe's Dashboard.
+async fn new_price(app: &TestApp, amount: i64, interval: &str) -> String {
+    let price: Value = app
+        .client
+        .post(format!("{}/v1/prices", app.state.config.stripe.api_base))
+        .bearer_auth(EMULATOR_STRIPE_SECRET_KEY)
+        .form(&[
+            ("currency", "usd".to_string()),
+            ("unit_amount", amount.to_string()),
+            ("recurring[interval]", interval.to_string()),
+            ("product_data[name]", "Team".to_string()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    price["id"].as_str().unwrap().to_string()
+}
+
+async fn invoices(app: &TestApp, id: &str) -> Vec<Value> {
+    let list = json_with_status(
+        app.get(&format!("/v1/subscriptions/{id}/invoices")).await,
+        200,
+    )
+    .await;
+    list["data"].as_array().unwrap().clone()
+}
+
+async fn change(app: &TestApp, id: &str, body: Value) -> Value {
+    json_with_status(
+        app.post(&format!("/v1/subscriptions/{id}"), &body).await,
+        200,
+    )
+    .await
+}
+
+async fn a_price_change_prorates_as_stripe_does(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let team = new_price(&app, 1999, "month").await;
+    let plus = new_price(&app, 2999, "month").await;
+    let s = subscribe(&app, "pm_card_visa").await;
+    let id = s["id"].as_str().unwrap();
+    let reference = s["provider_reference"].as_str().unwrap().to_string();
+    let emulator = app.stripe.as_ref().unwrap();
+    let at_stripe = emulator.subscription(&reference).unwrap();
+    let (start, end) = (
+        at_stripe["current_period_start"].as_i64().unwrap(),
+        at_stripe["current_period_end"].as_i64().unwrap(),
+    );
+    // A third of the way through the period.
+    let elapsed = (end - start) / 3;
+    app.state.clock.advance(Duration::from_secs(elapsed as u64));
+    let left = end - app.state.clock.now_secs();
+    let share = |amount: i64| (amount * left + (end - start) / 2) / (end - start);
+
+    // Invoiced now: credit for 2/3 of 9.99, charge for 2/3 of 19.99, paid by the card.
+    let changed = change(
+        &app,
+        id,
+        json!({ "price": team, "proration_behavior": "always_invoice" }),
+    )
+    .await;
+    assert_eq!(changed["price"], team.as_str());
+    assert_eq!(changed["status"], "active");
+    assert_eq!(changed["latest_invoice_status"], "paid");
+    let items = emulator.subscription(&reference).unwrap()["items"]["data"].clone();
+    assert_eq!(
+        items.as_array().unwrap().len(),
+        1,
+        "the item changed, none added"
+    );
+    assert_eq!(items[0]["price"]["id"], team.as_str());
+    let list = invoices(&app, id).await;
+    assert_eq!(list.len(), 2);
+    let due = list[0]["amount_due"]["amount_minor"].as_i64().unwrap();
+    let expected = share(1999) - share(999);
+    assert!((due - expected).abs() <= 1, "{due} vs {expected}");
+    assert_eq!(list[0]["status"], "paid");
+    assert_eq!(list[0]["amount_paid_minor"], due);
+
+    // On the next invoice: nothing invoiced now; Stripe keeps the prorations pending.
+    let changed = change(&app, id, json!({ "price": plus })).await;
+    assert_eq!(changed["price"], plus.as_str());
+    assert_eq!(invoices(&app, id).await.len(), 2);
+    let pending: Value = app
+        .client
+        .get(format!(
+            "{}/v1/invoiceitems?pending=true",
+            app.state.config.stripe.api_base
+        ))
+        .bearer_auth(EMULATOR_STRIPE_SECRET_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let amounts: Vec<i64> = pending["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts.len(), 2, "{pending}");
+    assert!(amounts.iter().any(|a| *a < 0) && amounts.iter().any(|a| *a > 0));
+
+    // None: no proration at all.
+    change(
+        &app,
+        id,
+        json!({ "price": "price_paygate_pro_monthly", "proration_behavior": "none" }),
+    )
+    .await;
+    assert_eq!(invoices(&app, id).await.len(), 2);
+    assert_eq!(
+        app.stripe
+            .as_ref()
+            .unwrap()
+            .received_request_bodies()
+            .iter()
+            .filter(|b| b.contains("proration_behavior=none"))
+            .count(),
+        1
+    );
+
+    // Refused: the same price, an unknown one, a one-time price's shape, a bad behavior.
+    for (body, status) in [
+        (json!({ "price": "price_paygate_pro_monthly" }), 400),
+        (json!({ "price": "plan_9" }), 400),
+        (json!({ "price": team, "proration_behavior": "later" }), 400),
+        (json!({ "price": "price_does_not_exist" }), 400),
+    ] {
+        json_with_status(
+            app.post(&format!("/v1/subscriptions/{id}"), &body).await,
+            status,
+        )
+        .await;
+    }
+    assert_eq!(get(&app, id).await["price"], "price_paygate_pro_monthly");
+    settled(&app).await;
+    let kinds = events_of(&app, id).await;
+    assert!(
+        kinds
+            .iter()
+            .filter(|k| *k == "subscription.updated")
+            .count()
+            >= 3,
+        "{kinds:?}"
+    );
+    app.stop().await;
+}
+
+async fn a_new_billing_interval_starts_a_new_period_invoiced_at_once(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let paid = subscribe(&app, "pm_card_visa").await;
+    let id = paid["id"].as_str().unwrap();
+    let yearly = change(&app, id, json!({ "price": "price_paygate_pro_yearly" })).await;
+    assert_eq!(yearly["status"], "active");
+    assert_eq!(yearly["latest_invoice_status"], "paid");
+    // A year from now, not a month.
+    let year_end = yearly["current_period_end"].as_i64().unwrap();
+    assert!(
+        year_end - app.state.clock.now_secs() > 360 * 86_400,
+        "{yearly}"
+    );
+    let list = invoices(&app, id).await;
+    assert_eq!(list.len(), 2);
+    // 99.00 for the year less the unused month (about 9.99).
+    let due = list[0]["amount_due"]["amount_minor"].as_i64().unwrap();
+    assert!((9900 - 999 - 1..=9900 - 999 + 1).contains(&due), "{due}");
+
+    // A card the bank declines (Stripe's 4000 0000 0000 0341): the change stands, its invoice
+    // unpaid, and the merchant is told.
+    let failing = subscribe(&app, "pm_card_chargeCustomerFail").await;
+    let fid = failing["id"].as_str().unwrap();
+    let changed = change(&app, fid, json!({ "price": "price_paygate_pro_yearly" })).await;
+    assert_eq!(changed["price"], "price_paygate_pro_yearly");
+    assert_eq!(changed["latest_invoice_status"], "open");
+    settled(&app).await;
+    eventually("the failure told", Duration::from_secs(10), || async {
+        events_of(&app, fid)
+            .await
+            .contains(&"subscription.invoice_payment_failed".to_string())
+    })
+    .await;
     app.stop().await;
 }

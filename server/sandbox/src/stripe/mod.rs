@@ -39,6 +39,7 @@ mod payment_methods;
 mod refunds;
 mod settlement;
 mod store;
+mod subscription_changes;
 mod subscriptions;
 mod threeds;
 mod units;
@@ -299,6 +300,10 @@ impl StripeEmulator {
                     .delete(subscriptions::cancel),
             )
             .route("/v1/invoices", get(subscriptions::list_invoices))
+            .route(
+                "/v1/invoiceitems",
+                get(subscription_changes::list_invoice_items),
+            )
             .route("/v1/invoices/{id}", get(subscriptions::retrieve_invoice))
             .route("/v1/charges", get(charging::list_charges))
             .route("/v1/charges/{id}", get(charging::retrieve_charge))

@@ -201,6 +201,18 @@ pub struct InvoiceLine {
     pub price: String,
     pub quantity: i64,
     pub description: String,
+    /// A proration: credit for unused time or charge for remaining time after a change.
+    pub proration: bool,
+}
+
+/// An invoice item waiting for the customer's next invoice (prorations made with
+/// `proration_behavior=create_prorations`).
+#[derive(Debug, Clone)]
+pub struct PendingItem {
+    pub customer: String,
+    pub subscription: String,
+    pub currency: String,
+    pub line: InvoiceLine,
 }
 
 #[derive(Debug, Clone)]
@@ -274,6 +286,7 @@ pub struct Store {
     pub prices: HashMap<String, Price>,
     pub subscriptions: HashMap<String, Subscription>,
     pub invoices: HashMap<String, Invoice>,
+    pub pending_items: Vec<PendingItem>,
     pub refunds: HashMap<String, Refund>,
     pub disputes: HashMap<String, Dispute>,
     /// Every event, oldest first.
@@ -372,6 +385,7 @@ impl Store {
             prices: HashMap::new(),
             subscriptions: HashMap::new(),
             invoices: HashMap::new(),
+            pending_items: Vec::new(),
             refunds: HashMap::new(),
             disputes: HashMap::new(),
             events: Vec::new(),
@@ -842,7 +856,7 @@ impl Store {
                     "period": {"end": inv.period_end, "start": inv.period_start},
                     "plan": self.prices.get(&l.price).map(|p| self.plan_json(p)),
                     "price": self.prices.get(&l.price).map(|p| self.price_json(p)),
-                    "proration": false,
+                    "proration": l.proration,
                     "quantity": l.quantity,
                     "subscription": inv.subscription,
                     "type": "subscription",

@@ -12,9 +12,12 @@
 //! the status stays `active`, and the change reaches webhooks as
 //! `customer.subscription.updated`).
 //!
+//! A price change (`items[i][id]` and `items[i][price]`) prorates as Stripe does
+//! (`subscription_changes.rs`).
+//!
 //! Not emulated: renewals (later invoices at the end of each period), so a pause has no
-//! invoice to act on, and resuming at `resumes_at` by itself; proration, item changes, test
-//! clocks.
+//! invoice to act on and pending prorations wait for an invoice that never comes; resuming at
+//! `resumes_at` by itself; adding or removing items; test clocks.
 
 use super::calendar::add_interval;
 use super::cards::AUTHENTICATION_REQUIRED;
@@ -28,6 +31,7 @@ use super::payment_methods::customer_exists;
 use super::store::{
     list_page, Invoice, InvoiceLine, Metadata, Origin, Store, Subscription, SubscriptionItem, View,
 };
+use super::subscription_changes::{change_prices, ItemChange};
 use super::App;
 use axum::extract::{Path, State};
 use axum::Extension;
@@ -310,6 +314,7 @@ pub async fn create(
                     price: item.price.clone(),
                     quantity: item.quantity,
                     description,
+                    proration: false,
                 }
             })
             .collect();
@@ -589,6 +594,8 @@ const UPDATE: &[&str] = &[
     "cancellation_details.feedback",
     "pause_collection.behavior",
     "pause_collection.resumes_at",
+    "items.#.id",
+    "items.#.price",
     "expand.#",
 ];
 const FEEDBACK: &[&str] = &[
@@ -618,10 +625,24 @@ pub async fn update(
     let comment = p
         .nonempty("cancellation_details.comment")?
         .map(str::to_string);
-    p.one_of(
-        "proration_behavior",
-        &["always_invoice", "create_prorations", "none"],
-    )?;
+    let proration = p
+        .one_of(
+            "proration_behavior",
+            &["always_invoice", "create_prorations", "none"],
+        )?
+        .unwrap_or("create_prorations")
+        .to_string();
+    let mut changes = Vec::new();
+    for i in p.indexes("items")? {
+        let item = p.required(&format!("items.{i}.id"))?.to_string();
+        let price = p.required(&format!("items.{i}.price"))?.to_string();
+        changes.push(ItemChange {
+            index: i.clone(),
+            item,
+            price,
+        });
+    }
+    let base = app.config.public_base.clone();
     let metadata = p.metadata("metadata")?;
     // `pause_collection[behavior]` (with an optional `resumes_at`) pauses; an empty
     // `pause_collection` resumes.
@@ -650,7 +671,7 @@ pub async fn update(
     app.run(|store| {
         let sub = get(store, &id)?;
         let ended = sub.status == "canceled" || sub.status == "incomplete_expired";
-        if ended && pause.is_some() {
+        if ended && (pause.is_some() || !changes.is_empty()) {
             return Err(ApiError::invalid(
                 "A canceled subscription can only update its cancellation_details and metadata.",
             ));
@@ -685,6 +706,9 @@ pub async fn update(
         }
         let now = store.now();
         let before = store.subscription_json(&store.subscriptions[&id]);
+        if !changes.is_empty() {
+            change_prices(store, &origin, &id, &changes, &proration, &base)?;
+        }
         let sub = store.subscriptions.get_mut(&id).expect("subscription");
         if let Some(flag) = cancel_at_period_end {
             sub.cancel_at_period_end = flag;

@@ -5,7 +5,9 @@ use super::form::Form;
 use super::{map_error, StripeProvider};
 use crate::providers::ProviderError;
 use serde_json::Value;
-use shared::api::{Metadata, PauseBehavior, PaymentBehavior, SubscriptionInvoice};
+use shared::api::{
+    Metadata, PauseBehavior, PaymentBehavior, ProrationBehavior, SubscriptionInvoice,
+};
 
 /// A Stripe Subscription as paygate records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,6 +248,38 @@ impl StripeProvider {
         let form = Form::new()
             .set("pause_collection[behavior]", behavior.as_str())
             .set_opt("pause_collection[resumes_at]", resumes_at);
+        let v = self
+            .client
+            .post(&format!("/v1/subscriptions/{reference}"), &form, request)
+            .await
+            .map_err(map_error)?;
+        subscription_from(&v)
+    }
+
+    /// Moves the subscription's (single) item to `price`, prorated as `proration` says
+    /// (docs.stripe.com/billing/subscriptions/prorations). The item's id is read first: Stripe
+    /// changes an item by its id, and without it would add a second item.
+    pub async fn change_price(
+        &self,
+        request: &str,
+        reference: &str,
+        price: &str,
+        proration: ProrationBehavior,
+    ) -> Result<StripeSubscription, ProviderError> {
+        let current = self
+            .client
+            .get(&format!("/v1/subscriptions/{reference}"), &Form::new())
+            .await
+            .map_err(map_error)?;
+        let item = current
+            .pointer("/items/data/0/id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ProviderError::Malformed("subscription without items".into()))?;
+        let form = Form::new()
+            .set("items[0][id]", item)
+            .set("items[0][price]", price)
+            .set("proration_behavior", proration.as_str())
+            .list("expand", ["latest_invoice.payment_intent"]);
         let v = self
             .client
             .post(&format!("/v1/subscriptions/{reference}"), &form, request)
