@@ -26,7 +26,7 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("refund.succeeded", "refund", "The refund is done; the payment's `refunded_minor` includes it."),
     ("refund.failed", "refund", "The provider refused or failed the refund; its amount can be refunded again."),
     ("subscription.created", "subscription", "A subscription was created at Stripe."),
-    ("subscription.updated", "subscription", "A subscription's status, period or cancellation changed."),
+    ("subscription.updated", "subscription", "A subscription's status, period, price, paused collection or cancellation changed."),
     ("subscription.invoice_paid", "subscription", "An invoice of the subscription was paid."),
     ("subscription.invoice_payment_failed", "subscription", "Paying an invoice of the subscription failed (a renewal that failed: the merchant should reach the customer)."),
     ("subscription.invoice_action_required", "subscription", "An invoice of the subscription needs the customer to authenticate (3-D Secure) before it can be paid."),
