@@ -33,6 +33,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::merchant_webhooks::router())
         .merge(customers::routes::router())
         .merge(payment_links::router())
+        .merge(crate::disputes::router())
         .merge(subscriptions::routes::router())
         .merge(events::router())
         .layer(from_fn_with_state(state.clone(), idempotency))

@@ -14,6 +14,7 @@ pub mod config;
 pub mod crypto;
 pub mod customers;
 pub mod db;
+pub mod disputes;
 pub mod error;
 pub mod event_bus;
 pub mod events;

@@ -288,6 +288,12 @@ async fn current_one(
             )
             .await?
         }
+        // A dispute moves through several states within minutes (opened, funds withdrawn,
+        // evidence under review, closed): the current one counts.
+        EventEffect::Dispute(ref facts) if provider.name() == ProviderName::Stripe => {
+            let id = facts.dispute_id.clone();
+            read_back_billing(provider, effect, "charge.dispute.updated", "dispute", &id).await?
+        }
         EventEffect::InvoiceUpdate {
             ref invoice_id,
             ref event_type,
@@ -366,20 +372,13 @@ async fn apply_effect(
         EventEffect::RefundsOfCharge { .. } | EventEffect::Reread { .. } => {
             Ok(Applied::done(false, None))
         }
-        EventEffect::Dispute {
-            payment_reference,
-            dispute_id,
-            reason,
-            amount_minor,
-        } => {
-            let dispute =
-                json!({ "id": dispute_id, "reason": reason, "amount_minor": amount_minor });
-            payments::webhook::record_dispute(
+        EventEffect::Dispute(facts) => {
+            crate::disputes::webhook::apply(
                 state,
                 tx,
                 provider,
-                &payment_reference,
-                dispute,
+                &facts,
+                payments::Cause::Webhook,
                 detail,
             )
             .await

@@ -19,6 +19,7 @@ pub struct PaymentRecord {
     pub money: Money,
     pub captured_minor: i64,
     pub refunded_minor: i64,
+    pub disputed_minor: i64,
     pub capture_mode: CaptureMode,
     pub description: Option<String>,
     pub customer_id: Option<String>,
@@ -33,7 +34,7 @@ pub struct PaymentRecord {
 }
 
 pub const COLUMNS: &str = "id, provider, provider_reference, provider_authorization, provider_capture, status, currency, amount_minor, \
-    captured_minor, refunded_minor, capture_mode, description, customer_id, checkout_session_id, \
+    captured_minor, refunded_minor, disputed_minor, capture_mode, description, customer_id, checkout_session_id, \
     payment_link_id, last_error, next_action, metadata, created_at, updated_at";
 
 fn corrupt(column: &str, value: &str) -> sqlx::Error {
@@ -68,6 +69,7 @@ impl PaymentRecord {
             money: Money::from_minor(row.try_get("amount_minor")?, currency),
             captured_minor: row.try_get("captured_minor")?,
             refunded_minor: row.try_get("refunded_minor")?,
+            disputed_minor: row.try_get("disputed_minor")?,
             capture_mode: CaptureMode::parse(&capture_mode)
                 .ok_or_else(|| corrupt("capture_mode", &capture_mode))?,
             description: row.try_get("description")?,
@@ -104,6 +106,7 @@ impl PaymentRecord {
             amount: Amount::from(self.money),
             captured_minor: self.captured_minor,
             refunded_minor: self.refunded_minor,
+            disputed_minor: self.disputed_minor,
             capture_mode: self.capture_mode,
             description: self.description.clone(),
             customer: self.customer_id.clone(),

@@ -142,6 +142,7 @@ async fn create_timed(
         money,
         captured_minor: 0,
         refunded_minor: 0,
+        disputed_minor: 0,
         capture_mode: new.capture_mode,
         description: new.description.clone(),
         customer_id: new.customer.clone(),

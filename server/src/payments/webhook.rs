@@ -1,11 +1,10 @@
 //! A payment's side of provider webhooks: state changes (through the one path, inside the
-//! inbox worker's transaction) and disputes.
+//! inbox worker's transaction). Disputes are `disputes::webhook`'s.
 
 use super::lifecycle;
 use super::repo::{self, Outcome, Update};
-use super::{timeline, Cause};
+use super::Cause;
 use crate::db::Tx;
-use crate::events;
 use crate::inbox::effect::Applied;
 use crate::state::AppState;
 use shared::api::{PaymentError, PaymentStatus, ProviderName};
@@ -54,38 +53,4 @@ pub fn update_from_event(
         capture,
         ..Update::default()
     }
-}
-
-/// A dispute opened against the payment: on its timeline and in the outbox.
-pub async fn record_dispute(
-    state: &AppState,
-    tx: &mut Tx,
-    provider: ProviderName,
-    payment_reference: &str,
-    dispute: serde_json::Value,
-    detail: &serde_json::Value,
-) -> Result<Applied, sqlx::Error> {
-    let Some(payment) = repo::find_by_reference(&state.db, tx, provider, payment_reference).await?
-    else {
-        return Ok(Applied::Missing("payment"));
-    };
-    let now = state.clock.now_ms();
-    let mut d = detail.clone();
-    if let Some(obj) = d.as_object_mut() {
-        obj.insert("dispute".into(), dispute);
-    }
-    timeline::append(
-        tx,
-        &payment.id,
-        now,
-        Cause::Webhook,
-        "dispute_opened",
-        None,
-        None,
-        &d,
-    )
-    .await?;
-    let data = serde_json::json!({ "object": payment.to_api(), "dispute": d["dispute"] });
-    events::record_data(tx, "payment.dispute_opened", &payment.id, &data, now).await?;
-    Ok(Applied::done(true, Some(payment.id)))
 }

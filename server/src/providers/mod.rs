@@ -151,13 +151,8 @@ pub enum EventEffect {
         object: String,
         id: String,
     },
-    /// A dispute was opened against the payment: recorded on its timeline.
-    Dispute {
-        payment_reference: String,
-        dispute_id: String,
-        reason: Option<String>,
-        amount_minor: Option<i64>,
-    },
+    /// A dispute against the payment was opened or changed.
+    Dispute(DisputeFacts),
     /// A subscription changed (Stripe Billing).
     SubscriptionUpdate {
         reference: String,
@@ -174,6 +169,23 @@ pub enum EventEffect {
         status: String,
         event_type: String,
     },
+}
+
+/// A dispute as the provider reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisputeFacts {
+    /// The disputed payment's provider reference (the PaymentIntent).
+    pub payment_reference: String,
+    /// The provider's dispute id.
+    pub dispute_id: String,
+    pub reason: Option<String>,
+    /// In the payment's currency; `None` when the provider's amount could not be read.
+    pub amount_minor: Option<i64>,
+    /// The provider's status (`needs_response`, `under_review`, `won`, `lost`, `warning_...`).
+    pub status: String,
+    /// Unix seconds.
+    pub evidence_due_by: Option<i64>,
+    pub submission_count: i64,
 }
 
 #[async_trait]

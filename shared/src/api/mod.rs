@@ -8,6 +8,7 @@ pub mod admin;
 mod amount;
 mod billing;
 mod checkout;
+mod dispute;
 mod error;
 mod event;
 mod list;
@@ -27,6 +28,7 @@ pub use billing::{
 pub use checkout::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, LineItem, LineItemRequest,
 };
+pub use dispute::{Dispute, SubmitDisputeEvidence, DISPUTE_TEXT_EVIDENCE};
 pub use error::{FieldError, Problem};
 pub use event::{Event, EventType, EVENTS_API_VERSION};
 pub use list::{List, ListPaymentsQuery};

@@ -130,6 +130,10 @@ pub struct Payment {
     pub amount: Amount,
     pub captured_minor: i64,
     pub refunded_minor: i64,
+    /// What the payment's open and lost disputes hold back (inquiries and won disputes hold
+    /// nothing).
+    #[serde(default)]
+    pub disputed_minor: i64,
     pub capture_mode: CaptureMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,

@@ -16,6 +16,7 @@ mod contract;
 mod cross_site;
 mod csp_detector;
 mod demo_shop;
+mod disputes;
 mod event_bus;
 mod events;
 mod idempotency;

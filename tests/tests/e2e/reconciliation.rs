@@ -346,6 +346,7 @@ fn stored(
         money,
         captured_minor: captured,
         refunded_minor: 0,
+        disputed_minor: 0,
         capture_mode: CaptureMode::Automatic,
         description: None,
         customer_id: None,

@@ -86,6 +86,7 @@ fn payment(now: i64) -> PaymentRecord {
         money: Money::from_minor(1999, Currency::from_code("USD").unwrap()),
         captured_minor: 0,
         refunded_minor: 0,
+        disputed_minor: 0,
         capture_mode: CaptureMode::Manual,
         description: None,
         customer_id: None,

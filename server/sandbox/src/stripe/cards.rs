@@ -98,8 +98,17 @@ pub struct Profile {
     /// The decline after a completed authentication (4000008260003178).
     pub decline_after_authentication: Option<Decline>,
     pub refund: RefundMode,
-    /// A successful charge is disputed at once (4000000000000259).
-    pub dispute: bool,
+    /// A successful charge is disputed at once with this reason (4000000000000259 fraudulent,
+    /// 4000000000002685 product not received), or an inquiry is opened (4000000000001976);
+    /// docs.stripe.com/testing#disputes.
+    pub dispute: Option<ScriptedDispute>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScriptedDispute {
+    pub reason: &'static str,
+    /// An inquiry (`warning_needs_response`): no funds withdrawn, closes as `warning_closed`.
+    pub inquiry: bool,
 }
 
 const fn success(brand: &'static str, funding: &'static str) -> Profile {
@@ -112,7 +121,7 @@ const fn success(brand: &'static str, funding: &'static str) -> Profile {
         authentication: Authentication::Never,
         decline_after_authentication: None,
         refund: RefundMode::Normal,
-        dispute: false,
+        dispute: None,
     }
 }
 
@@ -205,7 +214,24 @@ pub fn profile_of(number: &str) -> Option<Profile> {
             ..success("visa", "credit")
         },
         "4000000000000259" => Profile {
-            dispute: true,
+            dispute: Some(ScriptedDispute {
+                reason: "fraudulent",
+                inquiry: false,
+            }),
+            ..success("visa", "credit")
+        },
+        "4000000000002685" => Profile {
+            dispute: Some(ScriptedDispute {
+                reason: "product_not_received",
+                inquiry: false,
+            }),
+            ..success("visa", "credit")
+        },
+        "4000000000001976" => Profile {
+            dispute: Some(ScriptedDispute {
+                reason: "fraudulent",
+                inquiry: true,
+            }),
             ..success("visa", "credit")
         },
         _ => return None,
@@ -251,6 +277,8 @@ pub fn magic_payment_method(id: &str) -> Option<&'static str> {
         "pm_card_pendingRefund" => "4000000000007726",
         "pm_card_refundFail" => "4000000000005126",
         "pm_card_createDispute" => "4000000000000259",
+        "pm_card_createDisputeProductNotReceived" => "4000000000002685",
+        "pm_card_createDisputeInquiry" => "4000000000001976",
         _ => return None,
     })
 }

@@ -491,38 +491,53 @@ pub fn dispute_if_scripted(store: &mut Store, origin: &Origin, charge_id: &str) 
         .charges
         .get(charge_id)
         .and_then(|c| store.payment_methods.get(&c.payment_method))
-        .is_some_and(|pm| pm.profile.dispute);
-    if scripted {
-        create_dispute(store, origin, charge_id, "fraudulent", None);
+        .and_then(|pm| pm.profile.dispute);
+    if let Some(d) = scripted {
+        create_dispute(store, origin, charge_id, d.reason, None, d.inquiry);
     }
 }
 
-/// Opens a dispute on a captured charge (`charge.dispute.created`).
+/// Opens a dispute on a captured charge (`charge.dispute.created`, then
+/// `charge.dispute.funds_withdrawn` unless it is an inquiry). The merchant has seven days to
+/// respond (`evidence_details.due_by`).
 pub fn create_dispute(
     store: &mut Store,
     origin: &Origin,
     charge_id: &str,
     reason: &str,
     amount: Option<i64>,
+    inquiry: bool,
 ) -> Option<String> {
+    let now = store.now();
     let ch = store.charges.get_mut(charge_id)?;
     ch.disputed = true;
     let amount = amount.unwrap_or(ch.amount_captured);
     let (currency, pi) = (ch.currency.clone(), ch.payment_intent.clone());
     let d = Dispute {
-        id: crate::ids::new_id("dp"),
-        created: store.now(),
+        id: crate::ids::new_id("du"),
+        created: now,
         amount,
         currency,
         charge: charge_id.to_string(),
         payment_intent: pi,
         reason: reason.to_string(),
-        status: "needs_response",
+        status: if inquiry {
+            "warning_needs_response"
+        } else {
+            "needs_response"
+        },
+        due_by: now + 7 * 86_400,
+        evidence: Default::default(),
+        submission_count: 0,
+        metadata: Default::default(),
     };
     let id = d.id.clone();
     let json = store.dispute_json(&d);
     store.disputes.insert(id.clone(), d);
-    store.emit(origin, "charge.dispute.created", json, None);
+    store.emit(origin, "charge.dispute.created", json.clone(), None);
+    if !inquiry {
+        store.emit(origin, "charge.dispute.funds_withdrawn", json, None);
+    }
     Some(id)
 }
 

@@ -4,8 +4,8 @@
 //!   (each optional);
 //!   `DELETE /_emulator/faults` clears them all;
 //! - `GET /_emulator/state`: counts of every kind of object, events, queued deliveries, keys;
-//! - `POST /_emulator/disputes` `{"payment_intent", "reason"?, "amount"?}`: opens a dispute
-//!   on the PaymentIntent's captured charge (`charge.dispute.created`).
+//! - `POST /_emulator/disputes` `{"payment_intent", "reason"?, "amount"?, "inquiry"?}`: opens a
+//!   dispute (or an inquiry) on the PaymentIntent's captured charge (`charge.dispute.created`).
 
 use super::error::{ApiError, ApiResult};
 use super::faults::{self, FaultsRequest};
@@ -130,6 +130,8 @@ struct DisputeRequest {
     payment_intent: String,
     reason: Option<String>,
     amount: Option<i64>,
+    /// An inquiry (`warning_needs_response`) rather than a dispute.
+    inquiry: Option<bool>,
 }
 
 const REASONS: &[&str] = &[
@@ -245,8 +247,15 @@ pub async fn create_dispute(State(app): State<App>, headers: HeaderMap, body: By
             ))
             .with_param("amount"));
         }
-        let id = super::charging::create_dispute(store, &origin, &charge, &reason, Some(amount))
-            .ok_or_else(|| ApiError::invalid("No such charge."))?;
+        let id = super::charging::create_dispute(
+            store,
+            &origin,
+            &charge,
+            &reason,
+            Some(amount),
+            request.inquiry.unwrap_or(false),
+        )
+        .ok_or_else(|| ApiError::invalid("No such charge."))?;
         let v = store.dispute_json(&store.disputes[&id]);
         Ok((StatusCode::OK, axum::Json(v)).into_response())
     })

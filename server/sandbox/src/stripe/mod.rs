@@ -27,6 +27,7 @@ mod cards;
 mod catalog;
 mod charging;
 mod customers;
+mod disputes;
 mod emulator;
 mod error;
 mod events;
@@ -312,7 +313,11 @@ impl StripeEmulator {
                 "/v1/refunds/{id}",
                 get(refunds::retrieve).post(refunds::update),
             )
-            .route("/v1/disputes/{id}", get(charging::retrieve_dispute))
+            .route(
+                "/v1/disputes/{id}",
+                get(charging::retrieve_dispute).post(disputes::update),
+            )
+            .route("/v1/disputes/{id}/close", post(disputes::close))
             .route("/v1/3ds2/authenticate", post(threeds::authenticate_2))
             .route("/v1/events", get(events::list))
             .route("/v1/events/{id}", get(events::retrieve))

@@ -264,6 +264,12 @@ pub struct Dispute {
     pub payment_intent: String,
     pub reason: String,
     pub status: &'static str,
+    /// Unix seconds: the end of the time to respond.
+    pub due_by: i64,
+    /// The evidence given so far (text fields only).
+    pub evidence: std::collections::BTreeMap<String, String>,
+    pub submission_count: i64,
+    pub metadata: Metadata,
 }
 
 /// Something Stripe does on its own shortly after a request.
@@ -932,10 +938,12 @@ impl Store {
             "charge": d.charge,
             "created": d.created,
             "currency": d.currency,
-            "evidence_details": {"due_by": d.created + 7 * 86_400, "has_evidence": false, "past_due": false, "submission_count": 0},
+            "evidence": super::disputes::evidence_json(&d.evidence),
+            "evidence_details": {"due_by": d.due_by, "has_evidence": !d.evidence.is_empty(),
+                "past_due": self.now() > d.due_by, "submission_count": d.submission_count},
             "is_charge_refundable": false,
             "livemode": false,
-            "metadata": {},
+            "metadata": meta(&d.metadata),
             "payment_intent": d.payment_intent,
             "reason": d.reason,
             "status": d.status,

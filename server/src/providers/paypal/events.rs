@@ -104,9 +104,10 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
         }
         "PAYMENT.CAPTURE.REFUNDED" => vec![refund_effect(&resource)?],
         "PAYMENT.CAPTURE.REVERSED" => {
-            // Funds taken back from the merchant (e.g. a chargeback): recorded on the payment.
+            // Funds taken back from the merchant (e.g. a chargeback): a dispute whose funds are
+            // withdrawn while PayPal decides (`under_review`), on the payment.
             match up_link_id(&resource) {
-                Some(capture) => vec![EventEffect::Dispute {
+                Some(capture) => vec![EventEffect::Dispute(crate::providers::DisputeFacts {
                     payment_reference: capture,
                     dispute_id: id(&resource).unwrap_or_default(),
                     reason: Some("payment_reversed".into()),
@@ -115,7 +116,10 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
                         .cloned()
                         .and_then(|a| serde_json::from_value::<Money>(a).ok())
                         .and_then(|m| m.minor()),
-                }],
+                    status: "under_review".into(),
+                    evidence_due_by: None,
+                    submission_count: 0,
+                })],
                 None => Vec::new(),
             }
         }

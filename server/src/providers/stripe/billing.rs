@@ -353,3 +353,45 @@ impl StripeProvider {
         subscription_from(&v)
     }
 }
+
+impl StripeProvider {
+    /// Gives the dispute's text evidence and, with `submit`, sends it to the bank
+    /// (`POST /v1/disputes/{id}`, docs.stripe.com/api/disputes/update); the dispute as Stripe
+    /// has it after.
+    pub async fn respond_to_dispute(
+        &self,
+        request: &str,
+        reference: &str,
+        evidence: &std::collections::BTreeMap<String, String>,
+        submit: bool,
+    ) -> Result<Option<crate::providers::DisputeFacts>, ProviderError> {
+        let mut form = Form::new().set("submit", if submit { "true" } else { "false" });
+        for (field, value) in evidence {
+            form = form.set(format!("evidence[{field}]"), value);
+        }
+        let v = self
+            .client
+            .post(&format!("/v1/disputes/{reference}"), &form, request)
+            .await
+            .map_err(map_error)?;
+        super::events::dispute_facts(&v)
+    }
+
+    /// Accepts the dispute as lost (`POST /v1/disputes/{id}/close`).
+    pub async fn close_dispute(
+        &self,
+        request: &str,
+        reference: &str,
+    ) -> Result<Option<crate::providers::DisputeFacts>, ProviderError> {
+        let v = self
+            .client
+            .post(
+                &format!("/v1/disputes/{reference}/close"),
+                &Form::new(),
+                request,
+            )
+            .await
+            .map_err(map_error)?;
+        super::events::dispute_facts(&v)
+    }
+}

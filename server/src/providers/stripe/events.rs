@@ -4,7 +4,7 @@
 use super::client::STRIPE_VERSION;
 use super::decode;
 use super::objects::{map_status, Event, PaymentIntent, Refund};
-use crate::providers::{EventEffect, ProviderError, RefundStatus};
+use crate::providers::{DisputeFacts, EventEffect, ProviderError, RefundStatus};
 use serde_json::Value;
 
 /// The kinds of event paygate acts on, each named once: `interpret` asks whether a type is one
@@ -33,7 +33,11 @@ impl Kind {
                 Kind::Refund
             }
             "charge.refunded" => Kind::ChargeRefunded,
-            "charge.dispute.created" => Kind::Dispute,
+            "charge.dispute.created"
+            | "charge.dispute.updated"
+            | "charge.dispute.closed"
+            | "charge.dispute.funds_withdrawn"
+            | "charge.dispute.funds_reinstated" => Kind::Dispute,
             "customer.subscription.created"
             | "customer.subscription.updated"
             | "customer.subscription.deleted" => Kind::Subscription,
@@ -111,30 +115,10 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
                 ))
             }
         },
-        Kind::Dispute => {
-            let payment_reference = object.get("payment_intent").and_then(Value::as_str);
-            match payment_reference {
-                Some(pi) => vec![EventEffect::Dispute {
-                    payment_reference: pi.to_string(),
-                    dispute_id: object
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                    reason: object
-                        .get("reason")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    amount_minor: object
-                        .get("amount")
-                        .and_then(Value::as_i64)
-                        .zip(object.get("currency").and_then(Value::as_str))
-                        .and_then(|(a, c)| decode(a, c).ok())
-                        .map(|m| m.minor()),
-                }],
-                None => Vec::new(),
-            }
-        }
+        Kind::Dispute => match dispute_facts(object)? {
+            Some(facts) => vec![EventEffect::Dispute(facts)],
+            None => Vec::new(),
+        },
         Kind::Subscription => {
             vec![EventEffect::SubscriptionUpdate {
                 reference: str_field(object, "id")?,
@@ -162,6 +146,40 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
         }
     };
     Ok(effects)
+}
+
+/// A Stripe Dispute object as paygate keeps it; `None` for a dispute of no PaymentIntent (a
+/// charge made without one is not paygate's).
+pub fn dispute_facts(object: &Value) -> Result<Option<DisputeFacts>, ProviderError> {
+    let Some(pi) = object.get("payment_intent").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    Ok(Some(DisputeFacts {
+        payment_reference: pi.to_string(),
+        dispute_id: str_field(object, "id")?,
+        reason: object
+            .get("reason")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        amount_minor: object
+            .get("amount")
+            .and_then(Value::as_i64)
+            .zip(object.get("currency").and_then(Value::as_str))
+            .and_then(|(a, c)| decode(a, c).ok())
+            .map(|m| m.minor()),
+        status: object
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("needs_response")
+            .to_string(),
+        evidence_due_by: object
+            .pointer("/evidence_details/due_by")
+            .and_then(Value::as_i64),
+        submission_count: object
+            .pointer("/evidence_details/submission_count")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
+    }))
 }
 
 fn str_field(object: &Value, name: &str) -> Result<String, ProviderError> {
