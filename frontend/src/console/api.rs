@@ -11,8 +11,8 @@ use shared::api::admin::{
     ParkedProviderEvent, PaymentDetail, ProviderEventReplayed, SignIn, WebhookResent, CSRF_HEADER,
 };
 use shared::api::{
-    CreatePaymentLink, List, PaymentLink, Refund, Subscription, UpdatePaymentLink, WebhookDelivery,
-    WebhookEndpoint,
+    CreatePaymentLink, Dispute, List, PaymentLink, Refund, SubmitDisputeEvidence, Subscription,
+    UpdatePaymentLink, WebhookDelivery, WebhookEndpoint,
 };
 use web_sys::RequestCredentials;
 
@@ -291,6 +291,42 @@ pub async fn resend(
     )))
     .header(CSRF_HEADER, csrf_token)
     .build();
+    json(send(request).await?).await
+}
+
+/// `GET /admin/api/disputes?status=needs_response&limit=100`: the newest disputes (only those
+/// awaiting a response with `open`).
+pub async fn disputes(open: bool) -> Result<List<Dispute>, ApiError> {
+    let mut query = vec![("limit", "100".to_string())];
+    if open {
+        query.push(("status", "needs_response".to_string()));
+    }
+    get("/admin/api/disputes", query).await
+}
+
+/// `POST /admin/api/disputes/{id}/evidence` with the CSRF token.
+pub async fn submit_dispute_evidence(
+    id: &str,
+    body: &SubmitDisputeEvidence,
+    csrf_token: &str,
+) -> Result<Dispute, ApiError> {
+    if !plausible_id(id) {
+        return Err(not_found("dispute"));
+    }
+    let request = same_origin(Request::post(&format!("/admin/api/disputes/{id}/evidence")))
+        .header(CSRF_HEADER, csrf_token)
+        .json(body);
+    json(send(request).await?).await
+}
+
+/// `POST /admin/api/disputes/{id}/close` with the CSRF token: the dispute is accepted (lost).
+pub async fn accept_dispute(id: &str, csrf_token: &str) -> Result<Dispute, ApiError> {
+    if !plausible_id(id) {
+        return Err(not_found("dispute"));
+    }
+    let request = same_origin(Request::post(&format!("/admin/api/disputes/{id}/close")))
+        .header(CSRF_HEADER, csrf_token)
+        .build();
     json(send(request).await?).await
 }
 

@@ -176,6 +176,7 @@ pub fn PaymentDetailView(
         {refund_section}
         <Timeline items=detail.timeline.clone() />
         <Refunds refunds=detail.refunds.clone() money=Callback::new(money) />
+        <super::disputes::PaymentDisputes disputes=detail.disputes.clone() />
         <References detail=detail.clone() />
         <ProviderEvents events=detail.provider_events.clone() />
         {metadata}

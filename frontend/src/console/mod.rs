@@ -1,7 +1,7 @@
 //! The admin console served at `/admin`: sign-in, payment history with filters, totals and a
 //! daily chart, payment detail with refunds, the merchant's webhook endpoints with their
 //! deliveries (and resend), the payment links (create, deactivate, their payments), the
-//! subscriptions with their latest invoice, the provider
+//! subscriptions with their latest invoice, disputes (evidence, accept), the provider
 //! webhooks parked after their last attempt (and replay), and the audit log.
 //!
 //! [`ConsoleApp`] checks the session, then shows the page of the URL ([`Route`]); pages link
@@ -16,6 +16,7 @@ pub mod audit;
 pub mod chart;
 pub mod deliveries;
 pub mod detail;
+pub mod disputes;
 pub mod format;
 pub mod history;
 pub mod loaded;
@@ -229,6 +230,7 @@ enum PageKey {
     WebhookEndpoint(String),
     Parked,
     PaymentLinks,
+    Disputes,
     Subscriptions,
     Audit,
     NotFound,
@@ -256,6 +258,7 @@ pub fn ConsoleShell(#[prop(optional)] on_retry: Option<Callback<()>>) -> impl In
             Route::WebhookEndpoint { id, .. } => PageKey::WebhookEndpoint(id.clone()),
             Route::Parked => PageKey::Parked,
             Route::PaymentLinks => PageKey::PaymentLinks,
+            Route::Disputes { .. } => PageKey::Disputes,
             Route::Subscriptions { .. } => PageKey::Subscriptions,
             Route::NotFound => PageKey::NotFound,
         })
@@ -324,6 +327,14 @@ pub fn ConsoleShell(#[prop(optional)] on_retry: Option<Callback<()>>) -> impl In
         PageKey::Webhooks => view! { <webhooks::WebhooksPage /> }.into_any(),
         PageKey::Parked => view! { <parked::ParkedPage /> }.into_any(),
         PageKey::PaymentLinks => view! { <payment_links::PaymentLinksPage /> }.into_any(),
+        PageKey::Disputes => {
+            let open = Memo::new(move |_| {
+                console
+                    .route
+                    .with(|route| matches!(route, Route::Disputes { open: true }))
+            });
+            view! { <disputes::DisputesPage open /> }.into_any()
+        }
         PageKey::Subscriptions => {
             let filter = Memo::new(move |_| {
                 console.route.with(|route| match route {
@@ -443,6 +454,15 @@ fn Header() -> impl IntoView {
                             current=Signal::derive(move || section.get() == Section::PaymentLinks)
                         >
                             "Payment links"
+                        </Link>
+                    </li>
+                    <li>
+                        <Link
+                            to=Route::Disputes { open: false }
+                            id="pc-nav-disputes"
+                            current=Signal::derive(move || section.get() == Section::Disputes)
+                        >
+                            "Disputes"
                         </Link>
                     </li>
                     <li>

@@ -6,6 +6,7 @@
 //! - `/admin/webhooks/{id}?status=...`: one endpoint and its deliveries, filtered by status;
 //! - `/admin/inbox`: the provider webhooks parked after their last attempt;
 //! - `/admin/links`: the payment links;
+//! - `/admin/disputes?open=true`: disputes, optionally only those awaiting a response;
 //! - `/admin/subscriptions?attention=true&cursor=...`: subscriptions, optionally only those with
 //!   an unpaid invoice.
 
@@ -31,6 +32,9 @@ pub enum Route {
     },
     Parked,
     PaymentLinks,
+    Disputes {
+        open: bool,
+    },
     Subscriptions {
         attention: bool,
         cursor: Option<String>,
@@ -59,6 +63,9 @@ impl Route {
             ["webhooks"] => Route::Webhooks,
             ["inbox"] => Route::Parked,
             ["links"] => Route::PaymentLinks,
+            ["disputes"] => Route::Disputes {
+                open: pairs(search).any(|(key, value)| key == "open" && value == "true"),
+            },
             ["subscriptions"] => {
                 let mut attention = false;
                 let mut cursor = None;
@@ -115,6 +122,8 @@ impl Route {
             } => format!("{BASE}/webhooks/{id}?status={}", encode(status)),
             Route::Parked => format!("{BASE}/inbox"),
             Route::PaymentLinks => format!("{BASE}/links"),
+            Route::Disputes { open: false } => format!("{BASE}/disputes"),
+            Route::Disputes { open: true } => format!("{BASE}/disputes?open=true"),
             Route::Subscriptions { attention, cursor } => {
                 let search = join(&[
                     (
@@ -147,6 +156,7 @@ impl Route {
             Route::WebhookEndpoint { id, .. } => format!("Webhook endpoint {id} · paygate admin"),
             Route::Parked => "Parked events · paygate admin".to_string(),
             Route::PaymentLinks => "Payment links · paygate admin".to_string(),
+            Route::Disputes { .. } => "Disputes · paygate admin".to_string(),
             Route::Subscriptions { .. } => "Subscriptions · paygate admin".to_string(),
             Route::NotFound => "Not found · paygate admin".to_string(),
         }
@@ -160,6 +170,7 @@ impl Route {
             Route::Webhooks | Route::WebhookEndpoint { .. } => Section::Webhooks,
             Route::Parked => Section::Parked,
             Route::PaymentLinks => Section::PaymentLinks,
+            Route::Disputes { .. } => Section::Disputes,
             Route::Subscriptions { .. } => Section::Subscriptions,
             Route::NotFound => Section::None,
         }
@@ -170,6 +181,7 @@ impl Route {
 pub enum Section {
     Payments,
     PaymentLinks,
+    Disputes,
     Subscriptions,
     Webhooks,
     Parked,
@@ -210,6 +222,10 @@ mod tests {
         assert_eq!(Route::parse("/admin/webhooks", ""), Route::Webhooks);
         assert_eq!(Route::parse("/admin/inbox", ""), Route::Parked);
         assert_eq!(Route::parse("/admin/links", ""), Route::PaymentLinks);
+        assert_eq!(
+            Route::parse("/admin/disputes", "?open=true"),
+            Route::Disputes { open: true }
+        );
         assert_eq!(
             Route::parse("/admin/subscriptions", "?attention=true&cursor=5.sub_1"),
             Route::Subscriptions {
@@ -260,6 +276,8 @@ mod tests {
             Route::Audit { before: Some(5) },
             Route::Webhooks,
             Route::PaymentLinks,
+            Route::Disputes { open: false },
+            Route::Disputes { open: true },
             Route::Subscriptions {
                 attention: false,
                 cursor: None,

@@ -66,6 +66,11 @@ pub async fn show(
         timeline,
         refunds: refunds.iter().map(|r| r.to_api()).collect(),
         provider_events: provider_events(&state, &payment.id).await?,
+        disputes: crate::disputes::repo::page(&state.db, None, None, Some(&payment.id), 100)
+            .await?
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect(),
         provider_authorization: payment.provider_authorization.clone(),
         provider_capture: payment.provider_capture.clone(),
         payment: payment.to_api(),

@@ -2,7 +2,7 @@
 //! protection, the payment history with filters and totals, the daily chart, a payment's detail,
 //! refunds, the CSV export, the audit log, the merchant webhook endpoints with their delivery
 //! log and resend, the payment links (create, deactivate), the subscriptions with their latest
-//! invoice, and the provider webhooks parked
+//! invoice, disputes (evidence, accept), and the provider webhooks parked
 //! after their last attempt, with replay.
 //! Admin accounts are managed from the command line (`paygate admin`, [`accounts`]). The console's page itself is served by `pages`.
 
@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit;
 pub mod days;
 mod detail;
+mod disputes;
 mod export;
 pub mod filters;
 mod history;
@@ -61,6 +62,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(inbox::replay),
         )
         .route("/admin/api/subscriptions", get(subscriptions::list))
+        .route("/admin/api/disputes", get(disputes::list))
+        .route(
+            "/admin/api/disputes/{id}/evidence",
+            post(disputes::evidence),
+        )
+        .route("/admin/api/disputes/{id}/close", post(disputes::close))
         .route(
             "/admin/api/payment_links",
             get(payment_links::list).post(payment_links::create),

@@ -189,49 +189,54 @@ pub async fn submit_evidence(
     Path(id): Path<String>,
     Json(body): Json<SubmitDisputeEvidence>,
 ) -> ApiResult<axum::Json<Dispute>> {
-    to_completion(async move {
-        if body.evidence.is_empty() {
+    to_completion(async move { Ok(axum::Json(submit(&state, &id, &body).await?)) }).await
+}
+
+/// Checks the evidence, passes it to the provider and records the answer; shared with the
+/// console.
+pub async fn submit(
+    state: &AppState,
+    id: &str,
+    body: &SubmitDisputeEvidence,
+) -> Result<Dispute, ApiError> {
+    if body.evidence.is_empty() {
+        return Err(ApiError::invalid(
+            "evidence",
+            "Give at least one evidence field.",
+        ));
+    }
+    for (field, value) in &body.evidence {
+        if !DISPUTE_TEXT_EVIDENCE.contains(&field.as_str()) {
             return Err(ApiError::invalid(
-                "evidence",
-                "Give at least one evidence field.",
+                format!("evidence[{field}]"),
+                format!(
+                    "Unknown evidence field. Known: {}.",
+                    DISPUTE_TEXT_EVIDENCE.join(", ")
+                ),
             ));
         }
-        for (field, value) in &body.evidence {
-            if !DISPUTE_TEXT_EVIDENCE.contains(&field.as_str()) {
-                return Err(ApiError::invalid(
-                    format!("evidence[{field}]"),
-                    format!(
-                        "Unknown evidence field. Known: {}.",
-                        DISPUTE_TEXT_EVIDENCE.join(", ")
-                    ),
-                ));
-            }
-            if value.chars().count() > MAX_EVIDENCE_CHARS {
-                return Err(ApiError::invalid(
-                    format!("evidence[{field}]"),
-                    format!("Evidence text is at most {MAX_EVIDENCE_CHARS} characters."),
-                ));
-            }
+        if value.chars().count() > MAX_EVIDENCE_CHARS {
+            return Err(ApiError::invalid(
+                format!("evidence[{field}]"),
+                format!("Evidence text is at most {MAX_EVIDENCE_CHARS} characters."),
+            ));
         }
-        let dispute = answerable(&state, &id).await?;
-        let facts = stripe(&state)?
-            .respond_to_dispute(
-                &format!("{id}-evidence-{}", new_id("rq")),
-                &dispute.provider_reference,
-                &body.evidence,
-                body.submit,
-            )
-            .await?;
-        let action = if body.submit {
-            "evidence_submitted"
-        } else {
-            "evidence_staged"
-        };
-        Ok(axum::Json(
-            record_answer(&state, &dispute, facts, action).await?,
-        ))
-    })
-    .await
+    }
+    let dispute = answerable(state, id).await?;
+    let facts = stripe(state)?
+        .respond_to_dispute(
+            &format!("{id}-evidence-{}", new_id("rq")),
+            &dispute.provider_reference,
+            &body.evidence,
+            body.submit,
+        )
+        .await?;
+    let action = if body.submit {
+        "evidence_submitted"
+    } else {
+        "evidence_staged"
+    };
+    record_answer(state, &dispute, facts, action).await
 }
 
 /// Accept the dispute (it is lost; an inquiry is closed).
@@ -246,17 +251,17 @@ pub async fn close_dispute(
     _merchant: Merchant,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Dispute>> {
-    to_completion(async move {
-        let dispute = answerable(&state, &id).await?;
-        let facts = stripe(&state)?
-            .close_dispute(
-                &format!("{id}-close-{}", new_id("rq")),
-                &dispute.provider_reference,
-            )
-            .await?;
-        Ok(axum::Json(
-            record_answer(&state, &dispute, facts, "accepted").await?,
-        ))
-    })
-    .await
+    to_completion(async move { Ok(axum::Json(accept(&state, &id).await?)) }).await
+}
+
+/// Accepts the dispute at the provider and records the answer; shared with the console.
+pub async fn accept(state: &AppState, id: &str) -> Result<Dispute, ApiError> {
+    let dispute = answerable(state, id).await?;
+    let facts = stripe(state)?
+        .close_dispute(
+            &format!("{id}-close-{}", new_id("rq")),
+            &dispute.provider_reference,
+        )
+        .await?;
+    record_answer(state, &dispute, facts, "accepted").await
 }

@@ -204,6 +204,9 @@ pub struct PaymentDetail {
     pub timeline: Vec<TimelineItem>,
     pub refunds: Vec<Refund>,
     pub provider_events: Vec<ProviderEventItem>,
+    /// The payment's disputes, newest first.
+    #[serde(default)]
+    pub disputes: Vec<super::Dispute>,
 }
 
 /// Body of `POST /admin/api/payments/{id}/refunds` (also needs `Idempotency-Key` and
@@ -229,7 +232,8 @@ pub struct AuditEntry {
     pub actor: String,
     /// `sign_in`, `sign_in_failed`, `sign_out`, `refund`, `refund_failed`, `export`,
     /// `webhook_resend`, `payment_link_create`, `payment_link_deactivate`,
-    /// `payment_link_activate`, `admin_created`, `admin_disabled`.
+    /// `payment_link_activate`, `dispute_evidence`, `dispute_accept`, `admin_created`,
+    /// `admin_disabled`.
     pub action: String,
     pub target: Option<String>,
     pub detail: serde_json::Value,

