@@ -290,7 +290,11 @@ async fn current_one(
         }
         // A dispute moves through several states within minutes (opened, funds withdrawn,
         // evidence under review, closed): the current one counts.
-        EventEffect::Dispute(ref facts) if provider.name() == ProviderName::Stripe => {
+        // (A PayPal capture reversal is a dispute of no dispute id PayPal can show: it is
+        // applied as the reversal says, as before.)
+        EventEffect::Dispute(ref facts)
+            if provider.name() == ProviderName::Stripe || facts.dispute_id.starts_with("PP-D-") =>
+        {
             let id = facts.dispute_id.clone();
             read_back_billing(provider, effect, "charge.dispute.updated", "dispute", &id).await?
         }

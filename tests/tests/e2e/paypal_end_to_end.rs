@@ -14,7 +14,8 @@ use std::time::Duration;
 on_both_databases!(
     approve_capture_and_refund,
     decline_at_capture_then_another_funding_source,
-    a_pending_refund_settles_completed_or_failed
+    a_pending_refund_settles_completed_or_failed,
+    a_paypal_dispute_is_followed_through_its_stages
 );
 
 fn base(app: &TestApp) -> String {
@@ -911,5 +912,103 @@ async fn a_refund_event_paypal_cannot_confirm_is_never_applied() {
     )
     .await;
     assert_eq!(refund["amount_minor"], 2000);
+    app.stop().await;
+}
+
+/// A PayPal case from inquiry to PayPal's decision (developer.paypal.com/docs/disputes): each
+/// `CUSTOMER.DISPUTE.*` event is applied from the dispute read back from PayPal; the payment
+/// holds the amount once the case is a claim; answers are refused with a pointer to PayPal.
+async fn a_paypal_dispute_is_followed_through_its_stages(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let (id, capture) = captured(&app, "30.00").await;
+    let opened: Value = app
+        .client
+        .post(format!("{}/_emulator/disputes", base(&app)))
+        .basic_auth(
+            paygate::config::EMULATOR_PAYPAL_CLIENT_ID,
+            Some(paygate::config::EMULATOR_PAYPAL_CLIENT_SECRET),
+        )
+        .json(&json!({ "capture_id": capture, "inquiry": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let case = opened["dispute_id"].as_str().unwrap().to_string();
+    let path = format!("/v1/disputes?payment={id}");
+    let status_is = |want: &'static str| {
+        let (app, path) = (&app, path.clone());
+        async move {
+            let list = json_with_status(app.get(&path).await, 200).await;
+            list["data"][0]["status"] == want
+        }
+    };
+    eventually("the inquiry recorded", Duration::from_secs(15), || {
+        status_is("warning_needs_response")
+    })
+    .await;
+    let list = json_with_status(app.get(&path).await, 200).await;
+    let d = list["data"][0].clone();
+    let dsp = d["id"].as_str().unwrap().to_string();
+    assert_eq!(d["provider"], "paypal");
+    assert_eq!(d["provider_reference"], case.as_str());
+    assert_eq!(d["amount_minor"], 3000);
+    assert_eq!(d["reason"], "merchandise_or_service_not_received");
+    let due = d["evidence_due_by"].as_i64().unwrap();
+    let now = app.state.clock.now_secs();
+    assert!(
+        (now + 19 * 86_400..=now + 20 * 86_400 + 60).contains(&due),
+        "{d}"
+    );
+    let pay = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_eq!(pay["disputed_minor"], 0, "an inquiry holds nothing");
+    let e = json_with_status(
+        app.post(
+            &format!("/v1/disputes/{dsp}"),
+            &json!({ "evidence": { "uncategorized_text": "Delivered" } }),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert_eq!(e["code"], "provider_unsupported");
+
+    knob(
+        &app,
+        &format!("/_emulator/disputes/{case}/escalate"),
+        json!({}),
+    )
+    .await;
+    eventually("the claim recorded", Duration::from_secs(15), || {
+        status_is("under_review")
+    })
+    .await;
+    let pay = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_eq!(pay["disputed_minor"], 3000);
+
+    knob(
+        &app,
+        &format!("/_emulator/disputes/{case}/resolve"),
+        json!({ "outcome": "RESOLVED_SELLER_FAVOUR" }),
+    )
+    .await;
+    eventually("the decision recorded", Duration::from_secs(15), || {
+        status_is("won")
+    })
+    .await;
+    let pay = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
+    assert_eq!(pay["disputed_minor"], 0);
+    let events = json_with_status(app.get(&format!("/v1/events?object_id={dsp}")).await, 200).await;
+    let kinds: Vec<&str> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["dispute.closed", "dispute.updated", "dispute.created"]
+    );
     app.stop().await;
 }

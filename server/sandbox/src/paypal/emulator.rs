@@ -11,6 +11,9 @@
 //!   (`status_details.reason` `ECHECK`: the balance does not cover them);
 //!   `POST /_emulator/refunds/{id}/complete`, `/fail` and `/cancel` settle one
 //!   (`PAYMENT.CAPTURE.REFUNDED` on completion only);
+//! - `POST /_emulator/disputes` `{"capture_id", "reason"?, "inquiry"?}` (default an inquiry),
+//!   `/_emulator/disputes/{id}/escalate`, `/_emulator/disputes/{id}/resolve` `{"outcome"}`: a
+//!   buyer's case through its stages (`CUSTOMER.DISPUTE.*`, `disputes.rs`);
 //! - `POST /_emulator/orders/{id}/reverse-approval`: PayPal reverses an approval before
 //!   capture (`CHECKOUT.PAYMENT-APPROVAL.REVERSED`; the order becomes `VOIDED`), as it does by
 //!   itself 3 hours after an approval nobody acted on.
@@ -193,5 +196,94 @@ pub async fn reverse_approval(
     Ok(json_response(
         StatusCode::OK,
         store.order_json(&store.orders[&id], super::store::OrderView::Full),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisputeRequest {
+    capture_id: String,
+    reason: Option<String>,
+    inquiry: Option<bool>,
+}
+
+const DISPUTE_REASONS: &[&str] = &[
+    "MERCHANDISE_OR_SERVICE_NOT_RECEIVED",
+    "MERCHANDISE_OR_SERVICE_NOT_AS_DESCRIBED",
+    "UNAUTHORISED",
+    "CREDIT_NOT_PROCESSED",
+    "DUPLICATE_TRANSACTION",
+    "INCORRECT_AMOUNT",
+    "PAYMENT_BY_OTHER_MEANS",
+    "CANCELED_RECURRING_BILLING",
+    "PROBLEM_WITH_REMITTANCE",
+    "OTHER",
+];
+
+/// `POST /_emulator/disputes` `{"capture_id", "reason"?, "inquiry"?}`: a buyer opens a case.
+pub async fn open_dispute(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    authorize(&headers, &app)?;
+    let request: DisputeRequest =
+        serde_json::from_slice(&body).map_err(|e| bad(&format!("Invalid dispute: {e}")))?;
+    let reason = request
+        .reason
+        .unwrap_or_else(|| "MERCHANDISE_OR_SERVICE_NOT_RECEIVED".into());
+    if !DISPUTE_REASONS.contains(&reason.as_str()) {
+        return Err(bad(&format!("Unknown dispute reason {reason}")));
+    }
+    let id = app
+        .run(|store| {
+            store.open_dispute(
+                &request.capture_id,
+                &reason,
+                request.inquiry.unwrap_or(true),
+            )
+        })
+        .map_err(|e| bad(&e))?;
+    let store = app.store.lock().expect("store lock");
+    Ok(json_response(
+        StatusCode::OK,
+        super::disputes::dispute_json(&store.base, &store.disputes[&id]),
+    ))
+}
+
+/// `POST /_emulator/disputes/{id}/escalate`: the inquiry becomes a claim PayPal reviews.
+pub async fn escalate_dispute(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    authorize(&headers, &app)?;
+    app.run(|store| store.escalate_dispute(&id))
+        .map_err(|e| bad(&e))?;
+    let store = app.store.lock().expect("store lock");
+    Ok(json_response(
+        StatusCode::OK,
+        super::disputes::dispute_json(&store.base, &store.disputes[&id]),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveRequest {
+    outcome: String,
+}
+
+/// `POST /_emulator/disputes/{id}/resolve` `{"outcome"}`: PayPal decides.
+pub async fn resolve_dispute(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    authorize(&headers, &app)?;
+    let request: ResolveRequest =
+        serde_json::from_slice(&body).map_err(|e| bad(&format!("Invalid outcome: {e}")))?;
+    app.run(|store| store.resolve_dispute(&id, &request.outcome))
+        .map_err(|e| bad(&e))?;
+    let store = app.store.lock().expect("store lock");
+    Ok(json_response(
+        StatusCode::OK,
+        super::disputes::dispute_json(&store.base, &store.disputes[&id]),
     ))
 }

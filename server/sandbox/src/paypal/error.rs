@@ -21,6 +21,7 @@ pub enum Api {
     Orders,
     Payments,
     Webhooks,
+    Disputes,
 }
 
 impl Api {
@@ -29,6 +30,7 @@ impl Api {
             Api::Orders => "https://developer.paypal.com/docs/api/orders/v2/",
             Api::Payments => "https://developer.paypal.com/docs/api/payments/v2/",
             Api::Webhooks => "https://developer.paypal.com/docs/api/webhooks/v1/",
+            Api::Disputes => "https://developer.paypal.com/docs/api/customer-disputes/v1/",
         }
     }
 }

@@ -40,6 +40,7 @@
 
 mod approval;
 mod assets;
+mod disputes;
 mod emulator;
 mod error;
 mod faults;
@@ -218,6 +219,7 @@ impl PaypalEmulator {
                 post(payments::void),
             )
             .route("/v2/payments/captures/{id}", get(payments::get_capture))
+            .route("/v1/customer/disputes/{id}", get(disputes::get))
             .route("/v2/payments/captures/{id}/refund", post(payments::refund))
             .route("/v2/payments/refunds/{id}", get(payments::get_refund))
             .route(
@@ -257,6 +259,15 @@ impl PaypalEmulator {
                 post(emulator::set_faults).delete(emulator::clear_faults),
             )
             .route("/_emulator/state", get(emulator::state))
+            .route("/_emulator/disputes", post(emulator::open_dispute))
+            .route(
+                "/_emulator/disputes/{id}/escalate",
+                post(emulator::escalate_dispute),
+            )
+            .route(
+                "/_emulator/disputes/{id}/resolve",
+                post(emulator::resolve_dispute),
+            )
             .route(
                 "/_emulator/captures/{id}/complete",
                 post(emulator::complete_capture),

@@ -207,6 +207,7 @@ pub struct Store {
     /// The next N refunds are `PENDING` (the merchant's balance does not cover them and PayPal
     /// draws the bank account by eCheck) until settled with the emulator's knobs.
     pub pending_refunds_next: u32,
+    pub disputes: HashMap<String, super::disputes::Dispute>,
 }
 
 fn link(href: String, rel: &str, method: &str) -> Value {
@@ -256,6 +257,7 @@ impl Store {
             event_bodies: HashMap::new(),
             webhooks: DeliveryQueue::new(webhooks_enabled),
             pending_refunds_next: 0,
+            disputes: HashMap::new(),
         }
     }
 

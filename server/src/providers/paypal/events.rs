@@ -103,6 +103,12 @@ pub fn interpret(payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
             }]
         }
         "PAYMENT.CAPTURE.REFUNDED" => vec![refund_effect(&resource)?],
+        "CUSTOMER.DISPUTE.CREATED" | "CUSTOMER.DISPUTE.UPDATED" | "CUSTOMER.DISPUTE.RESOLVED" => {
+            match dispute_facts(&resource)? {
+                Some(facts) => vec![EventEffect::Dispute(facts)],
+                None => Vec::new(),
+            }
+        }
         "PAYMENT.CAPTURE.REVERSED" => {
             // Funds taken back from the merchant (e.g. a chargeback): a dispute whose funds are
             // withdrawn while PayPal decides (`under_review`), on the payment.
@@ -191,4 +197,65 @@ pub fn refund_effect(resource: &Value) -> Result<EventEffect, ProviderError> {
             .filter(|id| id.starts_with("re_"))
             .map(str::to_string),
     })
+}
+
+/// A PayPal dispute (developer.paypal.com/api/customer-disputes/v1, the `dispute` resource of
+/// `CUSTOMER.DISPUTE.*` and of `GET /v1/customer/disputes/{id}`) in paygate's terms, which are
+/// Stripe's: an `INQUIRY` is a `warning_*` dispute (nothing held), a claim
+/// (`CHARGEBACK` and later stages) a dispute; `WAITING_FOR_SELLER_RESPONSE` needs a response;
+/// `RESOLVED` is won for `RESOLVED_SELLER_FAVOUR` or `CANCELED_BY_BUYER` and lost for
+/// `RESOLVED_BUYER_FAVOUR`. `None` for a dispute about no capture.
+pub fn dispute_facts(
+    resource: &Value,
+) -> Result<Option<crate::providers::DisputeFacts>, ProviderError> {
+    let Some(capture) = resource
+        .pointer("/disputed_transactions/0/seller_transaction_id")
+        .and_then(Value::as_str)
+    else {
+        return Ok(None);
+    };
+    let dispute_id = resource
+        .get("dispute_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ProviderError::Malformed("dispute without dispute_id".into()))?;
+    let inquiry = resource
+        .get("dispute_life_cycle_stage")
+        .and_then(Value::as_str)
+        == Some("INQUIRY");
+    let outcome = resource
+        .pointer("/dispute_outcome/outcome_code")
+        .and_then(Value::as_str);
+    let status = match (resource.get("status").and_then(Value::as_str), inquiry) {
+        (Some("RESOLVED"), _) if outcome == Some("RESOLVED_BUYER_FAVOUR") => "lost",
+        (Some("RESOLVED"), true) => "warning_closed",
+        (Some("RESOLVED"), false) => "won",
+        (Some("WAITING_FOR_SELLER_RESPONSE"), true) => "warning_needs_response",
+        (Some("WAITING_FOR_SELLER_RESPONSE"), false) => "needs_response",
+        (_, true) => "warning_under_review",
+        (_, false) => "under_review",
+    };
+    let due = resource
+        .get("seller_response_due_date")
+        .and_then(Value::as_str)
+        .and_then(|t| {
+            time::OffsetDateTime::parse(t.trim(), &time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .map(|t| t.unix_timestamp());
+    Ok(Some(crate::providers::DisputeFacts {
+        payment_reference: capture.to_string(),
+        dispute_id: dispute_id.to_string(),
+        reason: resource
+            .get("reason")
+            .and_then(Value::as_str)
+            .map(|r| r.to_ascii_lowercase()),
+        amount_minor: resource
+            .get("dispute_amount")
+            .cloned()
+            .and_then(|a| serde_json::from_value::<Money>(a).ok())
+            .and_then(|m| m.minor()),
+        status: status.to_string(),
+        evidence_due_by: due,
+        submission_count: 0,
+    }))
 }

@@ -384,6 +384,39 @@ impl PaymentProvider for PaypalProvider {
         false
     }
 
+    /// Disputes only: `GET /v1/customer/disputes/{id}`, the resource a `CUSTOMER.DISPUTE.*`
+    /// event carries (its body is not trusted: see `webhook_snapshot_trusted`).
+    async fn reread(
+        &self,
+        _event_type: &str,
+        object: &str,
+        id: &str,
+    ) -> Result<Vec<EventEffect>, ProviderError> {
+        if object != "dispute" {
+            return Err(ProviderError::Rejected(format!(
+                "PayPal cannot read back {object} objects"
+            )));
+        }
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(ProviderError::Malformed(format!(
+                "dispute id {id:?} is not a PayPal id"
+            )));
+        }
+        let v = self
+            .client
+            .get(&format!("/v1/customer/disputes/{id}"))
+            .await
+            .map_err(map_error)?;
+        Ok(events::dispute_facts(&v)?
+            .map(EventEffect::Dispute)
+            .into_iter()
+            .collect())
+    }
+
     /// `GET /v2/payments/refunds/{id}`: the same resource a `PAYMENT.CAPTURE.REFUNDED` event
     /// carries.
     async fn retrieve_refund(&self, reference: &str) -> Result<Option<EventEffect>, ProviderError> {
