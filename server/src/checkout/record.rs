@@ -57,11 +57,8 @@ impl SessionRecord {
             metadata: serde_json::from_str(&metadata).map_err(|_| corrupt("metadata"))?,
             success_url: row.try_get("success_url")?,
             cancel_url: row.try_get("cancel_url")?,
-            providers: providers
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(|p| ProviderName::parse(p).ok_or_else(|| corrupt("providers")))
-                .collect::<Result<_, _>>()?,
+            providers: crate::providers::parse_list(&providers)
+                .ok_or_else(|| corrupt("providers"))?,
             capture_mode: CaptureMode::parse(&capture_mode)
                 .ok_or_else(|| corrupt("capture_mode"))?,
             expires_at: row.try_get("expires_at")?,

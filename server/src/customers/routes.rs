@@ -61,12 +61,7 @@ pub async fn create_customer(
                 ));
             }
         }
-        let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
-            ApiError::unavailable(
-                "provider_unavailable",
-                "Customers are kept at Stripe, which is not configured.",
-            )
-        })?;
+        let stripe = state.providers.require_stripe("Customers")?;
 
         let now = state.clock.now_ms();
         let mut tx = state.db.begin_write().await?;

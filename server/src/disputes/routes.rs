@@ -131,16 +131,6 @@ async fn record_answer(
         .ok_or_else(|| ApiError::internal("dispute vanished"))
 }
 
-fn stripe(
-    state: &AppState,
-) -> Result<std::sync::Arc<crate::providers::stripe::StripeProvider>, ApiError> {
-    state
-        .providers
-        .stripe_billing()
-        .cloned()
-        .ok_or_else(|| ApiError::unavailable("provider_unavailable", "Stripe is not configured."))
-}
-
 /// Disputes, newest first.
 #[utoipa::path(
     get, path = "/v1/disputes", tag = "disputes",
@@ -223,7 +213,9 @@ pub async fn submit(
         }
     }
     let dispute = answerable(state, id).await?;
-    let facts = stripe(state)?
+    let facts = state
+        .providers
+        .require_stripe("Disputes")?
         .respond_to_dispute(
             &format!("{id}-evidence-{}", new_id("rq")),
             &dispute.provider_reference,
@@ -257,7 +249,9 @@ pub async fn close_dispute(
 /// Accepts the dispute at the provider and records the answer; shared with the console.
 pub async fn accept(state: &AppState, id: &str) -> Result<Dispute, ApiError> {
     let dispute = answerable(state, id).await?;
-    let facts = stripe(state)?
+    let facts = state
+        .providers
+        .require_stripe("Disputes")?
         .close_dispute(
             &format!("{id}-close-{}", new_id("rq")),
             &dispute.provider_reference,

@@ -76,7 +76,14 @@ async fn render_bundle(
         return crate::error::ApiError::internal("invalid Content-Security-Policy").into_response();
     };
     let mut res = Html(html).into_response();
-    let headers = res.headers_mut();
+    page_headers(res.headers_mut(), policy);
+    res
+}
+
+/// The headers of every page paygate renders: its Content-Security-Policy, never cached
+/// (pages carry per-response nonces or per-visitor state), no referrer beyond the origin, no
+/// content sniffing.
+pub fn page_headers(headers: &mut axum::http::HeaderMap, policy: HeaderValue) {
     headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
@@ -87,7 +94,6 @@ async fn render_bundle(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    res
 }
 
 async fn checkout_page(State(state): State<AppState>, Path(_id): Path<String>) -> Response {

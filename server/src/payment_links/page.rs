@@ -211,20 +211,7 @@ fn page(state: &AppState, status: StatusCode, main: &str) -> Response {
         )),
     )
         .into_response();
-    let headers = res.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    crate::pages::page_headers(res.headers_mut(), HeaderValue::from_static(CSP));
     res
 }
 

@@ -347,6 +347,20 @@ impl Providers {
         self.stripe_billing.as_ref()
     }
 
+    /// Stripe for what only Stripe keeps (`what`: "Customers", "Subscriptions", ...), or 503
+    /// in the error envelope when it is not configured.
+    pub fn require_stripe(
+        &self,
+        what: &str,
+    ) -> Result<Arc<stripe::StripeProvider>, crate::error::ApiError> {
+        self.stripe_billing.clone().ok_or_else(|| {
+            crate::error::ApiError::unavailable(
+                "provider_unavailable",
+                format!("{what} are kept at Stripe, which is not configured."),
+            )
+        })
+    }
+
     pub fn get(&self, name: ProviderName) -> Option<&Arc<dyn PaymentProvider>> {
         self.by_name.get(&name)
     }
@@ -370,4 +384,13 @@ impl std::fmt::Debug for Providers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.by_name.keys()).finish()
     }
+}
+
+/// A comma-separated list of provider names as the database stores it (empty: none); `None`
+/// if a name is unknown.
+pub fn parse_list(text: &str) -> Option<Vec<shared::api::ProviderName>> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(shared::api::ProviderName::parse)
+        .collect()
 }

@@ -65,12 +65,7 @@ async fn changeable(
             "The subscription was never created at Stripe.",
         )
     })?;
-    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
-        ApiError::unavailable(
-            "provider_unavailable",
-            "Subscriptions are kept at Stripe, which is not configured.",
-        )
-    })?;
+    let stripe = state.providers.require_stripe("Subscriptions")?;
     Ok((current, reference, stripe))
 }
 
@@ -234,12 +229,7 @@ pub async fn list_invoices(
             next_cursor: None,
         }));
     };
-    let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
-        ApiError::unavailable(
-            "provider_unavailable",
-            "Subscriptions are kept at Stripe, which is not configured.",
-        )
-    })?;
+    let stripe = state.providers.require_stripe("Subscriptions")?;
     let data = stripe.list_invoices(&reference).await?;
     Ok(axum::Json(List {
         data,
@@ -275,12 +265,7 @@ pub async fn create_subscription(
                 "price must be a Stripe Price id (price_...).",
             ));
         }
-        let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
-            ApiError::unavailable(
-                "provider_unavailable",
-                "Subscriptions are kept at Stripe, which is not configured.",
-            )
-        })?;
+        let stripe = state.providers.require_stripe("Subscriptions")?;
         let customer = customers::repo::get(&state.db, &state.cipher, &body.customer)
             .await?
             .ok_or_else(|| ApiError::not_found("customer").with_param("customer"))?;
@@ -386,12 +371,7 @@ pub async fn cancel_subscription(
                 "The subscription was never created at Stripe.",
             )
         })?;
-        let stripe = state.providers.stripe_billing().cloned().ok_or_else(|| {
-            ApiError::unavailable(
-                "provider_unavailable",
-                "Subscriptions are kept at Stripe, which is not configured.",
-            )
-        })?;
+        let stripe = state.providers.require_stripe("Subscriptions")?;
         let s = stripe
             .cancel_subscription(&id, &reference, q.at_period_end)
             .await?;

@@ -21,7 +21,9 @@ use axum::Extension;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// The text evidence fields Stripe's dispute object has.
+/// The text evidence fields Stripe's dispute object has. The emulator keeps its own list (it
+/// stands for Stripe, and paygate's `DISPUTE_TEXT_EVIDENCE` is what paygate accepts): a field
+/// paygate passes that Stripe does not know fails here as it would at Stripe.
 pub const TEXT_EVIDENCE: &[&str] = &[
     "access_activity_log",
     "billing_address",
