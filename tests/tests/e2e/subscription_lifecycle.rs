@@ -21,6 +21,8 @@ on_both_databases!(
     a_price_change_prorates_as_stripe_does,
     a_new_billing_interval_starts_a_new_period_invoiced_at_once,
     late_and_reordered_events_cannot_undo_the_current_state,
+    renewals_charge_the_card_and_a_failed_one_reaches_the_merchant,
+    renewals_bill_pending_prorations_and_charge_nothing_while_paused,
 );
 
 /// A customer with `card` as default payment method, subscribed monthly: the subscription.
@@ -619,5 +621,177 @@ async fn a_new_billing_interval_starts_a_new_period_invoiced_at_once(db: TestDb)
             .contains(&"subscription.invoice_payment_failed".to_string())
     })
     .await;
+    app.stop().await;
+}
+
+/// Moves the clock past the subscription's period end and lets the emulator renew (it does on
+/// its next API call, as Stripe does on its own clock).
+async fn next_period(app: &TestApp, reference: &str) {
+    app.state.clock.advance(Duration::from_secs(32 * 86_400));
+    let res = app
+        .client
+        .get(format!(
+            "{}/v1/subscriptions/{reference}",
+            app.state.config.stripe.api_base
+        ))
+        .bearer_auth(EMULATOR_STRIPE_SECRET_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+/// Makes `card` the Stripe customer's default payment method, as a customer updating their
+/// card in a billing portal would.
+async fn switch_card(app: &TestApp, stripe_customer: &str, card: &str) {
+    let base = &app.state.config.stripe.api_base;
+    let pm: Value = app
+        .client
+        .post(format!("{base}/v1/payment_methods/{card}/attach"))
+        .bearer_auth(EMULATOR_STRIPE_SECRET_KEY)
+        .form(&[("customer", stripe_customer)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .post(format!("{base}/v1/customers/{stripe_customer}"))
+        .bearer_auth(EMULATOR_STRIPE_SECRET_KEY)
+        .form(&[(
+            "invoice_settings[default_payment_method]",
+            pm["id"].as_str().unwrap(),
+        )])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+async fn renewals_charge_the_card_and_a_failed_one_reaches_the_merchant(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let s = subscribe(&app, "pm_card_visa").await;
+    let id = s["id"].as_str().unwrap();
+    let reference = s["provider_reference"].as_str().unwrap().to_string();
+    let first_end = s["current_period_end"].as_i64().unwrap();
+    settled(&app).await;
+
+    next_period(&app, &reference).await;
+    settled(&app).await;
+    let list = invoices(&app, id).await;
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list[0]["status"], "paid");
+    assert_eq!(list[0]["amount_paid_minor"], 999);
+    assert_eq!(list[0]["period_start"], first_end);
+    eventually(
+        "the new period recorded",
+        Duration::from_secs(10),
+        || async { get(&app, id).await["current_period_end"].as_i64().unwrap() > first_end },
+    )
+    .await;
+    assert_eq!(get(&app, id).await["status"], "active");
+
+    // The card on file now declines: the next renewal fails, the subscription is past due and
+    // the merchant is told.
+    let customer = json_with_status(
+        app.get(&format!(
+            "/v1/customers/{}",
+            s["customer"].as_str().unwrap()
+        ))
+        .await,
+        200,
+    )
+    .await;
+    switch_card(
+        &app,
+        customer["stripe_customer"].as_str().unwrap(),
+        "pm_card_chargeCustomerFail",
+    )
+    .await;
+    next_period(&app, &reference).await;
+    settled(&app).await;
+    eventually(
+        "the failed renewal recorded",
+        Duration::from_secs(10),
+        || async {
+            let now = get(&app, id).await;
+            now["status"] == "past_due" && now["latest_invoice_status"] == "open"
+        },
+    )
+    .await;
+    let told = events_of(&app, id).await;
+    assert!(
+        told.contains(&"subscription.invoice_payment_failed".to_string()),
+        "{told:?}"
+    );
+    let list = invoices(&app, id).await;
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[0]["status"], "open");
+    app.stop().await;
+}
+
+async fn renewals_bill_pending_prorations_and_charge_nothing_while_paused(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let team = new_price(&app, 1999, "month").await;
+    let s = subscribe(&app, "pm_card_visa").await;
+    let id = s["id"].as_str().unwrap();
+    let reference = s["provider_reference"].as_str().unwrap().to_string();
+    let at_stripe = app
+        .stripe
+        .as_ref()
+        .unwrap()
+        .subscription(&reference)
+        .unwrap();
+    let (start, end) = (
+        at_stripe["current_period_start"].as_i64().unwrap(),
+        at_stripe["current_period_end"].as_i64().unwrap(),
+    );
+    app.state
+        .clock
+        .advance(Duration::from_secs(((end - start) / 2) as u64));
+    let left = end - app.state.clock.now_secs();
+    let share = |amount: i64| (amount * left + (end - start) / 2) / (end - start);
+    // Moved to 19.99 half-way through, prorations left for the next invoice.
+    change(&app, id, json!({ "price": team })).await;
+    assert_eq!(invoices(&app, id).await.len(), 1);
+
+    next_period(&app, &reference).await;
+    settled(&app).await;
+    let list = invoices(&app, id).await;
+    assert_eq!(list.len(), 2);
+    let due = list[0]["amount_due"]["amount_minor"].as_i64().unwrap();
+    let expected = 1999 + share(1999) - share(999);
+    assert!((due - expected).abs() <= 1, "{due} vs {expected}");
+    assert_eq!(list[0]["status"], "paid");
+
+    // Paused with void: the renewal's invoice is voided and nothing is charged.
+    let charges_before = app.stripe.as_ref().unwrap().captured_charges_count();
+    change(
+        &app,
+        id,
+        json!({ "price": "price_paygate_pro_monthly", "proration_behavior": "none" }),
+    )
+    .await;
+    json_with_status(
+        app.post(
+            &format!("/v1/subscriptions/{id}/pause"),
+            &json!({ "behavior": "void" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    next_period(&app, &reference).await;
+    settled(&app).await;
+    let list = invoices(&app, id).await;
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[0]["status"], "void");
+    assert_eq!(
+        app.stripe.as_ref().unwrap().captured_charges_count(),
+        charges_before
+    );
+    assert_eq!(get(&app, id).await["status"], "active");
     app.stop().await;
 }

@@ -146,7 +146,8 @@ async fn handle(app: App, req: Request, next: Next, request_id: String) -> Respo
         .lock()
         .expect("idempotency lock")
         .prune(now_ms);
-    app.run(super::subscriptions::sweep);
+    let base = app.config.public_base.clone();
+    app.run(|store| super::subscriptions::sweep(store, &base));
 
     let (plan, should_retry, fail_after_execution) = {
         let mut faults = app.faults.lock().expect("faults lock");

@@ -4,7 +4,7 @@
 //! - the time left in the current period is credited at the old price ("Unused time on ...")
 //!   and charged at the new one ("Remaining time on ..."), each line rounded to the minor unit;
 //! - `proration_behavior=create_prorations` (the default) keeps those lines as pending invoice
-//!   items for the next invoice; `always_invoice` invoices them at once and charges the
+//!   items for the next invoice (the renewal, [`renew_due`]); `always_invoice` invoices them at once and charges the
 //!   default payment method; `none` makes none;
 //! - a price with another billing interval resets the billing cycle to now and invoices at
 //!   once: the new period in full, less the credit unless `none`.
@@ -153,7 +153,14 @@ pub fn change_prices(
             }));
         return Ok(None);
     }
-    Ok(Some(invoice_now(store, origin, sub_id, lines, public_base)))
+    Ok(Some(invoice_now(
+        store,
+        origin,
+        sub_id,
+        lines,
+        "subscription_update",
+        public_base,
+    )))
 }
 
 fn proration_line(amount: i64, price: &str, quantity: i64, what: &str) -> InvoiceLine {
@@ -169,11 +176,15 @@ fn proration_line(amount: i64, price: &str, quantity: i64, what: &str) -> Invoic
 
 /// An invoice for `lines` made, finalised and charged at once to the subscription's default
 /// payment method (or the customer's); the subscription becomes `past_due` if it is not paid.
-fn invoice_now(
+/// While payment collection is paused the invoice is left as it says instead
+/// (docs.stripe.com/billing/subscriptions/pause-payment): a draft (`keep_as_draft`), marked
+/// uncollectible, or voided, and nothing is charged.
+pub fn invoice_now(
     store: &mut Store,
     origin: &Origin,
     sub_id: &str,
     lines: Vec<InvoiceLine>,
+    billing_reason: &'static str,
     public_base: &str,
 ) -> String {
     let now = store.now();
@@ -198,7 +209,7 @@ fn invoice_now(
         payment_intent: None,
         charge: None,
         attempt_count: 0,
-        billing_reason: "subscription_update",
+        billing_reason,
         finalized_at: Some(now),
         paid_at: (amount_due == 0).then_some(now),
         voided_at: None,
@@ -209,6 +220,28 @@ fn invoice_now(
         .get_mut(sub_id)
         .expect("subscription")
         .latest_invoice = Some(id.clone());
+    if let Some((behavior, _)) = &sub.pause_collection {
+        let (status, event) = match behavior.as_str() {
+            "keep_as_draft" => ("draft", None),
+            "void" => ("void", Some("invoice.voided")),
+            _ => ("uncollectible", Some("invoice.marked_uncollectible")),
+        };
+        let inv = store.invoices.get_mut(&id).expect("invoice");
+        inv.status = status;
+        inv.paid_at = None;
+        if status == "draft" {
+            inv.finalized_at = None;
+        }
+        if status == "void" {
+            inv.voided_at = Some(now);
+        }
+        let json = store.invoice_json(&store.invoices[&id]);
+        store.emit(origin, "invoice.created", json.clone(), None);
+        if let Some(event) = event {
+            store.emit(origin, event, json, None);
+        }
+        return id;
+    }
     let json = store.invoice_json(&store.invoices[&id]);
     store.emit(origin, "invoice.created", json.clone(), None);
     store.emit(origin, "invoice.finalized", json.clone(), None);
@@ -310,4 +343,101 @@ pub async fn list_invoice_items(
         p.str("starting_after")?,
         p.str("ending_before")?,
     )?)
+}
+
+/// Renewals (docs.stripe.com/billing/subscriptions/overview, "Subscription lifecycle"): at the
+/// end of each period an active, trialing or past-due subscription starts the next one and is
+/// invoiced for it (`billing_reason` `subscription_cycle`), with the prorations pending for it,
+/// and the invoice is charged off session to the default payment method; a renewal that is not
+/// paid makes the subscription `past_due`. A trial that ends is invoiced the same way. A paused
+/// collection whose `resumes_at` has come resumes first. Periods missed while the clock jumped
+/// are renewed one by one (at most 366 at once). Run before each API call.
+pub fn renew_due(store: &mut Store, public_base: &str) {
+    let now = store.now();
+    let origin = Origin::default();
+    let renews = |s: &super::store::Subscription| {
+        matches!(s.status, "active" | "trialing" | "past_due")
+            && s.current_period_end <= now
+            && s.cancel_at.is_none_or(|at| at > s.current_period_end)
+    };
+    let due: Vec<String> = store
+        .subscriptions
+        .values()
+        .filter(|s| renews(s))
+        .map(|s| s.id.clone())
+        .collect();
+    for id in due {
+        for _ in 0..366 {
+            if !renews(&store.subscriptions[&id]) {
+                break;
+            }
+            renew_once(store, &origin, &id, public_base);
+        }
+    }
+}
+
+fn renew_once(store: &mut Store, origin: &Origin, sub_id: &str, public_base: &str) {
+    let before = store.subscription_json(&store.subscriptions[sub_id]);
+    let sub = store.subscriptions[sub_id].clone();
+    let start = sub.current_period_end;
+    let (interval, count) = sub
+        .items
+        .first()
+        .and_then(|i| store.prices.get(&i.price))
+        .and_then(|p| p.recurring.clone())
+        .unwrap_or(("month".into(), 1));
+    let end = add_interval(start, &interval, count);
+    let mut lines: Vec<InvoiceLine> = sub
+        .items
+        .iter()
+        .filter_map(|item| {
+            let price = store.prices.get(&item.price)?;
+            Some(InvoiceLine {
+                id: crate::ids::new_id("il"),
+                amount: price.unit_amount * item.quantity,
+                price: price.id.clone(),
+                quantity: item.quantity,
+                description: format!("{} × {} (renewal)", item.quantity, price.id),
+                proration: false,
+            })
+        })
+        .collect();
+    let (pending, kept): (Vec<PendingItem>, Vec<PendingItem>) =
+        std::mem::take(&mut store.pending_items)
+            .into_iter()
+            .partition(|p| p.subscription == sub_id);
+    store.pending_items = kept;
+    lines.extend(pending.into_iter().map(|p| p.line));
+    {
+        let s = store.subscriptions.get_mut(sub_id).expect("subscription");
+        s.current_period_start = start;
+        s.current_period_end = end;
+        if s.status == "trialing" {
+            s.status = "active";
+        }
+        if s.pause_collection
+            .as_ref()
+            .is_some_and(|(_, resumes)| resumes.is_some_and(|at| at <= start))
+        {
+            s.pause_collection = None;
+        }
+    }
+    invoice_now(
+        store,
+        origin,
+        sub_id,
+        lines,
+        "subscription_cycle",
+        public_base,
+    );
+    let after = store.subscription_json(&store.subscriptions[sub_id]);
+    let previous = super::customers::previous_attributes(&before, &after);
+    if !previous.is_empty() {
+        store.emit(
+            origin,
+            "customer.subscription.updated",
+            after,
+            Some(serde_json::Value::Object(previous)),
+        );
+    }
 }

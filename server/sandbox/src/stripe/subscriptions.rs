@@ -15,9 +15,13 @@
 //! A price change (`items[i][id]` and `items[i][price]`) prorates as Stripe does
 //! (`subscription_changes.rs`).
 //!
-//! Not emulated: renewals (later invoices at the end of each period), so a pause has no
-//! invoice to act on and pending prorations wait for an invoice that never comes; resuming at
-//! `resumes_at` by itself; adding or removing items; test clocks.
+//! Renewals: at each period's end the subscription is invoiced for the next period with its
+//! pending prorations and charged off session; unpaid, it is `past_due`; while collection is
+//! paused the invoice is a draft, uncollectible or void, and a pause whose `resumes_at` has come
+//! ends (`subscription_changes.rs`). Time is the emulator's clock, which tests move.
+//!
+//! Not emulated: Smart Retries of a failed renewal (its invoice stays open), adding or removing
+//! items, test clocks.
 
 use super::calendar::add_interval;
 use super::cards::AUTHENTICATION_REQUIRED;
@@ -527,8 +531,9 @@ pub fn end_now(store: &mut Store, origin: &Origin, sub_id: &str, reason: &str) {
 }
 
 /// Time-driven changes, run before each API call: first invoices unpaid for 23 hours expire;
-/// subscriptions set to cancel at period end end when the period does.
-pub fn sweep(store: &mut Store) {
+/// subscriptions set to cancel at period end end when the period does; the others renew
+/// (`subscription_changes::renew_due`).
+pub fn sweep(store: &mut Store, public_base: &str) {
     let now = store.now();
     let origin = Origin::default();
     let expired: Vec<String> = store
@@ -567,6 +572,7 @@ pub fn sweep(store: &mut Store) {
     for id in ending {
         end_now(store, &origin, &id, "cancellation_requested");
     }
+    super::subscription_changes::renew_due(store, public_base);
 }
 
 pub async fn retrieve(
