@@ -12,7 +12,7 @@ use super::{use_console, Link, Route};
 use crate::http::plausible_id;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use shared::api::{Dispute, ProviderName, SubmitDisputeEvidence};
+use shared::api::{Dispute, SubmitDisputeEvidence};
 use std::collections::BTreeMap;
 
 /// The badge's `data-status` (the console's colours) for a dispute status.
@@ -90,17 +90,9 @@ fn DisputesTable(disputes: Vec<Dispute>, changed: Callback<()>) -> impl IntoView
                 let ms = format::millis(at);
                 view! { <time datetime=format::iso(ms)>{format::datetime(ms)}</time> }
             });
-            // paygate passes responses to Stripe only; PayPal's are made at PayPal.
-            let respond = match (d.needs_response, d.provider) {
-                (true, ProviderName::Stripe) => {
-                    view! { <Respond id=d.id.clone() changed /> }.into_any()
-                }
-                (true, _) => view! {
-                    <span class="pc-sub">"Answer in PayPal's Resolution Center"</span>
-                }
-                .into_any(),
-                (false, _) => ().into_any(),
-            };
+            let respond = d.needs_response.then(|| {
+                view! { <Respond id=d.id.clone() changed /> }
+            });
             view! {
                 <tr data-id=d.id.clone() data-open=d.needs_response.then_some("true")>
                     <td>

@@ -112,15 +112,19 @@ pub async fn update(tx: &mut Tx, d: &Dispute, now_ms: i64) -> Result<(), sqlx::E
     Ok(())
 }
 
-/// Sets the payment's `disputed_minor` to what its disputes hold back now (open and lost
-/// disputes; not inquiries, not won ones); whether it changed.
+/// What a payment's disputes hold back: open disputes (not inquiries), and lost Stripe
+/// disputes, whose money Stripe withdrew. A PayPal case lost returns the money through a refund
+/// or a reversal, which the payment records already.
+const HELD: &str = "SELECT COALESCE(SUM(amount_minor), 0) FROM disputes WHERE payment_id = $1 \
+    AND (status IN ('needs_response', 'under_review') OR (status = 'lost' AND provider = 'stripe'))";
+
+/// Sets the payment's `disputed_minor` to what its disputes hold back now; whether it changed.
 pub async fn refresh_disputed(tx: &mut Tx, payment_id: &str) -> Result<bool, sqlx::Error> {
-    let changed = sqlx::query(
-        "UPDATE payments SET disputed_minor = (SELECT COALESCE(SUM(amount_minor), 0) FROM disputes \
-         WHERE payment_id = $1 AND status IN ('needs_response', 'under_review', 'lost')) \
-         WHERE id = $2 AND disputed_minor <> (SELECT COALESCE(SUM(amount_minor), 0) FROM disputes \
-         WHERE payment_id = $3 AND status IN ('needs_response', 'under_review', 'lost'))",
-    )
+    // Each placeholder once: the `Any` driver's SQLite side numbers binds by position.
+    let again = HELD.replace("$1", "$3");
+    let changed = sqlx::query(&format!(
+        "UPDATE payments SET disputed_minor = ({HELD}) WHERE id = $2 AND disputed_minor <> ({again})"
+    ))
     .bind(payment_id)
     .bind(payment_id)
     .bind(payment_id)

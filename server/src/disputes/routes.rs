@@ -1,6 +1,7 @@
 //! `/v1/disputes`: list and read the disputes providers opened, and respond: submit text
 //! evidence (`POST /v1/disputes/{id}`) or accept the dispute (`POST /v1/disputes/{id}/close`),
-//! each passed through to the provider; its answer is applied like its webhooks.
+//! each passed through to the provider (Stripe's dispute update and close, PayPal's
+//! provide-evidence and accept-claim); its answer is applied like its webhooks.
 
 use super::{repo, webhook};
 use crate::auth::Merchant;
@@ -84,17 +85,11 @@ pub async fn list(state: &AppState, q: &ListDisputesQuery) -> Result<List<Disput
     })
 }
 
-/// The dispute, if it can still be answered through Stripe.
+/// The dispute, if it can still be answered.
 async fn answerable(state: &AppState, id: &str) -> Result<Dispute, ApiError> {
     let dispute = repo::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("dispute"))?;
-    if dispute.provider != ProviderName::Stripe {
-        return Err(ApiError::conflict(
-            "provider_unsupported",
-            "PayPal disputes are answered in PayPal's Resolution Center; paygate does not pass responses to them yet.",
-        ));
-    }
     if !dispute.needs_response {
         return Err(ApiError::conflict(
             "invalid_state",
@@ -213,10 +208,30 @@ pub async fn submit(
         }
     }
     let dispute = answerable(state, id).await?;
+    if dispute.provider == ProviderName::Paypal {
+        // PayPal has no staging, and takes up to 2,000 characters of notes.
+        if !body.submit {
+            return Err(ApiError::invalid(
+                "submit",
+                "PayPal takes evidence at once: it cannot be staged.",
+            ));
+        }
+        let chars: usize = body
+            .evidence
+            .iter()
+            .map(|(k, v)| k.len() + 2 + v.chars().count() + 1)
+            .sum();
+        if chars > 2000 {
+            return Err(ApiError::invalid(
+                "evidence",
+                "PayPal takes at most 2,000 characters of evidence in all.",
+            ));
+        }
+    }
     let facts = state
         .providers
-        .require_stripe("Disputes")?
-        .respond_to_dispute(
+        .require(dispute.provider)?
+        .answer_dispute(
             &format!("{id}-evidence-{}", new_id("rq")),
             &dispute.provider_reference,
             &body.evidence,
@@ -251,8 +266,8 @@ pub async fn accept(state: &AppState, id: &str) -> Result<Dispute, ApiError> {
     let dispute = answerable(state, id).await?;
     let facts = state
         .providers
-        .require_stripe("Disputes")?
-        .close_dispute(
+        .require(dispute.provider)?
+        .accept_dispute(
             &format!("{id}-close-{}", new_id("rq")),
             &dispute.provider_reference,
         )

@@ -284,6 +284,34 @@ pub trait PaymentProvider: Send + Sync + 'static {
         true
     }
 
+    /// Answers a dispute with text evidence (`submit` false: only staged, where the provider
+    /// allows it); the dispute as the provider has it after. `request` keys the call.
+    async fn answer_dispute(
+        &self,
+        _request: &str,
+        _dispute_id: &str,
+        _evidence: &std::collections::BTreeMap<String, String>,
+        _submit: bool,
+    ) -> Result<Option<DisputeFacts>, ProviderError> {
+        Err(ProviderError::Rejected(format!(
+            "{} disputes cannot be answered through paygate",
+            self.name().display_name()
+        )))
+    }
+
+    /// Accepts a dispute (the customer keeps the money); the dispute as the provider has it
+    /// after.
+    async fn accept_dispute(
+        &self,
+        _request: &str,
+        _dispute_id: &str,
+    ) -> Result<Option<DisputeFacts>, ProviderError> {
+        Err(ProviderError::Rejected(format!(
+            "{} disputes cannot be accepted through paygate",
+            self.name().display_name()
+        )))
+    }
+
     /// A refund's current state read from the provider, as the [`EventEffect::RefundUpdate`]
     /// an event about it would carry (the inbox asks only where the provider's snapshot is not
     /// trusted; reconciliation asks for refunds still pending); `None` where no read is made.

@@ -130,8 +130,8 @@ pub struct Payment {
     pub amount: Amount,
     pub captured_minor: i64,
     pub refunded_minor: i64,
-    /// What the payment's open and lost disputes hold back (inquiries and won disputes hold
-    /// nothing).
+    /// What the payment's disputes hold back: open ones (not inquiries) and Stripe disputes
+    /// lost (a PayPal case lost returns the money through a refund or reversal instead).
     #[serde(default)]
     pub disputed_minor: i64,
     pub capture_mode: CaptureMode,

@@ -15,7 +15,8 @@ on_both_databases!(
     approve_capture_and_refund,
     decline_at_capture_then_another_funding_source,
     a_pending_refund_settles_completed_or_failed,
-    a_paypal_dispute_is_followed_through_its_stages
+    a_paypal_dispute_is_followed_through_its_stages,
+    a_paypal_dispute_is_answered_or_accepted_through_paygate
 );
 
 fn base(app: &TestApp) -> String {
@@ -963,16 +964,17 @@ async fn a_paypal_dispute_is_followed_through_its_stages(db: TestDb) {
     );
     let pay = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
     assert_eq!(pay["disputed_minor"], 0, "an inquiry holds nothing");
+    // PayPal has no staging.
     let e = json_with_status(
         app.post(
             &format!("/v1/disputes/{dsp}"),
-            &json!({ "evidence": { "uncategorized_text": "Delivered" } }),
+            &json!({ "evidence": { "uncategorized_text": "Delivered" }, "submit": false }),
         )
         .await,
-        409,
+        400,
     )
     .await;
-    assert_eq!(e["code"], "provider_unsupported");
+    assert_eq!(e["param"], "submit");
 
     knob(
         &app,
@@ -1009,6 +1011,106 @@ async fn a_paypal_dispute_is_followed_through_its_stages(db: TestDb) {
     assert_eq!(
         kinds,
         ["dispute.closed", "dispute.updated", "dispute.created"]
+    );
+    app.stop().await;
+}
+
+/// Answering PayPal cases through paygate: evidence goes to PayPal's provide-evidence (a
+/// multipart call with a JSON part) and the case is reviewed; accepting the claim makes PayPal
+/// refund the customer, which paygate records, and the case is lost without counting twice.
+async fn a_paypal_dispute_is_answered_or_accepted_through_paygate(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let mut cases = Vec::new();
+    for amount in ["12.00", "18.00"] {
+        let (id, capture) = captured(&app, amount).await;
+        let opened: Value = app
+            .client
+            .post(format!("{}/_emulator/disputes", base(&app)))
+            .basic_auth(
+                paygate::config::EMULATOR_PAYPAL_CLIENT_ID,
+                Some(paygate::config::EMULATOR_PAYPAL_CLIENT_SECRET),
+            )
+            .json(&json!({ "capture_id": capture, "inquiry": false }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let path = format!("/v1/disputes?payment={id}");
+        eventually("the claim recorded", Duration::from_secs(15), || {
+            let (app, path) = (&app, path.clone());
+            async move {
+                let list = json_with_status(app.get(&path).await, 200).await;
+                list["data"][0]["status"] == "needs_response"
+            }
+        })
+        .await;
+        let list = json_with_status(app.get(&path).await, 200).await;
+        cases.push((
+            id,
+            list["data"][0]["id"].as_str().unwrap().to_string(),
+            opened["dispute_id"].as_str().unwrap().to_string(),
+        ));
+    }
+    let (answered_pay, answered, answered_case) = &cases[0];
+    let too_long = "x".repeat(2001);
+    json_with_status(
+        app.post(
+            &format!("/v1/disputes/{answered}"),
+            &json!({ "evidence": { "uncategorized_text": too_long } }),
+        )
+        .await,
+        400,
+    )
+    .await;
+    let d = json_with_status(
+        app.post(
+            &format!("/v1/disputes/{answered}"),
+            &json!({ "evidence": { "shipping_tracking_number": "1Z999", "uncategorized_text": "Delivered on the 3rd" } }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(d["status"], "under_review", "{d}");
+    assert_eq!(d["needs_response"], false);
+    let pay = json_with_status(app.get(&format!("/v1/payments/{answered_pay}")).await, 200).await;
+    assert_eq!(pay["disputed_minor"], 1200);
+    knob(
+        &app,
+        &format!("/_emulator/disputes/{answered_case}/resolve"),
+        json!({ "outcome": "RESOLVED_SELLER_FAVOUR" }),
+    )
+    .await;
+    eventually("the case won", Duration::from_secs(15), || async {
+        json_with_status(app.get(&format!("/v1/disputes/{answered}")).await, 200).await["status"]
+            == "won"
+    })
+    .await;
+
+    let (accepted_pay, accepted, _) = &cases[1];
+    let d = json_with_status(
+        app.post(&format!("/v1/disputes/{accepted}/close"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(d["status"], "lost");
+    eventually(
+        "PayPal's refund recorded",
+        Duration::from_secs(15),
+        || async {
+            let pay =
+                json_with_status(app.get(&format!("/v1/payments/{accepted_pay}")).await, 200).await;
+            pay["refunded_minor"] == 1800
+        },
+    )
+    .await;
+    let pay = json_with_status(app.get(&format!("/v1/payments/{accepted_pay}")).await, 200).await;
+    assert_eq!(
+        pay["disputed_minor"], 0,
+        "the refund already returns the money"
     );
     app.stop().await;
 }

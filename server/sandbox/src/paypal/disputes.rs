@@ -7,8 +7,10 @@
 //! `OTHER`; `dispute_life_cycle_stage` `INQUIRY` (up to 20 days between buyer and seller) or
 //! `CHARGEBACK` (PayPal decides); `dispute_outcome.outcome_code` once resolved.
 //!
-//! The emulator opens, escalates and resolves disputes through its knobs (`emulator.rs`); the
-//! merchant's actions (provide evidence, accept claim, offers) are not emulated.
+//! The emulator opens, escalates and resolves disputes through its knobs (`emulator.rs`). The
+//! merchant provides evidence (`provide-evidence`, multipart with a JSON `input` part; the case
+//! goes `UNDER_REVIEW`) or accepts the claim (`accept-claim`: the capture is refunded and the
+//! case resolved for the buyer); offers, messages, appeals and files are not emulated.
 
 use super::error::ApiError;
 use super::money::Amount;
@@ -58,7 +60,7 @@ pub fn dispute_json(base: &str, d: &Dispute) -> Value {
 }
 
 impl Store {
-    fn emit_dispute(&mut self, event_type: &str, id: &str) {
+    pub fn emit_dispute(&mut self, event_type: &str, id: &str) {
         let Some(d) = self.disputes.get(id) else {
             return;
         };
@@ -164,5 +166,172 @@ pub async fn get(State(app): State<App>, Path(id): Path<String>) -> super::error
     Ok(super::http::json_response(
         axum::http::StatusCode::OK,
         dispute_json(&store.base, d),
+    ))
+}
+
+/// The evidence types the Disputes API takes (the `evidence_type` enum).
+const EVIDENCE_TYPES: &[&str] = &[
+    "PROOF_OF_FULFILLMENT",
+    "PROOF_OF_REFUND",
+    "PROOF_OF_DELIVERY_SIGNATURE",
+    "PROOF_OF_RECEIPT_COPY",
+    "RETURN_POLICY",
+    "BILLING_AGREEMENT",
+    "PROOF_OF_RESHIPMENT",
+    "ITEM_DESCRIPTION",
+    "POLICE_REPORT",
+    "AFFIDAVIT",
+    "PAID_WITH_OTHER_METHOD",
+    "COPY_OF_CONTRACT",
+    "TERMINAL_ATM_RECEIPT",
+    "PRICE_DIFFERENCE_REASON",
+    "SOURCE_CONVERSION_RATE",
+    "BANK_STATEMENT",
+    "CREDIT_DUE_REASON",
+    "REQUEST_CREDIT_RECEIPT",
+    "PROOF_OF_RETURN",
+    "CREATE",
+    "CHANGE_REASON",
+    "PROOF_OF_REFUND_OUTSIDE_PAYPAL",
+    "RECEIPT_OF_MERCHANDISE",
+    "CUSTOMS_DOCUMENT",
+    "PROOF_OF_SHIPMENT_POSTAGE",
+    "OTHER",
+];
+
+fn cannot(action: &str, status: &str) -> ApiError {
+    ApiError::unprocessable(
+        super::error::Api::Disputes,
+        None,
+        None,
+        "NOT_AUTHORIZED_TO_PERFORM_ACTION",
+        &format!("You cannot {action} a dispute in status {status}."),
+    )
+}
+
+fn invalid(field: &str, description: &str) -> ApiError {
+    ApiError::invalid(
+        super::error::Api::Disputes,
+        field,
+        None,
+        "INVALID_INPUT",
+        description,
+    )
+}
+
+/// `POST /v1/customer/disputes/{id}/provide-evidence`: `multipart/form-data` whose `input`
+/// part is JSON `{"evidences": [{"evidence_type", "notes"?, ...}]}` (files are not
+/// emulated). Only while the dispute waits for the seller; the case goes under review.
+pub async fn provide_evidence(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> super::error::ApiResult {
+    let mut input: Option<Value> = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| invalid("input", "The body is not multipart/form-data."))?
+    {
+        if field.name() == Some("input") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|_| invalid("input", "The input part could not be read."))?;
+            input = Some(
+                serde_json::from_slice(&bytes)
+                    .map_err(|_| invalid("input", "The input part is not JSON."))?,
+            );
+        }
+    }
+    let input = input.ok_or_else(|| invalid("input", "The input part is missing."))?;
+    let evidences = input
+        .get("evidences")
+        .and_then(Value::as_array)
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| invalid("/evidences", "Give at least one evidence."))?;
+    for (i, e) in evidences.iter().enumerate() {
+        let kind = e.get("evidence_type").and_then(Value::as_str).unwrap_or("");
+        if !EVIDENCE_TYPES.contains(&kind) {
+            return Err(invalid(
+                &format!("/evidences/{i}/evidence_type"),
+                "Unknown evidence type.",
+            ));
+        }
+        if e.get("notes")
+            .and_then(Value::as_str)
+            .is_some_and(|n| n.chars().count() > 2000)
+        {
+            return Err(invalid(
+                &format!("/evidences/{i}/notes"),
+                "Notes are at most 2000 characters.",
+            ));
+        }
+    }
+    app.run(|store| {
+        let now = store.now();
+        let d = store
+            .disputes
+            .get_mut(&id)
+            .ok_or_else(|| ApiError::not_found(super::error::Api::Disputes))?;
+        if d.status != "WAITING_FOR_SELLER_RESPONSE" {
+            return Err(cannot("provide evidence for", d.status));
+        }
+        d.status = "UNDER_REVIEW";
+        d.updated_ms = now;
+        store.emit_dispute("CUSTOMER.DISPUTE.UPDATED", &id);
+        Ok(())
+    })?;
+    let store = app.store.lock().expect("store lock");
+    Ok(super::http::json_response(
+        axum::http::StatusCode::OK,
+        json!({ "links": [{ "href": format!("{}/v1/customer/disputes/{id}", store.base), "rel": "self", "method": "GET" }] }),
+    ))
+}
+
+/// `POST /v1/customer/disputes/{id}/accept-claim` `{"note", ...}`: the merchant accepts; PayPal
+/// refunds the disputed amount from the capture (`PAYMENT.CAPTURE.REFUNDED`) and resolves the
+/// case for the buyer (`CUSTOMER.DISPUTE.RESOLVED`).
+pub async fn accept_claim(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    body: bytes::Bytes,
+) -> super::error::ApiResult {
+    let input: Value =
+        serde_json::from_slice(&body).map_err(|_| invalid("/", "The body is not JSON."))?;
+    if input
+        .get("note")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return Err(invalid("/note", "A note is required."));
+    }
+    app.run(|store| {
+        let d = store
+            .disputes
+            .get(&id)
+            .ok_or_else(|| ApiError::not_found(super::error::Api::Disputes))?
+            .clone();
+        if d.status == "RESOLVED" {
+            return Err(cannot("accept the claim of", d.status));
+        }
+        let amount = d.amount.json();
+        let _ = super::payments::refund_capture(
+            store,
+            &d.capture_id,
+            Some(&amount),
+            Some("Dispute claim accepted".into()),
+            None,
+            None,
+        );
+        store
+            .resolve_dispute(&id, "RESOLVED_BUYER_FAVOUR")
+            .map_err(|e| invalid("/", &e))?;
+        Ok(())
+    })?;
+    let store = app.store.lock().expect("store lock");
+    Ok(super::http::json_response(
+        axum::http::StatusCode::OK,
+        json!({ "links": [{ "href": format!("{}/v1/customer/disputes/{id}", store.base), "rel": "self", "method": "GET" }] }),
     ))
 }

@@ -220,6 +220,14 @@ impl PaypalEmulator {
             )
             .route("/v2/payments/captures/{id}", get(payments::get_capture))
             .route("/v1/customer/disputes/{id}", get(disputes::get))
+            .route(
+                "/v1/customer/disputes/{id}/provide-evidence",
+                post(disputes::provide_evidence),
+            )
+            .route(
+                "/v1/customer/disputes/{id}/accept-claim",
+                post(disputes::accept_claim),
+            )
             .route("/v2/payments/captures/{id}/refund", post(payments::refund))
             .route("/v2/payments/refunds/{id}", get(payments::get_refund))
             .route(

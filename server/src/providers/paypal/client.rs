@@ -50,6 +50,8 @@ pub struct ErrorLink {
     pub rel: String,
 }
 
+const JSON: &str = "application/json";
+
 impl ErrorBody {
     /// PayPal's page about this error (`rel: information_link`).
     pub fn information_link(&self) -> Option<&str> {
@@ -194,7 +196,7 @@ impl PaypalClient {
         request_id: &str,
     ) -> Result<Value, PaypalError> {
         let body = serde_json::to_vec(body).expect("a JSON value serialises");
-        self.send(Method::POST, path, Some(&body), Some(request_id))
+        self.send(Method::POST, path, Some((&body, JSON)), Some(request_id))
             .await
     }
 
@@ -206,15 +208,45 @@ impl PaypalClient {
         body: &[u8],
         request_id: &str,
     ) -> Result<Value, PaypalError> {
-        self.send(Method::POST, path, Some(body), Some(request_id))
+        self.send(Method::POST, path, Some((body, JSON)), Some(request_id))
             .await
+    }
+
+    /// POST of a `multipart/form-data` body with one JSON part named `input`, as the Disputes
+    /// API's evidence call takes it. Written here rather than with reqwest's multipart form,
+    /// which is a one-shot stream: the same bytes must go out again on a retry.
+    pub async fn post_multipart_json(
+        &self,
+        path: &str,
+        input: &Value,
+        request_id: &str,
+    ) -> Result<Value, PaypalError> {
+        let boundary = format!("paygate-{}", crate::ids::new_id("b"));
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"input\"\r\n\
+                 Content-Type: application/json\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&serde_json::to_vec(input).expect("a JSON value serialises"));
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.send(
+            Method::POST,
+            path,
+            Some((&body, &content_type)),
+            Some(request_id),
+        )
+        .await
     }
 
     async fn send(
         &self,
         method: Method,
         path: &str,
-        body: Option<&[u8]>,
+        body: Option<(&[u8], &str)>,
         request_id: Option<&str>,
     ) -> Result<Value, PaypalError> {
         let mut attempt = 0;
@@ -226,9 +258,9 @@ impl PaypalClient {
                 .request(method.clone(), format!("{}{path}", self.base))
                 .bearer_auth(&token)
                 .header("Prefer", "return=representation");
-            if let Some(b) = body {
+            if let Some((b, content_type)) = body {
                 request = request
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
                     .body(b.to_vec());
             }
             if let Some(id) = request_id {

@@ -132,6 +132,62 @@ pub(crate) fn map_error(e: PaypalError) -> ProviderError {
 
 #[async_trait]
 impl PaymentProvider for PaypalProvider {
+    /// `POST /v1/customer/disputes/{id}/provide-evidence`: the text as one evidence of type
+    /// `OTHER` whose `notes` name each field (PayPal takes up to 2,000 characters of notes; it
+    /// has no staging, so `submit` must be true), then the dispute read back.
+    async fn answer_dispute(
+        &self,
+        request: &str,
+        dispute_id: &str,
+        evidence: &std::collections::BTreeMap<String, String>,
+        submit: bool,
+    ) -> Result<Option<crate::providers::DisputeFacts>, ProviderError> {
+        if !submit {
+            return Err(ProviderError::Rejected(
+                "PayPal takes evidence at once: it cannot be staged.".into(),
+            ));
+        }
+        let notes = evidence
+            .iter()
+            .map(|(field, text)| format!("{}: {text}", field.replace('_', " ")))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if notes.chars().count() > 2000 {
+            return Err(ProviderError::Rejected(
+                "PayPal takes at most 2,000 characters of evidence notes.".into(),
+            ));
+        }
+        let id = dispute_path_id(dispute_id)?;
+        self.client
+            .post_multipart_json(
+                &format!("/v1/customer/disputes/{id}/provide-evidence"),
+                &json!({ "evidences": [{ "evidence_type": "OTHER", "notes": notes }] }),
+                request,
+            )
+            .await
+            .map_err(map_error)?;
+        self.dispute(id).await
+    }
+
+    /// `POST /v1/customer/disputes/{id}/accept-claim`: PayPal refunds the customer and resolves
+    /// the case in their favour; then the dispute read back.
+    async fn accept_dispute(
+        &self,
+        request: &str,
+        dispute_id: &str,
+    ) -> Result<Option<crate::providers::DisputeFacts>, ProviderError> {
+        let id = dispute_path_id(dispute_id)?;
+        self.client
+            .post(
+                &format!("/v1/customer/disputes/{id}/accept-claim"),
+                &json!({ "note": "The merchant accepts the claim." }),
+                request,
+            )
+            .await
+            .map_err(map_error)?;
+        self.dispute(id).await
+    }
+
     fn name(&self) -> ProviderName {
         ProviderName::Paypal
     }
@@ -397,21 +453,9 @@ impl PaymentProvider for PaypalProvider {
                 "PayPal cannot read back {object} objects"
             )));
         }
-        if id.is_empty()
-            || !id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(ProviderError::Malformed(format!(
-                "dispute id {id:?} is not a PayPal id"
-            )));
-        }
-        let v = self
-            .client
-            .get(&format!("/v1/customer/disputes/{id}"))
-            .await
-            .map_err(map_error)?;
-        Ok(events::dispute_facts(&v)?
+        Ok(self
+            .dispute(dispute_path_id(id)?)
+            .await?
             .map(EventEffect::Dispute)
             .into_iter()
             .collect())
@@ -440,5 +484,34 @@ impl PaymentProvider for PaypalProvider {
 
     fn interpret_event(&self, payload: &[u8]) -> Result<Vec<EventEffect>, ProviderError> {
         events::interpret(payload)
+    }
+}
+
+/// A PayPal dispute id, checked before it goes into a path.
+fn dispute_path_id(id: &str) -> Result<&str, ProviderError> {
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ProviderError::Malformed(format!(
+            "dispute id {id:?} is not a PayPal id"
+        )));
+    }
+    Ok(id)
+}
+
+impl PaypalProvider {
+    /// `GET /v1/customer/disputes/{id}` in paygate's terms.
+    async fn dispute(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::providers::DisputeFacts>, ProviderError> {
+        let v = self
+            .client
+            .get(&format!("/v1/customer/disputes/{id}"))
+            .await
+            .map_err(map_error)?;
+        events::dispute_facts(&v)
     }
 }

@@ -248,6 +248,25 @@ pub(crate) fn map_error(e: StripeError) -> ProviderError {
 
 #[async_trait]
 impl PaymentProvider for StripeProvider {
+    async fn answer_dispute(
+        &self,
+        request: &str,
+        dispute_id: &str,
+        evidence: &std::collections::BTreeMap<String, String>,
+        submit: bool,
+    ) -> Result<Option<crate::providers::DisputeFacts>, ProviderError> {
+        self.respond_to_dispute(request, dispute_id, evidence, submit)
+            .await
+    }
+
+    async fn accept_dispute(
+        &self,
+        request: &str,
+        dispute_id: &str,
+    ) -> Result<Option<crate::providers::DisputeFacts>, ProviderError> {
+        self.close_dispute(request, dispute_id).await
+    }
+
     fn name(&self) -> ProviderName {
         ProviderName::Stripe
     }
