@@ -37,6 +37,14 @@ pub fn has_shape(id: &str, prefix: &str) -> bool {
         })
 }
 
+/// A list cursor `{created_at}.{id}` (the last row of the previous page) whose id has this
+/// prefix; `None` for anything else.
+pub fn decode_cursor(text: &str, prefix: &str) -> Option<(i64, String)> {
+    let (at, id) = text.split_once('.')?;
+    let at: i64 = at.parse().ok()?;
+    has_shape(id, prefix).then(|| (at, id.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,9 +39,7 @@ pub async fn list(
     }
     let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(text) => Some(
-            text.split_once('.')
-                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
-                .filter(|(_, id)| crate::ids::has_shape(id, "sub"))
+            crate::ids::decode_cursor(text, "sub")
                 .ok_or_else(|| ApiError::invalid("cursor", "Malformed cursor."))?,
         ),
         None => None,

@@ -55,14 +55,9 @@ pub async fn list(state: &AppState, q: &ListDisputesQuery) -> Result<List<Disput
         ));
     }
     let cursor = match q.starting_after.as_deref().filter(|c| !c.is_empty()) {
-        Some(text) => Some(
-            text.split_once('.')
-                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
-                .filter(|(_, id)| crate::ids::has_shape(id, "dsp"))
-                .ok_or_else(|| {
-                    ApiError::invalid("starting_after", "Not a cursor from a previous page.")
-                })?,
-        ),
+        Some(text) => Some(crate::ids::decode_cursor(text, "dsp").ok_or_else(|| {
+            ApiError::invalid("starting_after", "Not a cursor from a previous page.")
+        })?),
         None => None,
     };
     let mut rows = repo::page(

@@ -279,7 +279,7 @@ async fn current_one(
         // As for payments, a verified snapshot stands in where the object cannot be read.
         EventEffect::SubscriptionUpdate { ref reference, .. } => {
             let reference = reference.clone();
-            read_back_billing(
+            read_back(
                 provider,
                 effect,
                 "customer.subscription.updated",
@@ -296,7 +296,7 @@ async fn current_one(
             if provider.name() == ProviderName::Stripe || facts.dispute_id.starts_with("PP-D-") =>
         {
             let id = facts.dispute_id.clone();
-            read_back_billing(provider, effect, "charge.dispute.updated", "dispute", &id).await?
+            read_back(provider, effect, "charge.dispute.updated", "dispute", &id).await?
         }
         EventEffect::InvoiceUpdate {
             ref invoice_id,
@@ -304,15 +304,15 @@ async fn current_one(
             ..
         } => {
             let (invoice_id, event_type) = (invoice_id.clone(), event_type.clone());
-            read_back_billing(provider, effect, &event_type, "invoice", &invoice_id).await?
+            read_back(provider, effect, &event_type, "invoice", &invoice_id).await?
         }
         other => other,
     })
 }
 
-/// A billing effect replaced by the one its object's current state gives (the same kind of
+/// An effect replaced by the one its object's current state gives (the same kind of
 /// effect); the event's own when the object cannot be read and the snapshot is trusted.
-async fn read_back_billing(
+async fn read_back(
     provider: &dyn crate::providers::PaymentProvider,
     effect: EventEffect,
     event_type: &str,

@@ -78,7 +78,7 @@ pub async fn list(state: &AppState, query: &ListLinksQuery) -> Result<List<Payme
         ));
     }
     let cursor = match query.starting_after.as_deref().filter(|c| !c.is_empty()) {
-        Some(text) => Some(decode_cursor(text).ok_or_else(|| {
+        Some(text) => Some(crate::ids::decode_cursor(text, "plink").ok_or_else(|| {
             ApiError::invalid("starting_after", "Not a cursor from a previous page.")
         })?),
         None => None,
@@ -103,12 +103,6 @@ pub async fn list(state: &AppState, query: &ListLinksQuery) -> Result<List<Payme
         has_more,
         next_cursor,
     })
-}
-
-fn decode_cursor(text: &str) -> Option<(i64, String)> {
-    let (at, id) = text.split_once('.')?;
-    let at: i64 = at.parse().ok()?;
-    crate::ids::has_shape(id, "plink").then(|| (at, id.to_string()))
 }
 
 /// Create a payment link: a reusable URL that opens a fresh checkout session for each

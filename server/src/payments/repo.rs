@@ -394,9 +394,7 @@ pub fn encode_cursor(p: &PaymentRecord) -> String {
 }
 
 pub fn decode_cursor(text: &str) -> Option<(i64, String)> {
-    let (at, id) = text.split_once('.')?;
-    let at: i64 = at.parse().ok()?;
-    crate::ids::has_shape(id, "pay").then(|| (at, id.to_string()))
+    crate::ids::decode_cursor(text, "pay")
 }
 
 /// A checkout session's payments that exist at their provider and have not ended.

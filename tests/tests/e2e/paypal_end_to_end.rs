@@ -916,26 +916,31 @@ async fn a_refund_event_paypal_cannot_confirm_is_never_applied() {
     app.stop().await;
 }
 
+/// A buyer opens a PayPal case about `capture` (an inquiry, or straight to a claim) at the
+/// emulator: the case as PayPal shows it.
+async fn open_case(app: &TestApp, capture: &str, inquiry: bool) -> Value {
+    let res = app
+        .client
+        .post(format!("{}/_emulator/disputes", base(app)))
+        .basic_auth(
+            paygate::config::EMULATOR_PAYPAL_CLIENT_ID,
+            Some(paygate::config::EMULATOR_PAYPAL_CLIENT_SECRET),
+        )
+        .json(&json!({ "capture_id": capture, "inquiry": inquiry }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    res.json().await.unwrap()
+}
+
 /// A PayPal case from inquiry to PayPal's decision (developer.paypal.com/docs/disputes): each
 /// `CUSTOMER.DISPUTE.*` event is applied from the dispute read back from PayPal; the payment
 /// holds the amount once the case is a claim; answers are refused with a pointer to PayPal.
 async fn a_paypal_dispute_is_followed_through_its_stages(db: TestDb) {
     let app = spawn_app(&db, AppOptions::default()).await;
     let (id, capture) = captured(&app, "30.00").await;
-    let opened: Value = app
-        .client
-        .post(format!("{}/_emulator/disputes", base(&app)))
-        .basic_auth(
-            paygate::config::EMULATOR_PAYPAL_CLIENT_ID,
-            Some(paygate::config::EMULATOR_PAYPAL_CLIENT_SECRET),
-        )
-        .json(&json!({ "capture_id": capture, "inquiry": true }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let opened = open_case(&app, &capture, true).await;
     let case = opened["dispute_id"].as_str().unwrap().to_string();
     let path = format!("/v1/disputes?payment={id}");
     let status_is = |want: &'static str| {
@@ -1023,20 +1028,7 @@ async fn a_paypal_dispute_is_answered_or_accepted_through_paygate(db: TestDb) {
     let mut cases = Vec::new();
     for amount in ["12.00", "18.00"] {
         let (id, capture) = captured(&app, amount).await;
-        let opened: Value = app
-            .client
-            .post(format!("{}/_emulator/disputes", base(&app)))
-            .basic_auth(
-                paygate::config::EMULATOR_PAYPAL_CLIENT_ID,
-                Some(paygate::config::EMULATOR_PAYPAL_CLIENT_SECRET),
-            )
-            .json(&json!({ "capture_id": capture, "inquiry": false }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let opened = open_case(&app, &capture, false).await;
         let path = format!("/v1/disputes?payment={id}");
         eventually("the claim recorded", Duration::from_secs(15), || {
             let (app, path) = (&app, path.clone());

@@ -248,6 +248,8 @@ pub(crate) fn map_error(e: StripeError) -> ProviderError {
 
 #[async_trait]
 impl PaymentProvider for StripeProvider {
+    /// `POST /v1/disputes/{id}` with `evidence[...]` and `submit`
+    /// (docs.stripe.com/api/disputes/update); the dispute as Stripe has it after.
     async fn answer_dispute(
         &self,
         request: &str,
@@ -255,16 +257,34 @@ impl PaymentProvider for StripeProvider {
         evidence: &std::collections::BTreeMap<String, String>,
         submit: bool,
     ) -> Result<Option<crate::providers::DisputeFacts>, ProviderError> {
-        self.respond_to_dispute(request, dispute_id, evidence, submit)
+        let mut form = Form::new().set("submit", if submit { "true" } else { "false" });
+        for (field, value) in evidence {
+            form = form.set(format!("evidence[{field}]"), value);
+        }
+        let v = self
+            .client
+            .post(&format!("/v1/disputes/{dispute_id}"), &form, request)
             .await
+            .map_err(map_error)?;
+        events::dispute_facts(&v)
     }
 
+    /// Accepts the dispute as lost (`POST /v1/disputes/{id}/close`).
     async fn accept_dispute(
         &self,
         request: &str,
         dispute_id: &str,
     ) -> Result<Option<crate::providers::DisputeFacts>, ProviderError> {
-        self.close_dispute(request, dispute_id).await
+        let v = self
+            .client
+            .post(
+                &format!("/v1/disputes/{dispute_id}/close"),
+                &Form::new(),
+                request,
+            )
+            .await
+            .map_err(map_error)?;
+        events::dispute_facts(&v)
     }
 
     fn name(&self) -> ProviderName {
