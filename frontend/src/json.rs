@@ -62,6 +62,11 @@ impl Json {
         self.0.as_f64().map(|n| n as i64)
     }
 
+    /// The field was left out.
+    pub fn is_missing(&self) -> bool {
+        self.0.is_undefined()
+    }
+
     /// An array's items; `None` for anything else.
     pub fn items(&self) -> Option<Vec<Json>> {
         Array::is_array(&self.0).then(|| Array::from(&self.0).iter().map(Json).collect())

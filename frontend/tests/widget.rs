@@ -89,6 +89,8 @@ struct Calls {
     again: AtomicUsize,
     check: AtomicUsize,
     cancel: AtomicUsize,
+    saved: Mutex<Vec<Option<String>>>,
+    save: AtomicUsize,
 }
 
 fn actions(calls: &Arc<Calls>) -> PayActions {
@@ -114,6 +116,16 @@ fn actions(calls: &Arc<Calls>) -> PayActions {
         cancel: Callback::new(move |()| {
             e.cancel.fetch_add(1, Ordering::SeqCst);
             true
+        }),
+        use_saved: Callback::new({
+            let calls = calls.clone();
+            move |card| calls.saved.lock().unwrap().push(card)
+        }),
+        save_card: Callback::new({
+            let calls = calls.clone();
+            move |()| {
+                calls.save.fetch_add(1, Ordering::SeqCst);
+            }
         }),
     }
 }
@@ -165,6 +177,8 @@ fn paying(method: Method, phase: Phase, notice: Option<Notice>) -> PayState {
         card_ready: true,
         unavailable: Vec::new(),
         notice,
+        saved_card: None,
+        save_card: false,
     }
 }
 
@@ -539,6 +553,7 @@ async fn a_provider_script_that_failed_leaves_the_other_method_usable() {
         card_ready: false,
         unavailable: vec![Method::Card],
         notice: Some(Notice::error(failed)),
+        ..PayState::default()
     };
     let root = render_paying(usd_session(None), state, &calls).await;
     assert_eq!(text(&root, "#pg-message").as_deref(), Some(failed));
@@ -887,5 +902,83 @@ fn amounts_are_formatted_for_the_browsers_language() {
             &en
         ),
         "$123,456,789,012,345.67"
+    );
+}
+
+fn customer_session(save: &str) -> CheckoutState {
+    session(&format!(
+        r#"{{"id": "cs_cus", "merchant_name": "Corner Shop", "amount": "19.99",
+            "currency": "USD", "amount_minor": 1999, "line_items": [], "status": "open",
+            "providers": {PROVIDERS}, "expires_at": 1900000000, "save_payment_method": "{save}",
+            "saved_cards": [
+              {{"id": "pm_new", "label": "Visa •••• 4242, expires 03/2031"}},
+              {{"id": "pm_old", "label": "Mastercard •••• 4444, expires 12/2030"}}
+            ]}}"#
+    ))
+}
+
+#[wasm_bindgen_test]
+async fn a_returning_customer_sees_their_saved_cards_and_may_use_a_new_one() {
+    let calls = Arc::new(Calls::default());
+    let pay = PayState {
+        saved_card: Some("pm_new".into()),
+        ..paying(Method::Card, Phase::Ready, None)
+    };
+    let root = render_paying(customer_session("optional"), pay, &calls).await;
+    // Masked: brand, last four digits and expiry only.
+    assert_eq!(
+        text(&root, "label:has(#pg-saved-0)").as_deref(),
+        Some("Visa •••• 4242, expires 03/2031")
+    );
+    assert_eq!(
+        text(&root, "label:has(#pg-saved-1)").as_deref(),
+        Some("Mastercard •••• 4444, expires 12/2030")
+    );
+    assert!(radio(&root, "#pg-saved-0").checked());
+    assert!(!radio(&root, "#pg-saved-new").checked());
+    // Paying with a saved card: no card form, no "save" box.
+    assert!(hidden(&root, "#pg-card"));
+    assert!(hidden(&root, "label:has(#pg-save-card)"));
+
+    radio(&root, "#pg-saved-1").click();
+    radio(&root, "#pg-saved-new").click();
+    assert_eq!(
+        *calls.saved.lock().unwrap(),
+        vec![Some("pm_old".to_string()), None]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_new_card_may_be_saved_when_the_merchant_lets_the_customer_choose() {
+    let calls = Arc::new(Calls::default());
+    let root = render_paying(
+        customer_session("optional"),
+        paying(Method::Card, Phase::Ready, None),
+        &calls,
+    )
+    .await;
+    assert!(!hidden(&root, "#pg-card"));
+    assert!(!hidden(&root, "label:has(#pg-save-card)"));
+    assert_eq!(
+        text(&root, "label:has(#pg-save-card)").as_deref(),
+        Some(messages::SAVE_CARD)
+    );
+    let save = radio(&root, "#pg-save-card");
+    assert!(!save.checked(), "not saved unless the customer asks");
+    save.click();
+    assert!(save.checked());
+    assert_eq!(calls.save.load(Ordering::SeqCst), 1);
+
+    // A merchant who always saves says so instead of asking.
+    let root = render_paying(
+        customer_session("always"),
+        paying(Method::Card, Phase::Ready, None),
+        &calls,
+    )
+    .await;
+    assert!(root.query_selector("#pg-save-card").unwrap().is_none());
+    assert_eq!(
+        text(&root, "#pg-save-note").as_deref(),
+        Some(messages::CARD_WILL_BE_SAVED)
     );
 }

@@ -113,6 +113,18 @@ impl KeyMaterial {
             .map_err(|_| CryptoError::WrongKey)
     }
 
+    /// A keyed tag of `id` for `purpose`: a capability a link carries. NUL separates the
+    /// parts (no email, purpose or id holds one), so no tag equals an email index or another
+    /// purpose's tag.
+    fn capability_mac(&self, purpose: &str, id: &str) -> HmacSha256 {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.index_key).expect("any key length");
+        mac.update(b"capability\0");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(id.as_bytes());
+        mac
+    }
+
     fn email_index(&self, email: &str) -> String {
         let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.index_key).expect("any key length");
         mac.update(normalize_email(email).as_bytes());
@@ -225,6 +237,31 @@ impl DataCipher {
     /// current key: the value to store.
     pub fn email_index(&self, email: &str) -> String {
         self.current().email_index(email)
+    }
+
+    /// A token proving that paygate handed out a link to `id` for `purpose` (128 bits, hex):
+    /// whoever holds the link may use it, and no one can make one for another id.
+    pub fn capability(&self, purpose: &str, id: &str) -> String {
+        let tag = self
+            .current()
+            .capability_mac(purpose, id)
+            .finalize()
+            .into_bytes();
+        hex::encode(&tag[..16])
+    }
+
+    /// Whether `token` is [`DataCipher::capability`] of `id` under any configured key (a link
+    /// handed out before a key rotation still works), compared in constant time.
+    pub fn check_capability(&self, purpose: &str, id: &str, token: &str) -> bool {
+        let Ok(given) = hex::decode(token) else {
+            return false;
+        };
+        given.len() == 16
+            && self.keys.iter().any(|k| {
+                k.capability_mac(purpose, id)
+                    .verify_truncated_left(&given)
+                    .is_ok()
+            })
     }
 
     /// The email's index under every configured key: what a lookup matches while a rotation has

@@ -28,6 +28,8 @@ use utoipa::{Modify, OpenApi};
         crate::disputes::routes::close_dispute,
         crate::customers::routes::create_customer,
         crate::customers::routes::get_customer,
+        crate::customers::payment_methods::routes::list_payment_methods,
+        crate::customers::payment_methods::routes::detach_payment_method,
         crate::subscriptions::routes::create_subscription,
         crate::subscriptions::routes::get_subscription,
         crate::subscriptions::routes::cancel_subscription,

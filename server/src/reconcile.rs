@@ -8,7 +8,7 @@
 use crate::jobs::JobLease;
 use crate::payments::repo::{self, Update};
 use crate::payments::{lifecycle, Cause, PaymentRecord};
-use crate::providers::{CreateRequest, ProviderPayment};
+use crate::providers::ProviderPayment;
 use crate::state::AppState;
 use serde_json::json;
 use std::time::Duration;
@@ -161,6 +161,7 @@ async fn settle_pending_refund(
 /// payment the customer could pay without paygate knowing. A key that answers a failure Stripe
 /// saved under it is passed over for the next of a fixed sequence (`providers::saved_failures`).
 async fn recover_creation(
+    state: &AppState,
     provider: &dyn crate::providers::PaymentProvider,
     payment: &PaymentRecord,
 ) -> Option<ProviderPayment> {
@@ -172,15 +173,12 @@ async fn recover_creation(
             return None;
         }
     }
-    let request = CreateRequest {
-        payment_id: payment.id.clone(),
-        money: payment.money,
-        capture_mode: payment.capture_mode,
-        description: payment.description.clone(),
-        metadata: payment.metadata.clone(),
-        return_url: None,
-        stripe_customer: None,
-        idempotency_key: format!("{}-create", payment.id),
+    let request = match crate::payments::service::provider_request(state, payment).await {
+        Ok(request) => request,
+        Err(e) => {
+            tracing::warn!(payment = %payment.id, error = %e, "reconciliation: cannot rebuild a lost creation");
+            return None;
+        }
     };
     crate::providers::saved_failures::create_payment(provider, &request, payment.created_at)
         .await
@@ -200,7 +198,7 @@ async fn reconcile_payment(state: &AppState, payment: &PaymentRecord) -> Result<
             tracing::warn!(payment = %payment.id, error = %e, "reconciliation: provider read failed");
         }).ok(),
         None if now - payment.created_at < CREATE_REPLAY_WINDOW_MS => {
-            recover_creation(provider.as_ref(), payment).await
+            recover_creation(state, provider.as_ref(), payment).await
         }
         None => None,
     };

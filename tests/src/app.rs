@@ -309,6 +309,37 @@ impl TestApp {
         )
     }
 
+    /// `GET /checkout/api/sessions/{session}`: what the widget shows.
+    pub async fn widget_session(&self, session: &str) -> Value {
+        let res = self
+            .client
+            .get(format!("{}/checkout/api/sessions/{session}", self.url))
+            .send()
+            .await
+            .unwrap();
+        json_with_status(res, 200).await
+    }
+
+    /// A customer (`POST /v1/customers`, mirrored at Stripe), with `card` attached as its
+    /// default, and so saved for it, when given; the customer's id.
+    pub async fn create_customer(&self, card: Option<&str>) -> String {
+        let mut body = serde_json::json!({ "email": "ada@example.com" });
+        if let Some(card) = card {
+            body["payment_method"] = serde_json::json!(card);
+        }
+        let c = json_with_status(self.post("/v1/customers", &body).await, 201).await;
+        c["id"].as_str().expect("a customer id").to_string()
+    }
+
+    /// The Stripe customer mirroring paygate's `customer`.
+    pub async fn stripe_customer_of(&self, customer: &str) -> String {
+        let c = json_with_status(self.get(&format!("/v1/customers/{customer}")).await, 200).await;
+        c["stripe_customer"]
+            .as_str()
+            .expect("mirrored at Stripe")
+            .to_string()
+    }
+
     /// `GET /metrics` (no token set), as text.
     pub async fn metrics_text(&self) -> String {
         self.client

@@ -144,6 +144,7 @@ impl PaymentProvider for TestProvider {
                 last_error: None,
                 next_action: None,
                 client_secret: Some(format!("{}_secret_test", request.payment_id)),
+                payment_method: None,
                 authorization: None,
                 capture: None,
             })

@@ -35,3 +35,34 @@ pub async fn processed(app: &TestApp, provider: ProviderName, event_id: &str) ->
         .unwrap()
         .expect("the event is stored")
 }
+
+/// Delivers a Stripe event of type `kind` about `object`, rendered at API `version`, signed with
+/// the sandbox's webhook secret, and waits until the inbox processed it.
+pub async fn deliver_stripe(
+    app: &TestApp,
+    id: &str,
+    kind: &str,
+    version: &str,
+    object: serde_json::Value,
+) {
+    let body = serde_json::json!({
+        "id": id, "object": "event", "type": kind, "api_version": version,
+        "created": app.state.clock.now_secs(), "livemode": false,
+        "data": { "object": object }
+    })
+    .to_string();
+    let now = app.state.clock.now_secs();
+    let res = app
+        .client
+        .post(format!("{}/webhooks/stripe", app.url))
+        .header(
+            "Stripe-Signature",
+            stripe_signature(paygate::config::EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(processed(app, ProviderName::Stripe, id).await.processed);
+}

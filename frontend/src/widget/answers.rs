@@ -8,7 +8,8 @@
 use crate::json::Json;
 use shared::api::{
     Amount, CaptureMode, CheckoutSessionStatus, LineItem, PaymentStatus, ProviderName,
-    WidgetOutcome, WidgetPaypalOrder, WidgetProvider, WidgetSession, WidgetStripeIntent,
+    SavePaymentMethod, WidgetOutcome, WidgetPaypalOrder, WidgetProvider, WidgetSavedCard,
+    WidgetSession, WidgetStripeIntent,
 };
 use shared::Currency;
 
@@ -51,6 +52,13 @@ fn provider(json: &Json) -> Option<WidgetProvider> {
     })
 }
 
+fn saved_card(json: &Json) -> Option<WidgetSavedCard> {
+    Some(WidgetSavedCard {
+        id: json.get("id").str()?,
+        label: json.get("label").str()?,
+    })
+}
+
 /// Every item of an array field, each read by `read`.
 fn all<T>(json: &Json, read: fn(&Json) -> Option<T>) -> Option<Vec<T>> {
     json.items()?.iter().map(read).collect()
@@ -62,6 +70,10 @@ impl FromJson for WidgetSession {
         let capture_mode = match json.get("capture_mode").optional_str()? {
             None => CaptureMode::default(),
             Some(mode) => CaptureMode::parse(&mode)?,
+        };
+        let save_payment_method = match json.get("save_payment_method").optional_str()? {
+            None => None,
+            Some(save) => Some(SavePaymentMethod::parse(&save)?),
         };
         Some(WidgetSession {
             id: json.get("id").str()?,
@@ -77,6 +89,12 @@ impl FromJson for WidgetSession {
             success_url: json.get("success_url").optional_str()?,
             cancel_url: json.get("cancel_url").optional_str()?,
             capture_mode,
+            save_payment_method,
+            // Left out (`#[serde(default)]`): none.
+            saved_cards: match json.get("saved_cards") {
+                cards if cards.is_missing() => Vec::new(),
+                cards => all(&cards, saved_card)?,
+            },
         })
     }
 }
@@ -137,7 +155,8 @@ mod tests {
         "providers": [{"provider": "stripe", "public_key": "pk_test_1", "script_url": "/s.js"},
                       {"provider": "paypal", "public_key": "client", "script_url": "/p.js"}],
         "expires_at": 1767225600, "success_url": "https://shop.example/ok",
-        "cancel_url": null, "capture_mode": "manual"}"#;
+        "cancel_url": null, "capture_mode": "manual", "save_payment_method": "optional",
+        "saved_cards": [{"id": "pm_1", "label": "Visa •••• 4242, expires 12/2030"}]}"#;
 
     #[wasm_bindgen_test]
     fn a_session_reads_as_serde_reads_it() {
@@ -145,6 +164,14 @@ mod tests {
         assert_eq!(session.total().minor(), 1999);
         assert_eq!(session.line_items[0].total.amount_minor, 900);
         assert_eq!(session.providers.len(), 2);
+        assert_eq!(
+            session.saved_cards[0].label,
+            "Visa •••• 4242, expires 12/2030"
+        );
+        assert_eq!(
+            session.save_payment_method,
+            Some(shared::api::SavePaymentMethod::Optional)
+        );
 
         // Optional fields left out take their defaults.
         let minimal = r#"{"id": "cs_1", "merchant_name": "Shop", "amount": "1000",
@@ -153,6 +180,8 @@ mod tests {
         let session = both::<WidgetSession>(minimal).expect("a minimal session");
         assert_eq!(session.description, None);
         assert_eq!(session.capture_mode, shared::api::CaptureMode::Automatic);
+        assert!(session.saved_cards.is_empty());
+        assert_eq!(session.save_payment_method, None);
     }
 
     #[wasm_bindgen_test]
@@ -171,6 +200,12 @@ mod tests {
             (r#""id": "cs_1", "#, ""),
             (r#""line_items": ["#, r#""line_items": {"a": "#),
             (r#""quantity": 2"#, r#""quantity": null"#),
+            (
+                r#""save_payment_method": "optional""#,
+                r#""save_payment_method": "never""#,
+            ),
+            (r#""label": "Visa"#, r#""label": 7, "x": "Visa"#),
+            (r#""saved_cards": ["#, r#""saved_cards": null, "x": ["#),
         ] {
             let broken = SESSION.replacen(from, to, 1);
             assert_ne!(broken, SESSION, "{from}");

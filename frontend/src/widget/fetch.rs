@@ -86,14 +86,32 @@ impl From<Problem> for ApiError {
 /// from the session (the browser never sends an amount). `action` is built by the caller from
 /// fixed words and ids checked with [`plausible_id`].
 pub async fn post<T: FromJson>(session_id: &str, action: &str) -> Result<T, ApiError> {
-    let response = Request::post(&format!("/checkout/api/sessions/{session_id}/{action}"))
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
+    let json = send(session_id, action, None).await?;
+    T::from_json(&json).ok_or(ApiError::Network)
+}
+
+/// [`post`] with a JSON body (the customer's own choices, never an amount), whose answer is
+/// not needed beyond its success.
+pub async fn post_choice(session_id: &str, action: &str, body: &str) -> Result<(), ApiError> {
+    send(session_id, action, Some(body)).await.map(|_| ())
+}
+
+/// The request and its answer, read as JSON (an error's problem document otherwise). Not
+/// generic: one copy of this in the download, whatever the answers are read as (issue 13).
+async fn send(session_id: &str, action: &str, body: Option<&str>) -> Result<Json, ApiError> {
+    let builder = Request::post(&format!("/checkout/api/sessions/{session_id}/{action}"))
+        .header("Accept", "application/json");
+    let request = match body {
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body.to_owned()),
+        None => builder.build(),
+    }
+    .map_err(|_| ApiError::Network)?;
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
     let status = response.status();
     if (200..300).contains(&status) {
-        return read(response).await.ok_or(ApiError::Network);
+        return Json::from_response(response).await.ok_or(ApiError::Network);
     }
     Err(Problem::read(response).await.into())
 }

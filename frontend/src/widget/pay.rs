@@ -27,8 +27,8 @@ use js_sys::Promise;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{
-    CheckoutSessionStatus, PaymentStatus, ProviderName, WidgetOutcome, WidgetPaypalOrder,
-    WidgetProvider, WidgetSession, WidgetStripeIntent,
+    CheckoutSessionStatus, PaymentStatus, ProviderName, SavePaymentMethod, WidgetOutcome,
+    WidgetPaypalOrder, WidgetProvider, WidgetSession, WidgetStripeIntent,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -44,6 +44,8 @@ const POLLS: usize = 5;
 /// The Stripe objects of the mounted card form.
 struct CardForm {
     stripe: Stripe,
+    /// The PaymentIntent's, for paying with a saved card (`confirmCardPayment`).
+    client_secret: String,
     elements: Elements,
     element: PaymentElement,
     /// Stripe.js calls it for as long as the element exists, i.e. the page's life.
@@ -114,13 +116,34 @@ impl Payments {
             again: Callback::new(move |()| self.try_again()),
             check: Callback::new(move |()| self.check()),
             cancel: Callback::new(move |()| self.cancel()),
+            use_saved: Callback::new(move |card| self.use_saved(card)),
+            save_card: Callback::new(move |()| self.pay.update(|p| p.save_card = !p.save_card)),
         }
+    }
+
+    /// A saved card or a new one was chosen; not while a payment is in flight.
+    fn use_saved(self, card: Option<String>) {
+        self.pay.update(|p| {
+            if !p.is_paying() {
+                p.saved_card = card;
+                if p.phase == Phase::Declined {
+                    p.phase = Phase::Ready;
+                    p.notice = None;
+                }
+            }
+        });
     }
 
     /// The session is loaded: offer its methods (choosing the only one right away), or pick up
     /// a payment that left the page for a redirect (Stripe's `return_url`).
     pub fn start(self, session: WidgetSession) {
         let status = session.status;
+        // A returning customer pays with their newest saved card unless they choose otherwise
+        // (as Stripe Checkout offers it).
+        if let Some(card) = session.saved_cards.first() {
+            let id = card.id.clone();
+            self.pay.update(|p| p.saved_card = Some(id));
+        }
         let methods: Vec<Method> = session
             .providers
             .iter()
@@ -252,6 +275,7 @@ impl Payments {
         self.handles.update_value(|h| {
             h.card = Some(CardForm {
                 stripe,
+                client_secret: intent.client_secret.clone(),
                 elements,
                 element,
                 _on_change: on_change,
@@ -326,23 +350,40 @@ impl Payments {
     }
 
     async fn confirm_card(self) {
-        let Some((stripe, elements, element)) = self.handles.with_value(|h| {
-            h.card
-                .as_ref()
-                .map(|c| (c.stripe.clone(), c.elements.clone(), c.element.clone()))
+        let Some((stripe, secret, elements, element)) = self.handles.with_value(|h| {
+            h.card.as_ref().map(|c| {
+                (
+                    c.stripe.clone(),
+                    c.client_secret.clone(),
+                    c.elements.clone(),
+                    c.element.clone(),
+                )
+            })
         }) else {
             return;
         };
         self.processing(PROCESSING);
-        element.set_read_only(true);
-        if let Some(error) = elements.submit().await {
-            element.set_read_only(false);
-            let text = error.customer_message().unwrap_or(CHECK_DETAILS).to_owned();
-            self.set_phase(Phase::Ready, Notice::error(text));
-            return;
+        // A saved card is confirmed as it is (`confirmCardPayment` with its id); a new one is
+        // checked in Stripe's form first, and the customer's "save" answer set before.
+        let saved = self.pay.with_untracked(|p| p.saved_card.clone());
+        if saved.is_none() {
+            element.set_read_only(true);
+            if let Some(error) = elements.submit().await {
+                element.set_read_only(false);
+                let text = error.customer_message().unwrap_or(CHECK_DETAILS).to_owned();
+                self.set_phase(Phase::Ready, Notice::error(text));
+                return;
+            }
+            if let Err(error) = self.send_save_choice().await {
+                element.set_read_only(false);
+                return self.start_failed(Method::Card, &error);
+            }
         }
         let watcher = ChallengeWatcher::start(move |open| self.challenge(open));
-        let result = stripe.confirm_payment(&elements, &return_url()).await;
+        let result = match &saved {
+            Some(card) => stripe.confirm_card_payment(&secret, card).await,
+            None => stripe.confirm_payment(&elements, &return_url()).await,
+        };
         drop(watcher);
         self.challenge(false);
         // Stripe's own words for the customer when it refused the card; the server decides.
@@ -354,6 +395,24 @@ impl Payments {
         if self.pay.with_untracked(|p| p.receipt().is_none()) {
             element.set_read_only(false);
         }
+    }
+
+    /// Where the customer chooses whether to save the card, tells the server their answer,
+    /// which sets it on the PaymentIntent before it is confirmed.
+    async fn send_save_choice(self) -> Result<(), ApiError> {
+        let optional = self.session.with_value(|s| {
+            s.as_ref()
+                .is_some_and(|s| s.save_payment_method == Some(SavePaymentMethod::Optional))
+        });
+        if !optional {
+            return Ok(());
+        }
+        let body = if self.pay.with_untracked(|p| p.save_card) {
+            r#"{"save":true}"#
+        } else {
+            r#"{"save":false}"#
+        };
+        fetch::post_choice(&self.session_id(), "stripe/save", body).await
     }
 
     /// Stripe's 3-D Secure modal opened or closed during `confirmPayment`.

@@ -202,6 +202,11 @@ pub struct PayState {
     /// Methods whose provider script (or form) failed to load.
     pub unavailable: Vec<Method>,
     pub notice: Option<Notice>,
+    /// The customer's saved card chosen to pay with (`pm_...`); `None`: a new card, typed into
+    /// Stripe's form.
+    pub saved_card: Option<String>,
+    /// "Save this card for next time" is ticked (sessions that let the customer choose).
+    pub save_card: bool,
 }
 
 /// Where keyboard focus goes after a change (see [`PayState::focus_target`]).
@@ -308,6 +313,9 @@ pub fn status_text(checkout: &CheckoutState, pay: &PayState) -> (String, bool) {
     }
     (checkout.message().to_owned(), checkout.is_error())
 }
+
+pub const SAVE_CARD: &str = "Save this card for next time";
+pub const CARD_WILL_BE_SAVED: &str = "This card will be saved for next time.";
 
 #[cfg(test)]
 mod tests {

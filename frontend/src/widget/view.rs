@@ -1,7 +1,12 @@
-use super::state::{state_name, status_text, CheckoutState, FocusTarget, Method, PayState, Phase};
+use super::state::{
+    state_name, status_text, CheckoutState, FocusTarget, Method, PayState, Phase,
+    CARD_WILL_BE_SAVED, SAVE_CARD,
+};
 use leptos::html::{Div, Section};
 use leptos::prelude::*;
-use shared::api::{CheckoutSessionStatus, LineItem, WidgetSession};
+use shared::api::{
+    CheckoutSessionStatus, LineItem, SavePaymentMethod, WidgetSavedCard, WidgetSession,
+};
 use std::time::Duration;
 
 /// What the payment controls call; [`CheckoutPage`](super::CheckoutPage) connects them to the
@@ -19,6 +24,10 @@ pub struct PayActions {
     /// `#pg-cancel`: the customer leaves for the merchant's `cancel_url`. Returns true when the
     /// page handled it (embedded: the merchant's page is told), so the link is not followed.
     pub cancel: Callback<(), bool>,
+    /// A saved card (`pg-saved-{i}`) or a new card (`pg-saved-new`) was chosen.
+    pub use_saved: Callback<Option<String>>,
+    /// `#pg-save-card` was ticked or unticked (it starts unticked).
+    pub save_card: Callback<()>,
 }
 
 /// Renders a [`CheckoutState`] and a [`PayState`]; fetches nothing and touches no provider.
@@ -35,7 +44,9 @@ pub struct PayActions {
 /// - `pg-retry` (Retry after a load failure; Try again after a decline), `pg-check`,
 /// - `pg-merchant`, `pg-description`, `pg-line-items`, `pg-amount`,
 /// - `pg-methods`, `pg-method-card`, `pg-method-paypal` (radios; `data-available`),
-///   `pg-card-panel`, `pg-card` (Stripe's Payment Element), `pg-pay`, `pg-paypal-panel`,
+///   `pg-card-panel`, `pg-saved-cards` (a customer's saved cards, newest first: radios
+///   `pg-saved-0`, `pg-saved-1`, ... and `pg-saved-new`), `pg-card` (Stripe's Payment Element), `pg-save-card` (checkbox) or
+///   `pg-save-note`, `pg-pay`, `pg-paypal-panel`,
 ///   `pg-paypal` (PayPal's buttons),
 /// - `pg-receipt`, `pg-receipt-amount`, `pg-receipt-merchant`, `pg-receipt-reference`,
 ///   `pg-continue` (link to the merchant's `success_url`),
@@ -208,7 +219,11 @@ fn SessionDetails(
             .iter()
             .map(|p| Method::for_provider(p.provider))
             .collect();
-        view! { <PaymentMethods methods pay actions total=total.clone() /> }
+        let saving = Saving {
+            saved_cards: session.saved_cards.clone(),
+            save: session.save_payment_method,
+        };
+        view! { <PaymentMethods methods pay actions total=total.clone() saving /> }
     });
     let no_methods = (open && session.providers.is_empty()).then(|| {
         view! { <p class="pg-note">"No payment method can take this amount."</p> }
@@ -316,12 +331,20 @@ fn LineItems(items: Vec<LineItem>) -> impl IntoView {
 
 /// The choice of method (a radio group: arrow keys move between methods, Tab moves on into
 /// the chosen method's panel) and one panel per method, each shown only while chosen.
+/// What a session for a known customer adds to the card panel.
+#[derive(Clone)]
+struct Saving {
+    saved_cards: Vec<WidgetSavedCard>,
+    save: Option<SavePaymentMethod>,
+}
+
 #[component]
 fn PaymentMethods(
     methods: Vec<Method>,
     pay: Signal<PayState>,
     actions: Option<PayActions>,
     total: String,
+    saving: Saving,
 ) -> impl IntoView {
     let busy = move || pay.with(PayState::is_busy);
     // Locked only while a payment is in flight: while a method loads, the radio the customer
@@ -367,6 +390,36 @@ fn PaymentMethods(
     let card = methods.contains(&Method::Card).then(|| {
         let processing = move || chosen(Method::Card) && busy();
         let pay_label = format!("Pay {total}");
+        // One closure for every part a saved card hides (one attribute's code, issue 13).
+        let saved_chosen = move || pay.with(|p| p.saved_card.is_some());
+        let saved = SavedCards(saving.saved_cards, actions, paying);
+        // Two optional parts rather than one of two kinds: `AnyView` would bring its machinery
+        // into the download (issue 13's size budget).
+        let save_box = (saving.save == Some(SavePaymentMethod::Optional)).then(|| {
+            view! {
+                <label class="pg-save" hidden=saved_chosen>
+                    // The browser keeps the box's state; each change flips the answer.
+                    <input
+                        type="checkbox"
+                        class="pg-choice-input"
+                        id="pg-save-card"
+                        on:change=move |_| {
+                            if let Some(actions) = actions {
+                                actions.save_card.run(());
+                            }
+                        }
+                    />
+                    <span>{SAVE_CARD}</span>
+                </label>
+            }
+        });
+        let save_note = (saving.save == Some(SavePaymentMethod::Always)).then(|| {
+            view! {
+                <p id="pg-save-note" class="pg-note" hidden=saved_chosen>
+                    {CARD_WILL_BE_SAVED}
+                </p>
+            }
+        });
         view! {
             <div
                 id="pg-card-panel"
@@ -375,8 +428,11 @@ fn PaymentMethods(
                 hidden=move || !chosen(Method::Card)
                 aria-busy=move || flag(processing())
             >
+                {saved}
                 // Stripe's Payment Element: its frame comes from Stripe's origin.
-                <div id="pg-card" class="pg-card-element"></div>
+                <div id="pg-card" class="pg-card-element" hidden=saved_chosen></div>
+                {save_box}
+                {save_note}
                 <button
                     type="button"
                     id="pg-pay"
@@ -425,6 +481,55 @@ fn PaymentMethods(
             {paypal}
         </section>
     }
+}
+
+/// A customer's saved cards as radios, and "Use a new card"; nothing without saved cards. One
+/// kind of option for all of them, so the download carries one option's code (issue 13).
+#[allow(non_snake_case)]
+fn SavedCards(
+    cards: Vec<WidgetSavedCard>,
+    actions: Option<PayActions>,
+    paying: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> Option<impl IntoView> {
+    if cards.is_empty() {
+        return None;
+    }
+    let choices = cards
+        .into_iter()
+        .enumerate()
+        .map(|(i, card)| (format!("pg-saved-{i}"), Some(card.id), card.label))
+        .chain([("pg-saved-new".to_owned(), None, "Use a new card".to_owned())])
+        .enumerate()
+        .map(|(i, (id, card, label))| {
+            let first = i == 0;
+            let chosen = card;
+            view! {
+                <label class="pg-choice-option">
+                    <input
+                        type="radio"
+                        class="pg-choice-input"
+                        name="pg-saved"
+                        id=id
+                        // The browser keeps the choice (the fieldset is locked while a payment
+                        // is in flight); the newest card starts chosen, as `Payments` starts.
+                        checked=first
+                        on:change=move |_| {
+                            if let Some(actions) = actions {
+                                actions.use_saved.run(chosen.clone());
+                            }
+                        }
+                    />
+                    <span class="pg-choice-label">{label}</span>
+                </label>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <fieldset id="pg-saved-cards" class="pg-choice" disabled=paying>
+            <legend class="pg-section-title">"Saved cards"</legend>
+            <div class="pg-choice-options">{choices}</div>
+        </fieldset>
+    })
 }
 
 #[component]

@@ -2,7 +2,7 @@ use crate::crypto::DataCipher;
 use crate::db::Row;
 use shared::api::{
     Amount, CaptureMode, CheckoutSession, CheckoutSessionStatus, LineItem, Metadata, Payment,
-    ProviderName,
+    ProviderName, SavePaymentMethod,
 };
 use shared::{Currency, Money};
 use sqlx::Row as _;
@@ -25,12 +25,15 @@ pub struct SessionRecord {
     pub completed_payment_id: Option<String>,
     /// The payment link the session was opened from.
     pub payment_link_id: Option<String>,
+    /// The paygate customer paying, and whether the card paid with is saved for them.
+    pub customer_id: Option<String>,
+    pub save_payment_method: Option<SavePaymentMethod>,
     pub created_at: i64,
 }
 
 pub const COLUMNS: &str = "id, status, currency, amount_minor, line_items, description, \
     customer_email_ciphertext, metadata, success_url, cancel_url, providers, capture_mode, \
-    expires_at, completed_payment_id, payment_link_id, created_at";
+    expires_at, completed_payment_id, payment_link_id, customer_id, save_payment_method, created_at";
 
 pub const EMAIL_CONTEXT: &str = "checkout_sessions.customer_email";
 
@@ -64,6 +67,13 @@ impl SessionRecord {
             expires_at: row.try_get("expires_at")?,
             completed_payment_id: row.try_get("completed_payment_id")?,
             payment_link_id: row.try_get("payment_link_id")?,
+            customer_id: row.try_get("customer_id")?,
+            save_payment_method: match row.try_get::<Option<String>, _>("save_payment_method")? {
+                Some(s) => Some(
+                    SavePaymentMethod::parse(&s).ok_or_else(|| corrupt("save_payment_method"))?,
+                ),
+                None => None,
+            },
             created_at: row.try_get("created_at")?,
         })
     }
@@ -123,6 +133,8 @@ impl SessionRecord {
             created: self.created_at.div_euclid(1000),
             payment,
             payment_link: self.payment_link_id.clone(),
+            customer: self.customer_id.clone(),
+            save_payment_method: self.save_payment_method,
         }
     }
 }

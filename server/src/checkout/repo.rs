@@ -35,8 +35,9 @@ pub fn inserts(
     let session = Insert::new(
         "INSERT INTO checkout_sessions (id, status, currency, amount_minor, line_items, description, \
          customer_email_ciphertext, customer_email_index, metadata, success_url, cancel_url, \
-         providers, capture_mode, expires_at, payment_link_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         providers, capture_mode, expires_at, payment_link_id, created_at, updated_at, \
+         customer_id, save_payment_method) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .text(s.id.clone())
     .text(s.status.as_str().to_string())
@@ -54,7 +55,9 @@ pub fn inserts(
     .int(s.expires_at)
     .text(s.payment_link_id.clone())
     .int(s.created_at)
-    .int(s.created_at);
+    .int(s.created_at)
+    .text(s.customer_id.clone())
+    .text(s.save_payment_method.map(|m| m.as_str().to_string()));
     let event = events::repo::insert(
         "checkout.session.created",
         &s.id,

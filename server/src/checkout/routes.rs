@@ -58,6 +58,7 @@ pub async fn create_session(
     // earlier request died in flight goes the longer way below, which finds what it made.
     if answer.is_some() || id.is_none() {
         let (record, email) = service::new_record(&state, body, id)?;
+        service::check_customer(&state, &record).await?;
         let session = to_api(&record);
         let body = serde_json::to_string(&session)
             .map_err(|e| ApiError::internal(format!("session JSON: {e}")))?;

@@ -9,7 +9,9 @@ use crate::ids::new_id;
 use crate::providers::providers_for_amount;
 use crate::state::AppState;
 use crate::validate;
-use shared::api::{Amount, CheckoutSessionStatus, CreateCheckoutSession, LineItem};
+use shared::api::{
+    Amount, CheckoutSessionStatus, CreateCheckoutSession, LineItem, ProviderName, SavePaymentMethod,
+};
 use shared::{Currency, Money};
 
 pub const DEFAULT_EXPIRY_SECS: i64 = 24 * 60 * 60;
@@ -117,6 +119,7 @@ pub async fn begin_create(
         }
     }
     let (record, email) = new_record(state, body, id)?;
+    check_customer(state, &record).await?;
     let mut tx = state.db.begin_write().await?;
     let inserted = repo::insert(
         &mut tx,
@@ -139,6 +142,27 @@ pub async fn begin_create(
         Err(e) => return Err(e.into()),
     }
     Ok(Created::New(record, tx))
+}
+
+/// The session's customer exists and is mirrored at Stripe: a customer whose creation at
+/// Stripe never finished has no cards and could not be given one. (What [`new_record`] cannot
+/// check without the database.)
+pub async fn check_customer(state: &AppState, record: &SessionRecord) -> Result<(), ApiError> {
+    let Some(customer) = &record.customer_id else {
+        return Ok(());
+    };
+    let mirrored = crate::customers::repo::get(&state.db, &state.cipher, customer)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer").with_param("customer"))?
+        .stripe_customer_id
+        .is_some();
+    if !mirrored {
+        return Err(ApiError::invalid(
+            "customer",
+            "This customer has no Stripe customer yet; create it again.",
+        ));
+    }
+    Ok(())
 }
 
 /// A new session from a request (validated, priced, not stored) and its customer's email;
@@ -192,6 +216,7 @@ pub fn new_record(
         }
         None => enabled.clone(),
     };
+    let allowed = saving_providers(&body, allowed)?;
     let (usable, refused) = providers_for_amount(&allowed, money);
     if usable.is_empty() {
         let reasons = refused
@@ -225,8 +250,43 @@ pub fn new_record(
         expires_at: now + expires_in * 1000,
         completed_payment_id: None,
         payment_link_id: None,
+        customer_id: body.customer,
+        save_payment_method: body.save_payment_method,
         created_at: now,
     };
     let email = body.customer_email.as_deref().map(|e| e.trim().to_string());
     Ok((record, email))
+}
+
+/// The providers a session for a customer may offer. Cards are saved at Stripe, so a session
+/// for a customer needs Stripe; one that always saves the card offers only Stripe (PayPal
+/// cannot save here, as Stripe Checkout hides methods that cannot be set up for later), and
+/// saving needs a customer to save for.
+fn saving_providers(
+    body: &CreateCheckoutSession,
+    allowed: Vec<ProviderName>,
+) -> Result<Vec<ProviderName>, ApiError> {
+    if let Some(customer) = &body.customer {
+        if !crate::ids::has_shape(customer, "cus") {
+            return Err(ApiError::invalid(
+                "customer",
+                "customer must be a paygate customer id (cus_...).",
+            ));
+        }
+        if !allowed.contains(&ProviderName::Stripe) {
+            return Err(ApiError::invalid(
+                "customer",
+                "A session for a customer needs Stripe, where their cards are kept.",
+            ));
+        }
+    }
+    match body.save_payment_method {
+        None => Ok(allowed),
+        Some(_) if body.customer.is_none() => Err(ApiError::invalid(
+            "save_payment_method",
+            "A card is saved for a customer: send customer too.",
+        )),
+        Some(SavePaymentMethod::Always) => Ok(vec![ProviderName::Stripe]),
+        Some(SavePaymentMethod::Optional) => Ok(allowed),
+    }
 }

@@ -9,7 +9,9 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::Router;
-use shared::api::{Amount, ProviderName, WidgetProvider, WidgetSession};
+use shared::api::{
+    Amount, CheckoutSessionStatus, ProviderName, WidgetProvider, WidgetSavedCard, WidgetSession,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/checkout/api/sessions/{id}", get(get_widget_session))
@@ -50,7 +52,33 @@ pub async fn get_widget_session(
         success_url: record.success_url.clone(),
         cancel_url: record.cancel_url.clone(),
         capture_mode: record.capture_mode,
+        save_payment_method: record.save_payment_method,
+        saved_cards: saved_cards(&state, &record).await?,
     }))
+}
+
+/// The session's customer's saved cards, masked (only while the session can be paid: a
+/// completed or expired session's page shows no one's cards).
+async fn saved_cards(
+    state: &AppState,
+    record: &SessionRecord,
+) -> Result<Vec<WidgetSavedCard>, ApiError> {
+    let Some(customer) = &record.customer_id else {
+        return Ok(Vec::new());
+    };
+    if record.effective_status(state.clock.now_ms()) != CheckoutSessionStatus::Open
+        || !record.providers.contains(&ProviderName::Stripe)
+    {
+        return Ok(Vec::new());
+    }
+    let cards = crate::customers::payment_methods::repo::list_usable(&state.db, customer).await?;
+    Ok(cards
+        .into_iter()
+        .map(|c| WidgetSavedCard {
+            label: c.label(),
+            id: c.id,
+        })
+        .collect())
 }
 
 /// Only public values: the publishable key / client id and the script URL.

@@ -16,8 +16,8 @@ use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::Router;
 use shared::api::{
-    CaptureMode, CheckoutSessionStatus, PaymentStatus, ProviderName, WidgetOutcome,
-    WidgetPaypalOrder, WidgetStripeIntent,
+    CaptureMode, CheckoutSessionStatus, PaymentStatus, ProviderName, SavePaymentMethod,
+    WidgetOutcome, WidgetPaypalOrder, WidgetSaveChoice, WidgetStripeIntent,
 };
 
 pub fn router() -> Router<AppState> {
@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
             "/checkout/api/sessions/{id}/stripe/complete",
             post(stripe_complete),
         )
+        .route("/checkout/api/sessions/{id}/stripe/save", post(stripe_save))
         .route(
             "/checkout/api/sessions/{id}/paypal/orders",
             post(paypal_order),
@@ -136,7 +137,7 @@ async fn new_payment(
             money: session.money,
             capture_mode: session.capture_mode,
             description: session.description.clone(),
-            customer: None,
+            customer: session.customer_id.clone(),
             metadata,
             return_url: Some(format!(
                 "{}/checkout/{}",
@@ -144,6 +145,7 @@ async fn new_payment(
             )),
             checkout_session: Some(session.id.clone()),
             payment_link: session.payment_link_id.clone(),
+            payment_method: None,
             cause: Cause::Widget,
             id,
         },
@@ -262,7 +264,72 @@ async fn stripe_complete(
         let status = session_status(&state, &session.id).await?;
         return Ok(axum::Json(widget_outcome(payment, status)));
     }
-    Ok(axum::Json(outcome(&state, &session.id, payment).await?))
+    let answer = outcome(&state, &session.id, payment).await?;
+    if answer.session == CheckoutSessionStatus::Complete {
+        record_saved_card(&state, &session, &answer.payment).await;
+    }
+    Ok(axum::Json(answer))
+}
+
+/// The card a customer's session was paid with, recorded as saved if Stripe attached it to them
+/// (Stripe's `payment_method.attached` event would record it too, a moment later). A failure
+/// here is only logged: the payment is done, and the event still comes.
+async fn record_saved_card(state: &AppState, session: &SessionRecord, payment_id: &str) {
+    let (Some(customer), Some(_)) = (&session.customer_id, session.save_payment_method) else {
+        return;
+    };
+    let recorded = async {
+        let Some(payment) = payments_repo::get(&state.db, payment_id).await? else {
+            return Ok(());
+        };
+        let Some(reference) = payment.provider_reference else {
+            return Ok(());
+        };
+        let provider = state.providers.require(ProviderName::Stripe)?;
+        let Some(pm) = provider.retrieve_payment(&reference).await?.payment_method else {
+            return Ok(());
+        };
+        crate::customers::payment_methods::record_from_payment(state, customer, &pm).await
+    };
+    if let Err(e) = recorded.await {
+        tracing::warn!(payment = %payment_id, error = %e, "could not record the saved card now; Stripe's event will");
+    }
+}
+
+/// The customer's answer to "save this card" (sessions with `save_payment_method: optional`),
+/// set on the open PaymentIntent before the widget confirms it.
+async fn stripe_save(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    crate::http::extract::Json(choice): crate::http::extract::Json<WidgetSaveChoice>,
+) -> ApiResult<axum::Json<WidgetSaveChoice>> {
+    let session = open_session(&state, &id, ProviderName::Stripe).await?;
+    if session.save_payment_method != Some(SavePaymentMethod::Optional) {
+        return Err(ApiError::bad_request(
+            "save_not_offered",
+            "This checkout does not offer to save the card.",
+        ));
+    }
+    let payment = open_payment(&state, &session.id, ProviderName::Stripe)
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "no_payment",
+                "No card payment was started for this checkout.",
+            )
+        })?;
+    let reference = payment
+        .provider_reference
+        .clone()
+        .ok_or_else(|| ApiError::internal("payment without reference"))?;
+    let stripe = state.providers.require_stripe("Saved payment methods")?;
+    // A key of this request (its retries resend it): the customer may tick, untick and tick
+    // again, and each answer is a change of its own.
+    let request = format!("{}-save-{}", payment.id, crate::ids::new_id("req"));
+    stripe
+        .set_save_card(&request, &reference, choice.save)
+        .await?;
+    Ok(axum::Json(choice))
 }
 
 /// Payments one checkout session may start (through any provider): a customer retries a few

@@ -2,6 +2,7 @@
 //! for exact-match search. Mirrored at Stripe (PayPal's Orders API has no
 //! customer object).
 
+pub mod payment_methods;
 pub mod repo;
 pub mod routes;
 

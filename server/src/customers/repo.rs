@@ -153,3 +153,15 @@ pub async fn exists(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
         .await?
         .is_some())
 }
+
+/// paygate's customer mirrored by the Stripe customer `stripe_id`, read in the caller's
+/// transaction.
+pub async fn id_for_stripe_customer(
+    tx: &mut Tx,
+    stripe_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM customers WHERE stripe_customer_id = $1")
+        .bind(stripe_id)
+        .fetch_optional(&mut **tx)
+        .await
+}

@@ -110,14 +110,15 @@ pub async fn create_customer(
             let attached = stripe
                 .attach_default_payment_method(&customer.id, &stripe_id, pm)
                 .await?;
+            // Saved for the customer like a card saved in a checkout (listed, chargeable off
+            // session); Stripe's `payment_method.attached` event would record it too.
+            let card = stripe.retrieve_card(&attached).await?;
             let mut tx = state.db.begin_write().await?;
-            repo::set_default_payment_method(
-                &mut tx,
-                &customer.id,
-                &attached,
-                state.clock.now_ms(),
-            )
-            .await?;
+            let now = state.clock.now_ms();
+            repo::set_default_payment_method(&mut tx, &customer.id, &attached, now).await?;
+            if let Some(card) = &card {
+                super::payment_methods::record_attached(&mut tx, &customer.id, card, now).await?;
+            }
             tx.commit().await?;
             customer.default_payment_method = Some(attached);
         }

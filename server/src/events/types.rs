@@ -13,7 +13,7 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("payment.created", "payment", "A payment was created (before the provider is asked)."),
     ("payment.requires_payment_method", "payment", "The payment waits for a (new) payment method, without an error."),
     ("payment.requires_confirmation", "payment", "The payment waits to be confirmed (a PayPal order the buyer approved)."),
-    ("payment.requires_action", "payment", "The customer must act: 3-D Secure, or approval at PayPal."),
+    ("payment.requires_action", "payment", "The customer must act: 3-D Secure, or approval at PayPal. For an off-session charge of a saved card whose bank wants the customer to authenticate, `next_action` is `{\"type\": \"authenticate\", \"url\": ...}`: send the customer to that paygate page."),
     ("payment.processing", "payment", "The provider is processing the payment."),
     ("payment.requires_capture", "payment", "The payment is authorised and waits to be captured."),
     ("payment.succeeded", "payment", "The payment is captured."),
@@ -36,6 +36,8 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("payment_link.created", "payment_link", "A payment link was created."),
     ("payment_link.updated", "payment_link", "A payment link was deactivated or activated again (`active`)."),
     ("customer.created", "customer", "A customer was created (and mirrored at Stripe)."),
+    ("payment_method.attached", "payment_method", "A card was saved for a customer (in a checkout, when the customer was created, or at Stripe): brand, last four digits and expiry."),
+    ("payment_method.detached", "payment_method", "A saved card was removed (through paygate or at Stripe) and can no longer be charged."),
     ("webhook_endpoint.disabled", "webhook_endpoint", "paygate disabled a webhook endpoint whose every attempt had failed for 5 days (`disabled_reason`: `failing`); sent to the other endpoints. Enable it again with `POST /v1/webhook_endpoints/{id}` and `status: enabled`."),
 ];
 

@@ -306,6 +306,19 @@ async fn current_one(
             let (invoice_id, event_type) = (invoice_id.clone(), event_type.clone());
             read_back(provider, effect, &event_type, "invoice", &invoice_id).await?
         }
+        // `attached` and `detached` may arrive in either order: whether the card is attached
+        // now is what counts.
+        EventEffect::SavedCard(ref card) => {
+            let id = card.id.clone();
+            read_back(
+                provider,
+                effect,
+                "payment_method.updated",
+                "payment_method",
+                &id,
+            )
+            .await?
+        }
         other => other,
     })
 }
@@ -386,6 +399,9 @@ async fn apply_effect(
                 detail,
             )
             .await
+        }
+        EventEffect::SavedCard(card) => {
+            crate::customers::payment_methods::apply_provider_card(state, tx, &card).await
         }
         EventEffect::SubscriptionUpdate {
             reference,

@@ -154,3 +154,12 @@ pub fn static_asset(body: &'static str, content_type: &'static str) -> Response 
     );
     res
 }
+
+/// Text into HTML (element content and quoted attribute values).
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}

@@ -11,7 +11,7 @@
 use super::record::{LinkRecord, Price};
 use super::{repo, service};
 use crate::error::ApiError;
-use crate::pages::static_asset;
+use crate::pages::{escape, static_asset};
 use crate::state::AppState;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
@@ -213,13 +213,4 @@ fn page(state: &AppState, status: StatusCode, main: &str) -> Response {
         .into_response();
     crate::pages::page_headers(res.headers_mut(), HeaderValue::from_static(CSP));
     res
-}
-
-/// Text into HTML (element content and quoted attribute values).
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }

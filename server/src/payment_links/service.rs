@@ -83,6 +83,8 @@ fn session_request(
         } else {
             DEFAULT_EXPIRY_SECS
         }),
+        customer: None,
+        save_payment_method: None,
     })
 }
 
@@ -239,6 +241,8 @@ fn blank_request(body: &CreatePaymentLink) -> CreateCheckoutSession {
         providers: body.providers.clone(),
         capture_mode: body.capture_mode,
         expires_in: None,
+        customer: None,
+        save_payment_method: None,
     }
 }
 

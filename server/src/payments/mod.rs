@@ -7,11 +7,14 @@
 //!   events, the checkout session, giving back a duplicate); everything above ends there, and
 //!   so do webhooks (`webhook`), reconciliation and session expiry;
 //! - `repo`: the SQL, with `apply_update` applying the state machine;
-//! - `timeline`: each change with its cause.
+//! - `timeline`: each change with its cause;
+//! - `authenticate`: the page where a customer authenticates an off-session charge their bank
+//!   asked about.
 //!
 //! How a payment travels through these and the rest of the server: docs/ARCHITECTURE.md.
 
 pub mod actions;
+pub mod authenticate;
 pub mod lifecycle;
 pub mod record;
 pub mod repo;

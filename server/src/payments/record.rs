@@ -28,6 +28,8 @@ pub struct PaymentRecord {
     pub payment_link_id: Option<String>,
     pub last_error: Option<PaymentError>,
     pub next_action: Option<NextAction>,
+    /// The saved card an off-session payment charges (Stripe's `pm_...`).
+    pub payment_method_id: Option<String>,
     pub metadata: Metadata,
     pub created_at: i64,
     pub updated_at: i64,
@@ -35,7 +37,7 @@ pub struct PaymentRecord {
 
 pub const COLUMNS: &str = "id, provider, provider_reference, provider_authorization, provider_capture, status, currency, amount_minor, \
     captured_minor, refunded_minor, disputed_minor, capture_mode, description, customer_id, checkout_session_id, \
-    payment_link_id, last_error, next_action, metadata, created_at, updated_at";
+    payment_link_id, last_error, next_action, payment_method_id, metadata, created_at, updated_at";
 
 fn corrupt(column: &str, value: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("payments.{column} holds an unexpected value {value:?}").into())
@@ -78,6 +80,7 @@ impl PaymentRecord {
             payment_link_id: row.try_get("payment_link_id")?,
             last_error: json_column(row, "last_error")?,
             next_action: json_column(row, "next_action")?,
+            payment_method_id: row.try_get("payment_method_id")?,
             metadata: json_column(row, "metadata")?.unwrap_or_default(),
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
@@ -114,6 +117,7 @@ impl PaymentRecord {
             payment_link: self.payment_link_id.clone(),
             last_error: self.last_error.clone(),
             next_action: self.next_action.clone(),
+            payment_method: self.payment_method_id.clone(),
             metadata: self.metadata.clone(),
             created: self.created_at.div_euclid(1000),
             updated: self.updated_at.div_euclid(1000),

@@ -13,8 +13,9 @@ pub async fn insert(tx: &mut Tx, p: &PaymentRecord, cause: Cause) -> Result<(), 
     sqlx::query(
         "INSERT INTO payments (id, provider, provider_reference, provider_authorization, provider_capture, status, currency, amount_minor, \
          captured_minor, refunded_minor, capture_mode, description, customer_id, \
-         checkout_session_id, payment_link_id, last_error, next_action, metadata, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+         checkout_session_id, payment_link_id, last_error, next_action, metadata, created_at, updated_at, \
+         payment_method_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(&p.id)
     .bind(p.provider.as_str())
@@ -36,6 +37,7 @@ pub async fn insert(tx: &mut Tx, p: &PaymentRecord, cause: Cause) -> Result<(), 
     .bind(json!(p.metadata).to_string())
     .bind(p.created_at)
     .bind(p.updated_at)
+    .bind(&p.payment_method_id)
     .execute(&mut **tx)
     .await?;
     timeline::append(

@@ -11,7 +11,9 @@ use crate::providers::{check_amount, CreateRequest};
 use crate::state::AppState;
 use crate::validate;
 use serde_json::json;
-use shared::api::{CaptureMode, CreatePayment, Metadata, PaymentStatus, ProviderName};
+use shared::api::{
+    CaptureMode, CreatePayment, Metadata, PaymentStatus, ProviderName, SavePaymentMethod,
+};
 use shared::{Currency, Money};
 
 /// A new payment as the domain sees it, whoever asks for it: the merchant API validates its
@@ -29,6 +31,8 @@ pub struct NewPayment {
     pub checkout_session: Option<String>,
     /// The session's payment link, if it was opened from one.
     pub payment_link: Option<String>,
+    /// A saved card of `customer` charged off session (merchant API only).
+    pub payment_method: Option<String>,
     /// Who asked: the merchant API or the widget (on the timeline).
     pub cause: Cause,
     /// The payment's id when the request carried an `Idempotency-Key` (derived from it, so a
@@ -48,6 +52,33 @@ impl NewPayment {
         if let Some(url) = &body.return_url {
             validate::http_url("return_url", url)?;
         }
+        match (&body.payment_method, body.off_session) {
+            (Some(_), false) => {
+                return Err(ApiError::invalid(
+                    "off_session",
+                    "A saved payment_method is charged without the customer: send off_session: true. A customer who is present pays through a checkout session, which offers their saved cards.",
+                ))
+            }
+            (None, true) => {
+                return Err(ApiError::invalid(
+                    "payment_method",
+                    "off_session needs the saved payment_method to charge.",
+                ))
+            }
+            (Some(_), true) if body.customer.is_none() => {
+                return Err(ApiError::invalid(
+                    "customer",
+                    "A saved payment_method is charged for its customer: send customer.",
+                ))
+            }
+            (Some(_), true) if body.provider != ProviderName::Stripe => {
+                return Err(ApiError::invalid(
+                    "provider",
+                    "Saved payment methods are kept at Stripe: send provider: stripe.",
+                ))
+            }
+            _ => {}
+        }
         Ok(NewPayment {
             provider: body.provider,
             money,
@@ -58,6 +89,7 @@ impl NewPayment {
             return_url: body.return_url,
             checkout_session: None,
             payment_link: None,
+            payment_method: body.payment_method,
             cause: Cause::Api,
             id: None,
         })
@@ -120,6 +152,18 @@ async fn create_timed(
             return Err(ApiError::not_found("customer").with_param("customer"));
         }
     }
+    if let (Some(pm), Some(customer)) = (&new.payment_method, &new.customer) {
+        // Only a card saved for this customer, and not removed: paygate's record says whose
+        // it is, so no customer can be charged with another's card.
+        crate::customers::payment_methods::repo::get_usable(&state.db, customer, pm)
+            .await?
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "payment_method",
+                    "Not a saved payment method of this customer (see GET /v1/customers/{id}/payment_methods).",
+                )
+            })?;
+    }
 
     // Only an id derived from a key can exist already (a retry); a fresh one cannot.
     let id = match &new.id {
@@ -150,6 +194,7 @@ async fn create_timed(
         payment_link_id: new.payment_link.clone(),
         last_error: None,
         next_action: None,
+        payment_method_id: new.payment_method.clone(),
         metadata: new.metadata.clone(),
         created_at: now,
         updated_at: now,
@@ -179,7 +224,8 @@ async fn resume(
         && existing.description == new.description
         && existing.customer_id == new.customer
         && existing.metadata == new.metadata
-        && existing.checkout_session_id == new.checkout_session;
+        && existing.checkout_session_id == new.checkout_session
+        && existing.payment_method_id == new.payment_method;
     if !same_request {
         return Err(ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -237,17 +283,8 @@ async fn ask_provider(
     provider_time: &mut std::time::Duration,
 ) -> Result<Created, ApiError> {
     let provider = state.providers.require(new.provider)?;
-    let money = new.money;
-    let request = CreateRequest {
-        payment_id: record.id.clone(),
-        money,
-        capture_mode: new.capture_mode,
-        description: new.description,
-        metadata: new.metadata,
-        return_url: new.return_url,
-        stripe_customer: None,
-        idempotency_key: format!("{}-create", record.id),
-    };
+    let mut request = provider_request(state, record).await?;
+    request.return_url = new.return_url;
     let asked = std::time::Instant::now();
     let result = crate::providers::saved_failures::create_payment(
         provider.as_ref(),
@@ -276,8 +313,94 @@ async fn ask_provider(
         Err(e) => {
             // The outcome at the provider may be unknown (timeout): the row stays open and the
             // timeline says what happened; reconciliation settles it.
+            if record.payment_method_id.is_some() {
+                if let Some(created) = declined_off_session(state, record, &e, new.cause).await? {
+                    return Ok(created);
+                }
+            }
             lifecycle::record_failure(state, &record.id, "create", &e, new.cause).await?;
             Err(ApiError::from(e))
         }
     }
+}
+
+/// An off-session charge the provider declined: Stripe made the PaymentIntent and answered 402,
+/// so the PaymentIntent is found by paygate's id and recorded (its reference, and for a bank
+/// that wants the customer to authenticate, the `requires_action` with paygate's page, which
+/// is then the answer: the payment is open, not refused).
+async fn declined_off_session(
+    state: &AppState,
+    payment: &PaymentRecord,
+    error: &crate::providers::ProviderError,
+    cause: Cause,
+) -> Result<Option<Created>, ApiError> {
+    if !matches!(error, crate::providers::ProviderError::Declined { .. }) {
+        return Ok(None);
+    }
+    let provider = state.providers.require(payment.provider)?;
+    let found = match provider.find_payment(&payment.id, payment.created_at).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            tracing::warn!(payment = %payment.id, error = %e, "could not read back a declined off-session charge");
+            return Ok(None);
+        }
+    };
+    let applied = lifecycle::apply(
+        state,
+        &payment.id,
+        Update::from(found),
+        cause,
+        json!({ "operation": "create", "found": true }),
+    )
+    .await?;
+    // Any other decline is then recorded (and answered) as a decline; the same error twice
+    // tells the merchant once.
+    Ok(
+        (applied.payment.status == PaymentStatus::RequiresAction).then_some(Created {
+            payment: applied.payment,
+            client_secret: None,
+        }),
+    )
+}
+
+/// What the provider is asked to make for a stored payment: the same for the first request and
+/// for every later one under its key (a retry, reconciliation), so the provider's idempotency
+/// check sees one request.
+pub async fn provider_request(
+    state: &AppState,
+    record: &PaymentRecord,
+) -> Result<CreateRequest, ApiError> {
+    let stripe_customer = match (&record.customer_id, record.provider) {
+        (Some(customer), ProviderName::Stripe) => {
+            crate::customers::repo::get(&state.db, &state.cipher, customer)
+                .await?
+                .and_then(|c| c.stripe_customer_id)
+        }
+        _ => None,
+    };
+    if record.payment_method_id.is_some() && stripe_customer.is_none() {
+        return Err(ApiError::invalid(
+            "customer",
+            "The customer has no Stripe customer to charge a saved card for.",
+        ));
+    }
+    let setup_future_usage = match &record.checkout_session_id {
+        Some(session) => crate::checkout::repo::get(&state.db, session)
+            .await?
+            .is_some_and(|s| s.save_payment_method == Some(SavePaymentMethod::Always)),
+        None => false,
+    };
+    Ok(CreateRequest {
+        payment_id: record.id.clone(),
+        money: record.money,
+        capture_mode: record.capture_mode,
+        description: record.description.clone(),
+        metadata: record.metadata.clone(),
+        return_url: None,
+        stripe_customer,
+        setup_future_usage: setup_future_usage && record.provider == ProviderName::Stripe,
+        off_session_payment_method: record.payment_method_id.clone(),
+        idempotency_key: format!("{}-create", record.id),
+    })
 }

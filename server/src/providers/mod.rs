@@ -30,6 +30,10 @@ pub struct CreateRequest {
     pub return_url: Option<String>,
     /// The customer's id at Stripe, when the payment belongs to a customer.
     pub stripe_customer: Option<String>,
+    /// Save the card paid with on `stripe_customer` for later off-session payments.
+    pub setup_future_usage: bool,
+    /// A card saved on `stripe_customer`, charged at once without the customer.
+    pub off_session_payment_method: Option<String>,
     /// Derived from paygate's own record id, so a retry after a timeout or a crash reuses it and
     /// the provider never creates the object twice.
     pub idempotency_key: String,
@@ -46,6 +50,8 @@ pub struct ProviderPayment {
     pub next_action: Option<NextAction>,
     /// Given to the customer's browser only (Stripe's PaymentIntent client secret).
     pub client_secret: Option<String>,
+    /// The payment method charged, or the one whose attempt failed last (Stripe's `pm_...`).
+    pub payment_method: Option<String>,
     /// PayPal: the authorization and the capture made under the order.
     pub authorization: Option<String>,
     pub capture: Option<String>,
@@ -153,6 +159,8 @@ pub enum EventEffect {
     },
     /// A dispute against the payment was opened or changed.
     Dispute(DisputeFacts),
+    /// A card was attached to a customer, detached or changed (Stripe's `payment_method.*`).
+    SavedCard(CardFacts),
     /// A subscription changed (Stripe Billing).
     SubscriptionUpdate {
         reference: String,
@@ -169,6 +177,20 @@ pub enum EventEffect {
         status: String,
         event_type: String,
     },
+}
+
+/// A card saved at the provider (a Stripe PaymentMethod), as paygate keeps it: never the
+/// number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardFacts {
+    /// `pm_...`
+    pub id: String,
+    /// The provider's customer it is attached to; `None` once detached.
+    pub provider_customer: Option<String>,
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i64,
+    pub exp_year: i64,
 }
 
 /// A dispute as the provider reports it.

@@ -17,6 +17,23 @@ pub struct CreateCustomer {
     pub payment_method: Option<String>,
 }
 
+/// A card saved for a customer at Stripe: what can be shown of it, never the number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SavedPaymentMethod {
+    /// Stripe's PaymentMethod id (`pm_...`): what `POST /v1/payments` charges.
+    pub id: String,
+    /// The paygate customer (`cus_...`).
+    pub customer: String,
+    /// `visa`, `mastercard`, `amex`, ...
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i64,
+    pub exp_year: i64,
+    /// Unix time, seconds.
+    pub created: i64,
+}
+
 /// A customer, mirrored at Stripe (PayPal's Orders API has no customer object).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -31,6 +31,43 @@ pub struct CreateCheckoutSession {
     /// Seconds until the session expires: 60 to 604800 (7 days); default 86400.
     #[serde(default)]
     pub expires_in: Option<i64>,
+    /// The paygate customer (`cus_...`) paying: the widget shows their saved cards, and a card
+    /// saved in this checkout is saved for them. Needs Stripe.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// Whether the card paid with is saved for the customer's later payments (Stripe's
+    /// `setup_future_usage: off_session`): `optional` shows a "save this card" box, `always`
+    /// saves it (and leaves out PayPal, which cannot save one here). Needs `customer`.
+    #[serde(default)]
+    pub save_payment_method: Option<SavePaymentMethod>,
+}
+
+/// [`CreateCheckoutSession::save_payment_method`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SavePaymentMethod {
+    /// The customer chooses, with a box in the widget.
+    Optional,
+    /// The card is saved whenever the payment succeeds; the widget says so.
+    Always,
+}
+
+impl SavePaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SavePaymentMethod::Optional => "optional",
+            SavePaymentMethod::Always => "always",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SavePaymentMethod> {
+        match s {
+            "optional" => Some(SavePaymentMethod::Optional),
+            "always" => Some(SavePaymentMethod::Always),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,4 +154,9 @@ pub struct CheckoutSession {
     /// The payment link (`plink_...`) the session was opened from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_link: Option<String>,
+    /// The paygate customer paying (`cus_...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_payment_method: Option<SavePaymentMethod>,
 }

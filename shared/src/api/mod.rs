@@ -22,11 +22,12 @@ mod widget;
 pub use amount::Amount;
 pub use billing::{
     ChangeSubscription, CreateCustomer, CreateSubscription, Customer, PauseBehavior,
-    PauseCollection, PauseSubscription, PaymentBehavior, ProrationBehavior, Subscription,
-    SubscriptionInvoice,
+    PauseCollection, PauseSubscription, PaymentBehavior, ProrationBehavior, SavedPaymentMethod,
+    Subscription, SubscriptionInvoice,
 };
 pub use checkout::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, LineItem, LineItemRequest,
+    SavePaymentMethod,
 };
 pub use dispute::{Dispute, SubmitDisputeEvidence, DISPUTE_TEXT_EVIDENCE};
 pub use error::{FieldError, Problem};
@@ -48,7 +49,8 @@ pub use webhook_endpoint::{
     WebhookEndpoint,
 };
 pub use widget::{
-    WidgetOutcome, WidgetPaypalOrder, WidgetProvider, WidgetSession, WidgetStripeIntent,
+    WidgetOutcome, WidgetPaypalOrder, WidgetProvider, WidgetSaveChoice, WidgetSavedCard,
+    WidgetSession, WidgetStripeIntent,
 };
 
 /// Free-form key/value pairs a merchant attaches to an object (as Stripe's `metadata`).

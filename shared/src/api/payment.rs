@@ -89,6 +89,15 @@ pub struct CreatePayment {
     /// Where the provider sends the customer back after an approval step (PayPal, 3-D Secure).
     #[serde(default)]
     pub return_url: Option<String>,
+    /// A card saved for `customer` (`pm_...`, from `GET /v1/customers/{id}/payment_methods`),
+    /// charged at once without the customer; needs `off_session: true` (Stripe).
+    #[serde(default)]
+    pub payment_method: Option<String>,
+    /// The customer is not present: when the bank asks for authentication the payment stays
+    /// `requires_action`, with a `next_action.url` of a paygate page where the customer
+    /// completes it.
+    #[serde(default)]
+    pub off_session: bool,
 }
 
 /// Why the last attempt failed (a decline leaves the payment open for another try).
@@ -108,7 +117,9 @@ pub struct PaymentError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NextAction {
-    /// `redirect_to_url` (PayPal approval, 3-D Secure) or `use_client_secret` (Stripe.js).
+    /// `redirect_to_url` (PayPal approval, 3-D Secure), `use_stripe_sdk` (Stripe.js), or
+    /// `authenticate`: an off-session charge the bank wants the customer to authenticate, at
+    /// `url` (a paygate page to send them to).
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,6 +159,9 @@ pub struct Payment {
     pub last_error: Option<PaymentError>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_action: Option<NextAction>,
+    /// The saved card charged off session (`pm_...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
     pub metadata: Metadata,
     /// Unix time, seconds.
     pub created: i64,

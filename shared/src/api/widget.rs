@@ -31,6 +31,30 @@ pub struct WidgetSession {
     /// Manual capture: PayPal's script is loaded with `intent=authorize`.
     #[serde(default)]
     pub capture_mode: super::CaptureMode,
+    /// Whether a card paid with is saved for the customer (`optional`: their choice).
+    #[serde(default)]
+    pub save_payment_method: Option<super::SavePaymentMethod>,
+    /// The customer's saved cards, masked, to pay with one.
+    #[serde(default)]
+    pub saved_cards: Vec<WidgetSavedCard>,
+}
+
+/// A saved card as the widget shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetSavedCard {
+    /// Stripe's PaymentMethod id, handed to Stripe.js to pay with.
+    pub id: String,
+    /// What the customer reads, masked: "Visa •••• 4242, expires 12/2030" (written by the
+    /// server, so the widget's download carries no formatting of its own for it).
+    pub label: String,
+}
+
+/// Body of `POST /checkout/api/sessions/{id}/stripe/save`: the customer's answer to "save
+/// this card".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetSaveChoice {
+    pub save: bool,
 }
 
 impl WidgetSession {

@@ -280,6 +280,7 @@ async fn every_event_emitted_is_a_listed_type(db: TestDb) {
             "subscription" => "sub_",
             "customer" => "cus_",
             "payment_link" => "plink_",
+            "payment_method" => "pm_",
             other => panic!("unknown object kind {other}"),
         };
         assert!(id.starts_with(prefix), "{kind} carries {id}");
@@ -301,6 +302,7 @@ async fn every_event_emitted_is_a_listed_type(db: TestDb) {
         "subscription.updated",
         "payment_link.created",
         "payment_link.updated",
+        "payment_method.attached",
     ] {
         assert!(
             seen.contains(expected),

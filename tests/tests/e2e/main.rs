@@ -33,6 +33,8 @@ mod paypal_webhook_verification;
 mod personal_data;
 mod reconciliation;
 mod refunds_and_actions;
+mod saved_payment_methods;
+mod saved_payment_methods_browser;
 mod shared_limits;
 mod storage;
 mod stripe_emulator;

@@ -106,6 +106,8 @@ async fn a_lost_creation_answer_is_recovered_without_a_second_object(db: TestDb)
             metadata: Default::default(),
             return_url: None,
             stripe_customer: None,
+            setup_future_usage: false,
+            off_session_payment_method: None,
             idempotency_key: format!("{}-create", record.id),
         })
         .await
@@ -354,6 +356,7 @@ fn stored(
         payment_link_id: None,
         last_error: None,
         next_action: None,
+        payment_method_id: None,
         metadata: Default::default(),
         created_at: now,
         updated_at: now,
@@ -392,6 +395,7 @@ async fn an_interrupted_give_back_is_finished_by_reconciliation(db: TestDb) {
             return_url: None,
             checkout_session: Some(sid.clone()),
             payment_link: None,
+            payment_method: None,
             cause: Cause::Widget,
             id: None,
         },
@@ -421,6 +425,8 @@ async fn an_interrupted_give_back_is_finished_by_reconciliation(db: TestDb) {
             metadata: Default::default(),
             return_url: None,
             stripe_customer: None,
+            setup_future_usage: false,
+            off_session_payment_method: None,
             idempotency_key: format!("{}-create", second.id),
         })
         .await

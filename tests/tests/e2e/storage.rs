@@ -94,6 +94,7 @@ fn payment(now: i64) -> PaymentRecord {
         payment_link_id: None,
         last_error: None,
         next_action: None,
+        payment_method_id: None,
         metadata: Default::default(),
         created_at: now,
         updated_at: now,

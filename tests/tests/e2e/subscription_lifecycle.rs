@@ -4,13 +4,12 @@
 //! reaching the merchant as events, and Stripe's subscription and invoice events applied from
 //! the object read back, so one that arrives late or out of order cannot undo a newer state.
 
-use paygate::config::{EMULATOR_STRIPE_SECRET_KEY, EMULATOR_STRIPE_WEBHOOK_SECRET};
+use paygate::config::EMULATOR_STRIPE_SECRET_KEY;
 use paygate_tests::admin::{create_admin, AdminClient, PASSWORD};
 use paygate_tests::app::{eventually, json_with_status};
-use paygate_tests::webhooks_in::{processed, stripe_signature};
+use paygate_tests::webhooks_in::deliver_stripe;
 use paygate_tests::{on_both_databases, spawn_app, AppOptions, TestApp, TestDb};
 use serde_json::{json, Value};
-use shared::api::ProviderName;
 use std::time::Duration;
 
 on_both_databases!(
@@ -273,30 +272,6 @@ async fn failed_and_unauthenticated_invoices_reach_the_merchant(db: TestDb) {
     app.stop().await;
 }
 
-/// Signs and posts a Stripe event to paygate; waits until it is processed.
-async fn deliver(app: &TestApp, id: &str, kind: &str, version: &str, object: Value) {
-    let body = json!({
-        "id": id, "object": "event", "type": kind, "api_version": version,
-        "created": app.state.clock.now_secs(), "livemode": false,
-        "data": { "object": object }
-    })
-    .to_string();
-    let now = app.state.clock.now_secs();
-    let res = app
-        .client
-        .post(format!("{}/webhooks/stripe", app.url))
-        .header(
-            "Stripe-Signature",
-            stripe_signature(EMULATOR_STRIPE_WEBHOOK_SECRET, now, &body),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert!(processed(app, ProviderName::Stripe, id).await.processed);
-}
-
 async fn late_and_reordered_events_cannot_undo_the_current_state(db: TestDb) {
     let app = spawn_app(&db, AppOptions::default()).await;
     let s = subscribe(&app, "pm_card_visa").await;
@@ -317,7 +292,7 @@ async fn late_and_reordered_events_cannot_undo_the_current_state(db: TestDb) {
     stale["status"] = json!("past_due");
     stale["pause_collection"] = json!({ "behavior": "void", "resumes_at": null });
     stale["current_period_end"] = json!(1);
-    deliver(
+    deliver_stripe(
         &app,
         "evt_late_sub",
         "customer.subscription.updated",
@@ -325,7 +300,7 @@ async fn late_and_reordered_events_cannot_undo_the_current_state(db: TestDb) {
         stale,
     )
     .await;
-    deliver(
+    deliver_stripe(
         &app,
         "evt_late_invoice",
         "invoice.payment_failed",
@@ -334,7 +309,7 @@ async fn late_and_reordered_events_cannot_undo_the_current_state(db: TestDb) {
     )
     .await;
     // And the same as a newer API version renders it (read back as well).
-    deliver(
+    deliver_stripe(
         &app,
         "evt_new_version",
         "customer.subscription.deleted",
@@ -367,7 +342,7 @@ async fn late_and_reordered_events_cannot_undo_the_current_state(db: TestDb) {
     .await;
     let mut old = at_stripe.clone();
     old["cancel_at_period_end"] = json!(false);
-    deliver(
+    deliver_stripe(
         &app,
         "evt_old_body",
         "customer.subscription.updated",

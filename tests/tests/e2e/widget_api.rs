@@ -101,6 +101,7 @@ async fn a_second_successful_payment_is_refunded(db: TestDb) {
         return_url: None,
         checkout_session: Some(sid.clone()),
         payment_link: None,
+        payment_method: None,
         cause: Cause::Widget,
         id: None,
     };

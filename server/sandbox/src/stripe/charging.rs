@@ -328,15 +328,26 @@ pub fn attempt(
             pi.setup_future_usage.as_deref() == Some("off_session"),
         )
     };
+    // "Providing this parameter will attach the payment method to the PaymentIntent's
+    // Customer, if present, after the PaymentIntent is confirmed" (`setup_future_usage`,
+    // docs.stripe.com/api/payment_intents/create); an attachment is told as
+    // `payment_method.attached` ("Occurs whenever a new payment method is attached to a
+    // customer", docs.stripe.com/api/events/types).
     if let (Some(cus), true) = (customer, sfu) {
+        let mut attached = false;
         if let Some(pm) = store.payment_methods.get_mut(pm_id) {
             if pm.customer.is_none() {
                 pm.customer = Some(cus);
                 pm.consumed = false;
+                attached = true;
             }
             // Set up for future off-session payments (4000002500003155 then needs no more
             // authentication off session).
             pm.set_up |= off_session_use;
+        }
+        if attached {
+            let json = store.payment_method_json(&store.payment_methods[pm_id]);
+            store.emit(origin, "payment_method.attached", json, None);
         }
     }
 

@@ -67,6 +67,8 @@ pub async fn checkout(
         providers: None,
         capture_mode: Default::default(),
         expires_in: Some(3600),
+        customer: None,
+        save_payment_method: None,
     };
     // The session validates the quantities and sums the total; the order keeps that total.
     let session = checkout::service::create(&state, body, None).await?;

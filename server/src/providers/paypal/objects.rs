@@ -125,6 +125,7 @@ impl Order {
                     url: Some(url),
                 }),
             client_secret: None,
+            payment_method: None,
             authorization: authorization.map(|a| a.id.clone()),
             capture: capture.map(|c| c.id.clone()),
         }

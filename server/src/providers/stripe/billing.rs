@@ -62,6 +62,16 @@ fn invoice_from(v: &Value) -> Result<SubscriptionInvoice, ProviderError> {
     })
 }
 
+/// Stripe ids are letters, digits and underscores; anything else never goes into a path.
+fn check_id(id: &str) -> Result<(), ProviderError> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(ProviderError::Malformed(format!(
+            "{id:?} is not a Stripe id"
+        )));
+    }
+    Ok(())
+}
+
 /// A Stripe Customer as paygate reads it back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StripeCustomer {
@@ -206,6 +216,61 @@ impl StripeProvider {
             .await
             .map_err(map_error)?;
         Ok(attached_id)
+    }
+
+    /// The PaymentMethod as Stripe has it now (`GET /v1/payment_methods/{id}`); `None` for one
+    /// that is not a card.
+    pub async fn retrieve_card(
+        &self,
+        payment_method: &str,
+    ) -> Result<Option<crate::providers::CardFacts>, ProviderError> {
+        check_id(payment_method)?;
+        let v = self
+            .client
+            .get(
+                &format!("/v1/payment_methods/{payment_method}"),
+                &Form::new(),
+            )
+            .await
+            .map_err(map_error)?;
+        super::events::card_facts(&v)
+    }
+
+    /// Detaches a saved card from its customer (`POST /v1/payment_methods/{id}/detach`): it can
+    /// no longer be charged, and Stripe does not let it be attached again.
+    pub async fn detach_card(&self, payment_method: &str) -> Result<(), ProviderError> {
+        check_id(payment_method)?;
+        self.client
+            .post(
+                &format!("/v1/payment_methods/{payment_method}/detach"),
+                &Form::new(),
+                &format!("detach-{payment_method}"),
+            )
+            .await
+            .map_err(map_error)?;
+        Ok(())
+    }
+
+    /// Whether the card the PaymentIntent is confirmed with will be saved on its customer
+    /// (`setup_future_usage`: `off_session`, or an empty value to unset it; the update is
+    /// allowed until the PaymentIntent is confirmed, docs.stripe.com/api/payment_intents/update).
+    /// `request` keys the call.
+    pub async fn set_save_card(
+        &self,
+        request: &str,
+        payment_intent: &str,
+        save: bool,
+    ) -> Result<(), ProviderError> {
+        check_id(payment_intent)?;
+        self.client
+            .post(
+                &format!("/v1/payment_intents/{payment_intent}"),
+                &Form::new().set("setup_future_usage", if save { "off_session" } else { "" }),
+                request,
+            )
+            .await
+            .map_err(map_error)?;
+        Ok(())
     }
 
     pub async fn create_subscription(

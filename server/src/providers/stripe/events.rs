@@ -3,8 +3,8 @@
 
 use super::client::STRIPE_VERSION;
 use super::decode;
-use super::objects::{map_status, Event, PaymentIntent, Refund};
-use crate::providers::{DisputeFacts, EventEffect, ProviderError, RefundStatus};
+use super::objects::{Event, PaymentIntent, Refund};
+use crate::providers::{CardFacts, DisputeFacts, EventEffect, ProviderError, RefundStatus};
 use serde_json::Value;
 
 /// The kinds of event paygate acts on, each named once: `interpret` asks whether a type is one
@@ -17,6 +17,7 @@ enum Kind {
     Dispute,
     Subscription,
     Invoice,
+    PaymentMethod,
 }
 
 impl Kind {
@@ -45,6 +46,10 @@ impl Kind {
             | "invoice.payment_succeeded"
             | "invoice.payment_failed"
             | "invoice.payment_action_required" => Kind::Invoice,
+            "payment_method.attached"
+            | "payment_method.detached"
+            | "payment_method.updated"
+            | "payment_method.automatically_updated" => Kind::PaymentMethod,
             _ => return None,
         })
     }
@@ -80,7 +85,7 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
         Kind::Payment => {
             let pi: PaymentIntent = serde_json::from_value(object.clone())
                 .map_err(|e| ProviderError::Malformed(e.to_string()))?;
-            let Some(status) = map_status(&pi.status) else {
+            let Some(status) = pi.paygate_status() else {
                 return Ok(Vec::new());
             };
             let captured = decode(pi.amount_received, &pi.currency)
@@ -131,6 +136,10 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
                 pause_collection: super::billing::pause_collection_of(object),
             }]
         }
+        Kind::PaymentMethod => match card_facts(object)? {
+            Some(card) => vec![EventEffect::SavedCard(card)],
+            None => Vec::new(),
+        },
         Kind::Invoice => {
             // The subscription's own events carry its status; an invoice event is recorded
             // against the subscription so its history shows payments and failures.
@@ -146,6 +155,33 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
         }
     };
     Ok(effects)
+}
+
+/// A Stripe PaymentMethod as paygate keeps it; `None` for one that is not a card (paygate saves
+/// cards only).
+pub fn card_facts(object: &Value) -> Result<Option<CardFacts>, ProviderError> {
+    let Some(card) = object.get("card").filter(|c| c.is_object()) else {
+        return Ok(None);
+    };
+    let text = |name: &str| {
+        card.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let number = |name: &str| card.get(name).and_then(Value::as_i64).unwrap_or(0);
+    Ok(Some(CardFacts {
+        id: str_field(object, "id")?,
+        provider_customer: match object.get("customer") {
+            Some(Value::String(id)) => Some(id.clone()),
+            Some(Value::Object(o)) => o.get("id").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        },
+        brand: text("brand"),
+        last4: text("last4"),
+        exp_month: number("exp_month"),
+        exp_year: number("exp_year"),
+    }))
 }
 
 /// A Stripe Dispute object as paygate keeps it; `None` for a dispute of no PaymentIntent (a

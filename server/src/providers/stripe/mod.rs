@@ -12,7 +12,7 @@ pub mod signature;
 
 use self::client::{RetryPolicy, StripeClient, StripeError};
 use self::form::Form;
-use self::objects::{map_status, PaymentIntent};
+use self::objects::PaymentIntent;
 use super::{
     CreateRequest, ErrorReference, EventEffect, PaymentProvider, PaymentRefs, ProviderError,
     ProviderPayment, ProviderRefund, RefundRequest, RefundStatus, VerifiedEvent,
@@ -133,7 +133,7 @@ impl StripeProvider {
     fn payment_from(&self, value: serde_json::Value) -> Result<ProviderPayment, ProviderError> {
         let pi: PaymentIntent =
             serde_json::from_value(value).map_err(|e| ProviderError::Malformed(e.to_string()))?;
-        let status = map_status(&pi.status).ok_or_else(|| {
+        let status = pi.paygate_status().ok_or_else(|| {
             ProviderError::Malformed(format!("unknown PaymentIntent status {:?}", pi.status))
         })?;
         let captured_minor = decode(pi.amount_received, &pi.currency)
@@ -145,6 +145,7 @@ impl StripeProvider {
             last_error: pi.last_error(),
             next_action: pi.next_action(),
             client_secret: pi.client_secret.clone(),
+            payment_method: pi.payment_method_id(),
             authorization: None,
             capture: None,
             reference: pi.id,
@@ -312,7 +313,22 @@ impl PaymentProvider for StripeProvider {
             .set_opt("description", request.description.as_deref())
             .map("metadata", &request.metadata)
             .set("metadata[paygate_payment_id]", &request.payment_id)
-            .set_opt("customer", request.stripe_customer.as_deref());
+            .set_opt("customer", request.stripe_customer.as_deref())
+            // Saves the card on the customer when the payment succeeds
+            // (docs.stripe.com/payments/save-during-payment).
+            .set_opt(
+                "setup_future_usage",
+                request.setup_future_usage.then_some("off_session"),
+            );
+        // A saved card charged now without the customer (docs.stripe.com/payments/save-and-reuse:
+        // `customer`, `payment_method`, `off_session=true`, `confirm=true`).
+        let form = match &request.off_session_payment_method {
+            Some(pm) => form
+                .set("payment_method", pm)
+                .set("off_session", "true")
+                .set("confirm", "true"),
+            None => form,
+        };
         let pi = self
             .client
             .post("/v1/payment_intents", &form, &request.idempotency_key)
@@ -522,6 +538,7 @@ impl PaymentProvider for StripeProvider {
             "dispute" => "disputes",
             "subscription" => "subscriptions",
             "invoice" => "invoices",
+            "payment_method" => "payment_methods",
             other => {
                 return Err(ProviderError::Malformed(format!(
                     "an event about a {other:?}, which paygate does not read back"

@@ -20,6 +20,8 @@ pub struct PaymentIntent {
     pub next_action: Option<Value>,
     pub latest_charge: Option<Value>,
     pub customer: Option<Value>,
+    /// An id, or the object when expanded.
+    pub payment_method: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -29,6 +31,25 @@ pub struct LastPaymentError {
     pub decline_code: Option<String>,
     pub message: Option<String>,
     pub doc_url: Option<String>,
+    /// The PaymentMethod that failed (an object).
+    pub payment_method: Option<Value>,
+}
+
+/// The code of an off-session charge the bank wants authenticated ("authentication_required":
+/// docs.stripe.com/payments/save-and-reuse, "the PaymentIntent's status is
+/// requires_payment_method"; the customer comes back and confirms it with that card).
+pub const AUTHENTICATION_REQUIRED: &str = "authentication_required";
+
+/// paygate's `next_action` type for such a charge: the customer authenticates on paygate's page.
+pub const AUTHENTICATE: &str = "authenticate";
+
+/// The id of a field that is an id or an expanded object.
+fn id_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("id")?.as_str().map(str::to_string),
+        _ => None,
+    }
 }
 
 /// Stripe's PaymentIntent status in paygate's shared state machine; None for values paygate
@@ -47,6 +68,37 @@ pub fn map_status(status: &str) -> Option<PaymentStatus> {
 }
 
 impl PaymentIntent {
+    /// The status in paygate's terms. An off-session charge the bank wants authenticated is
+    /// left by Stripe in `requires_payment_method` with the decline as its last error; for
+    /// paygate the payment waits for its customer (`requires_action`, see [`AUTHENTICATE`]), not
+    /// for another card.
+    pub fn paygate_status(&self) -> Option<PaymentStatus> {
+        if self.needs_authentication() {
+            return Some(PaymentStatus::RequiresAction);
+        }
+        map_status(&self.status)
+    }
+
+    fn needs_authentication(&self) -> bool {
+        self.status == "requires_payment_method"
+            && self
+                .last_payment_error
+                .as_ref()
+                .and_then(|e| e.code.as_deref())
+                == Some(AUTHENTICATION_REQUIRED)
+    }
+
+    /// The PaymentMethod charged, or the one that failed last.
+    pub fn payment_method_id(&self) -> Option<String> {
+        id_of(self.payment_method.as_ref()).or_else(|| {
+            id_of(
+                self.last_payment_error
+                    .as_ref()
+                    .and_then(|e| e.payment_method.as_ref()),
+            )
+        })
+    }
+
     pub fn last_error(&self) -> Option<PaymentError> {
         self.last_payment_error.as_ref().map(|e| PaymentError {
             code: e.code.clone().unwrap_or_else(|| "payment_failed".into()),
@@ -61,6 +113,13 @@ impl PaymentIntent {
 
     /// 3-D Secure or a redirect: what the customer's browser must do.
     pub fn next_action(&self) -> Option<NextAction> {
+        if self.needs_authentication() {
+            // paygate's page, whose address the payments layer fills in.
+            return Some(NextAction {
+                kind: AUTHENTICATE.into(),
+                url: None,
+            });
+        }
         let action = self.next_action.as_ref()?;
         let kind = action.get("type")?.as_str()?.to_string();
         let url = action
@@ -72,11 +131,7 @@ impl PaymentIntent {
     }
 
     pub fn charge_id(&self) -> Option<String> {
-        match self.latest_charge.as_ref()? {
-            Value::String(s) => Some(s.clone()),
-            Value::Object(o) => o.get("id")?.as_str().map(str::to_string),
-            _ => None,
-        }
+        id_of(self.latest_charge.as_ref())
     }
 }
 

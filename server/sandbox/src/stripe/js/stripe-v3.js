@@ -3,7 +3,7 @@
  *
  * It implements the subset of the real Stripe.js API that paygate's widget uses, with the
  * same names and result shapes (checked against @stripe/stripe-js by typecheck/):
- *   Stripe(publishableKey) -> { elements, confirmPayment, retrievePaymentIntent }
+ *   Stripe(publishableKey) -> { elements, confirmPayment, confirmCardPayment, retrievePaymentIntent }
  *   elements({clientSecret, appearance}) -> { create('payment'), getElement, update, submit, fetchUpdates }
  *   element: mount, unmount, destroy, update, on/once/off('change'|'ready'|'focus'|'blur'|...),
  *            focus, blur, clear, collapse
@@ -369,6 +369,31 @@
       intent = acted.paymentIntent;
     }
     return this._settle(intent, confirmParams, redirect);
+  };
+
+  // stripe.confirmCardPayment(clientSecret, data?): confirms with a card PaymentMethod and runs
+  // any next action (3-D Secure) itself (docs.stripe.com/js/payment_intents/confirm_card_payment).
+  // The stand-in takes what paygate sends: `data.payment_method` as the id of a saved card.
+  Stripe.prototype.confirmCardPayment = async function (clientSecret, data) {
+    data = data || {};
+    var id = intentId(clientSecret);
+    if (!id) throw integrationError('Invalid value for confirmCardPayment: clientSecret should be a client secret of the form ${id}_secret_${secret}.');
+    if (data.payment_method !== undefined && typeof data.payment_method !== 'string') {
+      throw integrationError('stripe.confirmCardPayment(): this sandbox stand-in takes data.payment_method as a PaymentMethod id (pm_...).');
+    }
+    var params = { client_secret: clientSecret, use_stripe_sdk: 'true' };
+    if (data.payment_method) params.payment_method = data.payment_method;
+    if (data.return_url) params.return_url = data.return_url;
+    if (data.setup_future_usage) params.setup_future_usage = data.setup_future_usage;
+    var r = await api('POST', '/v1/payment_intents/' + encodeURIComponent(id) + '/confirm', this._key, params);
+    if (r.status !== 200) return { error: r.body.error };
+    var intent = r.body;
+    if (intent.status === 'requires_action' && intent.next_action) {
+      var acted = await this._handleNextAction(intent, clientSecret);
+      if (acted.error) return { error: acted.error };
+      intent = acted.paymentIntent;
+    }
+    return this._settle(intent, {}, 'if_required');
   };
 
   Stripe.prototype._settle = function (intent, confirmParams, redirect) {

@@ -154,6 +154,11 @@ export interface StandInStripe {
     redirect?: 'always';
   }): Promise<never | {error: StandInError}>;
   retrievePaymentIntent(clientSecret: string): Promise<StandInPaymentIntentResult>;
+  /** Only a PaymentMethod id as `payment_method` (paygate pays with saved cards this way). */
+  confirmCardPayment(
+    clientSecret: string,
+    data?: {payment_method?: string; return_url?: string; setup_future_usage?: 'off_session' | 'on_session' | null},
+  ): Promise<StandInPaymentIntentResult>;
 }
 
 /** `window.Stripe` as the stand-in defines it. */
