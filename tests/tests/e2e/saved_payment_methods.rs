@@ -49,7 +49,7 @@ async fn pay_checkout(
     let sid = s["id"].as_str().unwrap().to_string();
     let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;
     if let Some(save) = save {
-        let res = save_choice(&app, &sid, json!({ "save": save })).await;
+        let res = save_choice(app, &sid, json!({ "save": save })).await;
         assert_eq!(json_with_status(res, 200).await["save"], save);
     }
     let confirmed = app
