@@ -162,6 +162,8 @@ async fn openapi_documents_the_merchant_api() {
         "/v1/payments",
         "/v1/payments/{id}",
         "/v1/events",
+        "/v1/customers/{id}/payment_methods",
+        "/v1/customers/{id}/payment_methods/{pm}",
     ] {
         assert!(doc["paths"][path].is_object(), "missing {path}");
     }
@@ -172,6 +174,8 @@ async fn openapi_documents_the_merchant_api() {
         "CheckoutSession",
         "Problem",
         "PaymentStatus",
+        "SavedPaymentMethod",
+        "SavePaymentMethod",
     ] {
         assert!(schemas[schema].is_object(), "missing schema {schema}");
     }
