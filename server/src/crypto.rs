@@ -307,6 +307,24 @@ mod tests {
     }
 
     #[test]
+    fn capabilities_name_one_id_and_purpose_and_survive_a_rotation() {
+        let c = cipher(1);
+        let token = c.capability("authenticate-payment", "pay_1");
+        assert_eq!(token.len(), 32);
+        assert!(c.check_capability("authenticate-payment", "pay_1", &token));
+        assert!(!c.check_capability("authenticate-payment", "pay_2", &token));
+        assert!(!c.check_capability("other", "pay_1", &token));
+        assert!(!c.check_capability("authenticate-payment", "pay_1", ""));
+        assert!(!c.check_capability("authenticate-payment", "pay_1", &token[..30]));
+        assert!(!c.check_capability("authenticate-payment", "pay_1", "zz"));
+        assert!(!cipher(2).check_capability("authenticate-payment", "pay_1", &token));
+        // After a rotation the old key only checks: links handed out before still open.
+        let rotated = DataCipher::with_previous(&DataKey([2; 32]), &[DataKey([1; 32])]);
+        assert!(rotated.check_capability("authenticate-payment", "pay_1", &token));
+        assert_ne!(rotated.capability("authenticate-payment", "pay_1"), token);
+    }
+
+    #[test]
     fn round_trip_and_randomised() {
         let c = cipher(1);
         let a = c.encrypt("ada@example.com", "customers.email");

@@ -71,7 +71,8 @@ async fn saved_cards(
     {
         return Ok(Vec::new());
     }
-    let cards = crate::customers::payment_methods::repo::list_usable(&state.db, customer).await?;
+    use crate::customers::payment_methods::repo;
+    let cards = repo::list_usable(&state.db, customer, repo::LIST_LIMIT).await?;
     Ok(cards
         .into_iter()
         .map(|c| WidgetSavedCard {

@@ -122,11 +122,15 @@ pub async fn get_usable(
     row.as_ref().map(SavedCard::from_row).transpose()
 }
 
-/// The customer's attached cards, newest first.
-pub async fn list_usable(db: &Db, customer_id: &str) -> Result<Vec<SavedCard>, sqlx::Error> {
+/// The customer's attached cards, newest first: at most `limit`.
+pub async fn list_usable(
+    db: &Db,
+    customer_id: &str,
+    limit: i64,
+) -> Result<Vec<SavedCard>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM payment_methods WHERE customer_id = $1 AND detached_at IS NULL \
-         ORDER BY created_at DESC, id DESC LIMIT {LIST_LIMIT}"
+         ORDER BY created_at DESC, id DESC LIMIT {limit}"
     ))
     .bind(customer_id)
     .fetch_all(&db.pool)

@@ -22,7 +22,8 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// The customer's saved cards (brand, last four digits, expiry), newest first.
+/// The customer's saved cards (brand, last four digits, expiry), newest first: the newest
+/// hundred, `has_more` saying whether there are others.
 #[utoipa::path(
     get, path = "/v1/customers/{id}/payment_methods", tag = "customers",
     params(("id" = String, Path, description = "cus_...")),
@@ -37,10 +38,14 @@ pub async fn list_payment_methods(
     if !crate::customers::repo::exists(&state.db, &id).await? {
         return Err(ApiError::not_found("customer"));
     }
-    let cards = repo::list_usable(&state.db, &id).await?;
+    // One more than shown says whether there are more (a customer with more than a hundred
+    // saved cards is not one a merchant pages through).
+    let mut cards = repo::list_usable(&state.db, &id, repo::LIST_LIMIT + 1).await?;
+    let has_more = cards.len() as i64 > repo::LIST_LIMIT;
+    cards.truncate(repo::LIST_LIMIT as usize);
     Ok(axum::Json(List {
         data: cards.iter().map(repo::SavedCard::to_api).collect(),
-        has_more: false,
+        has_more,
         next_cursor: None,
     }))
 }
