@@ -173,6 +173,12 @@ async fn recover_creation(
             return None;
         }
     }
+    // An off-session charge is made and confirmed by one request: asked again, it would charge
+    // the card hours after the merchant was told it failed (and may have charged it another
+    // way). Only the merchant's own retry, under its Idempotency-Key, asks again.
+    if payment.payment_method_id.is_some() {
+        return None;
+    }
     let request = match crate::payments::service::provider_request(state, payment).await {
         Ok(request) => request,
         Err(e) => {

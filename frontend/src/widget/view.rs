@@ -403,6 +403,9 @@ fn PaymentMethods(
                         type="checkbox"
                         class="pg-choice-input"
                         id="pg-save-card"
+                        // Locked with the other choices while a payment is in flight: the answer
+                        // sent is the one shown.
+                        disabled=paying
                         on:change=move |_| {
                             if let Some(actions) = actions {
                                 actions.save_card.run(());

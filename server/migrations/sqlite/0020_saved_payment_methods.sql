@@ -27,6 +27,3 @@ ALTER TABLE checkout_sessions ADD COLUMN save_payment_method TEXT
 
 -- The saved card an off-session payment charges.
 ALTER TABLE payments ADD COLUMN payment_method_id TEXT;
-
--- Events about a card name its Stripe customer; paygate finds its own customer by it.
-CREATE INDEX customers_stripe_customer ON customers (stripe_customer_id);

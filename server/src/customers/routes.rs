@@ -112,7 +112,14 @@ pub async fn create_customer(
                 .await?;
             // Saved for the customer like a card saved in a checkout (listed, chargeable off
             // session); Stripe's `payment_method.attached` event would record it too.
-            let card = stripe.retrieve_card(&attached).await?;
+            // The card is attached at Stripe whatever happens here; if it cannot be read now,
+            // Stripe's `payment_method.attached` event records it.
+            let card = stripe
+                .retrieve_card(&attached)
+                .await
+                .map_err(|e| tracing::warn!(customer = %customer.id, error = %e, "could not read the new card; its event will record it"))
+                .ok()
+                .flatten();
             let mut tx = state.db.begin_write().await?;
             let now = state.clock.now_ms();
             repo::set_default_payment_method(&mut tx, &customer.id, &attached, now).await?;

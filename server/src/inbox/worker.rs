@@ -307,17 +307,24 @@ async fn current_one(
             read_back(provider, effect, &event_type, "invoice", &invoice_id).await?
         }
         // `attached` and `detached` may arrive in either order: whether the card is attached
-        // now is what counts.
+        // now is what counts, and only Stripe's answer says it (an event's body, even a
+        // verified one, may be the older of the two): without it the event waits.
         EventEffect::SavedCard(ref card) => {
             let id = card.id.clone();
-            read_back(
-                provider,
-                effect,
-                "payment_method.updated",
-                "payment_method",
-                &id,
-            )
-            .await?
+            match provider
+                .reread("payment_method.updated", "payment_method", &id)
+                .await
+            {
+                Ok(effects) => effects
+                    .into_iter()
+                    .find(|e| matches!(e, EventEffect::SavedCard(_)))
+                    .unwrap_or(effect),
+                Err(e) => {
+                    return Err(format!(
+                        "could not read payment method {id} back from the provider: {e}"
+                    ))
+                }
+            }
         }
         other => other,
     })

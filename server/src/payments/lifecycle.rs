@@ -105,7 +105,7 @@ pub async fn apply_locked(
     detail: serde_json::Value,
 ) -> Result<FollowUp, sqlx::Error> {
     let now = state.clock.now_ms();
-    let update = super::authenticate::with_page_url(state, &current.id, update);
+    let update = super::authenticate::with_page_url(state, current, update);
     let (outcome, payment) = repo::apply_update(tx, current, update, cause, detail, now).await?;
     let (session, give_back) = match payment.checkout_session_id.clone() {
         Some(session_id) => {

@@ -371,8 +371,17 @@ pub async fn provider_request(
     state: &AppState,
     record: &PaymentRecord,
 ) -> Result<CreateRequest, ApiError> {
+    let session = match &record.checkout_session_id {
+        Some(session) => crate::checkout::repo::get(&state.db, session).await?,
+        None => None,
+    };
+    // The Stripe customer goes with the payments saved cards need: an off-session charge, and
+    // a checkout for a customer (which may save the card, or pay with a saved one). Other
+    // payments are made as before, so a creation retried under its key is the same request.
+    let for_saved_cards = record.payment_method_id.is_some()
+        || session.as_ref().is_some_and(|s| s.customer_id.is_some());
     let stripe_customer = match (&record.customer_id, record.provider) {
-        (Some(customer), ProviderName::Stripe) => {
+        (Some(customer), ProviderName::Stripe) if for_saved_cards => {
             crate::customers::repo::get(&state.db, &state.cipher, customer)
                 .await?
                 .and_then(|c| c.stripe_customer_id)
@@ -385,12 +394,9 @@ pub async fn provider_request(
             "The customer has no Stripe customer to charge a saved card for.",
         ));
     }
-    let setup_future_usage = match &record.checkout_session_id {
-        Some(session) => crate::checkout::repo::get(&state.db, session)
-            .await?
-            .is_some_and(|s| s.save_payment_method == Some(SavePaymentMethod::Always)),
-        None => false,
-    };
+    let setup_future_usage = session
+        .as_ref()
+        .is_some_and(|s| s.save_payment_method == Some(SavePaymentMethod::Always));
     Ok(CreateRequest {
         payment_id: record.id.clone(),
         money: record.money,

@@ -40,7 +40,12 @@ pub async fn record_attached(
         detached_at: None,
     };
     let inserted = repo::insert(tx, &saved).await?;
-    if inserted {
+    if !inserted {
+        // Known already: Stripe may have a new expiry for it (`payment_method.updated`, or
+        // `payment_method.automatically_updated` when the bank sent new details).
+        return repo::update_details(tx, &saved).await;
+    }
+    {
         events::record(
             tx,
             "payment_method.attached",

@@ -80,6 +80,28 @@ pub async fn insert(tx: &mut Tx, card: &SavedCard) -> Result<bool, sqlx::Error> 
     Ok(done.rows_affected() == 1)
 }
 
+/// Brings a known, attached card's shown details up to date; whether anything changed.
+pub async fn update_details(tx: &mut Tx, card: &SavedCard) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE payment_methods SET brand = $1, last4 = $2, exp_month = $3, exp_year = $4 \
+         WHERE id = $5 AND customer_id = $6 AND detached_at IS NULL \
+         AND (brand <> $7 OR last4 <> $8 OR exp_month <> $9 OR exp_year <> $10)",
+    )
+    .bind(&card.brand)
+    .bind(&card.last4)
+    .bind(card.exp_month)
+    .bind(card.exp_year)
+    .bind(&card.id)
+    .bind(&card.customer_id)
+    .bind(&card.brand)
+    .bind(&card.last4)
+    .bind(card.exp_month)
+    .bind(card.exp_year)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Marks a card detached; the card as it is now, or `None` when it was unknown or already
 /// detached.
 pub async fn mark_detached(

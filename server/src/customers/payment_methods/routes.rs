@@ -69,7 +69,8 @@ pub async fn detach_payment_method(
         .ok_or_else(|| ApiError::not_found("saved payment method of this customer"))?;
     to_completion(async move {
         let stripe = state.providers.require_stripe("Saved payment methods")?;
-        stripe.detach_card(&card.id).await?;
+        let request = format!("detach-{}-{}", card.id, crate::ids::new_id("req"));
+        stripe.detach_card(&request, &card.id).await?;
         let mut tx = state.db.begin_write().await?;
         let detached = super::record_detached(&mut tx, &card.id, state.clock.now_ms()).await?;
         tx.commit().await?;

@@ -27,7 +27,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use shared::api::{PaymentStatus, ProviderName};
+use shared::api::{NextAction, PaymentStatus, ProviderName};
 
 /// The capability's purpose (`DataCipher::capability`).
 const PURPOSE: &str = "authenticate-payment";
@@ -50,13 +50,18 @@ pub fn url(state: &AppState, payment_id: &str) -> String {
     )
 }
 
-/// `update` with the page's address in a `next_action` of type `authenticate` (the provider
-/// layer knows the customer must come back, not where paygate serves the page).
-pub fn with_page_url(state: &AppState, payment_id: &str, mut update: Update) -> Update {
-    if let Some(Some(action)) = &mut update.next_action {
-        if action.kind == AUTHENTICATE && action.url.is_none() {
-            action.url = Some(url(state, payment_id));
-        }
+/// `update` of an off-session charge with this page as its `next_action` whenever the charge
+/// waits for its customer: the provider layer knows the customer must come back, not where
+/// paygate serves the page; and once the customer has started the bank's challenge Stripe's
+/// own next action (for Stripe.js on this page) would hide the link from the merchant.
+pub fn with_page_url(state: &AppState, current: &PaymentRecord, mut update: Update) -> Update {
+    let off_session = current.payment_method_id.is_some() && current.checkout_session_id.is_none();
+    let waits = update.status.unwrap_or(current.status) == PaymentStatus::RequiresAction;
+    if off_session && waits && update.next_action.as_ref().is_some_and(Option::is_some) {
+        update.next_action = Some(Some(NextAction {
+            kind: AUTHENTICATE.into(),
+            url: Some(url(state, &current.id)),
+        }));
     }
     update
 }
@@ -81,13 +86,12 @@ async fn authorized(state: &AppState, id: &str, token: &str) -> Result<PaymentRe
     Ok(payment)
 }
 
-/// Whether the customer can still authenticate: the payment waits for them, or their last try
-/// failed or was abandoned (Stripe lets the PaymentIntent be confirmed again).
+/// Whether the customer can still authenticate: the payment waits for them (a challenge left
+/// half-way leaves it waiting too). After a failed challenge it waits for a payment method,
+/// and the link no longer charges: the merchant may have charged the customer another way
+/// meanwhile, and a new off-session charge makes a new link.
 fn awaiting(payment: &PaymentRecord) -> bool {
-    matches!(
-        payment.status,
-        PaymentStatus::RequiresAction | PaymentStatus::RequiresPaymentMethod
-    )
+    payment.status == PaymentStatus::RequiresAction
 }
 
 /// What Stripe.js needs on the page to confirm the PaymentIntent with the saved card.

@@ -237,18 +237,32 @@ impl StripeProvider {
     }
 
     /// Detaches a saved card from its customer (`POST /v1/payment_methods/{id}/detach`): it can
-    /// no longer be charged, and Stripe does not let it be attached again.
-    pub async fn detach_card(&self, payment_method: &str) -> Result<(), ProviderError> {
+    /// no longer be charged, and Stripe does not let it be attached again. `request` keys the
+    /// call (its retries resend it). A card Stripe has detached already (another request, the
+    /// dashboard) is detached: Stripe refuses to detach it again, so the refusal is checked
+    /// against the card as Stripe has it.
+    pub async fn detach_card(
+        &self,
+        request: &str,
+        payment_method: &str,
+    ) -> Result<(), ProviderError> {
         check_id(payment_method)?;
-        self.client
+        let detached = self
+            .client
             .post(
                 &format!("/v1/payment_methods/{payment_method}/detach"),
                 &Form::new(),
-                &format!("detach-{payment_method}"),
+                request,
             )
             .await
-            .map_err(map_error)?;
-        Ok(())
+            .map_err(map_error);
+        match detached {
+            Ok(_) => Ok(()),
+            Err(e) => match self.retrieve_card(payment_method).await {
+                Ok(Some(card)) if card.provider_customer.is_none() => Ok(()),
+                _ => Err(e),
+            },
+        }
     }
 
     /// Whether the card the PaymentIntent is confirmed with will be saved on its customer
