@@ -897,6 +897,34 @@ async fn payment_detail_shows_facts_timeline_refunds_and_raw_events() {
 }
 
 #[wasm_bindgen_test]
+async fn an_off_session_charge_waiting_for_its_customer_shows_their_page() {
+    let json = detail_json(0, 0, "")
+        .replace(r#""status": "succeeded""#, r#""status": "requires_action""#)
+        .replace(
+            r#""description": "Blue mug","#,
+            r#""description": "Blue mug", "payment_method": "pm_1Saved",
+            "next_action": {"type": "authenticate",
+                "url": "https://pay.example/authenticate/pay_1?t=00112233445566778899aabbccddeeff"},"#,
+        );
+    let detail: PaymentDetail = serde_json::from_str(&json).unwrap();
+    let root = container();
+    std::mem::forget(mount_to(root.clone(), move || {
+        provide_context(Console::new(
+            Route::Payment("pay_1".into()),
+            SessionState::Checking,
+        ));
+        view! { <PaymentDetailView detail=detail.clone() /> }
+    }));
+    until("the facts", &root, || find(&root, "#pc-facts").is_some()).await;
+    assert_eq!(text(&root, "#pc-payment-method"), "pm_1Saved");
+    assert!(text(&root, "#pc-next-action").starts_with("Authenticate"));
+    assert_eq!(
+        attrs(&root, "#pc-authenticate-link", "href"),
+        ["https://pay.example/authenticate/pay_1?t=00112233445566778899aabbccddeeff"]
+    );
+}
+
+#[wasm_bindgen_test]
 async fn nothing_refundable_means_no_refund_form() {
     let detail: PaymentDetail = serde_json::from_str(&detail_json(1999, 0, REFUND_1)).unwrap();
     let root = container();

@@ -146,7 +146,23 @@ pub fn PaymentDetailView(
             {fact("Created", when(payment.created))}
             {fact("Updated", when(payment.updated))}
             {last_error.map(|e| fact("Last error", view! { <span class="pc-error-text">{e}</span> }))}
-            {payment.next_action.clone().map(|a| fact("Next action", format::words(&a.kind)))}
+            {payment.next_action.clone().map(|a| {
+                // An off-session charge waiting for its customer: the page to send them to.
+                let page = a.url.clone().filter(|_| a.kind == "authenticate");
+                fact("Next action", view! {
+                    <span id="pc-next-action">
+                        {format::words(&a.kind)}
+                        {page.map(|url| view! {
+                            " " <a id="pc-authenticate-link" href=url target="_blank" rel="noreferrer">
+                                "the customer's authentication page"
+                            </a>
+                        })}
+                    </span>
+                })
+            })}
+            {payment.payment_method.clone().map(|pm| {
+                fact("Saved card", view! { <span id="pc-payment-method" class="pc-id">{pm}</span> })
+            })}
         </dl>
     };
 
