@@ -76,6 +76,35 @@ async fn save_choice(app: &TestApp, session: &str, body: Value) -> reqwest::Resp
         .unwrap()
 }
 
+/// A step of the authentication page's script (`start` or `complete`) for payment `id`,
+/// with the link's token.
+async fn page_step(app: &TestApp, id: &str, token: &str, step: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/authenticate/{id}/{step}?t={token}", app.url))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A checkout for `customer` that lets them choose to save the card, with the widget's
+/// PaymentIntent and its answers to the box (`answers`, in order) sent: the session's id and
+/// the PaymentIntent's client secret.
+async fn choose_saving(app: &TestApp, customer: &str, answers: &[bool]) -> (String, String) {
+    let s = app
+        .create_session(
+            &json!({ "amount": "20.00", "currency": "USD", "customer": customer,
+                                 "save_payment_method": "optional" }),
+        )
+        .await;
+    let sid = s["id"].as_str().unwrap().to_string();
+    let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;
+    for save in answers {
+        let res = save_choice(app, &sid, json!({ "save": save })).await;
+        assert_eq!(json_with_status(res, 200).await["save"], *save);
+    }
+    (sid, intent["client_secret"].as_str().unwrap().to_string())
+}
+
 /// `POST /v1/payments` charging `card` of `customer` off session.
 async fn charge_off_session(app: &TestApp, customer: &str, card: &str) -> reqwest::Response {
     app.post(
@@ -223,44 +252,17 @@ async fn saving_follows_the_customers_choice(db: TestDb) {
     assert!(saved_cards(&app, &cus).await.is_empty());
 
     // Ticked, then unticked again: the last answer counts, nothing is saved.
-    let s = app
-        .create_session(
-            &json!({ "amount": "20.00", "currency": "USD", "customer": cus,
-                                 "save_payment_method": "optional" }),
-        )
-        .await;
-    let undecided = s["id"].as_str().unwrap();
-    let intent = json_with_status(app.widget_post(undecided, "stripe/intent").await, 200).await;
-    for save in [true, false] {
-        let res = save_choice(&app, undecided, json!({ "save": save })).await;
-        assert_eq!(res.status(), 200);
-    }
-    let confirmed = app
-        .stripe_js_confirm(intent["client_secret"].as_str().unwrap(), "pm_card_visa")
-        .await;
+    let (undecided, secret) = choose_saving(&app, &cus, &[true, false]).await;
+    let confirmed = app.stripe_js_confirm(&secret, "pm_card_visa").await;
     assert!(confirmed["setup_future_usage"].is_null(), "{confirmed}");
-    json_with_status(app.widget_post(undecided, "stripe/complete").await, 200).await;
+    json_with_status(app.widget_post(&undecided, "stripe/complete").await, 200).await;
     settled(&app).await;
     assert!(saved_cards(&app, &cus).await.is_empty());
 
     // Unticked, then ticked: saved.
-    let s = app
-        .create_session(
-            &json!({ "amount": "20.00", "currency": "USD", "customer": cus,
-                                 "save_payment_method": "optional" }),
-        )
-        .await;
-    let sid = s["id"].as_str().unwrap();
-    let intent = json_with_status(app.widget_post(sid, "stripe/intent").await, 200).await;
-    for save in [false, true] {
-        let res = save_choice(&app, sid, json!({ "save": save })).await;
-        assert_eq!(res.status(), 200);
-    }
-    app.stripe_js_confirm(
-        intent["client_secret"].as_str().unwrap(),
-        "pm_card_mastercard",
-    )
-    .await;
+    let (sid, secret) = choose_saving(&app, &cus, &[false, true]).await;
+    let sid = sid.as_str();
+    app.stripe_js_confirm(&secret, "pm_card_mastercard").await;
     json_with_status(app.widget_post(sid, "stripe/complete").await, 200).await;
     let cards = saved_cards(&app, &cus).await;
     assert_eq!(cards.len(), 1, "{cards:?}");
@@ -387,30 +389,14 @@ async fn a_bank_that_wants_authentication_gets_it_on_paygates_page(db: TestDb) {
 
     // The page's script: the client secret and the card, then Stripe.js confirms (3-D Secure).
     let token = url.split("t=").nth(1).unwrap();
-    let start = json_with_status(
-        app.client
-            .post(format!("{}/authenticate/{id}/start?t={token}", app.url))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let start = json_with_status(page_step(&app, &id, token, "start").await, 200).await;
     assert_eq!(start["payment_method"], pm.as_str());
     let secret = start["client_secret"].as_str().unwrap();
     let confirmed = app.stripe_js_confirm(secret, &pm).await;
     assert_eq!(confirmed["status"], "requires_action", "{confirmed}");
     // The customer closes the bank's window half-way: the payment still waits for them, and its
     // link still stands for the merchant to send again.
-    let waiting = json_with_status(
-        app.client
-            .post(format!("{}/authenticate/{id}/complete?t={token}", app.url))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let waiting = json_with_status(page_step(&app, &id, token, "complete").await, 200).await;
     assert_eq!(waiting["status"], "requires_action", "{waiting}");
     let payment = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
     assert_eq!(payment["next_action"]["type"], "authenticate", "{payment}");
@@ -427,27 +413,14 @@ async fn a_bank_that_wants_authentication_gets_it_on_paygates_page(db: TestDb) {
         .await
         .unwrap();
     assert!(challenge.status().is_success() || challenge.status().is_redirection());
-    let done = json_with_status(
-        app.client
-            .post(format!("{}/authenticate/{id}/complete?t={token}", app.url))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let done = json_with_status(page_step(&app, &id, token, "complete").await, 200).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     let payment = json_with_status(app.get(&format!("/v1/payments/{id}")).await, 200).await;
     assert_eq!(payment["status"], "succeeded");
     assert!(payment["next_action"].is_null());
     assert_eq!(payment["captured_minor"], 500);
     // Done: the page says so and hands out nothing more.
-    let again = app
-        .client
-        .post(format!("{}/authenticate/{id}/start?t={token}", app.url))
-        .send()
-        .await
-        .unwrap();
+    let again = page_step(&app, &id, token, "start").await;
     assert_eq!(
         json_with_status(again, 409).await["code"],
         "payment_not_awaiting_authentication"
@@ -470,18 +443,8 @@ async fn a_bank_that_wants_authentication_gets_it_on_paygates_page(db: TestDb) {
     let second_url = second["next_action"]["url"].as_str().unwrap();
     assert_ne!(second_url, url);
     let second_token = second_url.split("t=").nth(1).unwrap();
-    let start = json_with_status(
-        app.client
-            .post(format!(
-                "{}/authenticate/{second_id}/start?t={second_token}",
-                app.url
-            ))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let start =
+        json_with_status(page_step(&app, second_id, second_token, "start").await, 200).await;
     let secret = start["client_secret"].as_str().unwrap();
     app.stripe_js_confirm(secret, &pm).await;
     let pi = second["provider_reference"].as_str().unwrap();
@@ -495,27 +458,12 @@ async fn a_bank_that_wants_authentication_gets_it_on_paygates_page(db: TestDb) {
         .await
         .unwrap();
     let failed = json_with_status(
-        app.client
-            .post(format!(
-                "{}/authenticate/{second_id}/complete?t={second_token}",
-                app.url
-            ))
-            .send()
-            .await
-            .unwrap(),
+        page_step(&app, second_id, second_token, "complete").await,
         200,
     )
     .await;
     assert_eq!(failed["status"], "requires_payment_method", "{failed}");
-    let closed = app
-        .client
-        .post(format!(
-            "{}/authenticate/{second_id}/start?t={second_token}",
-            app.url
-        ))
-        .send()
-        .await
-        .unwrap();
+    let closed = page_step(&app, second_id, second_token, "start").await;
     assert_eq!(
         json_with_status(closed, 409).await["code"],
         "payment_not_awaiting_authentication"
