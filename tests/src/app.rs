@@ -309,6 +309,17 @@ impl TestApp {
         )
     }
 
+    /// A request to the Stripe emulator's API with the secret key (what Stripe's own dashboard
+    /// or another integration would do, without paygate).
+    pub fn stripe_api(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(
+                method,
+                format!("{}{path}", self.state.config.stripe.api_base),
+            )
+            .bearer_auth(paygate::config::EMULATOR_STRIPE_SECRET_KEY)
+    }
+
     /// `GET /checkout/api/sessions/{session}`: what the widget shows.
     pub async fn widget_session(&self, session: &str) -> Value {
         let res = self

@@ -214,17 +214,19 @@ fn widget_outcome(payment: PaymentRecord, session: CheckoutSessionStatus) -> Wid
 }
 
 /// Re-reads the provider's state of `payment` and records it (which settles the session).
+/// With the payment method the provider reported (a card the checkout may have saved).
 async fn outcome(
     state: &AppState,
     session_id: &str,
     payment: PaymentRecord,
-) -> Result<WidgetOutcome, ApiError> {
-    let applied = lifecycle::refresh(state, &payment, Cause::Widget, "widget_complete").await?;
+) -> Result<(WidgetOutcome, Option<String>), ApiError> {
+    let (applied, payment_method) =
+        lifecycle::refresh_read(state, &payment, Cause::Widget, "widget_complete").await?;
     let session = match applied.session {
         Some(status) => status,
         None => session_status(state, session_id).await?,
     };
-    Ok(widget_outcome(applied.payment, session))
+    Ok((widget_outcome(applied.payment, session), payment_method))
 }
 
 async fn session_status(
@@ -264,9 +266,9 @@ async fn stripe_complete(
         let status = session_status(&state, &session.id).await?;
         return Ok(axum::Json(widget_outcome(payment, status)));
     }
-    let answer = outcome(&state, &session.id, payment).await?;
-    if answer.session == CheckoutSessionStatus::Complete {
-        record_saved_card(&state, &session, &answer.payment).await;
+    let (answer, payment_method) = outcome(&state, &session.id, payment).await?;
+    if let (CheckoutSessionStatus::Complete, Some(pm)) = (answer.session, &payment_method) {
+        record_saved_card(&state, &session, &answer.payment, pm).await;
     }
     Ok(axum::Json(answer))
 }
@@ -274,23 +276,17 @@ async fn stripe_complete(
 /// The card a customer's session was paid with, recorded as saved if Stripe attached it to them
 /// (Stripe's `payment_method.attached` event would record it too, a moment later). A failure
 /// here is only logged: the payment is done, and the event still comes.
-async fn record_saved_card(state: &AppState, session: &SessionRecord, payment_id: &str) {
+async fn record_saved_card(
+    state: &AppState,
+    session: &SessionRecord,
+    payment_id: &str,
+    payment_method: &str,
+) {
     let (Some(customer), Some(_)) = (&session.customer_id, session.save_payment_method) else {
         return;
     };
-    let recorded = async {
-        let Some(payment) = payments_repo::get(&state.db, payment_id).await? else {
-            return Ok(());
-        };
-        let Some(reference) = payment.provider_reference else {
-            return Ok(());
-        };
-        let provider = state.providers.require(ProviderName::Stripe)?;
-        let Some(pm) = provider.retrieve_payment(&reference).await?.payment_method else {
-            return Ok(());
-        };
-        crate::customers::payment_methods::record_from_payment(state, customer, &pm).await
-    };
+    let recorded =
+        crate::customers::payment_methods::record_from_payment(state, customer, payment_method);
     if let Err(e) = recorded.await {
         tracing::warn!(payment = %payment_id, error = %e, "could not record the saved card now; Stripe's event will");
     }
@@ -400,7 +396,7 @@ async fn paypal_capture(
     .await?
     .ok_or_else(|| ApiError::not_found("PayPal order for this checkout"))?;
     // The server checks the approval itself; the browser's onApprove is only a hint.
-    let fresh = outcome(&state, &session.id, payment.clone()).await?;
+    let (fresh, _) = outcome(&state, &session.id, payment.clone()).await?;
     if fresh.payment_status != PaymentStatus::RequiresConfirmation {
         return Ok(axum::Json(fresh));
     }

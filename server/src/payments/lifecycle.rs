@@ -132,6 +132,17 @@ pub async fn refresh(
     cause: Cause,
     operation: &str,
 ) -> Result<Applied, ApiError> {
+    Ok(refresh_read(state, payment, cause, operation).await?.0)
+}
+
+/// [`refresh`], also returning the payment method the provider reported (what a checkout that
+/// saves the card records; paygate keeps it only for off-session charges).
+pub async fn refresh_read(
+    state: &AppState,
+    payment: &PaymentRecord,
+    cause: Cause,
+    operation: &str,
+) -> Result<(Applied, Option<String>), ApiError> {
     let Some(reference) = payment.provider_reference.clone() else {
         return Err(ApiError::conflict(
             "invalid_state",
@@ -139,15 +150,17 @@ pub async fn refresh(
         ));
     };
     let provider = state.providers.require(payment.provider)?;
-    let fresh = provider.retrieve_payment(&reference).await?;
-    apply(
+    let mut fresh = provider.retrieve_payment(&reference).await?;
+    let payment_method = fresh.payment_method.take();
+    let applied = apply(
         state,
         &payment.id,
         Update::from(fresh),
         cause,
         json!({ "operation": operation }),
     )
-    .await
+    .await?;
+    Ok((applied, payment_method))
 }
 
 /// Records a provider's refusal or failure of `operation`. A decline leaves the payment open for

@@ -2,7 +2,7 @@
 //! no PayPal counterpart in paygate).
 
 use super::form::Form;
-use super::{map_error, StripeProvider};
+use super::{check_id, map_error, StripeProvider};
 use crate::providers::ProviderError;
 use serde_json::Value;
 use shared::api::{
@@ -60,16 +60,6 @@ fn invoice_from(v: &Value) -> Result<SubscriptionInvoice, ProviderError> {
         period_start: v.get("period_start").and_then(Value::as_i64),
         period_end: v.get("period_end").and_then(Value::as_i64),
     })
-}
-
-/// Stripe ids are letters, digits and underscores; anything else never goes into a path.
-fn check_id(id: &str) -> Result<(), ProviderError> {
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(ProviderError::Malformed(format!(
-            "{id:?} is not a Stripe id"
-        )));
-    }
-    Ok(())
 }
 
 /// A Stripe Customer as paygate reads it back.

@@ -153,6 +153,16 @@ impl StripeProvider {
     }
 }
 
+/// Stripe ids are letters, digits and underscores; anything else never goes into a path.
+pub(crate) fn check_id(id: &str) -> Result<(), ProviderError> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(ProviderError::Malformed(format!(
+            "{id:?} is not a Stripe id"
+        )));
+    }
+    Ok(())
+}
+
 /// Stripe's integer in its own encoding, back to Money.
 pub(crate) fn decode(amount: i64, currency: &str) -> Result<Money, ProviderError> {
     let currency =
@@ -507,15 +517,7 @@ impl PaymentProvider for StripeProvider {
     /// `GET /v1/refunds/{id}`. The inbox does not ask (Stripe's signed snapshot is trusted);
     /// reconciliation does, for refunds still pending.
     async fn retrieve_refund(&self, reference: &str) -> Result<Option<EventEffect>, ProviderError> {
-        if reference.is_empty()
-            || !reference
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Err(ProviderError::Malformed(format!(
-                "refund id {reference:?} is not a Stripe id"
-            )));
-        }
+        check_id(reference)?;
         let refund = self
             .client
             .get(&format!("/v1/refunds/{reference}"), &Form::new())
@@ -545,10 +547,7 @@ impl PaymentProvider for StripeProvider {
                 )))
             }
         };
-        // Stripe ids are letters, digits and underscores; anything else never goes into a path.
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(ProviderError::Malformed(format!("an object id {id:?}")));
-        }
+        check_id(id)?;
         let fresh = self
             .client
             .get(&format!("/v1/{collection}/{id}"), &Form::new())
