@@ -62,6 +62,14 @@ impl Json {
         self.0.as_f64().map(|n| n as i64)
     }
 
+    /// A boolean that may be left out (`#[serde(default)]`: false); `None` for anything else.
+    pub fn flag(&self) -> Option<bool> {
+        if self.is_missing() {
+            return Some(false);
+        }
+        self.0.as_bool()
+    }
+
     /// The field was left out.
     pub fn is_missing(&self) -> bool {
         self.0.is_undefined()

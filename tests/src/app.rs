@@ -251,10 +251,17 @@ impl TestApp {
     /// What Stripe.js does in the browser: confirm the PaymentIntent at the Stripe emulator
     /// with the publishable key and the client secret (paygate is not involved).
     pub async fn stripe_js_confirm(&self, client_secret: &str, payment_method: &str) -> Value {
-        let pi = client_secret.split("_secret_").next().unwrap();
+        let intent = client_secret.split("_secret_").next().unwrap();
+        // A SetupIntent's secret (a session that only saves a card) is confirmed as
+        // `stripe.confirmSetup` does.
+        let kind = if intent.starts_with("seti_") {
+            "setup_intents"
+        } else {
+            "payment_intents"
+        };
         self.client
             .post(format!(
-                "{}/v1/payment_intents/{pi}/confirm",
+                "{}/v1/{kind}/{intent}/confirm",
                 self.state.config.stripe.api_base
             ))
             .bearer_auth(self.state.config.stripe.publishable_key.as_deref().unwrap())

@@ -95,6 +95,7 @@ impl FromJson for WidgetSession {
                 cards if cards.is_missing() => Vec::new(),
                 cards => all(&cards, saved_card)?,
             },
+            setup: json.get("setup").flag()?,
         })
     }
 }

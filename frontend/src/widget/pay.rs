@@ -8,6 +8,9 @@
 //! in `#pg-card` → Pay → `elements.submit()` → `stripe.confirmPayment(…, redirect: 'if_required')`
 //! (Stripe.js runs 3-D Secure) → `POST …/stripe/complete` → outcome.
 //!
+//! A session that only saves a card (`setup`): the same with a SetupIntent and
+//! `stripe.confirmSetup`; nothing is charged.
+//!
 //! PayPal: choose → load the JS SDK for the session's currency → `paypal.Buttons(…).render(
 //! '#pg-paypal')`; `createOrder` → `POST …/paypal/orders`; `onApprove` → `POST
 //! …/paypal/orders/{id}/capture` (402 `payment_declined` → `actions.restart()`); `onCancel` →
@@ -382,7 +385,10 @@ impl Payments {
         let watcher = ChallengeWatcher::start(move |open| self.challenge(open));
         let result = match &saved {
             Some(card) => stripe.confirm_card_payment(&secret, card).await,
-            None => stripe.confirm_payment(&elements, &return_url()).await,
+            None => {
+                let setup = self.session.with_value(|s| s.as_ref().is_some_and(|s| s.setup));
+                stripe.confirm_payment(&elements, &return_url(), setup).await
+            }
         };
         drop(watcher);
         self.challenge(false);
@@ -585,7 +591,9 @@ impl Payments {
     fn succeed(self, payment: String) {
         self.pending.set_value(None);
         self.post(EmbedEvent::Success, Some(&payment), None);
-        self.set_phase(Phase::Succeeded { payment }, Notice::info(SUCCEEDED));
+        let setup = self.session.with_value(|s| s.as_ref().is_some_and(|s| s.setup));
+        let text = if setup { CARD_SAVED } else { SUCCEEDED };
+        self.set_phase(Phase::Succeeded { payment }, Notice::info(text));
     }
 
     fn decline(self, text: String) {

@@ -34,6 +34,8 @@ pub const THREE_D_SECURE: &str =
     "Your bank wants to confirm it is you. Complete the verification in the window that opened.";
 pub const PAYPAL_WINDOW: &str = "Continue in the PayPal window.";
 pub const SUCCEEDED: &str = "Payment successful. Thank you!";
+/// A session that only saves a card (`setup`) is complete.
+pub const CARD_SAVED: &str = "Card saved. Nothing was charged.";
 pub const AUTHENTICATION_FAILED: &str =
     "Your bank could not confirm it is you, so the payment was not made. Please try again or use another card.";
 pub const DECLINED: &str = "Your payment was declined. Please try another card or payment method.";

@@ -10,6 +10,9 @@
 //! const {error} = await elements.submit();
 //! const {paymentIntent, error} = await stripe.confirmPayment({elements,
 //!     confirmParams: {return_url}, redirect: 'if_required'});
+//! // A session that only saves a card: the same with a SetupIntent's secret.
+//! const {setupIntent, error} = await stripe.confirmSetup({elements,
+//!     confirmParams: {return_url}, redirect: 'if_required'});
 //! // A saved card (sessions for a customer):
 //! const {paymentIntent, error} = await stripe.confirmCardPayment(clientSecret,
 //!     {payment_method: 'pm_...'});
@@ -44,6 +47,9 @@ extern "C" {
 
     #[wasm_bindgen(method, catch, js_name = confirmPayment)]
     fn confirm_payment_raw(this: &Stripe, options: &Object) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = confirmSetup)]
+    fn confirm_setup_raw(this: &Stripe, options: &Object) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(method, catch, js_name = confirmCardPayment)]
     fn confirm_card_payment_raw(
@@ -98,10 +104,18 @@ impl Stripe {
         ]))
     }
 
-    /// `stripe.confirmPayment({elements, confirmParams: {return_url}, redirect: 'if_required'})`.
-    /// Stripe.js opens the 3-D Secure challenge itself when the bank asks for one, and only
-    /// leaves the page for payment methods that need a redirect (then to `return_url`).
-    pub async fn confirm_payment(&self, elements: &Elements, return_url: &str) -> ConfirmResult {
+    /// `stripe.confirmPayment({elements, confirmParams: {return_url}, redirect: 'if_required'})`,
+    /// or `stripe.confirmSetup` with the same options when the Elements group holds a
+    /// SetupIntent (a session that only saves the card; docs.stripe.com/js/setup_intents/
+    /// confirm_setup). Stripe.js opens the 3-D Secure challenge itself when the bank asks for
+    /// one, and only leaves the page for payment methods that need a redirect (then to
+    /// `return_url`).
+    pub async fn confirm_payment(
+        &self,
+        elements: &Elements,
+        return_url: &str,
+        setup: bool,
+    ) -> ConfirmResult {
         let options = object(&[
             ("elements", elements.into()),
             (
@@ -110,7 +124,12 @@ impl Stripe {
             ),
             ("redirect", "if_required".into()),
         ]);
-        settle_confirmation(self.confirm_payment_raw(&options)).await
+        settle_confirmation(if setup {
+            self.confirm_setup_raw(&options)
+        } else {
+            self.confirm_payment_raw(&options)
+        })
+        .await
     }
 
     /// `stripe.confirmCardPayment(clientSecret, {payment_method})` with a saved card's id:

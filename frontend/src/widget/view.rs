@@ -210,7 +210,13 @@ fn SessionDetails(
     actions: Option<PayActions>,
     receipt_ref: NodeRef<Section>,
 ) -> impl IntoView {
-    let total = super::locale::localized(session.total());
+    // A session that only saves a card charges nothing.
+    let total = if session.setup {
+        "No charge today".to_owned()
+    } else {
+        super::locale::localized(session.total())
+    };
+    let setup = session.setup;
     // Only an open session can be paid; expired and complete ones show no payment UI at all.
     let open = session.status == CheckoutSessionStatus::Open;
     let methods = (open && !session.providers.is_empty()).then(|| {
@@ -223,7 +229,7 @@ fn SessionDetails(
             saved_cards: session.saved_cards.clone(),
             save: session.save_payment_method,
         };
-        view! { <PaymentMethods methods pay actions total=total.clone() saving /> }
+        view! { <PaymentMethods methods pay actions total=total.clone() saving setup /> }
     });
     let no_methods = (open && session.providers.is_empty()).then(|| {
         view! { <p class="pg-note">"No payment method can take this amount."</p> }
@@ -345,6 +351,7 @@ fn PaymentMethods(
     actions: Option<PayActions>,
     total: String,
     saving: Saving,
+    setup: bool,
 ) -> impl IntoView {
     let busy = move || pay.with(PayState::is_busy);
     // Locked only while a payment is in flight: while a method loads, the radio the customer
@@ -389,7 +396,11 @@ fn PaymentMethods(
 
     let card = methods.contains(&Method::Card).then(|| {
         let processing = move || chosen(Method::Card) && busy();
-        let pay_label = format!("Pay {total}");
+        let pay_label = if setup {
+            "Save card".to_owned()
+        } else {
+            format!("Pay {total}")
+        };
         // One closure for every part a saved card hides (one attribute's code, issue 13).
         let saved_chosen = move || pay.with(|p| p.saved_card.is_some());
         let saved = SavedCards(saving.saved_cards, actions, paying);

@@ -1,5 +1,6 @@
 //! Expired sessions accept nothing, and what they opened at the providers is given up: open
-//! PaymentIntents are canceled, open PayPal orders voided. Run from the reconciliation loop.
+//! PaymentIntents are canceled, open PayPal orders voided, a setup session's SetupIntent
+//! canceled. Run from the reconciliation loop.
 //!
 //! Before a session is marked expired its open payments are re-read from their providers: a
 //! customer who paid just before the deadline, whose browser and webhook were both lost, has
@@ -7,11 +8,11 @@
 //! and voiding the authorisation they gave. A session whose payments cannot be re-read now is
 //! left for the next pass; the widget already treats it as expired by its deadline.
 
-use super::repo;
+use super::{repo, setup};
 use crate::payments::actions::{self, Action};
 use crate::payments::{lifecycle, repo as payments_repo, Cause};
 use crate::state::AppState;
-use shared::api::PaymentStatus;
+use shared::api::{CheckoutMode, PaymentStatus};
 
 const BATCH: i64 = 100;
 
@@ -21,6 +22,13 @@ pub async fn sweep(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = state.clock.now_ms();
     let mut expired = 0;
     for id in repo::overdue(&state.db, now, BATCH).await? {
+        let Some(session) = repo::get(&state.db, &id).await? else {
+            continue;
+        };
+        if session.mode == CheckoutMode::Setup {
+            expired += usize::from(expire_setup(state, &session, now).await?);
+            continue;
+        }
         let mut unknown = false;
         for payment in payments_repo::unfinished_for_session(&state.db, &id).await? {
             if let Err(e) = lifecycle::refresh(state, &payment, Cause::Expiry, "expiry_check").await
@@ -45,4 +53,30 @@ pub async fn sweep(state: &AppState) -> Result<usize, sqlx::Error> {
         }
     }
     Ok(expired)
+}
+
+/// A setup session at its deadline: completed instead if its SetupIntent succeeded (the
+/// customer saved the card just before, and both the widget's report and Stripe's event were
+/// lost), left for the next pass if Stripe cannot be read, else expired and its SetupIntent
+/// canceled. Whether it expired now.
+async fn expire_setup(
+    state: &AppState,
+    session: &super::SessionRecord,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    match setup::completed_at_deadline(state, session).await {
+        Ok(true) => return Ok(false),
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!(session = %session.id, error = %e, "could not re-read the SetupIntent of an overdue session; trying again later");
+            return Ok(false);
+        }
+    }
+    if !repo::expire_if_open(&state.db, &session.id, &state.config.public_url, now).await? {
+        return Ok(false);
+    }
+    if let Err(e) = setup::give_up(state, session).await {
+        tracing::warn!(session = %session.id, error = %e, "could not cancel the SetupIntent of an expired session");
+    }
+    Ok(true)
 }

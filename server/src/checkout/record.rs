@@ -1,7 +1,7 @@
 use crate::crypto::DataCipher;
 use crate::db::Row;
 use shared::api::{
-    Amount, CaptureMode, CheckoutSession, CheckoutSessionStatus, LineItem, Metadata, Payment,
+    Amount, CaptureMode, CheckoutMode, CheckoutSession, CheckoutSessionStatus, LineItem, Metadata, Payment,
     ProviderName, SavePaymentMethod,
 };
 use shared::{Currency, Money};
@@ -28,12 +28,18 @@ pub struct SessionRecord {
     /// The paygate customer paying, and whether the card paid with is saved for them.
     pub customer_id: Option<String>,
     pub save_payment_method: Option<SavePaymentMethod>,
+    /// `setup`: charges nothing (`money` is 0) and saves a card through a SetupIntent.
+    pub mode: CheckoutMode,
+    /// `setup` mode: the session's SetupIntent, and the card it saved once complete.
+    pub setup_intent_id: Option<String>,
+    pub setup_payment_method_id: Option<String>,
     pub created_at: i64,
 }
 
 pub const COLUMNS: &str = "id, status, currency, amount_minor, line_items, description, \
     customer_email_ciphertext, metadata, success_url, cancel_url, providers, capture_mode, \
-    expires_at, completed_payment_id, payment_link_id, customer_id, save_payment_method, created_at";
+    expires_at, completed_payment_id, payment_link_id, customer_id, save_payment_method, mode, \
+    setup_intent_id, setup_payment_method_id, created_at";
 
 pub const EMAIL_CONTEXT: &str = "checkout_sessions.customer_email";
 
@@ -74,6 +80,10 @@ impl SessionRecord {
                 ),
                 None => None,
             },
+            mode: CheckoutMode::parse(&row.try_get::<String, _>("mode")?)
+                .ok_or_else(|| corrupt("mode"))?,
+            setup_intent_id: row.try_get("setup_intent_id")?,
+            setup_payment_method_id: row.try_get("setup_payment_method_id")?,
             created_at: row.try_get("created_at")?,
         })
     }
@@ -135,6 +145,9 @@ impl SessionRecord {
             payment_link: self.payment_link_id.clone(),
             customer: self.customer_id.clone(),
             save_payment_method: self.save_payment_method,
+            mode: self.mode,
+            setup_intent: self.setup_intent_id.clone(),
+            payment_method: self.setup_payment_method_id.clone(),
         }
     }
 }

@@ -36,8 +36,8 @@ pub fn inserts(
         "INSERT INTO checkout_sessions (id, status, currency, amount_minor, line_items, description, \
          customer_email_ciphertext, customer_email_index, metadata, success_url, cancel_url, \
          providers, capture_mode, expires_at, payment_link_id, created_at, updated_at, \
-         customer_id, save_payment_method) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         customer_id, save_payment_method, mode) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .text(s.id.clone())
     .text(s.status.as_str().to_string())
@@ -57,7 +57,8 @@ pub fn inserts(
     .int(s.created_at)
     .int(s.created_at)
     .text(s.customer_id.clone())
-    .text(s.save_payment_method.map(|m| m.as_str().to_string()));
+    .text(s.save_payment_method.map(|m| m.as_str().to_string()))
+    .text(s.mode.as_str().to_string());
     let event = events::repo::insert(
         "checkout.session.created",
         &s.id,
@@ -115,6 +116,72 @@ pub async fn complete_if_open(
     if won {
         if let Some(session) = get_in(tx, session_id).await? {
             let object = session.event_object(public_url, now_ms, Some(payment.to_api()));
+            events::record(
+                tx,
+                "checkout.session.completed",
+                session_id,
+                &json!(object),
+                now_ms,
+            )
+            .await?;
+        }
+    }
+    Ok(won)
+}
+
+/// Records a setup session's SetupIntent (once: a second request made the same one, under the
+/// same idempotency key).
+pub async fn set_setup_intent(db: &Db, id: &str, setup_intent: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE checkout_sessions SET setup_intent_id = $1 WHERE id = $2 AND setup_intent_id IS NULL",
+    )
+    .bind(setup_intent)
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// The setup session whose SetupIntent is `setup_intent`.
+pub async fn get_by_setup_intent(
+    tx: &mut Tx,
+    setup_intent: &str,
+) -> Result<Option<SessionRecord>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM checkout_sessions WHERE setup_intent_id = $1"
+    ))
+    .bind(setup_intent)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(SessionRecord::from_row).transpose()
+}
+
+/// Completes a setup session with the card its SetupIntent saved, if it is still open, with its
+/// `checkout.session.completed` event. Whether it completed now.
+pub async fn complete_setup_if_open(
+    tx: &mut Tx,
+    session_id: &str,
+    setup_intent: &str,
+    payment_method: &str,
+    public_url: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let won = sqlx::query(
+        "UPDATE checkout_sessions SET status = 'complete', setup_intent_id = $1, \
+         setup_payment_method_id = $2, updated_at = $3 \
+         WHERE id = $4 AND status = 'open' AND mode = 'setup'",
+    )
+    .bind(setup_intent)
+    .bind(payment_method)
+    .bind(now_ms)
+    .bind(session_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if won {
+        if let Some(session) = get_in(tx, session_id).await? {
+            let object = session.event_object(public_url, now_ms, None);
             events::record(
                 tx,
                 "checkout.session.completed",

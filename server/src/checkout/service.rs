@@ -10,7 +10,8 @@ use crate::providers::providers_for_amount;
 use crate::state::AppState;
 use crate::validate;
 use shared::api::{
-    Amount, CheckoutSessionStatus, CreateCheckoutSession, LineItem, ProviderName, SavePaymentMethod,
+    Amount, CaptureMode, CheckoutMode, CheckoutSessionStatus, CreateCheckoutSession, LineItem,
+    ProviderName, SavePaymentMethod,
 };
 use shared::{Currency, Money};
 
@@ -24,6 +25,24 @@ const MAX_QUANTITY: i64 = 10_000;
 pub fn price(body: &CreateCheckoutSession) -> Result<(Money, Vec<LineItem>), ApiError> {
     let currency = Currency::from_code(&body.currency)
         .map_err(|e| ApiError::invalid("currency", e.to_string()))?;
+    if body.mode == CheckoutMode::Setup {
+        // Nothing is charged: the amount is 0 (the currency stays, as Stripe asks for one in
+        // setup mode, and names what later payments will likely be in).
+        let param = if body.amount.is_some() {
+            Some("amount")
+        } else if !body.line_items.is_empty() {
+            Some("line_items")
+        } else {
+            None
+        };
+        if let Some(param) = param {
+            return Err(ApiError::invalid(
+                param,
+                format!("A session in setup mode charges nothing: leave out {param}."),
+            ));
+        }
+        return Ok((Money::zero(currency), Vec::new()));
+    }
     let (money, items) = match (&body.amount, body.line_items.is_empty()) {
         (Some(_), false) => {
             return Err(ApiError::invalid(
@@ -217,7 +236,11 @@ pub fn new_record(
         None => enabled.clone(),
     };
     let allowed = saving_providers(&body, allowed)?;
-    let (usable, refused) = providers_for_amount(&allowed, money);
+    let (usable, refused) = if body.mode == CheckoutMode::Setup {
+        (setup_providers(&body, &allowed)?, Vec::new())
+    } else {
+        providers_for_amount(&allowed, money)
+    };
     if usable.is_empty() {
         let reasons = refused
             .iter()
@@ -251,11 +274,52 @@ pub fn new_record(
         completed_payment_id: None,
         payment_link_id: None,
         customer_id: body.customer,
-        save_payment_method: body.save_payment_method,
+        save_payment_method: match body.mode {
+            CheckoutMode::Setup => Some(SavePaymentMethod::Always),
+            CheckoutMode::Payment => body.save_payment_method,
+        },
+        mode: body.mode,
+        setup_intent_id: None,
+        setup_payment_method_id: None,
         created_at: now,
     };
     let email = body.customer_email.as_deref().map(|e| e.trim().to_string());
     Ok((record, email))
+}
+
+/// A setup session saves a card for its customer at Stripe: it needs both, charges nothing (so
+/// nothing is captured later), and saves whatever the customer enters.
+fn setup_providers(
+    body: &CreateCheckoutSession,
+    allowed: &[ProviderName],
+) -> Result<Vec<ProviderName>, ApiError> {
+    if body.customer.is_none() {
+        return Err(ApiError::invalid(
+            "customer",
+            "A session in setup mode saves a card for a customer: send customer.",
+        ));
+    }
+    if body.save_payment_method == Some(SavePaymentMethod::Optional) {
+        return Err(ApiError::invalid(
+            "save_payment_method",
+            "A session in setup mode always saves the card; leave out save_payment_method or send always.",
+        ));
+    }
+    if body.capture_mode == CaptureMode::Manual {
+        return Err(ApiError::invalid(
+            "capture_mode",
+            "A session in setup mode charges nothing, so there is nothing to capture.",
+        ));
+    }
+    if body.providers.as_ref().is_some_and(|p| p.contains(&ProviderName::Paypal)) {
+        return Err(ApiError::invalid(
+            "providers",
+            "A session in setup mode saves a card at Stripe; PayPal cannot be offered.",
+        ));
+    }
+    // `saving_providers` has checked that Stripe is among them.
+    debug_assert!(allowed.contains(&ProviderName::Stripe));
+    Ok(vec![ProviderName::Stripe])
 }
 
 /// The providers a session for a customer may offer. Cards are saved at Stripe, so a session

@@ -54,6 +54,7 @@ pub async fn get_widget_session(
         capture_mode: record.capture_mode,
         save_payment_method: record.save_payment_method,
         saved_cards: saved_cards(&state, &record).await?,
+        setup: record.mode == shared::api::CheckoutMode::Setup,
     }))
 }
 

@@ -16,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::Router;
 use shared::api::{
-    CaptureMode, CheckoutSessionStatus, PaymentStatus, ProviderName, SavePaymentMethod,
+    CaptureMode, CheckoutMode, CheckoutSessionStatus, PaymentStatus, ProviderName, SavePaymentMethod,
     WidgetOutcome, WidgetPaypalOrder, WidgetSaveChoice, WidgetStripeIntent,
 };
 
@@ -158,6 +158,9 @@ async fn stripe_intent(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<WidgetStripeIntent>> {
     let session = open_session(&state, &id, ProviderName::Stripe).await?;
+    if session.mode == CheckoutMode::Setup {
+        return Ok(axum::Json(super::setup::intent(&state, &session).await?));
+    }
     let (payment, client_secret) =
         match open_payment(&state, &session.id, ProviderName::Stripe).await? {
             // The customer reloaded the page: the open PaymentIntent's secret is read again
@@ -244,6 +247,9 @@ async fn stripe_complete(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<WidgetOutcome>> {
     let session = super::widget::widget_session(&state, &id).await?;
+    if session.mode == CheckoutMode::Setup {
+        return Ok(axum::Json(super::setup::complete(&state, &session).await?));
+    }
     let payment = payments_repo::find_for_session(
         &state.db,
         &session.id,

@@ -309,6 +309,11 @@ async fn current_one(
         // `attached` and `detached` may arrive in either order: whether the card is attached
         // now is what counts, and only Stripe's answer says it (an event's body, even a
         // verified one, may be the older of the two): without it the event waits.
+        // Read back with its card, which the session's completion records.
+        EventEffect::SetupUpdate(ref setup) => {
+            let id = setup.id.clone();
+            read_back(provider, effect, "setup_intent.succeeded", "setup_intent", &id).await?
+        }
         EventEffect::SavedCard(ref card) => {
             let id = card.id.clone();
             match provider
@@ -410,6 +415,7 @@ async fn apply_effect(
         EventEffect::SavedCard(card) => {
             crate::customers::payment_methods::apply_provider_card(state, tx, &card).await
         }
+        EventEffect::SetupUpdate(setup) => crate::checkout::setup::apply_event(state, tx, &setup).await,
         EventEffect::SubscriptionUpdate {
             reference,
             status,

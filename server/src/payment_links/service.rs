@@ -85,6 +85,7 @@ fn session_request(
         }),
         customer: None,
         save_payment_method: None,
+        mode: Default::default(),
     })
 }
 
@@ -243,6 +244,7 @@ fn blank_request(body: &CreatePaymentLink) -> CreateCheckoutSession {
         expires_in: None,
         customer: None,
         save_payment_method: None,
+        mode: Default::default(),
     }
 }
 

@@ -161,6 +161,9 @@ pub enum EventEffect {
     Dispute(DisputeFacts),
     /// A card was attached to a customer, detached or changed (Stripe's `payment_method.*`).
     SavedCard(CardFacts),
+    /// A SetupIntent succeeded: the checkout session in setup mode it belongs to is complete
+    /// (Stripe's `setup_intent.succeeded`).
+    SetupUpdate(stripe::setup_intents::StripeSetupIntent),
     /// A subscription changed (Stripe Billing).
     SubscriptionUpdate {
         reference: String,

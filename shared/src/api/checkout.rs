@@ -40,6 +40,40 @@ pub struct CreateCheckoutSession {
     /// saves it (and leaves out PayPal, which cannot save one here). Needs `customer`.
     #[serde(default)]
     pub save_payment_method: Option<SavePaymentMethod>,
+    /// `payment` (the default) charges the amount; `setup` charges nothing and saves the card
+    /// the customer enters for `customer`'s later payments (Stripe's SetupIntents): it takes no
+    /// `amount` or `line_items`, needs `customer`, and offers Stripe only.
+    #[serde(default)]
+    pub mode: CheckoutMode,
+}
+
+/// [`CreateCheckoutSession::mode`], as Stripe Checkout names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutMode {
+    /// The customer pays the session's amount.
+    #[default]
+    Payment,
+    /// The customer saves a card for later; nothing is charged and the amount is 0.
+    Setup,
+}
+
+impl CheckoutMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckoutMode::Payment => "payment",
+            CheckoutMode::Setup => "setup",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CheckoutMode> {
+        match s {
+            "payment" => Some(CheckoutMode::Payment),
+            "setup" => Some(CheckoutMode::Setup),
+            _ => None,
+        }
+    }
 }
 
 /// [`CreateCheckoutSession::save_payment_method`].
@@ -159,4 +193,13 @@ pub struct CheckoutSession {
     pub customer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save_payment_method: Option<SavePaymentMethod>,
+    #[serde(default)]
+    pub mode: CheckoutMode,
+    /// `setup` mode: Stripe's SetupIntent (`seti_...`), once the customer opened the card form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_intent: Option<String>,
+    /// `setup` mode: the card saved (`pm_...`, listed under the customer's payment methods)
+    /// once the session is complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
 }

@@ -27,7 +27,7 @@ pub use billing::{
 };
 pub use checkout::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, LineItem, LineItemRequest,
-    SavePaymentMethod,
+    CheckoutMode, SavePaymentMethod,
 };
 pub use dispute::{Dispute, SubmitDisputeEvidence, DISPUTE_TEXT_EVIDENCE};
 pub use error::{FieldError, Problem};

@@ -37,6 +37,10 @@ pub struct WidgetSession {
     /// The customer's saved cards, masked, to pay with one.
     #[serde(default)]
     pub saved_cards: Vec<WidgetSavedCard>,
+    /// A session that only saves a card (`mode: setup`): nothing is charged, the card form
+    /// confirms a SetupIntent.
+    #[serde(default)]
+    pub setup: bool,
 }
 
 /// A saved card as the widget shows it.

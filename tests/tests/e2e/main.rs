@@ -35,6 +35,7 @@ mod reconciliation;
 mod refunds_and_actions;
 mod saved_payment_methods;
 mod saved_payment_methods_browser;
+mod setup_sessions;
 mod shared_limits;
 mod storage;
 mod stripe_emulator;

@@ -156,3 +156,66 @@ async fn a_customer_authenticates_an_off_session_charge_on_paygates_page() {
     browser.close().await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_saves_a_card_in_a_setup_session_with_the_banks_challenge() {
+    let Some(browser) = browser::start().await else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let cus = app.create_customer(None).await;
+    let s = app
+        .create_session(&json!({ "mode": "setup", "currency": "USD", "customer": cus }))
+        .await;
+    browser
+        .client
+        .goto(s["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    // Nothing to pay: the widget says so, and its button saves the card.
+    let total = browser
+        .wait_text("#pg-amount", |t| !t.is_empty())
+        .await;
+    assert_eq!(total, "No charge today");
+    browser.wait_for("#pg-card iframe").await;
+    let button = browser.wait_text("#pg-pay", |t| !t.is_empty()).await;
+    assert_eq!(button, "Save card");
+    // 4000 0025 0000 3155: the bank wants 3-D Secure to set the card up.
+    browser.fill_card_and_pay("4000002500003155").await;
+    let frame = browser.wait_for(".__PaygateStripe3DS iframe").await;
+    frame.enter_frame().await.unwrap();
+    let asks = browser
+        .wait_text("main", |t| t.contains("saved for later payments"))
+        .await;
+    assert!(!asks.contains("$"), "{asks}");
+    browser.wait_for("#complete").await.click().await.unwrap();
+    browser.client.enter_parent_frame().await.unwrap();
+    browser
+        .wait_text("#pg-message", |t| t.contains("Card saved"))
+        .await;
+
+    let done = json_with_status(
+        app.get(&format!(
+            "/v1/checkout/sessions/{}",
+            s["id"].as_str().unwrap()
+        ))
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(done["status"], "complete", "{done}");
+    let cards = json_with_status(
+        app.get(&format!("/v1/customers/{cus}/payment_methods"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(cards["data"].as_array().unwrap().len(), 1, "{cards}");
+    assert_eq!(cards["data"][0]["last4"], "3155");
+    assert_eq!(cards["data"][0]["id"], done["payment_method"]);
+    assert_eq!(app.stripe.as_ref().unwrap().charges_count(), 0);
+    browser.assert_no_csp_violations().await;
+    browser.close().await;
+    app.stop().await;
+}

@@ -39,6 +39,7 @@ mod payment_intents;
 mod payment_methods;
 mod refunds;
 mod settlement;
+mod setup_intents;
 mod store;
 mod subscription_changes;
 mod subscriptions;
@@ -215,6 +216,8 @@ impl StripeEmulator {
     /// API (`Authorization: Bearer sk_...` or Basic; form bodies; `Idempotency-Key` on POST):
     /// `POST,GET /v1/payment_intents`, `GET,POST /v1/payment_intents/{id}`,
     /// `POST /v1/payment_intents/{id}/confirm|capture|cancel`,
+    /// `POST,GET /v1/setup_intents`, `GET /v1/setup_intents/{id}`,
+    /// `POST /v1/setup_intents/{id}/confirm|cancel`,
     /// `POST,GET /v1/payment_methods`, `GET /v1/payment_methods/{id}`,
     /// `POST /v1/payment_methods/{id}/attach|detach`,
     /// `POST,GET /v1/customers`, `GET,POST,DELETE /v1/customers/{id}`,
@@ -246,6 +249,19 @@ impl StripeEmulator {
             .route(
                 "/v1/payment_intents/{id}/cancel",
                 post(payment_intents::cancel),
+            )
+            .route(
+                "/v1/setup_intents",
+                post(setup_intents::create).get(setup_intents::list),
+            )
+            .route("/v1/setup_intents/{id}", get(setup_intents::retrieve))
+            .route(
+                "/v1/setup_intents/{id}/confirm",
+                post(setup_intents::confirm),
+            )
+            .route(
+                "/v1/setup_intents/{id}/cancel",
+                post(setup_intents::cancel),
             )
             .route(
                 "/v1/payment_methods",

@@ -285,6 +285,7 @@ pub struct Store {
     pub follow_ups: Vec<FollowUp>,
     seq: u64,
     pub payment_intents: HashMap<String, PaymentIntent>,
+    pub setup_intents: HashMap<String, super::setup_intents::SetupIntent>,
     pub payment_methods: HashMap<String, PaymentMethod>,
     pub charges: HashMap<String, Charge>,
     pub customers: HashMap<String, Customer>,
@@ -384,6 +385,7 @@ impl Store {
             follow_ups: Vec::new(),
             seq: 0,
             payment_intents: HashMap::new(),
+            setup_intents: HashMap::new(),
             payment_methods: HashMap::new(),
             charges: HashMap::new(),
             customers: HashMap::new(),
@@ -958,6 +960,10 @@ impl Store {
                 .payment_intents
                 .get(id)
                 .map(|o| self.payment_intent_json(o, view)),
+            "seti" => self
+                .setup_intents
+                .get(id)
+                .map(|o| super::setup_intents::to_json(o, view)),
             "pm" => self
                 .payment_methods
                 .get(id)

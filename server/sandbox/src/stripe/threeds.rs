@@ -1,8 +1,9 @@
 //! The 3-D Secure challenge page, like Stripe's test page: "Complete authentication" or "Fail
-//! authentication". No key: possession of the PaymentIntent's client secret is the
-//! capability, passed along in the forms. Completing runs the payment (succeeded, or
-//! requires_capture, or the card's post-authentication decline); failing returns the
-//! PaymentIntent to `requires_payment_method` with `payment_intent_authentication_failure`.
+//! authentication". No key: possession of the PaymentIntent's (or SetupIntent's) client secret
+//! is the capability, passed along in the forms. Completing runs the payment (succeeded, or
+//! requires_capture, or the card's post-authentication decline) or the card's setup; failing
+//! returns the intent to `requires_payment_method` with `payment_intent_authentication_failure`
+//! (`setup_intent_authentication_failure`).
 //! Afterwards the page redirects to the `return_url` when the challenge was handed out as
 //! `redirect_to_url`; otherwise it shows "done" and, when it runs in a frame of the Stripe.js
 //! stand-in, tells the parent page by `postMessage` to the origin the stand-in named.
@@ -12,6 +13,7 @@ use super::error::{ok, ApiError, ApiResult};
 use super::form::Params;
 use super::http::new_request_id;
 use super::store::{Origin, PaymentIntent};
+use super::setup_intents::{self, SetupIntent};
 use super::App;
 use crate::common::pages::{self, escape, see_other};
 use crate::common::util::origin_of;
@@ -87,10 +89,52 @@ fn done(app: &App, pi_id: &str, status: &str, origin: Option<&str>) -> Response 
     render(app, StatusCode::OK, &body, None)
 }
 
-fn lookup(app: &App, pi_id: &str, secret: Option<&str>) -> Option<PaymentIntent> {
+/// What a challenge is about: a payment, or a card being set up for later.
+struct Challenge {
+    id: String,
+    client_secret: String,
+    status: &'static str,
+    return_url: Option<String>,
+    redirect_flow: bool,
+    /// What the bank asks the cardholder to confirm.
+    asks: String,
+    setup: bool,
+}
+
+impl Challenge {
+    fn of_payment(pi: &PaymentIntent) -> Challenge {
+        Challenge {
+            id: pi.id.clone(),
+            client_secret: pi.client_secret.clone(),
+            status: pi.status,
+            return_url: pi.return_url.clone(),
+            redirect_flow: pi.redirect_flow,
+            asks: format!("a payment of <b>{}</b>", escape(&money_text(pi))),
+            setup: false,
+        }
+    }
+
+    fn of_setup(si: &SetupIntent) -> Challenge {
+        Challenge {
+            id: si.id.clone(),
+            client_secret: si.client_secret.clone(),
+            status: si.status,
+            return_url: si.return_url.clone(),
+            redirect_flow: si.redirect_flow,
+            asks: "that this card may be <b>saved for later payments</b>".to_string(),
+            setup: true,
+        }
+    }
+}
+
+fn lookup(app: &App, id: &str, secret: Option<&str>) -> Option<Challenge> {
     let store = app.store.lock().expect("store lock");
-    let pi = store.payment_intents.get(pi_id)?;
-    (Some(pi.client_secret.as_str()) == secret).then(|| pi.clone())
+    let challenge = if id.starts_with("seti_") {
+        Challenge::of_setup(store.setup_intents.get(id)?)
+    } else {
+        Challenge::of_payment(store.payment_intents.get(id)?)
+    };
+    (Some(challenge.client_secret.as_str()) == secret).then_some(challenge)
 }
 
 pub async fn page_handler(app: &App, pi_id: &str, q: ChallengeQuery) -> Response {
@@ -120,13 +164,13 @@ pub async fn page_handler(app: &App, pi_id: &str, q: ChallengeQuery) -> Response
     );
     let body = format!(
         "<body><main class=\"card\"><p class=\"badge\">TEST MODE</p><h1>3D Secure 2 Test Page</h1>\
-         <p>paygate sandbox is asking your bank to confirm a payment of <b>{}</b>.</p>\
+         <p>paygate sandbox is asking your bank to confirm {}.</p>\
          <p class=\"hint\">This page emulates the challenge a card issuer shows. No bank is contacted.</p>\
          <div class=\"actions\">\
          <form method=\"post\" action=\"{id}/complete\">{hidden}<button type=\"submit\" id=\"complete\" class=\"primary\">Complete authentication</button></form>\
          <form method=\"post\" action=\"{id}/fail\">{hidden}<button type=\"submit\" id=\"fail\">Fail authentication</button></form>\
          </div></main></body>",
-        escape(&money_text(&pi))
+        pi.asks
     );
     render(app, StatusCode::OK, &body, return_origin.as_deref())
 }
@@ -164,6 +208,9 @@ async fn finish(app: App, pi_id: String, body: Bytes, complete: bool) -> Respons
     };
     let base = app.config.public_base.clone();
     let status = app.run(|store| {
+        if pi.setup {
+            return setup_intents::finish_challenge(store, &request, &pi_id, complete, &base);
+        }
         let Some(pi) = store.payment_intents.get(&pi_id) else {
             return "requires_payment_method";
         };
@@ -196,9 +243,12 @@ async fn finish(app: App, pi_id: String, body: Bytes, complete: bool) -> Respons
                 "processing" => "pending",
                 _ => "failed",
             };
+            // Stripe's return URL names the intent by its kind (`setup_intent`,
+            // `setup_intent_client_secret` for SetupIntents).
+            let kind = if pi.setup { "setup_intent" } else { "payment_intent" };
             url.query_pairs_mut()
-                .append_pair("payment_intent", &pi.id)
-                .append_pair("payment_intent_client_secret", &pi.client_secret)
+                .append_pair(kind, &pi.id)
+                .append_pair(&format!("{kind}_client_secret"), &pi.client_secret)
                 .append_pair("redirect_status", outcome);
             if let Some(response) = see_other(url.as_str()) {
                 return response;
@@ -216,9 +266,14 @@ pub async fn fail(State(app): State<App>, Path(pi_id): Path<String>, body: Bytes
     finish(app, pi_id, body, false).await
 }
 
-/// The 3-D Secure 2 source id Stripe.js authenticates, one per PaymentIntent here.
-fn source_of(pi_id: &str) -> String {
-    format!("payatt_{}", pi_id.trim_start_matches("pi_"))
+/// The 3-D Secure 2 source id Stripe.js authenticates, one per intent here: the attempt's id
+/// (`payatt_` of a PaymentIntent, `setatt_` of a SetupIntent).
+fn source_of(intent_id: &str) -> String {
+    if intent_id.starts_with("seti_") {
+        setup_intents::attempt_id(intent_id)
+    } else {
+        format!("payatt_{}", intent_id.trim_start_matches("pi_"))
+    }
 }
 
 /// `next_action.use_stripe_sdk` of a 3-D Secure 2 card, in the shape Stripe gives it (Stripe's
@@ -290,17 +345,27 @@ pub async fn authenticate_2(State(app): State<App>, Extension(p): Extension<Para
         .with_code("resource_missing")
         .with_param("source")
     };
-    let pi_id = format!("pi_{}", source.strip_prefix("payatt_").ok_or_else(missing)?);
     let pi = {
         let store = app.store.lock().expect("store lock");
-        store.payment_intents.get(&pi_id).cloned()
+        if let Some(rest) = source.strip_prefix("setatt_") {
+            store
+                .setup_intents
+                .get(&format!("seti_{rest}"))
+                .map(Challenge::of_setup)
+        } else {
+            let rest = source.strip_prefix("payatt_").ok_or_else(missing)?;
+            store
+                .payment_intents
+                .get(&format!("pi_{rest}"))
+                .map(Challenge::of_payment)
+        }
     };
     let Some(pi) = pi.filter(|pi| pi.status == "requires_action" && !pi.redirect_flow) else {
         return Err(missing());
     };
     let now = app.config.clock.now_ms() / 1000;
     ok(json!({
-        "id": format!("threeds2_{}", pi.id.trim_start_matches("pi_")),
+        "id": format!("threeds2_{}", pi.id.split_once('_').map_or("", |(_, r)| r)),
         "object": "three_d_secure_2",
         "ares": {
             "acsChallengeMandated": "Y",

@@ -69,6 +69,7 @@ pub async fn checkout(
         expires_in: Some(3600),
         customer: None,
         save_payment_method: None,
+        mode: Default::default(),
     };
     // The session validates the quantities and sums the total; the order keeps that total.
     let session = checkout::service::create(&state, body, None).await?;

@@ -18,6 +18,7 @@ enum Kind {
     Subscription,
     Invoice,
     PaymentMethod,
+    Setup,
 }
 
 impl Kind {
@@ -50,6 +51,9 @@ impl Kind {
             | "payment_method.detached"
             | "payment_method.updated"
             | "payment_method.automatically_updated" => Kind::PaymentMethod,
+            // A card saved by a checkout session in setup mode. Its other events
+            // (`requires_action`, `setup_failed`, `canceled`) leave the session open.
+            "setup_intent.succeeded" => Kind::Setup,
             _ => return None,
         })
     }
@@ -136,6 +140,9 @@ pub fn interpret_object(kind: &str, object: &Value) -> Result<Vec<EventEffect>, 
                 pause_collection: super::billing::pause_collection_of(object),
             }]
         }
+        Kind::Setup => vec![EventEffect::SetupUpdate(
+            super::setup_intents::StripeSetupIntent::from_json(object)?,
+        )],
         Kind::PaymentMethod => match card_facts(object)? {
             Some(card) => vec![EventEffect::SavedCard(card)],
             None => Vec::new(),

@@ -8,6 +8,7 @@ pub mod client;
 pub mod events;
 pub mod form;
 pub mod objects;
+pub mod setup_intents;
 pub mod signature;
 
 use self::client::{RetryPolicy, StripeClient, StripeError};
@@ -541,6 +542,7 @@ impl PaymentProvider for StripeProvider {
             "subscription" => "subscriptions",
             "invoice" => "invoices",
             "payment_method" => "payment_methods",
+            "setup_intent" => "setup_intents",
             other => {
                 return Err(ProviderError::Malformed(format!(
                     "an event about a {other:?}, which paygate does not read back"
@@ -548,9 +550,14 @@ impl PaymentProvider for StripeProvider {
             }
         };
         check_id(id)?;
+        // A SetupIntent's card comes with it, to be recorded with the session it completes.
+        let query = match object {
+            "setup_intent" => Form::new().list("expand", ["payment_method"]),
+            _ => Form::new(),
+        };
         let fresh = self
             .client
-            .get(&format!("/v1/{collection}/{id}"), &Form::new())
+            .get(&format!("/v1/{collection}/{id}"), &query)
             .await
             .map_err(map_error)?;
         events::interpret_object(event_type, &fresh)

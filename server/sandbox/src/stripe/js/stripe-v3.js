@@ -3,7 +3,8 @@
  *
  * It implements the subset of the real Stripe.js API that paygate's widget uses, with the
  * same names and result shapes (checked against @stripe/stripe-js by typecheck/):
- *   Stripe(publishableKey) -> { elements, confirmPayment, confirmCardPayment, retrievePaymentIntent }
+ *   Stripe(publishableKey) -> { elements, confirmPayment, confirmCardPayment, confirmSetup,
+ *                               retrievePaymentIntent, retrieveSetupIntent }
  *   elements({clientSecret, appearance}) -> { create('payment'), getElement, update, submit, fetchUpdates }
  *   element: mount, unmount, destroy, update, on/once/off('change'|'ready'|'focus'|'blur'|...),
  *            focus, blur, clear, collapse
@@ -155,7 +156,7 @@
     // on_loaderror) instead of `ready`. The stand-in reads the PaymentIntent the same way.
     var self = this;
     var secret = this._group._clientSecret;
-    this._loaded = !secret ? Promise.resolve(null) : this._group._stripe.retrievePaymentIntent(secret).then(function (r) {
+    this._loaded = !secret ? Promise.resolve(null) : this._group._stripe._retrieve(secret).then(function (r) {
       return r.error || null;
     }, function (e) {
       return { type: 'invalid_request_error', message: e && e.message ? e.message : String(e) };
@@ -334,6 +335,71 @@
     return r.status === 200 ? { paymentIntent: r.body } : { error: r.body.error };
   };
 
+  Stripe.prototype.retrieveSetupIntent = async function (clientSecret) {
+    var id = intentId(clientSecret);
+    if (!id) throw integrationError('Invalid value for retrieveSetupIntent: clientSecret should be a client secret of the form ${id}_secret_${secret}.');
+    var r = await api('GET', '/v1/setup_intents/' + encodeURIComponent(id), this._key, { client_secret: clientSecret });
+    return r.status === 200 ? { setupIntent: r.body } : { error: r.body.error };
+  };
+
+  // The PaymentIntent or SetupIntent a client secret belongs to, as {intent} or {error}.
+  Stripe.prototype._retrieve = async function (clientSecret) {
+    var setup = (intentId(clientSecret) || '').indexOf('seti_') === 0;
+    var r = setup ? await this.retrieveSetupIntent(clientSecret) : await this.retrievePaymentIntent(clientSecret);
+    return r.error ? { error: r.error } : { intent: setup ? r.setupIntent : r.paymentIntent };
+  };
+
+  // stripe.confirmSetup({elements, confirmParams, redirect}): saves the card typed in the Payment
+  // Element on the SetupIntent whose client secret the Elements group holds, running 3-D Secure
+  // if the bank asks (docs.stripe.com/js/setup_intents/confirm_setup). Resolves {setupIntent} or
+  // {error}; a failed setup's error carries the SetupIntent (`error.setup_intent`).
+  Stripe.prototype.confirmSetup = async function (options) {
+    options = options || {};
+    var elements = options.elements;
+    var clientSecret = options.clientSecret || (elements && elements._clientSecret);
+    var confirmParams = options.confirmParams || {};
+    var redirect = options.redirect || 'always';
+    if (!elements || !(elements instanceof Elements)) {
+      throw integrationError('stripe.confirmSetup(): expected the `elements` option to be an Elements instance.');
+    }
+    if (redirect !== 'if_required' && !confirmParams.return_url) {
+      throw integrationError('stripe.confirmSetup(): the `confirmParams.return_url` argument is required unless passing `redirect: \'if_required\'`');
+    }
+    var id = intentId(clientSecret);
+    if (!id || id.indexOf('seti_') !== 0) throw integrationError('stripe.confirmSetup(): a SetupIntent clientSecret is required (pass it to stripe.elements()).');
+    var element = elements._element;
+    if (!element) {
+      return { error: { type: 'validation_error', message: 'Mount the Payment Element before confirming the setup.' } };
+    }
+    var valid = await element._request('validate');
+    if (valid.error) return { error: valid.error };
+    var pmData = confirmParams.payment_method_data || {};
+    var created = await element._request('create_payment_method', { billing_details: pmData.billing_details || null });
+    if (created.error) return { error: created.error };
+    var params = { client_secret: clientSecret, payment_method: created.paymentMethod.id, use_stripe_sdk: 'true' };
+    if (confirmParams.return_url) params.return_url = confirmParams.return_url;
+    var r = await api('POST', '/v1/setup_intents/' + encodeURIComponent(id) + '/confirm', this._key, params);
+    if (r.status !== 200) return { error: r.body.error };
+    var intent = r.body;
+    if (intent.status === 'requires_action' && intent.next_action) {
+      var acted = await this._handleNextAction(intent, clientSecret);
+      if (acted.error) return { error: acted.error };
+      intent = acted.intent;
+    }
+    if (intent.status === 'requires_payment_method' && intent.last_setup_error) {
+      return { error: Object.assign({}, intent.last_setup_error, { setup_intent: intent }) };
+    }
+    if (intent.status === 'succeeded' && redirect !== 'if_required' && confirmParams.return_url) {
+      var url = new URL(confirmParams.return_url);
+      url.searchParams.set('setup_intent', intent.id);
+      url.searchParams.set('setup_intent_client_secret', intent.client_secret);
+      url.searchParams.set('redirect_status', 'succeeded');
+      window.location.assign(url.toString());
+      return new Promise(function () {});
+    }
+    return { setupIntent: intent };
+  };
+
   Stripe.prototype.confirmPayment = async function (options) {
     options = options || {};
     var elements = options.elements;
@@ -366,7 +432,7 @@
     if (intent.status === 'requires_action' && intent.next_action) {
       var acted = await this._handleNextAction(intent, clientSecret);
       if (acted.error) return { error: acted.error };
-      intent = acted.paymentIntent;
+      intent = acted.intent;
     }
     return this._settle(intent, confirmParams, redirect);
   };
@@ -391,7 +457,7 @@
     if (intent.status === 'requires_action' && intent.next_action) {
       var acted = await this._handleNextAction(intent, clientSecret);
       if (acted.error) return { error: acted.error };
-      intent = acted.paymentIntent;
+      intent = acted.intent;
     }
     return this._settle(intent, {}, 'if_required');
   };
@@ -435,8 +501,7 @@
     });
     if (auth.status !== 200) return { error: auth.body.error };
     if (auth.body.state !== 'challenge_required' || !auth.body.ares || !auth.body.ares.acsURL) {
-      var settled = await this.retrievePaymentIntent(clientSecret);
-      return settled.error ? { error: settled.error } : { paymentIntent: settled.paymentIntent };
+      return this._retrieve(clientSecret);
     }
     var url = new URL(auth.body.ares.acsURL);
     if (url.origin !== EMULATOR_ORIGIN) {
@@ -493,8 +558,8 @@
       window.addEventListener('message', onMessage);
       // Also poll, in case the message is lost (the challenge page navigated elsewhere).
       timer = setInterval(async function () {
-        var r = await self.retrievePaymentIntent(clientSecret);
-        if (r.paymentIntent && r.paymentIntent.status !== 'requires_action') finish();
+        var r = await self._retrieve(clientSecret);
+        if (r.intent && r.intent.status !== 'requires_action') finish();
       }, 1500);
       close.addEventListener('click', async function () {
         // Closing the challenge fails the authentication, as Stripe.js does.
@@ -510,8 +575,7 @@
         finish();
       });
     });
-    var after = await this.retrievePaymentIntent(clientSecret);
-    return after.error ? { error: after.error } : { paymentIntent: after.paymentIntent };
+    return this._retrieve(clientSecret);
   };
 
   window.Stripe = Stripe;

@@ -74,7 +74,35 @@ export interface StandInError {
   charge?: string;
   doc_url?: string;
   payment_intent?: StandInPaymentIntent;
+  setup_intent?: StandInSetupIntent;
 }
+
+/** A SetupIntent as the emulator shows it to a publishable-key caller. */
+export interface StandInSetupIntent {
+  id: string;
+  object: 'setup_intent';
+  cancellation_reason: 'abandoned' | 'duplicate' | 'requested_by_customer' | null;
+  client_secret: string | null;
+  created: number;
+  description: string | null;
+  last_setup_error: StandInLastPaymentError | null;
+  livemode: boolean;
+  next_action: StandInPaymentIntent['next_action'];
+  payment_method: string | null;
+  payment_method_types: string[];
+  status:
+    | 'canceled'
+    | 'processing'
+    | 'requires_action'
+    | 'requires_confirmation'
+    | 'requires_payment_method'
+    | 'succeeded';
+  usage: string;
+}
+
+export type StandInSetupIntentResult =
+  | {setupIntent: StandInSetupIntent; error?: undefined}
+  | {setupIntent?: undefined; error: StandInError};
 
 export type StandInPaymentIntentResult =
   | {paymentIntent: StandInPaymentIntent; error?: undefined}
@@ -154,6 +182,13 @@ export interface StandInStripe {
     redirect?: 'always';
   }): Promise<never | {error: StandInError}>;
   retrievePaymentIntent(clientSecret: string): Promise<StandInPaymentIntentResult>;
+  confirmSetup(options: {
+    elements: StandInElements;
+    clientSecret?: string;
+    confirmParams?: {return_url?: string; payment_method_data?: {billing_details?: unknown}};
+    redirect: 'if_required';
+  }): Promise<StandInSetupIntentResult>;
+  retrieveSetupIntent(clientSecret: string): Promise<StandInSetupIntentResult>;
   /** Only a PaymentMethod id as `payment_method` (paygate pays with saved cards this way). */
   confirmCardPayment(
     clientSecret: string,

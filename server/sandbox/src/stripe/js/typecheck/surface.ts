@@ -12,6 +12,7 @@
 import type {
   Appearance,
   PaymentIntentResult,
+  SetupIntentResult,
   Stripe,
   StripeConstructor,
   StripeElements,
@@ -81,6 +82,14 @@ export async function widgetCalls(StripeFn: StripeConstructor, input: WidgetInpu
   });
   if (withSaved.error) return withSaved.error.message ?? '';
 
+  // A session that only saves a card: the Elements group holds a SetupIntent's secret.
+  const saved: SetupIntentResult = await stripe.confirmSetup({elements, redirect: 'if_required'});
+  if (saved.error) {
+    return [saved.error.type, saved.error.code, saved.error.setup_intent?.id].join(' ');
+  }
+  const setupStatus: string = saved.setupIntent.status;
+  void setupStatus;
+
   const retrieved: PaymentIntentResult = await stripe.retrievePaymentIntent(input.clientSecret);
   if (retrieved.paymentIntent) {
     const next = retrieved.paymentIntent.next_action;
@@ -138,6 +147,10 @@ export async function standInCalls(input: WidgetInput): Promise<string> {
     payment_method: input.savedPaymentMethod,
   };
   const withSaved: PaymentIntentResult = await stripe.confirmCardPayment(input.clientSecret, savedCard);
+  const setUp: SetupIntentResult = await stripe.confirmSetup({elements, redirect: 'if_required'});
+  const setUpRead: SetupIntentResult = await stripe.retrieveSetupIntent(input.clientSecret);
+  void setUp;
+  void setUpRead;
   payment.unmount();
   payment.destroy();
   return [confirmed.paymentIntent?.status, redirected.error.type, retrieved.paymentIntent?.id, withSaved.paymentIntent?.id].join(' ');
@@ -145,7 +158,7 @@ export async function standInCalls(input: WidgetInput): Promise<string> {
 
 // Whole-member checks where Stripe's declarations are not overloaded.
 declare const standIn: StandInStripe;
-export const retrieveMatches: Pick<Stripe, 'retrievePaymentIntent'> = standIn;
+export const retrieveMatches: Pick<Stripe, 'retrievePaymentIntent' | 'retrieveSetupIntent'> = standIn;
 declare const standInElements: StandInElements;
 export const submitMatches: Pick<StripeElements, 'submit' | 'fetchUpdates'> = standInElements;
 declare const standInElement: StandInPaymentElement;
