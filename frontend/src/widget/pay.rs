@@ -386,8 +386,12 @@ impl Payments {
         let result = match &saved {
             Some(card) => stripe.confirm_card_payment(&secret, card).await,
             None => {
-                let setup = self.session.with_value(|s| s.as_ref().is_some_and(|s| s.setup));
-                stripe.confirm_payment(&elements, &return_url(), setup).await
+                let setup = self
+                    .session
+                    .with_value(|s| s.as_ref().is_some_and(|s| s.setup));
+                stripe
+                    .confirm_payment(&elements, &return_url(), setup)
+                    .await
             }
         };
         drop(watcher);
@@ -591,7 +595,9 @@ impl Payments {
     fn succeed(self, payment: String) {
         self.pending.set_value(None);
         self.post(EmbedEvent::Success, Some(&payment), None);
-        let setup = self.session.with_value(|s| s.as_ref().is_some_and(|s| s.setup));
+        let setup = self
+            .session
+            .with_value(|s| s.as_ref().is_some_and(|s| s.setup));
         let text = if setup { CARD_SAVED } else { SUCCEEDED };
         self.set_phase(Phase::Succeeded { payment }, Notice::info(text));
     }

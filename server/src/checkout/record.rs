@@ -1,8 +1,8 @@
 use crate::crypto::DataCipher;
 use crate::db::Row;
 use shared::api::{
-    Amount, CaptureMode, CheckoutMode, CheckoutSession, CheckoutSessionStatus, LineItem, Metadata, Payment,
-    ProviderName, SavePaymentMethod,
+    Amount, CaptureMode, CheckoutMode, CheckoutSession, CheckoutSessionStatus, LineItem, Metadata,
+    Payment, ProviderName, SavePaymentMethod,
 };
 use shared::{Currency, Money};
 use sqlx::Row as _;

@@ -311,7 +311,11 @@ fn setup_providers(
             "A session in setup mode charges nothing, so there is nothing to capture.",
         ));
     }
-    if body.providers.as_ref().is_some_and(|p| p.contains(&ProviderName::Paypal)) {
+    if body
+        .providers
+        .as_ref()
+        .is_some_and(|p| p.contains(&ProviderName::Paypal))
+    {
         return Err(ApiError::invalid(
             "providers",
             "A session in setup mode saves a card at Stripe; PayPal cannot be offered.",

@@ -34,7 +34,11 @@ pub async fn intent(
         None => {
             let stripe_customer = stripe_customer_of(state, session).await?;
             let setup = stripe
-                .create_setup_intent(&session.id, &stripe_customer, session.description.as_deref())
+                .create_setup_intent(
+                    &session.id,
+                    &stripe_customer,
+                    session.description.as_deref(),
+                )
                 .await?;
             repo::set_setup_intent(&state.db, &session.id, &setup.id).await?;
             setup
@@ -152,7 +156,10 @@ async fn complete_in(
         return Ok(false);
     };
     let ours = setup.session.as_deref() == Some(session.id.as_str())
-        && session.setup_intent_id.as_deref().is_none_or(|id| id == setup.id);
+        && session
+            .setup_intent_id
+            .as_deref()
+            .is_none_or(|id| id == setup.id);
     if session.mode != shared::api::CheckoutMode::Setup || !ours {
         tracing::warn!(session = %session.id, setup_intent = %setup.id, "a SetupIntent that is not this session's; ignored");
         return Ok(false);

@@ -16,8 +16,8 @@ use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::Router;
 use shared::api::{
-    CaptureMode, CheckoutMode, CheckoutSessionStatus, PaymentStatus, ProviderName, SavePaymentMethod,
-    WidgetOutcome, WidgetPaypalOrder, WidgetSaveChoice, WidgetStripeIntent,
+    CaptureMode, CheckoutMode, CheckoutSessionStatus, PaymentStatus, ProviderName,
+    SavePaymentMethod, WidgetOutcome, WidgetPaypalOrder, WidgetSaveChoice, WidgetStripeIntent,
 };
 
 pub fn router() -> Router<AppState> {

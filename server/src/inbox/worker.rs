@@ -312,7 +312,14 @@ async fn current_one(
         // Read back with its card, which the session's completion records.
         EventEffect::SetupUpdate(ref setup) => {
             let id = setup.id.clone();
-            read_back(provider, effect, "setup_intent.succeeded", "setup_intent", &id).await?
+            read_back(
+                provider,
+                effect,
+                "setup_intent.succeeded",
+                "setup_intent",
+                &id,
+            )
+            .await?
         }
         EventEffect::SavedCard(ref card) => {
             let id = card.id.clone();
@@ -415,7 +422,9 @@ async fn apply_effect(
         EventEffect::SavedCard(card) => {
             crate::customers::payment_methods::apply_provider_card(state, tx, &card).await
         }
-        EventEffect::SetupUpdate(setup) => crate::checkout::setup::apply_event(state, tx, &setup).await,
+        EventEffect::SetupUpdate(setup) => {
+            crate::checkout::setup::apply_event(state, tx, &setup).await
+        }
         EventEffect::SubscriptionUpdate {
             reference,
             status,

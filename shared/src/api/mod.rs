@@ -26,8 +26,8 @@ pub use billing::{
     Subscription, SubscriptionInvoice,
 };
 pub use checkout::{
-    CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, LineItem, LineItemRequest,
-    CheckoutMode, SavePaymentMethod,
+    CheckoutMode, CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, LineItem,
+    LineItemRequest, SavePaymentMethod,
 };
 pub use dispute::{Dispute, SubmitDisputeEvidence, DISPUTE_TEXT_EVIDENCE};
 pub use error::{FieldError, Problem};

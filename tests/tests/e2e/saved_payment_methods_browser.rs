@@ -174,9 +174,7 @@ async fn a_customer_saves_a_card_in_a_setup_session_with_the_banks_challenge() {
         .await
         .unwrap();
     // Nothing to pay: the widget says so, and its button saves the card.
-    let total = browser
-        .wait_text("#pg-amount", |t| !t.is_empty())
-        .await;
+    let total = browser.wait_text("#pg-amount", |t| !t.is_empty()).await;
     assert_eq!(total, "No charge today");
     browser.wait_for("#pg-card iframe").await;
     let button = browser.wait_text("#pg-pay", |t| !t.is_empty()).await;

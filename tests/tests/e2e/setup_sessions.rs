@@ -83,7 +83,10 @@ async fn a_setup_session_saves_the_card_and_charges_nothing(db: TestDb) {
     assert_eq!(again["client_secret"], secret.as_str());
     let at_stripe = stripe_setup_intent(&app, &seti).await;
     assert_eq!(at_stripe["usage"], "off_session", "{at_stripe}");
-    assert_eq!(at_stripe["metadata"]["paygate_checkout_session"], sid.as_str());
+    assert_eq!(
+        at_stripe["metadata"]["paygate_checkout_session"],
+        sid.as_str()
+    );
     assert!(at_stripe["customer"].as_str().unwrap().starts_with("cus_"));
     assert_eq!(session(&app, &sid).await["setup_intent"], seti.as_str());
 
@@ -118,7 +121,10 @@ async fn a_setup_session_saves_the_card_and_charges_nothing(db: TestDb) {
     let repeat = json_with_status(app.widget_post(&sid, "stripe/complete").await, 200).await;
     assert_eq!(repeat["session"], "complete");
     let intent_after = app.widget_post(&sid, "stripe/intent").await;
-    assert_eq!(json_with_status(intent_after, 409).await["code"], "session_complete");
+    assert_eq!(
+        json_with_status(intent_after, 409).await["code"],
+        "session_complete"
+    );
 
     // The saved card pays later without the customer.
     let charged = json_with_status(
@@ -256,7 +262,10 @@ async fn a_card_whose_bank_wants_authentication_is_saved_after_it(db: TestDb) {
     let failed = json_with_status(app.widget_post(&sid2, "stripe/complete").await, 200).await;
     assert_eq!(failed["session"], "open", "{failed}");
     assert_eq!(failed["payment_status"], "requires_payment_method");
-    assert!(failed["message"].as_str().unwrap().contains("authentication"));
+    assert!(failed["message"]
+        .as_str()
+        .unwrap()
+        .contains("authentication"));
     assert_eq!(saved_cards(&app, &cus).await.len(), 1);
     app.stop().await;
 }
@@ -294,7 +303,10 @@ async fn stripes_event_completes_a_session_the_widget_never_reported(db: TestDb)
         event_types_of(&app, &sid).await,
         vec!["checkout.session.created", "checkout.session.completed"]
     );
-    assert_eq!(event_types_of(&app, pm).await, vec!["payment_method.attached"]);
+    assert_eq!(
+        event_types_of(&app, pm).await,
+        vec!["payment_method.attached"]
+    );
     app.stop().await;
 }
 
@@ -302,8 +314,10 @@ async fn an_abandoned_setup_session_expires_and_its_setup_intent_is_canceled(db:
     let app = spawn_app(&db, AppOptions::default()).await;
     let cus = app.create_customer(None).await;
     let s = app
-        .create_session(&json!({ "mode": "setup", "currency": "USD", "customer": cus,
-                                 "expires_in": 60 }))
+        .create_session(
+            &json!({ "mode": "setup", "currency": "USD", "customer": cus,
+                                 "expires_in": 60 }),
+        )
         .await;
     let sid = s["id"].as_str().unwrap().to_string();
     let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;
@@ -322,9 +336,15 @@ async fn an_abandoned_setup_session_expires_and_its_setup_intent_is_canceled(db:
     let late = app
         .stripe_js_confirm(intent["client_secret"].as_str().unwrap(), "pm_card_visa")
         .await;
-    assert_eq!(late["error"]["code"], "setup_intent_unexpected_state", "{late}");
+    assert_eq!(
+        late["error"]["code"], "setup_intent_unexpected_state",
+        "{late}"
+    );
     let refused = app.widget_post(&sid, "stripe/intent").await;
-    assert_eq!(json_with_status(refused, 409).await["code"], "session_expired");
+    assert_eq!(
+        json_with_status(refused, 409).await["code"],
+        "session_expired"
+    );
     assert!(saved_cards(&app, &cus).await.is_empty());
     app.stop().await;
 }
@@ -342,8 +362,10 @@ async fn a_setup_session_saved_just_before_its_deadline_completes(db: TestDb) {
     .await;
     let cus = app.create_customer(None).await;
     let s = app
-        .create_session(&json!({ "mode": "setup", "currency": "USD", "customer": cus,
-                                 "expires_in": 60 }))
+        .create_session(
+            &json!({ "mode": "setup", "currency": "USD", "customer": cus,
+                                 "expires_in": 60 }),
+        )
         .await;
     let sid = s["id"].as_str().unwrap().to_string();
     let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;

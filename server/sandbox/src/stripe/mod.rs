@@ -259,10 +259,7 @@ impl StripeEmulator {
                 "/v1/setup_intents/{id}/confirm",
                 post(setup_intents::confirm),
             )
-            .route(
-                "/v1/setup_intents/{id}/cancel",
-                post(setup_intents::cancel),
-            )
+            .route("/v1/setup_intents/{id}/cancel", post(setup_intents::cancel))
             .route(
                 "/v1/payment_methods",
                 post(payment_methods::create).get(payment_methods::list),

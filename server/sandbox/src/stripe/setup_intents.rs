@@ -189,7 +189,8 @@ pub fn attempt(
         profile.decline
     };
     // On session, as the customer is while saving a card.
-    let needs_authentication = !opts.authenticated && profile.authentication.required(false, pm.set_up);
+    let needs_authentication =
+        !opts.authenticated && profile.authentication.required(false, pm.set_up);
     if decline.is_none() && needs_authentication {
         let forced = store.redirect_next > 0 && store.setup_intents[id].return_url.is_some();
         if forced {
@@ -366,7 +367,13 @@ pub async fn create(
     p.check_allowed(CREATE)?;
     let usage = p
         .one_of("usage", &["off_session", "on_session"])?
-        .map_or("off_session", |u| if u == "on_session" { "on_session" } else { "off_session" });
+        .map_or("off_session", |u| {
+            if u == "on_session" {
+                "on_session"
+            } else {
+                "off_session"
+            }
+        });
     let types = p.strings("payment_method_types")?;
     let apm = p.bool("automatic_payment_methods.enabled")?;
     p.one_of(
@@ -518,7 +525,11 @@ pub async fn confirm(
             check_client_secret(si, client_secret.as_deref())?;
         }
         if return_url.is_some() && CONFIRMABLE.contains(&si.status) {
-            store.setup_intents.get_mut(&id).expect("setup intent").return_url = return_url.clone();
+            store
+                .setup_intents
+                .get_mut(&id)
+                .expect("setup intent")
+                .return_url = return_url.clone();
         }
         confirm_intent(
             store,

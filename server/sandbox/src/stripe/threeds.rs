@@ -12,8 +12,8 @@ use super::charging::{attempt, authentication_failed, challenge_url, AttemptOpti
 use super::error::{ok, ApiError, ApiResult};
 use super::form::Params;
 use super::http::new_request_id;
-use super::store::{Origin, PaymentIntent};
 use super::setup_intents::{self, SetupIntent};
+use super::store::{Origin, PaymentIntent};
 use super::App;
 use crate::common::pages::{self, escape, see_other};
 use crate::common::util::origin_of;
@@ -245,7 +245,11 @@ async fn finish(app: App, pi_id: String, body: Bytes, complete: bool) -> Respons
             };
             // Stripe's return URL names the intent by its kind (`setup_intent`,
             // `setup_intent_client_secret` for SetupIntents).
-            let kind = if pi.setup { "setup_intent" } else { "payment_intent" };
+            let kind = if pi.setup {
+                "setup_intent"
+            } else {
+                "payment_intent"
+            };
             url.query_pairs_mut()
                 .append_pair(kind, &pi.id)
                 .append_pair(&format!("{kind}_client_secret"), &pi.client_secret)
