@@ -982,3 +982,34 @@ async fn a_new_card_may_be_saved_when_the_merchant_lets_the_customer_choose() {
         Some(messages::CARD_WILL_BE_SAVED)
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_session_that_only_saves_a_card_charges_nothing_and_says_so() {
+    let calls = Arc::new(Calls::default());
+    let setup = session(&format!(
+        r#"{{"id": "cs_setup", "merchant_name": "Corner Shop", "amount": "0.00",
+            "currency": "USD", "amount_minor": 0, "line_items": [], "status": "open",
+            "providers": {PROVIDERS}, "expires_at": 1900000000,
+            "save_payment_method": "always", "saved_cards": [], "setup": true}}"#
+    ));
+    let root = render_paying(setup, paying(Method::Card, Phase::Ready, None), &calls).await;
+    // No amount is shown as owed: nothing is charged, and the button saves the card.
+    assert_eq!(
+        text(&root, "#pg-amount").as_deref(),
+        Some("No charge today")
+    );
+    assert_eq!(text(&root, "#pg-pay").as_deref(), Some("Save card"));
+    assert_eq!(
+        text(&root, "#pg-save-note").as_deref(),
+        Some(messages::CARD_WILL_BE_SAVED)
+    );
+    // A payment session of the same customer still shows its amount and "Pay".
+    let root = render_paying(
+        customer_session("always"),
+        paying(Method::Card, Phase::Ready, None),
+        &calls,
+    )
+    .await;
+    assert_eq!(text(&root, "#pg-amount").as_deref(), Some("$19.99"));
+    assert_eq!(text(&root, "#pg-pay").as_deref(), Some("Pay $19.99"));
+}

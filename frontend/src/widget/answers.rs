@@ -157,7 +157,8 @@ mod tests {
                       {"provider": "paypal", "public_key": "client", "script_url": "/p.js"}],
         "expires_at": 1767225600, "success_url": "https://shop.example/ok",
         "cancel_url": null, "capture_mode": "manual", "save_payment_method": "optional",
-        "saved_cards": [{"id": "pm_1", "label": "Visa •••• 4242, expires 12/2030"}]}"#;
+        "saved_cards": [{"id": "pm_1", "label": "Visa •••• 4242, expires 12/2030"}],
+        "setup": true}"#;
 
     #[wasm_bindgen_test]
     fn a_session_reads_as_serde_reads_it() {
@@ -173,6 +174,7 @@ mod tests {
             session.save_payment_method,
             Some(shared::api::SavePaymentMethod::Optional)
         );
+        assert!(session.setup);
 
         // Optional fields left out take their defaults.
         let minimal = r#"{"id": "cs_1", "merchant_name": "Shop", "amount": "1000",
@@ -183,6 +185,7 @@ mod tests {
         assert_eq!(session.capture_mode, shared::api::CaptureMode::Automatic);
         assert!(session.saved_cards.is_empty());
         assert_eq!(session.save_payment_method, None);
+        assert!(!session.setup);
     }
 
     #[wasm_bindgen_test]
@@ -197,6 +200,7 @@ mod tests {
             (r#""status": "open""#, r#""status": "paid""#),
             (r#""provider": "stripe""#, r#""provider": "adyen""#),
             (r#""capture_mode": "manual""#, r#""capture_mode": "later""#),
+            (r#""setup": true"#, r#""setup": "yes""#),
             (r#""description": "Order 7""#, r#""description": 7"#),
             (r#""id": "cs_1", "#, ""),
             (r#""line_items": ["#, r#""line_items": {"a": "#),

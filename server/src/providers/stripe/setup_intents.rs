@@ -89,7 +89,7 @@ impl StripeProvider {
             .set("usage", "off_session")
             .set("payment_method_types[]", "card")
             .set_opt("description", description)
-            .set(&format!("metadata[{SESSION_KEY}]"), session);
+            .set(format!("metadata[{SESSION_KEY}]"), session);
         let v = self
             .client
             .post("/v1/setup_intents", &form, &format!("{session}-setup"))
