@@ -8,7 +8,7 @@ use shared::api::EventType;
 /// `(type, object, when it fires)`.
 pub const CATALOG: &[(&str, &str, &str)] = &[
     ("checkout.session.created", "checkout.session", "A checkout session was opened."),
-    ("checkout.session.completed", "checkout.session", "A payment paid the session (captured, or authorised in manual-capture mode); `payment` names it. Fulfil the order on this event."),
+    ("checkout.session.completed", "checkout.session", "A payment paid the session (captured, or authorised in manual-capture mode); `payment` names it. Fulfil the order on this event. A session in `mode: setup` completes when its card is saved; `payment_method` names the card."),
     ("checkout.session.expired", "checkout.session", "The session's time ran out unpaid; its open payments are canceled."),
     ("payment.created", "payment", "A payment was created (before the provider is asked)."),
     ("payment.requires_payment_method", "payment", "The payment waits for a (new) payment method, without an error."),
