@@ -792,13 +792,17 @@ fn theme_root(inside: &Element) -> Element {
 }
 
 /// Stripe sends redirect-based payments back to `return_url` (this page) with these
-/// parameters; the page then asks the server for the outcome.
+/// parameters (`setup_intent` for a session that only saves a card); the page then asks the
+/// server for the outcome.
 fn returned_from_redirect() -> bool {
     let search = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
     web_sys::UrlSearchParams::new_with_str(&search)
-        .map(|params| params.has("payment_intent") && params.has("redirect_status"))
+        .map(|params| {
+            (params.has("payment_intent") || params.has("setup_intent"))
+                && params.has("redirect_status")
+        })
         .unwrap_or(false)
 }
 

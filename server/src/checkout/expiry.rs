@@ -55,28 +55,23 @@ pub async fn sweep(state: &AppState) -> Result<usize, sqlx::Error> {
     Ok(expired)
 }
 
-/// A setup session at its deadline: completed instead if its SetupIntent succeeded (the
-/// customer saved the card just before, and both the widget's report and Stripe's event were
-/// lost), left for the next pass if Stripe cannot be read, else expired and its SetupIntent
-/// canceled. Whether it expired now.
+/// A setup session at its deadline: its SetupIntent canceled first, then the session expired;
+/// completed instead if the SetupIntent succeeded (the customer saved the card just before, and
+/// both the widget's report and Stripe's event were lost); left for the next pass if Stripe
+/// cannot be reached. Whether it expired now.
 async fn expire_setup(
     state: &AppState,
     session: &super::SessionRecord,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    match setup::completed_at_deadline(state, session).await {
-        Ok(true) => return Ok(false),
-        Ok(false) => {}
+    match setup::close_at_deadline(state, session).await {
+        Ok(setup::AtDeadline::Closed) => {
+            repo::expire_if_open(&state.db, &session.id, &state.config.public_url, now).await
+        }
+        Ok(setup::AtDeadline::Completed) => Ok(false),
         Err(e) => {
-            tracing::warn!(session = %session.id, error = %e, "could not re-read the SetupIntent of an overdue session; trying again later");
-            return Ok(false);
+            tracing::warn!(session = %session.id, error = %e, "could not close the SetupIntent of an overdue session; trying again later");
+            Ok(false)
         }
     }
-    if !repo::expire_if_open(&state.db, &session.id, &state.config.public_url, now).await? {
-        return Ok(false);
-    }
-    if let Err(e) = setup::give_up(state, session).await {
-        tracing::warn!(session = %session.id, error = %e, "could not cancel the SetupIntent of an expired session");
-    }
-    Ok(true)
 }

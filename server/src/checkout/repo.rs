@@ -129,17 +129,26 @@ pub async fn complete_if_open(
     Ok(won)
 }
 
-/// Records a setup session's SetupIntent (once: a second request made the same one, under the
-/// same idempotency key).
-pub async fn set_setup_intent(db: &Db, id: &str, setup_intent: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE checkout_sessions SET setup_intent_id = $1 WHERE id = $2 AND setup_intent_id IS NULL",
+/// Records a setup session's SetupIntent, once (a second request made the same one, under the
+/// same idempotency key) and only while the session is open and before its deadline. Whether
+/// this call recorded it.
+pub async fn set_setup_intent(
+    db: &Db,
+    id: &str,
+    setup_intent: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE checkout_sessions SET setup_intent_id = $1 \
+         WHERE id = $2 AND setup_intent_id IS NULL AND status = 'open' AND expires_at > $3",
     )
     .bind(setup_intent)
     .bind(id)
+    .bind(now_ms)
     .execute(&db.pool)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// The setup session whose SetupIntent is `setup_intent`.

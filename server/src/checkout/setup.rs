@@ -40,16 +40,43 @@ pub async fn intent(
                     session.description.as_deref(),
                 )
                 .await?;
-            repo::set_setup_intent(&state.db, &session.id, &setup.id).await?;
+            // Recorded only while the session is open and before its deadline: the expiry
+            // sweep may have passed in between, and a SetupIntent it never saw is canceled here
+            // rather than left able to save a card for an expired session.
+            let now = state.clock.now_ms();
+            if !repo::set_setup_intent(&state.db, &session.id, &setup.id, now).await? {
+                let recorded = repo::get(&state.db, &session.id).await?;
+                if recorded.and_then(|s| s.setup_intent_id).as_deref() != Some(&setup.id) {
+                    if let Err(e) = stripe.cancel_setup_intent(&setup.id).await {
+                        tracing::warn!(session = %session.id, error = %e, "could not cancel the SetupIntent of a session that closed meanwhile");
+                    }
+                    return Err(ApiError::conflict(
+                        "session_expired",
+                        "This checkout has expired.",
+                    ));
+                }
+            }
             setup
         }
     };
     if setup.succeeded() {
         // Saved already (the answer to the widget was lost): the session completes now.
-        settle(state, session, &setup).await?;
+        return Err(match settle(state, session, &setup).await? {
+            CheckoutSessionStatus::Complete => {
+                ApiError::conflict("session_complete", "This card has already been saved.")
+            }
+            CheckoutSessionStatus::Expired => {
+                ApiError::conflict("session_expired", "This checkout has expired.")
+            }
+            CheckoutSessionStatus::Open => {
+                ApiError::internal("a succeeded SetupIntent that does not complete its session")
+            }
+        });
+    }
+    if setup.status == "canceled" {
         return Err(ApiError::conflict(
-            "session_complete",
-            "This card has already been saved.",
+            "setup_canceled",
+            "This card form was closed at Stripe. Ask the shop for a new checkout.",
         ));
     }
     let client_secret = setup
@@ -128,6 +155,12 @@ pub async fn apply_event(
     if !setup.succeeded() {
         return Ok(Applied::done(false, None));
     }
+    // Its card could not be read with it (Stripe unreachable, and the event's own body stands
+    // in): the event waits and is tried again, as a session completes only with a card known
+    // to be its customer's.
+    if setup.card.is_none() {
+        return Ok(Applied::Missing("the SetupIntent's card, read from Stripe"));
+    }
     let session = match repo::get_by_setup_intent(tx, &setup.id).await? {
         Some(session) => Some(session),
         None => match &setup.session {
@@ -143,9 +176,10 @@ pub async fn apply_event(
     Ok(Applied::done(changed, None))
 }
 
-/// In the caller's transaction: records the card `setup` saved for the session's customer (when
-/// Stripe attached it to that customer) and completes the session with it, if still open and if
-/// the SetupIntent is the session's. Whether the session completed now.
+/// In the caller's transaction: records the card `setup` saved for the session's customer and
+/// completes the session with it, if still open, if the SetupIntent is the session's and if
+/// Stripe attached the card to the session's customer (a card of anyone else's is never
+/// recorded as theirs, and completes nothing). Whether the session completed now.
 async fn complete_in(
     state: &AppState,
     tx: &mut Tx,
@@ -165,9 +199,11 @@ async fn complete_in(
         return Ok(false);
     }
     let now = state.clock.now_ms();
-    if let Some(card) = attached_card(tx, customer, setup).await? {
-        crate::customers::payment_methods::record_attached(tx, customer, card, now).await?;
-    }
+    let Some(card) = attached_card(tx, customer, setup).await? else {
+        tracing::warn!(session = %session.id, setup_intent = %setup.id, "a SetupIntent whose card is not attached to the session's customer; the session stays open");
+        return Ok(false);
+    };
+    crate::customers::payment_methods::record_attached(tx, customer, card, now).await?;
     repo::complete_setup_if_open(
         tx,
         &session.id,
@@ -179,7 +215,8 @@ async fn complete_in(
     .await
 }
 
-/// The SetupIntent's card, if Stripe attached it to the session's customer.
+/// The SetupIntent's card, if the SetupIntent is for the session's customer and Stripe attached
+/// the card to them.
 async fn attached_card<'a>(
     tx: &mut Tx,
     customer: &str,
@@ -191,6 +228,11 @@ async fn attached_card<'a>(
     let Some(stripe_customer) = &card.provider_customer else {
         return Ok(None);
     };
+    if setup.customer.as_ref() != Some(stripe_customer)
+        || setup.payment_method.as_ref() != Some(&card.id)
+    {
+        return Ok(None);
+    }
     let owner = crate::customers::repo::id_for_stripe_customer(tx, stripe_customer).await?;
     Ok((owner.as_deref() == Some(customer)).then_some(card))
 }
@@ -207,35 +249,51 @@ async fn stripe_customer_of(state: &AppState, session: &SessionRecord) -> Result
         .ok_or_else(|| ApiError::internal("setup session for a customer not mirrored at Stripe"))
 }
 
-/// For the expiry sweep: an overdue setup session's SetupIntent, read from Stripe. `Ok(true)`
-/// when it succeeded (the session completed now instead of expiring).
-pub async fn completed_at_deadline(
-    state: &AppState,
-    session: &SessionRecord,
-) -> Result<bool, ApiError> {
-    let Some(id) = &session.setup_intent_id else {
-        return Ok(false);
-    };
-    let stripe = state.providers.require_stripe(WHAT)?;
-    let setup = stripe.retrieve_setup_intent(id).await?;
-    Ok(settle(state, session, &setup).await? == CheckoutSessionStatus::Complete)
+/// What the expiry sweep may do with an overdue setup session.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AtDeadline {
+    /// Its SetupIntent can save no card any more (never made, canceled now or before): the
+    /// session may expire.
+    Closed,
+    /// The card was saved: the session completed instead.
+    Completed,
 }
 
-/// For the expiry sweep, after the session expired: its SetupIntent can save no card any more
-/// (canceled `abandoned`, as Stripe does when a Checkout Session expires). A SetupIntent that
-/// succeeded meanwhile cannot be canceled; its card stays saved and is recorded by its
-/// `payment_method.attached` event.
-pub async fn give_up(state: &AppState, session: &SessionRecord) -> Result<(), ApiError> {
+/// For the expiry sweep, before an overdue setup session expires: its SetupIntent is canceled
+/// first (`abandoned`, as Stripe does when a Checkout Session expires), so no card can be saved
+/// after paygate has told the merchant the session expired. Stripe refuses to cancel a
+/// SetupIntent that succeeded: then the card was saved just before the deadline (the widget's
+/// report and Stripe's event both lost) and the session completes instead. An error (Stripe
+/// unreachable) leaves the session for the next pass.
+pub async fn close_at_deadline(
+    state: &AppState,
+    session: &SessionRecord,
+) -> Result<AtDeadline, ApiError> {
     let Some(id) = &session.setup_intent_id else {
-        return Ok(());
+        return Ok(AtDeadline::Closed);
     };
     let stripe = state.providers.require_stripe(WHAT)?;
-    let setup = stripe.retrieve_setup_intent(id).await?;
+    let mut setup = stripe.retrieve_setup_intent(id).await?;
     if matches!(
         setup.status.as_str(),
         "requires_payment_method" | "requires_confirmation" | "requires_action"
     ) {
-        stripe.cancel_setup_intent(id).await?;
+        match stripe.cancel_setup_intent(id).await {
+            Ok(_) => return Ok(AtDeadline::Closed),
+            // Refused because it moved on meanwhile (succeeded), or not answered: as it is now.
+            Err(e) => setup = stripe.retrieve_setup_intent(id).await.map_err(|_| e)?,
+        }
     }
-    Ok(())
+    match setup.status.as_str() {
+        "succeeded" => match settle(state, session, &setup).await? {
+            CheckoutSessionStatus::Complete => Ok(AtDeadline::Completed),
+            _ => Err(ApiError::internal(
+                "a succeeded SetupIntent that does not complete its session",
+            )),
+        },
+        "canceled" => Ok(AtDeadline::Closed),
+        other => Err(ApiError::internal(format!(
+            "SetupIntent {id} is {other} at its session's deadline"
+        ))),
+    }
 }

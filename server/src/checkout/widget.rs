@@ -67,8 +67,11 @@ async fn saved_cards(
     let Some(customer) = &record.customer_id else {
         return Ok(Vec::new());
     };
+    // A session that only saves a card offers the card form alone: there is nothing to pay
+    // with a saved card.
     if record.effective_status(state.clock.now_ms()) != CheckoutSessionStatus::Open
         || !record.providers.contains(&ProviderName::Stripe)
+        || record.mode == shared::api::CheckoutMode::Setup
     {
         return Ok(Vec::new());
     }

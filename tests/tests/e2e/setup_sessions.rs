@@ -17,6 +17,7 @@ on_both_databases!(
     stripes_event_completes_a_session_the_widget_never_reported,
     an_abandoned_setup_session_expires_and_its_setup_intent_is_canceled,
     a_setup_session_saved_just_before_its_deadline_completes,
+    a_setup_intent_for_another_customer_completes_nothing,
     bad_setup_requests_change_nothing,
 );
 
@@ -267,6 +268,8 @@ async fn a_card_whose_bank_wants_authentication_is_saved_after_it(db: TestDb) {
         .unwrap()
         .contains("authentication"));
     assert_eq!(saved_cards(&app, &cus).await.len(), 1);
+    // The customer has a saved card now; a session that saves one offers only the card form.
+    assert_eq!(app.widget_session(&sid2).await["saved_cards"], json!([]));
     app.stop().await;
 }
 
@@ -322,12 +325,27 @@ async fn an_abandoned_setup_session_expires_and_its_setup_intent_is_canceled(db:
     let sid = s["id"].as_str().unwrap().to_string();
     let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;
     let seti = intent["payment"].as_str().unwrap().to_string();
+    let secret = intent["client_secret"].as_str().unwrap().to_string();
+    // The customer is in the bank's challenge when the deadline passes.
+    let confirmed = app
+        .stripe_js_confirm(&secret, "pm_card_authenticationRequired")
+        .await;
+    assert_eq!(confirmed["status"], "requires_action", "{confirmed}");
 
     app.state.clock.advance(Duration::from_secs(61));
     assert_eq!(
         paygate::checkout::expiry::sweep(&app.state).await.unwrap(),
         1
     );
+    // The SetupIntent was canceled before the session expired: finishing the challenge now
+    // saves nothing.
+    let base = &app.state.config.stripe.api_base;
+    app.client
+        .post(format!("{base}/3ds/{seti}/complete"))
+        .form(&[("client_secret", secret.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(session(&app, &sid).await["status"], "expired");
     let at_stripe = stripe_setup_intent(&app, &seti).await;
     assert_eq!(at_stripe["status"], "canceled", "{at_stripe}");
@@ -445,5 +463,61 @@ async fn bad_setup_requests_change_nothing(db: TestDb) {
         .post("/v1/checkout/sessions", &json!({ "currency": "USD" }))
         .await;
     assert_eq!(json_with_status(no_amount, 400).await["param"], "amount");
+    app.stop().await;
+}
+
+async fn a_setup_intent_for_another_customer_completes_nothing(db: TestDb) {
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let cus = app.create_customer(None).await;
+    let other = app.create_customer(None).await;
+    let sid = setup_session(&app, &cus).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A SetupIntent made at Stripe for another customer, naming this session in its metadata
+    // (by mistake, or by someone with the account's key), saves a card for them.
+    let other_stripe: String =
+        sqlx::query_scalar("SELECT stripe_customer_id FROM customers WHERE id = $1")
+            .bind(&other)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    let made = app
+        .stripe_api(reqwest::Method::POST, "/v1/setup_intents")
+        .form(&[
+            ("customer", other_stripe.as_str()),
+            ("payment_method", "pm_card_visa"),
+            ("confirm", "true"),
+            ("metadata[paygate_checkout_session]", sid.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_with_status(made, 200).await["status"], "succeeded");
+    // Its events are applied (the card is recorded for its own customer) ...
+    eventually(
+        "the other customer's card recorded",
+        Duration::from_secs(15),
+        || async { saved_cards(&app, &other).await.len() == 1 },
+    )
+    .await;
+    eventually(
+        "Stripe's events applied",
+        Duration::from_secs(15),
+        || async {
+            app.count(
+                "SELECT COUNT(*) FROM provider_events WHERE processed_at IS NULL \
+             AND event_type = 'setup_intent.succeeded'",
+            )
+            .await
+                == 0
+        },
+    )
+    .await;
+    // ... and this session stays open, with no card of anyone's.
+    let open = session(&app, &sid).await;
+    assert_eq!(open["status"], "open", "{open}");
+    assert!(open.get("payment_method").is_none(), "{open}");
+    assert!(saved_cards(&app, &cus).await.is_empty());
     app.stop().await;
 }

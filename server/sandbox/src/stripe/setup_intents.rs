@@ -56,6 +56,8 @@ pub struct SetupIntent {
     pub authenticating: Option<String>,
     /// Whether the challenge was handed out as `redirect_to_url`.
     pub redirect_flow: bool,
+    /// Whether a card was ever tried: `latest_attempt` names the last attempt, failed or not.
+    pub attempted: bool,
 }
 
 const CONFIRMABLE: &[&str] = &[
@@ -98,7 +100,7 @@ pub fn to_json(si: &SetupIntent, view: View) -> Value {
             "application": null,
             "customer": si.customer,
             "flow_directions": null,
-            "latest_attempt": si.payment_method.as_ref().map(|_| attempt_id(&si.id)),
+            "latest_attempt": si.attempted.then(|| attempt_id(&si.id)),
             "mandate": null,
             "metadata": meta,
             "on_behalf_of": null,
@@ -179,6 +181,11 @@ pub fn attempt(
     pm_id: &str,
     opts: &SetupAttempt<'_>,
 ) -> Result<(), ApiError> {
+    store
+        .setup_intents
+        .get_mut(id)
+        .expect("setup intent")
+        .attempted = true;
     let pm = &store.payment_methods[pm_id];
     let profile = pm.profile;
     let decline = if profile.attachable {
@@ -441,7 +448,8 @@ pub async fn create(
             description: description.clone(),
             metadata: meta,
             usage,
-            automatic_payment_methods: types.is_none(),
+            // `automatic_payment_methods[enabled]=false` without types: cards, not automatic.
+            automatic_payment_methods: types.is_none() && apm != Some(false),
             payment_method_types: types.clone().unwrap_or_else(|| vec!["card".to_string()]),
             status: if pm.is_some() {
                 "requires_confirmation"
@@ -455,6 +463,7 @@ pub async fn create(
             return_url: return_url.clone(),
             authenticating: None,
             redirect_flow: false,
+            attempted: false,
         };
         store.setup_intents.insert(id.clone(), si);
         emit(store, &origin, "setup_intent.created", &id);
