@@ -114,19 +114,31 @@ pub async fn complete_if_open(
     .rows_affected()
         == 1;
     if won {
-        if let Some(session) = get_in(tx, session_id).await? {
-            let object = session.event_object(public_url, now_ms, Some(payment.to_api()));
-            events::record(
-                tx,
-                "checkout.session.completed",
-                session_id,
-                &json!(object),
-                now_ms,
-            )
-            .await?;
-        }
+        record_completed(tx, session_id, public_url, now_ms, Some(payment.to_api())).await?;
     }
     Ok(won)
+}
+
+/// The `checkout.session.completed` event of a session just completed, in its transaction.
+async fn record_completed(
+    tx: &mut Tx,
+    session_id: &str,
+    public_url: &str,
+    now_ms: i64,
+    payment: Option<shared::api::Payment>,
+) -> Result<(), sqlx::Error> {
+    if let Some(session) = get_in(tx, session_id).await? {
+        let object = session.event_object(public_url, now_ms, payment);
+        events::record(
+            tx,
+            "checkout.session.completed",
+            session_id,
+            &json!(object),
+            now_ms,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Records a setup session's SetupIntent, once (a second request made the same one, under the
@@ -189,17 +201,7 @@ pub async fn complete_setup_if_open(
     .rows_affected()
         == 1;
     if won {
-        if let Some(session) = get_in(tx, session_id).await? {
-            let object = session.event_object(public_url, now_ms, None);
-            events::record(
-                tx,
-                "checkout.session.completed",
-                session_id,
-                &json!(object),
-                now_ms,
-            )
-            .await?;
-        }
+        record_completed(tx, session_id, public_url, now_ms, None).await?;
     }
     Ok(won)
 }

@@ -27,6 +27,17 @@ async fn setup_session(app: &TestApp, customer: &str) -> Value {
         .await
 }
 
+/// A setup session for `customer` whose card form the widget opened: the session's id, and the
+/// widget's answer (`client_secret`, and the SetupIntent as `payment`).
+async fn opened_card_form(app: &TestApp, customer: &str) -> (String, Value) {
+    let sid = setup_session(app, customer).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;
+    (sid, intent)
+}
+
 async fn saved_cards(app: &TestApp, customer: &str) -> Vec<Value> {
     let list = json_with_status(
         app.get(&format!("/v1/customers/{customer}/payment_methods"))
@@ -156,11 +167,7 @@ async fn stripe_setup_intent(app: &TestApp, id: &str) -> Value {
 async fn a_declined_card_is_not_saved_and_another_can_be(db: TestDb) {
     let app = spawn_app(&db, AppOptions::default()).await;
     let cus = app.create_customer(None).await;
-    let sid = setup_session(&app, &cus).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;
+    let (sid, intent) = opened_card_form(&app, &cus).await;
     let secret = intent["client_secret"].as_str().unwrap();
 
     // Stripe answers a decline at setup as at payment: 402 `card_error`, the SetupIntent back
@@ -195,11 +202,7 @@ async fn a_declined_card_is_not_saved_and_another_can_be(db: TestDb) {
 async fn a_card_whose_bank_wants_authentication_is_saved_after_it(db: TestDb) {
     let app = spawn_app(&db, AppOptions::default()).await;
     let cus = app.create_customer(None).await;
-    let sid = setup_session(&app, &cus).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;
+    let (sid, intent) = opened_card_form(&app, &cus).await;
     let secret = intent["client_secret"].as_str().unwrap();
     let seti = intent["payment"].as_str().unwrap();
 
@@ -245,11 +248,7 @@ async fn a_card_whose_bank_wants_authentication_is_saved_after_it(db: TestDb) {
     assert_eq!(charged["status"], "succeeded", "{charged}");
 
     // A failed challenge saves nothing: another session, the card refused authentication.
-    let sid2 = setup_session(&app, &cus).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let intent2 = json_with_status(app.widget_post(&sid2, "stripe/intent").await, 200).await;
+    let (sid2, intent2) = opened_card_form(&app, &cus).await;
     let secret2 = intent2["client_secret"].as_str().unwrap();
     let seti2 = intent2["payment"].as_str().unwrap();
     app.stripe_js_confirm(secret2, "pm_card_authenticationRequired")
@@ -276,11 +275,7 @@ async fn a_card_whose_bank_wants_authentication_is_saved_after_it(db: TestDb) {
 async fn stripes_event_completes_a_session_the_widget_never_reported(db: TestDb) {
     let app = spawn_app(&db, AppOptions::default()).await;
     let cus = app.create_customer(None).await;
-    let sid = setup_session(&app, &cus).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let intent = json_with_status(app.widget_post(&sid, "stripe/intent").await, 200).await;
+    let (sid, intent) = opened_card_form(&app, &cus).await;
     // The customer saved the card and closed the page: no report from the widget.
     let confirmed = app
         .stripe_js_confirm(intent["client_secret"].as_str().unwrap(), "pm_card_visa")

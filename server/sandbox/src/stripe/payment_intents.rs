@@ -45,7 +45,7 @@ fn get<'a>(store: &'a Store, id: &str) -> Result<&'a PaymentIntent, ApiError> {
         .ok_or_else(|| ApiError::no_such("payment_intent", id, "intent"))
 }
 
-fn check_url(p: &Params, name: &str) -> Result<Option<String>, ApiError> {
+pub(super) fn check_url(p: &Params, name: &str) -> Result<Option<String>, ApiError> {
     match p.nonempty(name)? {
         None => Ok(None),
         Some(u) => match url::Url::parse(u) {
@@ -56,6 +56,29 @@ fn check_url(p: &Params, name: &str) -> Result<Option<String>, ApiError> {
                 .with_code("url_invalid")),
         },
     }
+}
+
+/// `payment_method_types[]` and `automatic_payment_methods[enabled]` of an intent's creation
+/// (PaymentIntent or SetupIntent: the same rules), checked: at most one of the two, and only
+/// types this account takes.
+pub(super) fn method_types(p: &Params) -> Result<(Option<Vec<String>>, Option<bool>), ApiError> {
+    let types = p.strings("payment_method_types")?;
+    let apm = p.bool("automatic_payment_methods.enabled")?;
+    p.one_of(
+        "automatic_payment_methods.allow_redirects",
+        &["always", "never"],
+    )?;
+    if types.is_some() && apm.is_some() {
+        return Err(ApiError::invalid_param(
+            "automatic_payment_methods",
+            "You may only specify one of these parameters: automatic_payment_methods, payment_method_types.".to_string(),
+        )
+        .with_code("parameters_exclusive"));
+    }
+    if let Some(t) = &types {
+        check_types(t)?;
+    }
+    Ok((types, apm))
 }
 
 /// The payment method types Stripe would accept for this test account: cards only.
@@ -241,22 +264,7 @@ pub async fn create(
         .unwrap_or("automatic_async")
         .to_string();
     p.one_of("confirmation_method", &["automatic"])?;
-    let types = p.strings("payment_method_types")?;
-    let apm = p.bool("automatic_payment_methods.enabled")?;
-    p.one_of(
-        "automatic_payment_methods.allow_redirects",
-        &["always", "never"],
-    )?;
-    if types.is_some() && apm.is_some() {
-        return Err(ApiError::invalid_param(
-            "automatic_payment_methods",
-            "You may only specify one of these parameters: automatic_payment_methods, payment_method_types.".to_string(),
-        )
-        .with_code("parameters_exclusive"));
-    }
-    if let Some(t) = &types {
-        check_types(t)?;
-    }
+    let (types, _) = method_types(&p)?;
     let confirm = p.bool("confirm")?.unwrap_or(false);
     let off_session = p.bool("off_session")?;
     if off_session.is_some() && !confirm {

@@ -27,6 +27,7 @@ use super::charging::{challenge_url, decline_error};
 use super::error::{ok, ApiError, ApiResult};
 use super::form::Params;
 use super::http::Ctx;
+use super::payment_intents::{check_url, method_types};
 use super::payment_methods::{check_usable, customer_exists, resolve};
 use super::store::{list_page, Metadata, Origin, Store, View};
 use super::App;
@@ -142,21 +143,6 @@ fn check_client_secret(si: &SetupIntent, given: Option<&str>) -> Result<(), ApiE
             "The client_secret provided does not match the client_secret associated with the SetupIntent.",
         )
         .with_param("client_secret")),
-    }
-}
-
-fn check_return_url(p: &Params) -> Result<Option<String>, ApiError> {
-    match p.nonempty("return_url")? {
-        None => Ok(None),
-        Some(u) => match url::Url::parse(u) {
-            Ok(parsed) if parsed.scheme() == "https" || parsed.scheme() == "http" => {
-                Ok(Some(u.to_string()))
-            }
-            _ => Err(
-                ApiError::invalid_param("return_url", "Not a valid URL".to_string())
-                    .with_code("url_invalid"),
-            ),
-        },
     }
 }
 
@@ -381,27 +367,9 @@ pub async fn create(
                 "off_session"
             }
         });
-    let types = p.strings("payment_method_types")?;
-    let apm = p.bool("automatic_payment_methods.enabled")?;
-    p.one_of(
-        "automatic_payment_methods.allow_redirects",
-        &["always", "never"],
-    )?;
-    if types.is_some() && apm.is_some() {
-        return Err(ApiError::invalid_param(
-            "automatic_payment_methods",
-            "You may only specify one of these parameters: automatic_payment_methods, payment_method_types.".to_string(),
-        )
-        .with_code("parameters_exclusive"));
-    }
-    if let Some(t) = types.iter().flatten().find(|t| *t != "card") {
-        return Err(ApiError::invalid_param(
-            "payment_method_types",
-            format!("The payment method type \"{t}\" is invalid. Please ensure the provided type is activated in your dashboard (https://dashboard.stripe.com/account/payments/settings) and your account is enabled for any preview features that you are trying to use."),
-        ));
-    }
+    let (types, apm) = method_types(&p)?;
     let confirm = p.bool("confirm")?.unwrap_or(false);
-    let return_url = check_return_url(&p)?;
+    let return_url = check_url(&p, "return_url")?;
     if return_url.is_some() && !confirm {
         return Err(ApiError::invalid_param(
             "return_url",
@@ -521,7 +489,7 @@ pub async fn confirm(
 ) -> ApiResult {
     p.check_allowed(CONFIRM)?;
     let pm = p.nonempty("payment_method")?.map(str::to_string);
-    let return_url = check_return_url(&p)?;
+    let return_url = check_url(&p, "return_url")?;
     let use_stripe_sdk = p.bool("use_stripe_sdk")?.unwrap_or(false);
     let client_secret = p.str("client_secret")?.map(str::to_string);
     let expand = p.expand()?;

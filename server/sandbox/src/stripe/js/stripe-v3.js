@@ -349,27 +349,29 @@
     return r.error ? { error: r.error } : { intent: setup ? r.setupIntent : r.paymentIntent };
   };
 
-  // stripe.confirmSetup({elements, confirmParams, redirect}): saves the card typed in the Payment
-  // Element on the SetupIntent whose client secret the Elements group holds, running 3-D Secure
-  // if the bank asks (docs.stripe.com/js/setup_intents/confirm_setup). Resolves {setupIntent} or
-  // {error}; a failed setup's error carries the SetupIntent (`error.setup_intent`).
-  Stripe.prototype.confirmSetup = async function (options) {
+  // What stripe.confirmPayment and stripe.confirmSetup share: the options checked as Stripe.js
+  // checks them, the card typed in the Payment Element made into a PaymentMethod, the intent
+  // (`kind`: 'payment_intents' or 'setup_intents') confirmed with it, and any next action (3-D
+  // Secure) run. Resolves {intent, confirmParams, redirect} or {error}.
+  Stripe.prototype._confirmWithElement = async function (name, kind, options) {
     options = options || {};
     var elements = options.elements;
     var clientSecret = options.clientSecret || (elements && elements._clientSecret);
     var confirmParams = options.confirmParams || {};
     var redirect = options.redirect || 'always';
     if (!elements || !(elements instanceof Elements)) {
-      throw integrationError('stripe.confirmSetup(): expected the `elements` option to be an Elements instance.');
+      throw integrationError('stripe.' + name + '(): expected the `elements` option to be an Elements instance.');
     }
     if (redirect !== 'if_required' && !confirmParams.return_url) {
-      throw integrationError('stripe.confirmSetup(): the `confirmParams.return_url` argument is required unless passing `redirect: \'if_required\'`');
+      throw integrationError('stripe.' + name + '(): the `confirmParams.return_url` argument is required unless passing `redirect: \'if_required\'`');
     }
     var id = intentId(clientSecret);
-    if (!id || id.indexOf('seti_') !== 0) throw integrationError('stripe.confirmSetup(): a SetupIntent clientSecret is required (pass it to stripe.elements()).');
+    if (!id || (kind === 'setup_intents') !== (id.indexOf('seti_') === 0)) {
+      throw integrationError('stripe.' + name + '(): a ' + (kind === 'setup_intents' ? 'SetupIntent' : 'PaymentIntent') + ' clientSecret is required (pass it to stripe.elements()).');
+    }
     var element = elements._element;
     if (!element) {
-      return { error: { type: 'validation_error', message: 'Mount the Payment Element before confirming the setup.' } };
+      return { error: { type: 'validation_error', message: 'Mount the Payment Element before calling stripe.' + name + '().' } };
     }
     var valid = await element._request('validate');
     if (valid.error) return { error: valid.error };
@@ -378,7 +380,8 @@
     if (created.error) return { error: created.error };
     var params = { client_secret: clientSecret, payment_method: created.paymentMethod.id, use_stripe_sdk: 'true' };
     if (confirmParams.return_url) params.return_url = confirmParams.return_url;
-    var r = await api('POST', '/v1/setup_intents/' + encodeURIComponent(id) + '/confirm', this._key, params);
+    if (confirmParams.receipt_email && kind === 'payment_intents') params.receipt_email = confirmParams.receipt_email;
+    var r = await api('POST', '/v1/' + kind + '/' + encodeURIComponent(id) + '/confirm', this._key, params);
     if (r.status !== 200) return { error: r.body.error };
     var intent = r.body;
     if (intent.status === 'requires_action' && intent.next_action) {
@@ -386,11 +389,22 @@
       if (acted.error) return { error: acted.error };
       intent = acted.intent;
     }
+    return { intent: intent, confirmParams: confirmParams, redirect: redirect };
+  };
+
+  // stripe.confirmSetup({elements, confirmParams, redirect}): saves the card typed in the Payment
+  // Element on the SetupIntent whose client secret the Elements group holds, running 3-D Secure
+  // if the bank asks (docs.stripe.com/js/setup_intents/confirm_setup). Resolves {setupIntent} or
+  // {error}; a failed setup's error carries the SetupIntent (`error.setup_intent`).
+  Stripe.prototype.confirmSetup = async function (options) {
+    var done = await this._confirmWithElement('confirmSetup', 'setup_intents', options);
+    if (done.error) return { error: done.error };
+    var intent = done.intent;
     if (intent.status === 'requires_payment_method' && intent.last_setup_error) {
       return { error: Object.assign({}, intent.last_setup_error, { setup_intent: intent }) };
     }
-    if (intent.status === 'succeeded' && redirect !== 'if_required' && confirmParams.return_url) {
-      var url = new URL(confirmParams.return_url);
+    if (intent.status === 'succeeded' && done.redirect !== 'if_required' && done.confirmParams.return_url) {
+      var url = new URL(done.confirmParams.return_url);
       url.searchParams.set('setup_intent', intent.id);
       url.searchParams.set('setup_intent_client_secret', intent.client_secret);
       url.searchParams.set('redirect_status', 'succeeded');
@@ -401,40 +415,9 @@
   };
 
   Stripe.prototype.confirmPayment = async function (options) {
-    options = options || {};
-    var elements = options.elements;
-    var clientSecret = options.clientSecret || (elements && elements._clientSecret);
-    var confirmParams = options.confirmParams || {};
-    var redirect = options.redirect || 'always';
-    if (!elements || !(elements instanceof Elements)) {
-      throw integrationError('stripe.confirmPayment(): expected the `elements` option to be an Elements instance.');
-    }
-    if (redirect !== 'if_required' && !confirmParams.return_url) {
-      throw integrationError('stripe.confirmPayment(): the `confirmParams.return_url` argument is required unless passing `redirect: \'if_required\'`');
-    }
-    var id = intentId(clientSecret);
-    if (!id) throw integrationError('stripe.confirmPayment(): a clientSecret is required (pass it to stripe.elements()).');
-    var element = elements._element;
-    if (!element) {
-      return { error: { type: 'validation_error', message: 'Mount the Payment Element before confirming the payment.' } };
-    }
-    var valid = await element._request('validate');
-    if (valid.error) return { error: valid.error };
-    var pmData = confirmParams.payment_method_data || {};
-    var created = await element._request('create_payment_method', { billing_details: pmData.billing_details || null });
-    if (created.error) return { error: created.error };
-    var params = { client_secret: clientSecret, payment_method: created.paymentMethod.id, use_stripe_sdk: 'true' };
-    if (confirmParams.return_url) params.return_url = confirmParams.return_url;
-    if (confirmParams.receipt_email) params.receipt_email = confirmParams.receipt_email;
-    var r = await api('POST', '/v1/payment_intents/' + encodeURIComponent(id) + '/confirm', this._key, params);
-    if (r.status !== 200) return { error: r.body.error };
-    var intent = r.body;
-    if (intent.status === 'requires_action' && intent.next_action) {
-      var acted = await this._handleNextAction(intent, clientSecret);
-      if (acted.error) return { error: acted.error };
-      intent = acted.intent;
-    }
-    return this._settle(intent, confirmParams, redirect);
+    var done = await this._confirmWithElement('confirmPayment', 'payment_intents', options);
+    if (done.error) return { error: done.error };
+    return this._settle(done.intent, done.confirmParams, done.redirect);
   };
 
   // stripe.confirmCardPayment(clientSecret, data?): confirms with a card PaymentMethod and runs
