@@ -83,13 +83,15 @@ async fn record_change(
     if let Some(price) = price {
         repo::set_price(&mut tx, id, price, now).await?;
     }
-    if let Some(object) = repo::get_in(&mut tx, id).await? {
-        events::record(&mut tx, "subscription.updated", id, &json!(object), now).await?;
-    }
-    tx.commit().await?;
-    repo::get(&state.db, id)
+    // The answer is what this change wrote, read in its transaction: read after the commit, it
+    // could already be an older state the inbox applied meanwhile from a Stripe event read
+    // back before this change (the next event's read-back brings the record up to date).
+    let object = repo::get_in(&mut tx, id)
         .await?
-        .ok_or_else(|| ApiError::internal("subscription vanished"))
+        .ok_or_else(|| ApiError::internal("subscription vanished"))?;
+    events::record(&mut tx, "subscription.updated", id, &json!(object), now).await?;
+    tx.commit().await?;
+    Ok(object)
 }
 
 /// Pause payment collection: the subscription stays active and its invoices are kept as
