@@ -217,3 +217,60 @@ async fn a_customer_saves_a_card_in_a_setup_session_with_the_banks_challenge() {
     browser.close().await;
     app.stop().await;
 }
+
+/// A bank's page that the customer is sent to (`redirect_to_url`, which the emulator's
+/// `redirect_next` knob hands out as Stripe does for redirect-based methods) returns to the
+/// widget with `setup_intent` and `redirect_status`; the widget then asks paygate, which reads
+/// the SetupIntent, instead of showing the card form again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_setup_session_picks_up_the_customer_back_from_the_banks_page() {
+    let Some(browser) = browser::start().await else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db, AppOptions::default()).await;
+    let cus = app.create_customer(None).await;
+    let knob = app
+        .stripe_api(reqwest::Method::POST, "/_emulator/faults")
+        .json(&json!({ "redirect_next": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(knob.status(), 200);
+    let s = app
+        .create_session(&json!({ "mode": "setup", "currency": "USD", "customer": cus }))
+        .await;
+    browser
+        .client
+        .goto(s["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    browser.fill_card_and_pay("4000002500003155").await;
+    // The page itself goes to the bank's page.
+    browser
+        .wait_text("main", |t| t.contains("saved for later payments"))
+        .await;
+    browser.wait_for("#complete").await.click().await.unwrap();
+    browser
+        .wait_text("#pg-message", |t| t.contains("Card saved"))
+        .await;
+    let search = browser.js("return location.search").await;
+    let search = search.as_str().unwrap_or_default().to_string();
+    assert!(
+        search.contains("setup_intent=seti_") && search.contains("redirect_status=succeeded"),
+        "back on the widget from the bank's page: {search}"
+    );
+    let done = json_with_status(
+        app.get(&format!(
+            "/v1/checkout/sessions/{}",
+            s["id"].as_str().unwrap()
+        ))
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(done["status"], "complete", "{done}");
+    browser.assert_no_csp_violations().await;
+    browser.close().await;
+    app.stop().await;
+}
