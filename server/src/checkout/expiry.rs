@@ -12,7 +12,7 @@ use super::{repo, setup};
 use crate::payments::actions::{self, Action};
 use crate::payments::{lifecycle, repo as payments_repo, Cause};
 use crate::state::AppState;
-use shared::api::{CheckoutMode, PaymentStatus};
+use shared::api::PaymentStatus;
 
 const BATCH: i64 = 100;
 
@@ -21,12 +21,11 @@ const BATCH: i64 = 100;
 pub async fn sweep(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = state.clock.now_ms();
     let mut expired = 0;
-    for id in repo::overdue(&state.db, now, BATCH).await? {
-        let Some(session) = repo::get(&state.db, &id).await? else {
-            continue;
-        };
-        if session.mode == CheckoutMode::Setup {
-            expired += usize::from(expire_setup(state, &session, now).await?);
+    for (id, setup) in repo::overdue(&state.db, now, BATCH).await? {
+        if setup {
+            if let Some(session) = repo::get(&state.db, &id).await? {
+                expired += usize::from(expire_setup(state, &session, now).await?);
+            }
             continue;
         }
         let mut unknown = false;

@@ -4,6 +4,7 @@ use crate::db::{Db, Insert, Tx};
 use crate::events;
 use crate::payments::PaymentRecord;
 use serde_json::json;
+use shared::api::CheckoutMode;
 
 /// Stores a new session and its `checkout.session.created` event in the caller's transaction.
 pub async fn insert(
@@ -206,16 +207,21 @@ pub async fn complete_setup_if_open(
     Ok(won)
 }
 
-/// Open sessions whose time is up, oldest deadline first.
-pub async fn overdue(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM checkout_sessions WHERE status = 'open' AND expires_at <= $1 \
+/// Open sessions whose time is up, oldest deadline first: each id, and whether it is a setup
+/// session (which the sweep reads whole; a payment session needs only its id).
+pub async fn overdue(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<(String, bool)>, sqlx::Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, mode FROM checkout_sessions WHERE status = 'open' AND expires_at <= $1 \
          ORDER BY expires_at LIMIT $2",
     )
     .bind(now_ms)
     .bind(limit)
     .fetch_all(&db.pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, mode)| (id, mode == CheckoutMode::Setup.as_str()))
+        .collect())
 }
 
 /// Marks an overdue session expired unless a payment completed it first. Returns whether it

@@ -134,8 +134,12 @@ pub async fn settle(
     let now = state.clock.now_ms();
     if setup.succeeded() && session.status == CheckoutSessionStatus::Open {
         let mut tx = state.db.begin_write().await?;
-        complete_in(state, &mut tx, session, setup).await?;
+        let completed = complete_in(state, &mut tx, session, setup).await?;
         tx.commit().await?;
+        if completed {
+            return Ok(CheckoutSessionStatus::Complete);
+        }
+        // Another report completed it first, or it is not this session's card.
         return Ok(repo::get(&state.db, &session.id)
             .await?
             .ok_or_else(|| ApiError::not_found("checkout session"))?
@@ -186,7 +190,7 @@ async fn complete_in(
     session: &SessionRecord,
     setup: &StripeSetupIntent,
 ) -> Result<bool, sqlx::Error> {
-    let (Some(customer), Some(card_id)) = (&session.customer_id, &setup.payment_method) else {
+    let Some(customer) = &session.customer_id else {
         return Ok(false);
     };
     let ours = setup.session.as_deref() == Some(session.id.as_str())
@@ -208,7 +212,7 @@ async fn complete_in(
         tx,
         &session.id,
         &setup.id,
-        card_id,
+        &card.id,
         &state.config.public_url,
         now,
     )
@@ -228,9 +232,7 @@ async fn attached_card<'a>(
     let Some(stripe_customer) = &card.provider_customer else {
         return Ok(None);
     };
-    if setup.customer.as_ref() != Some(stripe_customer)
-        || setup.payment_method.as_ref() != Some(&card.id)
-    {
+    if setup.customer.as_ref() != Some(stripe_customer) {
         return Ok(None);
     }
     let owner = crate::customers::repo::id_for_stripe_customer(tx, stripe_customer).await?;
@@ -273,17 +275,12 @@ pub async fn close_at_deadline(
         return Ok(AtDeadline::Closed);
     };
     let stripe = state.providers.require_stripe(WHAT)?;
-    let mut setup = stripe.retrieve_setup_intent(id).await?;
-    if matches!(
-        setup.status.as_str(),
-        "requires_payment_method" | "requires_confirmation" | "requires_action"
-    ) {
-        match stripe.cancel_setup_intent(id).await {
-            Ok(_) => return Ok(AtDeadline::Closed),
-            // Refused because it moved on meanwhile (succeeded), or not answered: as it is now.
-            Err(e) => setup = stripe.retrieve_setup_intent(id).await.map_err(|_| e)?,
-        }
-    }
+    // Canceled at once, in one call, in the usual case (the customer left); read only when
+    // Stripe refuses (it succeeded, or was canceled before) or does not answer.
+    let setup = match stripe.cancel_setup_intent(id).await {
+        Ok(_) => return Ok(AtDeadline::Closed),
+        Err(e) => stripe.retrieve_setup_intent(id).await.map_err(|_| e)?,
+    };
     match setup.status.as_str() {
         "succeeded" => match settle(state, session, &setup).await? {
             CheckoutSessionStatus::Complete => Ok(AtDeadline::Completed),

@@ -20,21 +20,20 @@ pub struct StripeSetupIntent {
     pub status: String,
     /// For Stripe.js in the widget; never stored.
     pub client_secret: Option<String>,
-    /// The card, once one was given (saved when `status` is `succeeded`).
-    pub payment_method: Option<String>,
     pub customer: Option<String>,
     /// The checkout session (`metadata[paygate_checkout_session]`).
     pub session: Option<String>,
     /// Why the last attempt failed, in words for the customer (`last_setup_error.message`).
     pub last_error: Option<String>,
-    /// The card's details, where `payment_method` came expanded (paygate asks for it).
+    /// The card given (saved when `status` is `succeeded`), where `payment_method` came
+    /// expanded: paygate asks for it on every read.
     pub card: Option<CardFacts>,
 }
 
 impl StripeSetupIntent {
     pub fn from_json(v: &Value) -> Result<StripeSetupIntent, ProviderError> {
         let text = |name: &str| v.get(name).and_then(Value::as_str).map(str::to_string);
-        // Expanded or not, `payment_method` and `customer` name their object.
+        // Expanded or not, `customer` names its object.
         let id_of = |name: &str| {
             v.get(name).and_then(|f| {
                 f.as_str()
@@ -49,7 +48,6 @@ impl StripeSetupIntent {
             status: text("status")
                 .ok_or_else(|| ProviderError::Malformed("SetupIntent without status".into()))?,
             client_secret: text("client_secret"),
-            payment_method: id_of("payment_method"),
             customer: id_of("customer"),
             session: v
                 .get("metadata")
