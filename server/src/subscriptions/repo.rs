@@ -118,14 +118,18 @@ pub async fn apply_provider_update(
     current_period_end: Option<i64>,
     pause_collection: Option<(String, Option<i64>)>,
     now_ms: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<bool>, sqlx::Error> {
     let (pause_behavior, pause_resumes_at) = match pause_collection {
         Some((behavior, at)) => (Some(behavior), at),
         None => (None, None),
     };
+    // A subscription that ended stays ended: Stripe cannot reactivate a canceled (or
+    // `incomplete_expired`) subscription (docs.stripe.com/billing/subscriptions/cancel), so a
+    // state read back before the end and applied after it is older than what paygate has.
     let done = sqlx::query(
         "UPDATE subscriptions SET status = $1, cancel_at_period_end = $2, current_period_end = $3, updated_at = $4, \
-         pause_behavior = $5, pause_resumes_at = $6 WHERE provider_reference = $7",
+         pause_behavior = $5, pause_resumes_at = $6 WHERE provider_reference = $7 \
+         AND status NOT IN ('canceled', 'incomplete_expired')",
     )
     .bind(status)
     .bind(i64::from(cancel_at_period_end))
@@ -136,7 +140,15 @@ pub async fn apply_provider_update(
     .bind(reference)
     .execute(&mut **tx)
     .await?;
-    Ok(done.rows_affected() > 0)
+    if done.rows_affected() > 0 {
+        return Ok(Some(true));
+    }
+    let known: Option<String> =
+        sqlx::query_scalar("SELECT id FROM subscriptions WHERE provider_reference = $1")
+            .bind(reference)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(known.map(|_| false))
 }
 
 /// The latest invoice of a subscription (paid or failed). `None` when paygate does not know

@@ -28,11 +28,15 @@ pub async fn apply_update(
         now,
     )
     .await?;
-    if !found {
-        return Ok(Applied::Missing("subscription"));
+    match found {
+        None => Ok(Applied::Missing("subscription")),
+        // It had ended already: nothing changes, and nothing is told.
+        Some(false) => Ok(Applied::done(false, None)),
+        Some(true) => {
+            record_event(tx, "subscription.updated", reference, now).await?;
+            Ok(Applied::done(true, None))
+        }
     }
-    record_event(tx, "subscription.updated", reference, now).await?;
-    Ok(Applied::done(true, None))
 }
 
 /// An invoice of a subscription was paid, failed, or needs the customer (3-D Secure on a
